@@ -1,0 +1,56 @@
+# studybot — two commands do all the set-up on a fresh machine:
+#   make run    create .venv, install, start the bot (console + web archive when no token is set)
+#   make test   create .venv, install everything incl. Node test peers (and Chromium on CI), run all tests
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PEERS := tests/peers
+STAMP := $(VENV)/.installed
+ifeq ($(CI),true)
+export STUDYBOT_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+endif
+
+.PHONY: run test lint unit venv peers chromium clean bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,wechat]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/studybot run $(ARGS)
+
+$(PEERS)/node_modules/.installed: $(PEERS)/package.json $(PEERS)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(PEERS) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: Node end-to-end tests will skip (they must run on CI)"; \
+		test "$(CI)" != "true"; fi
+
+peers: $(PEERS)/node_modules/.installed
+
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| { echo "could not install chromium"; test "$(CI)" != "true"; }; \
+		else echo "chromium not installed: browser tests will skip"; test "$(CI)" != "true"; fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: $(STAMP) peers chromium lint
+	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
+
+bench: $(STAMP) peers
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(PEERS)/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Platform adapters: translate native messages to bot.model and send replies back."""

@@ -1,0 +1,97 @@
+"""The one place that wires everything: config -> database -> handlers -> dispatcher -> adapters.
+
+Only this module imports adapters, storage and handlers together (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import handlers
+from bot.adapters.base import Adapter, Sender
+from bot.config import Config
+from bot.context import Services
+from bot.dispatch import Dispatcher
+from bot.model import utcnow
+from bot.registry import REGISTRY, Registry
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def load_handlers() -> Registry:
+    """Import every module in ``handlers/`` so that its decorators register it."""
+    for module in pkgutil.iter_modules(handlers.__path__):
+        importlib.import_module(f"handlers.{module.name}")
+    return REGISTRY
+
+
+@dataclass
+class App:
+    """A wired bot: config, database, dispatcher, services and (once started) adapters."""
+
+    config: Config
+    db: Database
+    dispatcher: Dispatcher
+    services: Services
+    senders: dict[str, Sender] = field(default_factory=dict)
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def add_sender(self, sender: Sender) -> None:
+        self.senders[sender.platform] = sender
+
+
+def build_app(
+    config: Config,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    db: Database | None = None,
+    bot_usernames: tuple[str, ...] = (),
+) -> App:
+    """Create the database (migrated), load handlers and build the dispatcher."""
+    registry = load_handlers()
+    database = db or Database(config.database.url, echo=config.database.echo)
+    services = Services()
+    dispatcher = Dispatcher(
+        config,
+        database,
+        registry=registry,
+        services=services,
+        clock=clock,
+        bot_usernames=bot_usernames,
+    )
+    app = App(config=config, db=database, dispatcher=dispatcher, services=services)
+    _wire_services(app, clock)
+    return app
+
+
+def _wire_services(app: App, clock: Callable[[], datetime]) -> None:
+    """Attach optional services (digest publishing, search, ...) when their modules exist."""
+    try:
+        from digest.service import wire as wire_digest
+    except ImportError:  # pragma: no cover - digest not built yet
+        return
+    wire_digest(app, clock)
+
+
+def make_adapter(name: str, app: App) -> Adapter:
+    """Create the adapter for platform ``name``."""
+    if name == "console":
+        from bot.adapters.console import ConsoleAdapter
+
+        return ConsoleAdapter(app.dispatcher, app.config)
+    if name == "telegram":
+        from bot.adapters.telegram import TelegramAdapter
+
+        return TelegramAdapter(app.dispatcher, app.config)
+    if name == "wechat":
+        from bot.adapters.wechat import WechatAdapter
+
+        return WechatAdapter(app.dispatcher, app.config)
+    raise ValueError(f"unknown platform {name!r}")

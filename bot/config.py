@@ -1,0 +1,249 @@
+"""Configuration: YAML validated with pydantic, ``${ENV}`` substitution, clear errors.
+
+:func:`load_config` reads a YAML file (or none: the defaults run the console adapter on SQLite),
+substitutes ``${VAR}`` / ``${VAR:-default}`` from the environment and validates the result.
+Errors name the bad key, e.g. ``digest.cron: invalid crontab '...'``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+QUALIFIED_ID = re.compile(r"^(console|telegram|wechat):\S+$")
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key and the problem."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {value!r}") from exc
+    return value
+
+
+def _check_crontab(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(f"invalid crontab {value!r}: {exc}") from exc
+    return value
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite:///data/studybot.db"
+    echo: bool = False
+
+
+class ChatConfig(_Section):
+    """One chat the group lives in, e.g. ``{platform: telegram, chat_id: "-1001234"}``."""
+
+    platform: Literal["console", "telegram", "wechat"]
+    chat_id: str
+    digest: bool = True
+    reminders: bool = True
+
+    @field_validator("chat_id", mode="before")
+    @classmethod
+    def _chat_id_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+
+class GroupConfig(_Section):
+    """A study group (one club); it may span several chats on several platforms."""
+
+    slug: str = Field(default="ml-club", pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")
+    name: str = "ML自学者俱乐部"
+    timezone: str = "Asia/Shanghai"
+    chats: list[ChatConfig] = Field(
+        default_factory=lambda: [ChatConfig(platform="console", chat_id="console-group")]
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+
+class JoinConfig(_Section):
+    """The 「自学」 keyword reply (加入我们)."""
+
+    keywords: list[str] = Field(default_factory=lambda: ["自学"])
+    text: str = (
+        "公众号内回复「自学」，即可加入ML自学者俱乐部社群。"
+        "可以投稿每周学习心得或者优质学习资料，助力团体共同学习进步。"
+    )
+    text_en: str = (
+        "Reply 「自学」 to join the ML self-study club. Share your weekly notes "
+        "and good learning resources to help everyone learn together."
+    )
+    invite_link: str | None = None
+
+
+class DigestConfig(_Section):
+    cron: str = "0 20 * * sun"
+    preview_lead_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
+    default_preface: str = (
+        "这里记录ML自学者群体，每周分享优秀的学习心得与资料。由于微信不允许外部链接，"
+        "需要点击文末的「阅读原文」，才能访问文中的链接。"
+    )
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        return _check_crontab(value)
+
+
+class ReminderConfig(_Section):
+    enabled: bool = True
+    cron: str = "0 20 * * fri"
+    quiet_hours: str = Field(default="23:00-08:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    dm: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        return _check_crontab(value)
+
+
+class LimitsConfig(_Section):
+    max_message_chars: int = Field(default=4000, ge=100, le=100_000)
+    messages_per_minute: int = Field(default=20, ge=1)
+    burst: int = Field(default=10, ge=1)
+
+
+class WebConfig(_Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    base_url: str = "http://127.0.0.1:8080"
+
+
+class TelegramWebhookConfig(_Section):
+    url: str
+    listen: str = "0.0.0.0"
+    port: int = Field(default=8443, ge=1, le=65535)
+    secret_token: str | None = None
+
+
+class TelegramConfig(_Section):
+    token: str | None = None
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook: TelegramWebhookConfig | None = None
+    base_url: str | None = None
+    admin_cache_seconds: int = Field(default=300, ge=0)
+
+
+class WechatConfig(_Section):
+    token: str | None = None
+    endpoint: str | None = None
+    study_room_id: str | None = None
+    send_interval_seconds: float = Field(default=1.5, ge=0)
+    max_text_chars: int = Field(default=1800, ge=100)
+    login_timeout_seconds: float = Field(default=30, gt=0)
+
+
+class Config(_Section):
+    """The whole configuration. Every key has a default: an empty file is valid."""
+
+    language: Literal["zh", "en"] = "zh"
+    admins: list[str] = Field(default_factory=lambda: ["console:admin"])
+    database: DatabaseConfig = DatabaseConfig()
+    groups: list[GroupConfig] = Field(default_factory=lambda: [GroupConfig()], min_length=1)
+    join: JoinConfig = JoinConfig()
+    digest: DigestConfig = DigestConfig()
+    reminders: ReminderConfig = ReminderConfig()
+    limits: LimitsConfig = LimitsConfig()
+    web: WebConfig = WebConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    wechat: WechatConfig = WechatConfig()
+
+    @field_validator("admins")
+    @classmethod
+    def _admins_are_qualified(cls, admins: list[str]) -> list[str]:
+        for admin in admins:
+            if not QUALIFIED_ID.match(admin):
+                raise ValueError(
+                    f"admin {admin!r} must be platform-qualified, e.g. 'telegram:123456'"
+                )
+        return admins
+
+    @property
+    def platforms(self) -> list[str]:
+        """Platforms with credentials configured; the console when there are none."""
+        found = [name for name in ("telegram", "wechat") if getattr(self, name).token]
+        return found or ["console"]
+
+
+def substitute_env(value: Any, env: dict[str, str] | None = None) -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of a parsed YAML tree."""
+    environ = os.environ if env is None else env
+    if isinstance(value, str):
+
+        def one(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in environ:
+                return environ[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"environment variable {name} is not set (used as ${{{name}}})")
+
+        return ENV_PATTERN.sub(one, value)
+    if isinstance(value, dict):
+        return {k: substitute_env(v, environ) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute_env(v, environ) for v in value]
+    return value
+
+
+def _format_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"{key}: {item['msg']}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def parse_config(data: Any, env: dict[str, str] | None = None) -> Config:
+    """Validate an already-parsed YAML tree (``None`` means all defaults)."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"configuration must be a mapping of keys, not {type(data).__name__}")
+    try:
+        return Config.model_validate(substitute_env(data, env))
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc)) from None
+
+
+def load_config(path: str | Path | None, env: dict[str, str] | None = None) -> Config:
+    """Read and validate a YAML config file; ``None`` or a missing default file gives defaults."""
+    if path is None:
+        return parse_config({}, env)
+    file = Path(path)
+    if not file.exists():
+        raise ConfigError(f"config file {file} not found")
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: not UTF-8 text") from None
+    return parse_config(data, env)

@@ -1,0 +1,251 @@
+"""Dispatch: one neutral :class:`Incoming` in, a list of :class:`Reply` out.
+
+Order of checks: clean the text -> route (``/command``, ``#hashtag``, keyword, reply to a
+question announcement) -> length limit -> per-member rate limit -> dedupe by message id ->
+admin check -> handler. The handler's writes and the processed-message record commit in one
+unit of work, so a re-delivered message is stored once and a failure stores nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Config, GroupConfig
+from bot.context import Context, Services, UserError
+from bot.i18n import COMMON
+from bot.model import ChatRef, Incoming, Reply, utcnow
+from bot.registry import REGISTRY, CommandSpec, Registry
+from storage import delivery, identity
+from storage.db import Database
+from storage.models import Group, KeywordReply
+
+log = logging.getLogger(__name__)
+
+COMMAND_PATTERN = re.compile(r"^/([A-Za-z0-9_\u4e00-\u9fff]{1,40})(?:@(\S+))?(?:\s+|$)(.*)$", re.S)
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029]")
+
+
+def clean_text(text: str) -> str:
+    """Normalise newlines, drop control characters and invalid code points, NFC, trim."""
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> '?'
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = CONTROL_CHARS.sub("", text)
+    return unicodedata.normalize("NFC", text).strip()
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a message asks for: a command (with its arguments) or a keyword."""
+
+    spec: CommandSpec | None
+    name: str
+    args: str
+    keyword: str | None = None
+
+
+class RateLimiter:
+    """A token bucket per member: ``rate`` messages a minute with bursts of ``burst``."""
+
+    def __init__(self, per_minute: int, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float, bool]] = {}
+
+    def check(self, key: str) -> tuple[bool, bool, int]:
+        """(allowed, warn_now, seconds_to_wait). Warns once per empty bucket."""
+        now = self.clock()
+        tokens, last, warned = self._buckets.get(key, (self.burst, now, False))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now, False)
+            return True, False, 0
+        self._buckets[key] = (tokens, now, True)
+        wait = max(1, int((1 - tokens) / self.rate + 0.999))
+        return False, not warned, wait
+
+
+class Dispatcher:
+    """Turns incoming messages into replies; the single entry point for every adapter."""
+
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        *,
+        registry: Registry = REGISTRY,
+        services: Services | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        bot_usernames: Sequence[str] = (),
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.registry = registry
+        self.services = services or Services()
+        self.clock = clock
+        self.bot_usernames = {name.lower() for name in bot_usernames}
+        self.rate_limiter = RateLimiter(config.limits.messages_per_minute, config.limits.burst)
+        self._chat_groups = {
+            (chat.platform, chat.chat_id): group for group in config.groups for chat in group.chats
+        }
+        self._admins = set(config.admins)
+
+    # -- routing -------------------------------------------------------------------------
+    def group_for_chat(self, chat: ChatRef) -> GroupConfig:
+        """The configured group of a chat; private chats and unknown chats use the first."""
+        return self._chat_groups.get((chat.platform, chat.chat_id), self.config.groups[0])
+
+    def route(self, text: str) -> Route | None:
+        match = COMMAND_PATTERN.match(text)
+        if match:
+            name, target, args = match.groups()
+            if target and self.bot_usernames and target.lower() not in self.bot_usernames:
+                return None  # addressed to another bot
+            return Route(self.registry.find_command(name), name, args.strip())
+        for tag in self.registry.hashtags:
+            if text.startswith(tag) and (len(text) == len(tag) or text[len(tag)].isspace()):
+                spec = self.registry.find_hashtag(tag)
+                return Route(spec, spec.name if spec else tag, text[len(tag) :].strip())
+        return None
+
+    # -- entry point ---------------------------------------------------------------------
+    async def dispatch(self, incoming: Incoming) -> list[Reply]:
+        """Handle one message; returns the replies to send (possibly none)."""
+        lang = self.config.language
+        text = clean_text(incoming.text)
+        route = self.route(text)
+        keyword = None if route else text
+        question_id = None
+        if route is None and incoming.reply_to_message_id:
+            question_id = self._question_for_reply(incoming)
+            if question_id is not None:
+                route = Route(self.registry.find_command("answer"), "answer", text)
+        if route is None and not self._is_keyword(incoming, keyword or ""):
+            if incoming.chat.is_private and text:
+                return [Reply(COMMON.get("private_hint", lang))]
+            return []
+        if route is not None and route.spec is None:
+            return [Reply(COMMON.get("unknown_command", lang, name=route.name))]
+        limit = self.config.limits.max_message_chars
+        if len(text) > limit:
+            return [Reply(COMMON.get("too_long", lang, length=len(text), limit=limit))]
+        allowed, warn, wait = self.rate_limiter.check(incoming.sender.qualified_id)
+        if not allowed:
+            return [Reply(COMMON.get("rate_limited", lang, seconds=wait))] if warn else []
+        return await self._run(incoming, route, keyword, question_id)
+
+    def _question_for_reply(self, incoming: Incoming) -> int | None:
+        assert incoming.reply_to_message_id is not None
+        with self.db.session() as session:
+            return delivery.question_for_reply(
+                session, incoming.platform, incoming.chat.chat_id, incoming.reply_to_message_id
+            )
+
+    def _is_keyword(self, incoming: Incoming, text: str) -> bool:
+        if not text or len(text) > 100:
+            return False
+        if text in self.registry.keywords:
+            return True
+        slug = self.group_for_chat(incoming.chat).slug
+        with self.db.session() as session:
+            found = session.scalars(
+                select(KeywordReply.id)
+                .join(Group, Group.id == KeywordReply.group_id)
+                .where(Group.slug == slug, KeywordReply.keyword == text)
+                .limit(1)
+            ).first()
+        return found is not None
+
+    async def _run(
+        self, incoming: Incoming, route: Route | None, keyword: str | None, question_id: int | None
+    ) -> list[Reply]:
+        lang = self.config.language
+        group_config = self.group_for_chat(incoming.chat)
+        try:
+            with self.db.session() as session:
+                key = (incoming.platform, incoming.chat.chat_id, incoming.message_id)
+                if delivery.already_processed(session, *key):
+                    return []
+                group = identity.ensure_group(
+                    session, group_config.slug, group_config.name, group_config.timezone
+                )
+                member = identity.ensure_member(
+                    session,
+                    incoming.platform,
+                    incoming.sender.user_id,
+                    clean_text(incoming.sender.display_name)[:200],
+                )
+                is_admin = (
+                    incoming.sender.qualified_id in self._admins
+                    or incoming.platform_admin
+                    or member.role == "admin"
+                )
+                if route is not None and route.spec is not None and route.spec.admin and not is_admin:
+                    delivery.mark_processed(session, *key)
+                    return [Reply(COMMON.get("admin_only", lang, name=route.spec.name))]
+                ctx = Context(
+                    incoming=incoming,
+                    command=route.spec.name if route and route.spec else "",
+                    args=route.args if route else (keyword or ""),
+                    session=session,
+                    config=self.config,
+                    group_config=group_config,
+                    group=group,
+                    member=member,
+                    is_admin=is_admin,
+                    registry=self.registry,
+                    now=self.clock(),
+                    services=self.services,
+                    question_id=question_id,
+                )
+                if route is not None and route.spec is not None:
+                    result = await route.spec.handler(ctx)
+                else:
+                    result = await self._keyword_reply(ctx, keyword or "")
+                delivery.mark_processed(session, *key)
+            return _as_list(result)
+        except UserError as error:
+            return [Reply(error.text)]
+        except IntegrityError:
+            # the processed-message record collided: another worker handled this message
+            log.info("message %s handled concurrently; skipped", incoming.message_id)
+            return []
+        except Exception:
+            log.exception("handler failed for message %s", incoming.message_id)
+            return [Reply(COMMON.get("internal_error", lang))]
+
+    async def _keyword_reply(self, ctx: Context, word: str) -> list[Reply]:
+        spec = self.registry.keywords.get(word)
+        if spec is not None:
+            return _as_list(await spec.handler(ctx))
+        reply = ctx.session.scalars(
+            select(KeywordReply.reply).where(
+                KeywordReply.group_id == ctx.group.id, KeywordReply.keyword == word
+            )
+        ).first()
+        return [Reply(reply)] if reply else []
+
+    # -- bookkeeping adapters call back ---------------------------------------------------
+    def record_sent(self, chat: ChatRef, message_id: str, question_id: int) -> None:
+        """An adapter reports the platform id of a message that announced a question."""
+        with self.db.session() as session:
+            delivery.record_sent_question(
+                session, chat.platform, chat.chat_id, message_id, question_id
+            )
+
+
+def _as_list(result: Reply | Sequence[Reply] | None) -> list[Reply]:
+    if result is None:
+        return []
+    if isinstance(result, Reply):
+        return [result]
+    return list(result)

@@ -1,0 +1,66 @@
+"""Chinese-first user-facing text with English available.
+
+Each handler module owns its strings in a :class:`Messages` table::
+
+    MSG = Messages({"saved": ("已记录 ✅", "Saved ✅")})
+    MSG.get("saved", "en")
+
+Placeholders use ``str.format`` names: ``MSG.get("n", lang, n=3)``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Language = Literal["zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh", "en")
+
+
+class Messages:
+    """A table of texts keyed by name, each a (中文, English) pair."""
+
+    def __init__(self, table: dict[str, tuple[str, str]]) -> None:
+        self._table = table
+
+    def get(self, key: str, lang: str, /, **values: object) -> str:
+        zh, en = self._table[key]
+        template = en if lang == "en" else zh
+        return template.format(**values) if values else template
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._table
+
+    def keys(self) -> list[str]:
+        return list(self._table)
+
+
+COMMON = Messages(
+    {
+        "unknown_command": (
+            "未知命令 /{name}。发送 /help 查看可用命令。",
+            "Unknown command /{name}. Send /help to see what I can do.",
+        ),
+        "admin_only": (
+            "抱歉，/{name} 仅限管理员使用。",
+            "Sorry, /{name} is for admins only.",
+        ),
+        "empty_message": ("消息是空的，没有内容可以记录。", "The message is empty; nothing to record."),
+        "too_long": (
+            "消息太长了（{length} 字，上限 {limit} 字），请精简后再发。",
+            "That message is too long ({length} characters, limit {limit}). Please shorten it.",
+        ),
+        "internal_error": (
+            "抱歉，处理这条消息时出错了，内容没有保存。请稍后再试。",
+            "Sorry, something went wrong; nothing was saved. Please try again later.",
+        ),
+        "rate_limited": (
+            "你发得太快了，请稍等 {seconds} 秒再试 🙏",
+            "You're sending messages too quickly; please wait {seconds} s 🙏",
+        ),
+        "usage": ("用法：{usage}", "Usage: {usage}"),
+        "private_hint": (
+            "发送 /help 查看我能做什么；发送「自学」了解如何加入。",
+            "Send /help to see what I can do, or 「自学」 to learn how to join.",
+        ),
+    }
+)

@@ -1,0 +1,108 @@
+"""Platform-neutral message model.
+
+Adapters translate native updates into :class:`Incoming` and send :class:`Reply` objects back.
+Handlers see only these types, never a platform SDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+ChatKind = Literal["private", "group"]
+
+
+class Platform(StrEnum):
+    """Platforms the bot speaks on."""
+
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+    WECHAT = "wechat"
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A person on one platform."""
+
+    platform: str
+    user_id: str
+    display_name: str = ""
+
+    @property
+    def qualified_id(self) -> str:
+        """``platform:user_id``: the form used for admins in config."""
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """A chat (group/room or private conversation) on one platform."""
+
+    platform: str
+    chat_id: str
+    kind: ChatKind = "group"
+    title: str = ""
+
+    @property
+    def is_private(self) -> bool:
+        return self.kind == "private"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message a user sent, as the handlers see it.
+
+    ``reply_to_message_id`` is the platform id of the message this one replies to (if any);
+    ``platform_admin`` is True when the platform itself says the sender administers the chat
+    (e.g. a Telegram chat administrator); config admins are checked by the dispatcher.
+    """
+
+    chat: ChatRef
+    sender: UserRef
+    text: str
+    message_id: str
+    sent_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    reply_to_message_id: str | None = None
+    mentions_bot: bool = False
+    platform_admin: bool = False
+
+    @property
+    def platform(self) -> str:
+        return self.chat.platform
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a handler wants said back.
+
+    ``text`` is plain text (adapters escape it for their format). ``html`` optionally carries a
+    pre-rendered Telegram-HTML version (e.g. the digest); adapters that cannot show HTML use
+    ``text``. ``question_id`` marks the message that announces a question: adapters report the
+    platform id of the sent message so that replies to it count as answers.
+    ``chat`` overrides the destination (default: the chat the message came from); ``private``
+    asks the adapter to send it to the sender privately where the platform allows.
+    """
+
+    text: str
+    html: str | None = None
+    question_id: int | None = None
+    chat: ChatRef | None = None
+    private: bool = False
+    reply_to_message_id: str | None = None
+    invite_to_room: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message the bot starts itself (digest, reminder): a destination plus the reply."""
+
+    chat: ChatRef
+    reply: Reply
+    mention_user_ids: tuple[str, ...] = ()
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware (UTC)."""
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""Command and keyword handlers: one short module per feature, each registering itself."""

@@ -1,0 +1,41 @@
+"""Message bookkeeping: processed incoming ids (dedupe) and sent question announcements."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import ProcessedMessage, SentMessage
+
+
+def already_processed(session: Session, platform: str, chat_id: str, message_id: str) -> bool:
+    return session.get(ProcessedMessage, (platform, chat_id, message_id)) is not None
+
+
+def mark_processed(session: Session, platform: str, chat_id: str, message_id: str) -> None:
+    """Record the message as handled; the primary key refuses a second record."""
+    session.add(ProcessedMessage(platform=platform, chat_id=chat_id, message_id=message_id))
+
+
+def record_sent_question(
+    session: Session, platform: str, chat_id: str, message_id: str, question_id: int
+) -> None:
+    """Remember that ``message_id`` announced ``question_id`` (replies to it are answers)."""
+    session.merge(
+        SentMessage(
+            platform=platform, chat_id=chat_id, message_id=message_id, question_id=question_id
+        )
+    )
+
+
+def question_for_reply(
+    session: Session, platform: str, chat_id: str, message_id: str
+) -> int | None:
+    """The question announced by the bot's message ``message_id``, if any."""
+    return session.scalars(
+        select(SentMessage.question_id).where(
+            SentMessage.platform == platform,
+            SentMessage.chat_id == chat_id,
+            SentMessage.message_id == message_id,
+        )
+    ).one_or_none()

@@ -1,0 +1,291 @@
+"""SQLAlchemy 2 models (``DeclarativeBase``, ``Mapped[]``). Every datetime is timezone-aware UTC.
+
+Tables: groups, members, check-ins, questions, answers, papers, resources + tags, keyword
+replies, processed messages (dedupe), sent messages (question announcements), digest issues and
+deliveries. The schema is created only by Alembic migrations (``storage/migrations``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A DateTime that stores UTC and always returns timezone-aware values (SQLite included)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use timezone-aware values")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Group(Base):
+    """A study group (club). ``slug`` matches ``groups[].slug`` in config."""
+
+    __tablename__ = "groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class Member(Base):
+    """A person, identified by platform + platform user id."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id", name="uq_members_identity"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16), default="member")  # member | admin
+    away_until: Mapped[datetime | None] = mapped_column(default=None)
+    joined_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class CheckIn(Base):
+    """A weekly learning note (学习心得 / 打卡)."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_group_created", "group_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    edited_at: Mapped[datetime | None] = mapped_column(default=None)
+    member: Mapped[Member] = relationship(lazy="joined")
+
+
+class Question(Base):
+    """A question (疑问). ``number`` is the per-group number users see (#12)."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        UniqueConstraint("group_id", "number", name="uq_questions_group_number"),
+        Index("ix_questions_group_created", "group_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | answered | closed
+    best_answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("answers.id", use_alter=True, ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    member: Mapped[Member] = relationship(lazy="joined")
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="question", foreign_keys="Answer.question_id", order_by="Answer.id"
+    )
+
+
+class Answer(Base):
+    """An answer to a question."""
+
+    __tablename__ = "answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    member: Mapped[Member] = relationship(lazy="joined")
+    question: Mapped[Question] = relationship(
+        back_populates="answers", foreign_keys=[question_id]
+    )
+
+
+class Paper(Base):
+    """A paper (论文速递): URL, arXiv id, code link, title, summary, one-line gist."""
+
+    __tablename__ = "papers"
+    __table_args__ = (
+        UniqueConstraint("group_id", "url_key", name="uq_papers_group_url"),
+        Index("ix_papers_group_arxiv", "group_id", "arxiv_id"),
+        Index("ix_papers_group_created", "group_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    url_key: Mapped[str] = mapped_column(String(512))  # normalised URL or "arxiv:<id>"
+    arxiv_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    code_url: Mapped[str | None] = mapped_column(Text, default=None)
+    title: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    one_liner: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    member: Mapped[Member] = relationship(lazy="joined")
+
+
+resource_tags = Table(
+    "resource_tags",
+    Base.metadata,
+    Column("resource_id", ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Tag(Base):
+    """A #tag on resources (stored lower-case, without '#')."""
+
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Resource(Base):
+    """A shared learning resource: URL + #tags + text."""
+
+    __tablename__ = "resources"
+    __table_args__ = (Index("ix_resources_group_created", "group_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    member: Mapped[Member] = relationship(lazy="joined")
+    tags: Mapped[list[Tag]] = relationship(secondary=resource_tags, lazy="selectin")
+
+
+class KeywordReply(Base):
+    """An exact-message keyword reply (「自学」 seeded from config; admins add more)."""
+
+    __tablename__ = "keyword_replies"
+    __table_args__ = (UniqueConstraint("group_id", "keyword", name="uq_keyword_replies_kw"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    keyword: Mapped[str] = mapped_column(String(100))
+    reply: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(160), default="config")
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class ProcessedMessage(Base):
+    """A platform message already handled: a re-delivered message is stored once."""
+
+    __tablename__ = "processed_messages"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(default=_now, index=True)
+
+
+class SentMessage(Base):
+    """A message the bot sent that announced a question: replies to it are answers."""
+
+    __tablename__ = "sent_messages"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class DigestIssue(Base):
+    """One weekly digest: a period [start, end) of one group, and what admins set for it.
+
+    ``status``: draft -> published. Periods are contiguous: each starts where the last ended.
+    """
+
+    __tablename__ = "digest_issues"
+    __table_args__ = (
+        UniqueConstraint("group_id", "number", name="uq_digest_issues_number"),
+        UniqueConstraint("group_id", "period_start", name="uq_digest_issues_start"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    period_start: Mapped[datetime] = mapped_column()
+    period_end: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    preface: Mapped[str | None] = mapped_column(Text, default=None)
+    featured: Mapped[list[int]] = mapped_column(JSON, default=list)
+    dropped: Mapped[list[int]] = mapped_column(JSON, default=list)
+    markdown: Mapped[str | None] = mapped_column(Text, default=None)
+    html: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DigestDelivery(Base):
+    """Delivery of one digest issue to one chat: pending -> sending -> sent (exactly once)."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (
+        UniqueConstraint("issue_id", "platform", "chat_id", name="uq_digest_deliveries_target"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("digest_issues.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+
+
+class OutboxMessage(Base):
+    """A message waiting to be sent by an adapter (reminders, retries): never lost, sent once."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), index=True)
+    chat_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text, default=None)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
