@@ -60,6 +60,7 @@ class Context:
     now: datetime
     services: Services
     question_id: int | None = None
+    deferred: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
 
     @property
     def lang(self) -> str:
@@ -68,6 +69,14 @@ class Context:
     def text(self, messages: Messages, key: str, /, **values: object) -> str:
         """A message from ``messages`` in the configured language."""
         return messages.get(key, self.lang, **values)
+
+    def after_commit(self, job: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``job`` once this message's unit of work has committed (e.g. publishing).
+
+        Its result (a Reply, a list of them or None) is appended to the handler's replies.
+        Use it for work that opens its own sessions or talks to platforms.
+        """
+        self.deferred.append(job)
 
     def reply(self, text: str, **kwargs: Any) -> Reply:
         return Reply(text=text, **kwargs)

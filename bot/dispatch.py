@@ -212,7 +212,10 @@ class Dispatcher:
                 else:
                     result = await self._keyword_reply(ctx, keyword or "")
                 delivery.mark_processed(session, *key)
-            return _as_list(result)
+            replies = _as_list(result)
+            for job in ctx.deferred:
+                replies.extend(_as_list(await job()))
+            return replies
         except UserError as error:
             return [Reply(error.text)]
         except IntegrityError:
