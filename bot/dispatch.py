@@ -23,7 +23,7 @@ from bot.config import Config, GroupConfig
 from bot.context import Context, Services, UserError
 from bot.i18n import COMMON
 from bot.model import ChatRef, Incoming, Reply, utcnow
-from bot.registry import REGISTRY, CommandSpec, Registry
+from bot.registry import JOIN_KEYWORD, REGISTRY, CommandSpec, Registry
 from storage import delivery, identity
 from storage.db import Database
 from storage.models import Group, KeywordReply
@@ -98,6 +98,7 @@ class Dispatcher:
             (chat.platform, chat.chat_id): group for group in config.groups for chat in group.chats
         }
         self._admins = set(config.admins)
+        self._join_words = set(config.join.keywords)
 
     # -- routing -------------------------------------------------------------------------
     def group_for_chat(self, chat: ChatRef) -> GroupConfig:
@@ -153,7 +154,7 @@ class Dispatcher:
     def _is_keyword(self, incoming: Incoming, text: str) -> bool:
         if not text or len(text) > 100:
             return False
-        if text in self.registry.keywords:
+        if text in self.registry.keywords or text in self._join_words:
             return True
         slug = self.group_for_chat(incoming.chat).slug
         with self.db.session() as session:
@@ -228,6 +229,8 @@ class Dispatcher:
 
     async def _keyword_reply(self, ctx: Context, word: str) -> list[Reply]:
         spec = self.registry.keywords.get(word)
+        if spec is None and word in self._join_words:
+            spec = self.registry.keywords.get(JOIN_KEYWORD)
         if spec is not None:
             return _as_list(await spec.handler(ctx))
         reply = ctx.session.scalars(

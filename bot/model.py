@@ -83,6 +83,8 @@ class Reply:
     platform id of the sent message so that replies to it count as answers.
     ``chat`` overrides the destination (default: the chat the message came from); ``private``
     asks the adapter to send it to the sender privately where the platform allows.
+    ``invite_to_room`` asks the adapter to invite the sender into that room (WeChat 「自学」);
+    ``image`` is an optional PNG (e.g. the /stats chart) sent with ``text`` as its caption.
     """
 
     text: str
@@ -92,6 +94,8 @@ class Reply:
     private: bool = False
     reply_to_message_id: str | None = None
     invite_to_room: str | None = None
+    image: bytes | None = None
+    image_name: str = "image.png"
 
 
 @dataclass(frozen=True, slots=True)

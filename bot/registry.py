@@ -83,6 +83,10 @@ class Registry:
 
 REGISTRY = Registry()
 
+JOIN_KEYWORD = "__join__"
+"""Register ``@keyword(JOIN_KEYWORD)`` for the join reply: the dispatcher routes every word in
+``config.join.keywords`` (default 「自学」) to it."""
+
 
 def command(
     name: str,

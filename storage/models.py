@@ -249,8 +249,8 @@ class DigestIssue(Base):
     period_end: Mapped[datetime] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default="draft")
     preface: Mapped[str | None] = mapped_column(Text, default=None)
-    featured: Mapped[list[int]] = mapped_column(JSON, default=list)
-    dropped: Mapped[list[int]] = mapped_column(JSON, default=list)
+    featured: Mapped[list[str]] = mapped_column(JSON, default=list)  # entry keys
+    dropped: Mapped[list[str]] = mapped_column(JSON, default=list)
     markdown: Mapped[str | None] = mapped_column(Text, default=None)
     html: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=_now)
