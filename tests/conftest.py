@@ -111,6 +111,17 @@ def chat(bot_app: App, clock: FakeClock) -> Chatter:
     return Chatter(bot_app, clock)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """An empty database URL, once on SQLite and once on PostgreSQL (CI: must not skip)."""
+    from tests.support.databases import pg_available, temporary_database
+
+    if request.param == "postgres":
+        require_or_skip(pg_available(), "PostgreSQL not reachable: set STUDYBOT_TEST_PG_URL")
+    with temporary_database(request.param, tmp_path) as url:
+        yield url
+
+
 def pg_url() -> str | None:
     """The PostgreSQL URL for tests, or None (tests then skip, except on CI where they fail)."""
     return os.environ.get("STUDYBOT_TEST_PG_URL") or None
