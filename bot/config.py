@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -192,7 +193,7 @@ class Config(_Section):
         return found or ["console"]
 
 
-def substitute_env(value: Any, env: dict[str, str] | None = None) -> Any:
+def substitute_env(value: Any, env: Mapping[str, str] | None = None) -> Any:
     """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of a parsed YAML tree."""
     environ = os.environ if env is None else env
     if isinstance(value, str):

@@ -94,7 +94,7 @@ class Dispatcher:
         self.clock = clock
         self.bot_usernames = {name.lower() for name in bot_usernames}
         self.rate_limiter = RateLimiter(config.limits.messages_per_minute, config.limits.burst)
-        self._chat_groups = {
+        self._chat_groups: dict[tuple[str, str], GroupConfig] = {
             (chat.platform, chat.chat_id): group for group in config.groups for chat in group.chats
         }
         self._admins = set(config.admins)

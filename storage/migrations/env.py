@@ -28,6 +28,8 @@ def run_migrations() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
+    if not url:
+        raise RuntimeError("no database: pass a connection or set sqlalchemy.url")
     engine = create_engine(url)
     with engine.connect() as conn:
         context.configure(
