@@ -218,7 +218,10 @@ def _format_errors(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"{key}: {item['msg']}")
+        value = item.get("input")
+        shown = repr(value) if isinstance(value, str | int | float) else ""
+        got = f" (got {shown})" if shown and shown not in item["msg"] else ""
+        lines.append(f"{key}: {item['msg']}{got}")
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 

@@ -1,0 +1,171 @@
+"""Keyword replies: the 「自学」 join reply and admin ``/keyword add|del|list``.
+
+The dispatcher routes every word in ``config.join.keywords`` to :func:`join` and answers
+exact-match keywords stored in the KeywordReply table itself; this module only manages them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.context import Context
+from bot.i18n import Messages
+from bot.model import Reply
+from bot.registry import JOIN_KEYWORD, command, keyword
+from storage.models import KeywordReply
+
+MAX_KEYWORD_CHARS = 100
+USAGE = "add <词> <回复> | del <词> | list"
+ADD_WORDS = ("add", "set", "添加", "增加")
+DEL_WORDS = ("del", "delete", "rm", "remove", "删除")
+LIST_WORDS = ("list", "ls", "列表", "查看")
+
+MSG = Messages(
+    {
+        "usage": (
+            "用法：\n/keyword add <关键词> <回复>  添加或修改\n/keyword del <关键词>  删除\n"
+            "/keyword list  查看全部",
+            "Usage:\n/keyword add <word> <reply>  add or change\n/keyword del <word>  delete\n"
+            "/keyword list  show all",
+        ),
+        "empty_reply": (
+            "关键词「{word}」缺少回复内容。用法：/keyword add <关键词> <回复>",
+            "Keyword “{word}” has no reply text. Usage: /keyword add <word> <reply>",
+        ),
+        "too_long": (
+            "关键词太长了（{length} 字，上限 {limit} 字）。",
+            "That keyword is too long ({length} characters, limit {limit}).",
+        ),
+        "bad_prefix": (
+            "关键词不能以 / 或 # 开头（会和命令、话题标签冲突）：{word}",
+            "A keyword cannot start with / or # (those are commands and hashtags): {word}",
+        ),
+        "join_word": (
+            "「{word}」是入群关键词，回复来自配置文件 join.text，不能在这里修改。",
+            "“{word}” is the join keyword; its reply comes from join.text in the config file.",
+        ),
+        "added": ("已添加关键词「{word}」✅", "Keyword “{word}” added ✅"),
+        "updated": (
+            "关键词「{word}」已存在，回复已更新 ✅",
+            "Keyword “{word}” already existed; its reply was updated ✅",
+        ),
+        "deleted": ("已删除关键词「{word}」🗑", "Keyword “{word}” deleted 🗑"),
+        "not_found": (
+            "没有关键词「{word}」。发送 /keyword list 查看全部。",
+            "There is no keyword “{word}”. Send /keyword list to see them all.",
+        ),
+        "list_title": ("关键词回复：", "Keyword replies:"),
+        "list_join": ("{words}（入群介绍，来自配置）", "{words} (join info, from config)"),
+        "list_empty": (
+            "还没有自定义关键词。用 /keyword add <关键词> <回复> 添加。",
+            "No custom keywords yet. Add one with /keyword add <word> <reply>.",
+        ),
+    }
+)
+
+
+@keyword(JOIN_KEYWORD)
+async def join(ctx: Context) -> Reply:
+    """「自学」: the configured join text and invite link; WeChat DMs also invite to the room."""
+    join_config = ctx.config.join
+    text = join_config.text_en if ctx.lang == "en" else join_config.text
+    if join_config.invite_link:
+        text = f"{text}\n{join_config.invite_link}"
+    incoming = ctx.incoming
+    room = None
+    if incoming.chat.is_private and incoming.platform == "wechat":
+        room = ctx.config.wechat.study_room_id
+    return Reply(text, invite_to_room=room)
+
+
+def _preview(text: str, limit: int = 40) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _find(ctx: Context, word: str) -> KeywordReply | None:
+    return ctx.session.scalars(
+        select(KeywordReply).where(
+            KeywordReply.group_id == ctx.group.id, KeywordReply.keyword == word
+        )
+    ).one_or_none()
+
+
+def _add(ctx: Context, rest: str) -> Reply:
+    parts = rest.split(None, 1)
+    if not parts:
+        raise ctx.fail(MSG, "usage")
+    word = parts[0]
+    reply = parts[1].strip() if len(parts) > 1 else ""
+    if len(word) > MAX_KEYWORD_CHARS:
+        raise ctx.fail(MSG, "too_long", length=len(word), limit=MAX_KEYWORD_CHARS)
+    if word.startswith(("/", "#")):
+        raise ctx.fail(MSG, "bad_prefix", word=word)
+    if word in ctx.config.join.keywords or word in ctx.registry.keywords:
+        raise ctx.fail(MSG, "join_word", word=word)
+    if not reply:
+        raise ctx.fail(MSG, "empty_reply", word=word)
+    existing = _find(ctx, word)
+    if existing is not None:
+        existing.reply = reply
+        existing.created_by = ctx.incoming.sender.qualified_id
+        return Reply(ctx.text(MSG, "updated", word=word))
+    ctx.session.add(
+        KeywordReply(
+            group_id=ctx.group.id,
+            keyword=word,
+            reply=reply,
+            created_by=ctx.incoming.sender.qualified_id,
+            created_at=ctx.now,
+        )
+    )
+    return Reply(ctx.text(MSG, "added", word=word))
+
+
+def _delete(ctx: Context, rest: str) -> Reply:
+    word = rest.strip()
+    if not word:
+        raise ctx.fail(MSG, "usage")
+    existing = _find(ctx, word)
+    if existing is None:
+        raise ctx.fail(MSG, "not_found", word=word)
+    ctx.session.delete(existing)
+    return Reply(ctx.text(MSG, "deleted", word=word))
+
+
+def _list(ctx: Context) -> Reply:
+    rows = ctx.session.scalars(
+        select(KeywordReply)
+        .where(KeywordReply.group_id == ctx.group.id)
+        .order_by(KeywordReply.keyword)
+    ).all()
+    lines = [ctx.text(MSG, "list_title")]
+    join_words = "、".join(f"「{w}」" for w in ctx.config.join.keywords)
+    if join_words:
+        lines.append("• " + ctx.text(MSG, "list_join", words=join_words))
+    lines.extend(f"• 「{row.keyword}」→ {_preview(row.reply)}" for row in rows)
+    if not rows:
+        lines.append(ctx.text(MSG, "list_empty"))
+    return Reply("\n".join(lines))
+
+
+@command(
+    "keyword",
+    aliases=("关键词",),
+    usage=USAGE,
+    help_zh="管理关键词自动回复",
+    help_en="manage keyword replies",
+    admin=True,
+)
+async def keyword_admin(ctx: Context) -> Reply:
+    """``/keyword add <词> <回复>`` / ``del <词>`` / ``list``: the group's keyword replies."""
+    parts = ctx.args.split(None, 1)
+    action = parts[0].lower() if parts else ""
+    rest = parts[1] if len(parts) > 1 else ""
+    if action in ADD_WORDS:
+        return _add(ctx, rest)
+    if action in DEL_WORDS:
+        return _delete(ctx, rest)
+    if action in LIST_WORDS:
+        return _list(ctx)
+    raise ctx.fail(MSG, "usage")
