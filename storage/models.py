@@ -88,6 +88,17 @@ class Member(Base):
     joined_at: Mapped[datetime] = mapped_column(default=_now)
 
 
+class AwayPeriod(Base):
+    """A member's away/vacation period [starts_at, ends_at): weeks it covers keep the streak."""
+
+    __tablename__ = "away_periods"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
 class CheckIn(Base):
     """A weekly learning note (学习心得 / 打卡)."""
 
