@@ -1,0 +1,122 @@
+"""/paper (论文, #论文) shares a paper for 论文速递; /papers (论文列表) lists this week's papers.
+
+``/paper <url> [title] | summary | 一句话概括``: the URL is validated, arXiv ids and GitHub code
+links are recognised, and a paper already shared in the group (same normalised URL or arXiv id)
+is refused with a pointer to the earlier entry.
+"""
+
+from __future__ import annotations
+
+from bot.context import Context, UserError
+from bot.i18n import COMMON, Messages
+from bot.model import Reply
+from bot.registry import command
+from handlers.parsing import ParseError, parse_paper
+from storage import checkins, content
+from storage.models import Paper
+
+MSG = Messages(
+    {
+        "usage": (
+            "/paper <链接> [标题] | 摘要 | 一句话概括",
+            "/paper <url> [title] | summary | one-line summary",
+        ),
+        "usage_hint": (
+            "例如：/paper https://arxiv.org/abs/1903.10258 DCL 细粒度识别 | 摘要… | 一句话概括…",
+            "e.g. /paper https://arxiv.org/abs/1903.10258 DCL fine-grained | summary… | gist…",
+        ),
+        "saved": ("📄 已收录论文 #{id}：{title}", "📄 Paper #{id} saved: {title}"),
+        "arxiv": ("arXiv：{id}", "arXiv: {id}"),
+        "code": ("代码：{url}", "Code: {url}"),
+        "one_liner": ("一句话概括：{text}", "In one line: {text}"),
+        "in_digest": ("将收录进本周的论文速递 📚", "It will appear in this week's paper digest 📚"),
+        "duplicate": (
+            "这篇论文已经分享过了：#{id}《{title}》，由 {name} 于 {date} 分享。",
+            "This paper was already shared: #{id} “{title}”, by {name} on {date}.",
+        ),
+        "none": (
+            "本周还没有人分享论文。用 /paper <链接> 标题 | 摘要 | 一句话概括 来分享吧。",
+            "No papers shared this week yet. Share one with /paper <url> title | summary | gist.",
+        ),
+        "list_title": ("本周论文（{n} 篇）：", "Papers this week ({n}):"),
+    }
+)
+
+
+def paper_label(paper: Paper) -> str:
+    """The title, or the arXiv id / URL when no title was given."""
+    if paper.title:
+        return paper.title
+    return f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else paper.url
+
+
+@command(
+    "paper",
+    aliases=("论文",),
+    hashtags=("#论文",),
+    usage="<链接> [标题] | 摘要 | 一句话概括",
+    help_zh="分享论文（识别 arXiv 编号与 GitHub 代码链接，重复的会提示）",
+    help_en="share a paper (arXiv ids and GitHub code links recognised; duplicates refused)",
+)
+async def paper(ctx: Context) -> Reply:
+    """Store a paper for the weekly 论文速递, refusing duplicates within the group."""
+    if not ctx.args.strip():
+        usage = COMMON.get("usage", ctx.lang, usage=ctx.text(MSG, "usage"))
+        return Reply(f"{usage}\n{ctx.text(MSG, 'usage_hint')}")
+    try:
+        parsed = parse_paper(ctx.args)
+    except ParseError as error:
+        raise UserError(error.message(ctx.lang)) from None
+    try:
+        stored = content.add_paper(
+            ctx.session,
+            ctx.group.id,
+            ctx.member.id,
+            url=parsed.url,
+            url_key=parsed.url_key,
+            arxiv_id=parsed.arxiv_id,
+            code_url=parsed.code_url,
+            title=parsed.title,
+            summary=parsed.summary,
+            one_liner=parsed.one_liner,
+            now=ctx.now,
+        )
+    except content.DuplicatePaper as duplicate:
+        earlier = duplicate.existing
+        date = earlier.created_at.astimezone(checkins.zone(ctx.group.timezone)).date()
+        raise ctx.fail(
+            MSG,
+            "duplicate",
+            id=earlier.id,
+            title=paper_label(earlier),
+            name=earlier.member.display_name,
+            date=date.isoformat(),
+        ) from None
+    lines = [ctx.text(MSG, "saved", id=stored.id, title=paper_label(stored))]
+    if stored.arxiv_id:
+        lines.append(ctx.text(MSG, "arxiv", id=stored.arxiv_id))
+    if stored.code_url:
+        lines.append(ctx.text(MSG, "code", url=stored.code_url))
+    if stored.one_liner:
+        lines.append(ctx.text(MSG, "one_liner", text=stored.one_liner))
+    lines.append(ctx.text(MSG, "in_digest"))
+    return Reply("\n".join(lines))
+
+
+@command(
+    "papers",
+    aliases=("论文列表",),
+    help_zh="列出本周分享的论文",
+    help_en="list this week's papers",
+)
+async def papers(ctx: Context) -> Reply:
+    """List the papers shared this (local) week."""
+    start, end = checkins.week_bounds(ctx.now, ctx.group.timezone)
+    found = content.papers_between(ctx.session, ctx.group.id, start, end)
+    if not found:
+        return Reply(ctx.text(MSG, "none"))
+    lines = [ctx.text(MSG, "list_title", n=len(found))]
+    for item in found:
+        lines.append(f"#{item.id} {paper_label(item)} — {item.member.display_name}")
+        lines.append(f"   {item.url}")
+    return Reply("\n".join(lines))

@@ -1,0 +1,225 @@
+"""/ask (提问, #提问), /answer (回答), /best (最佳), /questions (问题): the group's Q&A.
+
+Questions are numbered per group (#1, #2, ...). The bot's announcement of a question carries
+``Reply.question_id`` so that replying to it counts as an answer (the dispatcher routes such
+replies to /answer with ``ctx.question_id`` set). A question is ``open`` until answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.context import Context
+from bot.i18n import COMMON, Messages
+from bot.model import Reply
+from bot.registry import command
+from storage import questions
+from storage.models import Question
+from storage.search import similar_questions
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 3000
+PREVIEW = 60
+LIST_LIMIT = 20
+
+MSG = Messages(
+    {
+        "asked": (
+            "❓ 已登记问题 #{number}（{name}）：{text}\n"
+            "回答方式：直接回复这条消息，或发送 /answer {number} 你的回答",
+            "❓ Question #{number} from {name}: {text}\n"
+            "To answer, reply to this message or send /answer {number} <your answer>",
+        ),
+        "similar": ("📎 相似的历史问题：", "📎 Similar earlier questions:"),
+        "state_open": ("待解答", "open"),
+        "state_answered": ("已解答", "answered"),
+        "state_closed": ("已关闭", "closed"),
+        "answered": (
+            "✅ 已记录 {name} 对问题 #{number} 的回答（第 {position} 个回答）",
+            "✅ Saved {name}'s answer to question #{number} (answer {position})",
+        ),
+        "no_question": (
+            "没有编号为 #{number} 的问题。发送 /questions 查看待解答的问题。",
+            "There is no question #{number}. Send /questions to see the open ones.",
+        ),
+        "question_gone": (
+            "这个问题已不存在，无法回答。",
+            "That question no longer exists, so it cannot be answered.",
+        ),
+        "empty_answer": (
+            "回答内容是空的。用法：/answer {number} 你的回答",
+            "The answer is empty. Usage: /answer {number} <your answer>",
+        ),
+        "no_answer": (
+            "问题 #{number} 没有第 {position} 个回答（共 {count} 个）。",
+            "Question #{number} has no answer {position} ({count} in all).",
+        ),
+        "best": (
+            "🏅 已将 {name} 的回答设为问题 #{number} 的最佳答案：{text}",
+            "🏅 {name}'s answer is now the best answer to question #{number}: {text}",
+        ),
+        "none_open": ("目前没有待解答的问题 🎉", "No open questions right now 🎉"),
+        "open_title": ("待解答的问题（{total} 个）：", "Open questions ({total}):"),
+        "open_more": ("……还有 {more} 个", "… and {more} more"),
+        "open_hint": ("回答：/answer <编号> <内容>", "Answer with /answer <number> <text>"),
+        "usage_ask": ("/ask <问题>", "/ask <question>"),
+        "usage_answer": ("/answer <编号> <回答>", "/answer <number> <answer>"),
+        "usage_best": ("/best <问题编号> <回答序号>", "/best <question number> <answer number>"),
+        "too_long": (
+            "内容太长了（{length} 字，上限 {limit} 字），请精简后再发。",
+            "That is too long ({length} characters, limit {limit}); please shorten it.",
+        ),
+    }
+)
+
+_NUMBER = r"[#＃]?(\d{1,9})"
+_ANSWER = re.compile(rf"^{_NUMBER}(?:\s+(.*))?$", re.S)
+_BEST = re.compile(rf"^{_NUMBER}\s+[#＃]?(\d{{1,9}})$")
+
+
+def _preview(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= PREVIEW else line[: PREVIEW - 1] + "…"
+
+
+def _usage(ctx: Context, name: str) -> Reply:
+    return Reply(COMMON.get("usage", ctx.lang, usage=ctx.text(MSG, f"usage_{name}")))
+
+
+def _check_length(ctx: Context, text: str) -> None:
+    if len(text) > MAX_CHARS:
+        raise ctx.fail(MSG, "too_long", length=len(text), limit=MAX_CHARS)
+
+
+def _state(ctx: Context, question: Question) -> str:
+    key = f"state_{question.status}"
+    return ctx.text(MSG, key) if key in MSG else question.status
+
+
+def _similar(ctx: Context, text: str, question_id: int) -> list[Question]:
+    """Similar earlier questions; a failing search must not lose the question itself."""
+    try:
+        with ctx.session.begin_nested():
+            return similar_questions(
+                ctx.session, ctx.group.id, text, limit=3, exclude_id=question_id
+            )
+    except Exception:
+        log.exception("similar-question search failed")
+        return []
+
+
+@command(
+    "ask",
+    aliases=("提问",),
+    hashtags=("#提问",),
+    usage="<问题>",
+    help_zh="提问（自动编号，并提示相似的历史问题）",
+    help_en="ask a question (numbered; similar earlier questions are suggested)",
+)
+async def ask(ctx: Context) -> Reply:
+    """Store a numbered question; the reply announces it and suggests similar ones."""
+    text = ctx.args.strip()
+    if not text:
+        return _usage(ctx, "ask")
+    _check_length(ctx, text)
+    question = questions.add_question(ctx.session, ctx.group.id, ctx.member.id, text, ctx.now)
+    lines = [
+        ctx.text(MSG, "asked", number=question.number, name=ctx.member.display_name, text=text)
+    ]
+    similar = _similar(ctx, text, question.id)
+    if similar:
+        lines.append(ctx.text(MSG, "similar"))
+        lines += [f"#{q.number} {_preview(q.text)}（{_state(ctx, q)}）" for q in similar[:3]]
+    return Reply("\n".join(lines), question_id=question.id)
+
+
+@command(
+    "answer",
+    aliases=("回答",),
+    usage="<编号> <回答>",
+    help_zh="回答问题（也可以直接回复机器人发的问题消息）",
+    help_en="answer a question (or reply to the bot's question message)",
+)
+async def answer(ctx: Context) -> Reply:
+    """Store an answer to question N (or to the question whose announcement was replied to)."""
+    args = ctx.args.strip()
+    if ctx.question_id is not None:
+        question = questions.question_by_id(ctx.session, ctx.group.id, ctx.question_id)
+        if question is None:
+            raise ctx.fail(MSG, "question_gone")
+        text = args
+    else:
+        match = _ANSWER.match(args)
+        if match is None:
+            return _usage(ctx, "answer")
+        number = int(match.group(1))
+        found = questions.question_by_number(ctx.session, ctx.group.id, number)
+        if found is None:
+            raise ctx.fail(MSG, "no_question", number=number)
+        question, text = found, (match.group(2) or "").strip()
+    if not text:
+        raise ctx.fail(MSG, "empty_answer", number=question.number)
+    _check_length(ctx, text)
+    _, position = questions.add_answer(ctx.session, question, ctx.member.id, text, ctx.now)
+    return Reply(
+        ctx.text(
+            MSG,
+            "answered",
+            name=ctx.member.display_name,
+            number=question.number,
+            position=position,
+        )
+    )
+
+
+@command(
+    "best",
+    aliases=("最佳",),
+    usage="<问题编号> <回答序号>",
+    admin=True,
+    help_zh="把某个回答设为最佳答案（回答按先后编号 1、2、3…）",
+    help_en="mark the best answer (answers are numbered 1, 2, 3… in order)",
+)
+async def best(ctx: Context) -> Reply:
+    """Admins mark answer #k of question #N as its best answer."""
+    match = _BEST.match(ctx.args.strip())
+    if match is None:
+        return _usage(ctx, "best")
+    number, position = int(match.group(1)), int(match.group(2))
+    question = questions.question_by_number(ctx.session, ctx.group.id, number)
+    if question is None:
+        raise ctx.fail(MSG, "no_question", number=number)
+    chosen = questions.mark_best(ctx.session, question, position)
+    if chosen is None:
+        count = len(questions.answers_of(ctx.session, question.id))
+        raise ctx.fail(MSG, "no_answer", number=number, position=position, count=count)
+    return Reply(
+        ctx.text(
+            MSG,
+            "best",
+            name=chosen.member.display_name,
+            number=number,
+            text=_preview(chosen.text),
+        )
+    )
+
+
+@command(
+    "questions",
+    aliases=("问题",),
+    help_zh="列出待解答的问题",
+    help_en="list the open (unanswered) questions",
+)
+async def list_questions(ctx: Context) -> Reply:
+    """List open questions, oldest first (they carry over from earlier weeks)."""
+    shown, total = questions.open_questions(ctx.session, ctx.group.id, LIST_LIMIT)
+    if not shown:
+        return Reply(ctx.text(MSG, "none_open"))
+    lines = [ctx.text(MSG, "open_title", total=total)]
+    lines += [f"#{q.number} {_preview(q.text)} — {q.member.display_name}" for q in shown]
+    if total > len(shown):
+        lines.append(ctx.text(MSG, "open_more", more=total - len(shown)))
+    lines.append(ctx.text(MSG, "open_hint"))
+    return Reply("\n".join(lines))

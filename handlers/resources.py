@@ -1,0 +1,64 @@
+"""/share (分享, #分享): a learning resource — URL + #tags + a few words about it."""
+
+from __future__ import annotations
+
+from bot.context import Context, UserError
+from bot.i18n import COMMON, Messages
+from bot.model import Reply
+from bot.registry import command
+from handlers.parsing import ParseError, parse_share
+from storage import content
+
+MAX_TEXT = 2000
+
+MSG = Messages(
+    {
+        "usage": ("/share <链接> #标签 … 简介", "/share <url> #tag … description"),
+        "usage_hint": (
+            "例如：/share https://zhuanlan.zhihu.com/p/123 #NLP #BERT BERT 原理讲解",
+            "e.g. /share https://example.com/bert #NLP #BERT a clear BERT walkthrough",
+        ),
+        "saved": ("🔗 已收藏资源 #{id}：{url}", "🔗 Resource #{id} saved: {url}"),
+        "tags": ("标签：{tags}", "Tags: {tags}"),
+        "no_tags": (
+            "标签：无（加上 #标签 更方便检索，如 #NLP #目标检测）",
+            "Tags: none (add #tags such as #NLP to make it easier to find)",
+        ),
+        "too_long": (
+            "简介太长了（{length} 字，上限 {limit} 字）。",
+            "The description is too long ({length} characters, limit {limit}).",
+        ),
+    }
+)
+
+
+@command(
+    "share",
+    aliases=("分享",),
+    hashtags=("#分享",),
+    usage="<链接> #标签 … 简介",
+    help_zh="分享学习资料：链接 + #标签 + 简介",
+    help_en="share a learning resource: URL + #tags + description",
+)
+async def share(ctx: Context) -> Reply:
+    """Store a resource with its tags and description."""
+    if not ctx.args.strip():
+        usage = COMMON.get("usage", ctx.lang, usage=ctx.text(MSG, "usage"))
+        return Reply(f"{usage}\n{ctx.text(MSG, 'usage_hint')}")
+    try:
+        url, tags, text = parse_share(ctx.args)
+    except ParseError as error:
+        raise UserError(error.message(ctx.lang)) from None
+    if len(text) > MAX_TEXT:
+        raise ctx.fail(MSG, "too_long", length=len(text), limit=MAX_TEXT)
+    resource = content.add_resource(
+        ctx.session, ctx.group.id, ctx.member.id, url=url, text=text, tags=tags, now=ctx.now
+    )
+    lines = [ctx.text(MSG, "saved", id=resource.id, url=url)]
+    if tags:
+        lines.append(ctx.text(MSG, "tags", tags=" ".join(f"#{t}" for t in tags)))
+    else:
+        lines.append(ctx.text(MSG, "no_tags"))
+    if text:
+        lines.append(text)
+    return Reply("\n".join(lines))

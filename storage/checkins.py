@@ -1,0 +1,104 @@
+"""Check-ins (学习心得 / 打卡): add, list per member and week, edit, delete.
+
+A week is the ISO week of the group's timezone: Monday 00:00 local up to the next Monday.
+Several check-ins of one member in a week are separate rows; the digest merges them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import CheckIn
+
+
+def zone(name: str) -> ZoneInfo:
+    """The time zone ``name`` (UTC if unknown)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def week_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the local week (Monday 00:00 to Monday 00:00) containing ``now``."""
+    tz = zone(timezone)
+    monday = now.astimezone(tz).date()
+    monday -= timedelta(days=monday.weekday())
+    start = datetime.combine(monday, time(0), tzinfo=tz)
+    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def add_checkin(
+    session: Session, group_id: int, member_id: int, text: str, now: datetime
+) -> CheckIn:
+    """Store one check-in at ``now``."""
+    checkin = CheckIn(group_id=group_id, member_id=member_id, text=text, created_at=now)
+    session.add(checkin)
+    session.flush()
+    return checkin
+
+
+def member_checkins(
+    session: Session, group_id: int, member_id: int, start: datetime, end: datetime
+) -> list[CheckIn]:
+    """The member's check-ins created in [start, end), oldest first."""
+    stmt = (
+        select(CheckIn)
+        .where(
+            CheckIn.group_id == group_id,
+            CheckIn.member_id == member_id,
+            CheckIn.created_at >= start,
+            CheckIn.created_at < end,
+        )
+        .order_by(CheckIn.created_at, CheckIn.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def count_member_checkins(
+    session: Session, group_id: int, member_id: int, start: datetime, end: datetime
+) -> int:
+    """How many check-ins the member made in [start, end)."""
+    stmt = select(func.count(CheckIn.id)).where(
+        CheckIn.group_id == group_id,
+        CheckIn.member_id == member_id,
+        CheckIn.created_at >= start,
+        CheckIn.created_at < end,
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def group_checkins(
+    session: Session, group_id: int, start: datetime, end: datetime
+) -> list[CheckIn]:
+    """Every check-in of the group in [start, end), oldest first."""
+    stmt = (
+        select(CheckIn)
+        .where(CheckIn.group_id == group_id, CheckIn.created_at >= start, CheckIn.created_at < end)
+        .order_by(CheckIn.created_at, CheckIn.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def get_checkin(session: Session, group_id: int, checkin_id: int) -> CheckIn | None:
+    """The group's check-in with id ``checkin_id``, if any."""
+    checkin = session.get(CheckIn, checkin_id)
+    return checkin if checkin is not None and checkin.group_id == group_id else None
+
+
+def edit_checkin(checkin: CheckIn, text: str, now: datetime) -> CheckIn:
+    """Replace the text of ``checkin`` (its week stays the week it was first written)."""
+    checkin.text = text
+    checkin.edited_at = now
+    return checkin
+
+
+def delete_checkin(session: Session, checkin: CheckIn) -> None:
+    """Remove ``checkin``."""
+    session.delete(checkin)
+    session.flush()

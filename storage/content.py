@@ -1,0 +1,141 @@
+"""Papers (论文速递) and resources (links + #tags): duplicates, storing, weekly lists.
+
+Check-ins live in :mod:`storage.checkins`, questions and answers in :mod:`storage.questions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import Paper, Resource, Tag
+
+
+class DuplicatePaper(Exception):
+    """The group already has this paper (same URL key or arXiv id)."""
+
+    def __init__(self, existing: Paper) -> None:
+        super().__init__(f"duplicate of paper {existing.id}")
+        self.existing = existing
+
+
+def find_paper_duplicate(
+    session: Session, group_id: int, url_key: str, arxiv_id: str | None
+) -> Paper | None:
+    """The earliest paper of the group with the same URL key or the same arXiv id."""
+    match = Paper.url_key == url_key
+    if arxiv_id:
+        match = or_(match, Paper.arxiv_id == arxiv_id, Paper.url_key == f"arxiv:{arxiv_id}")
+    stmt = select(Paper).where(Paper.group_id == group_id, match).order_by(Paper.id).limit(1)
+    return session.scalars(stmt).first()
+
+
+def add_paper(
+    session: Session,
+    group_id: int,
+    member_id: int,
+    *,
+    url: str,
+    url_key: str,
+    arxiv_id: str | None,
+    code_url: str | None,
+    title: str,
+    summary: str,
+    one_liner: str,
+    now: datetime,
+) -> Paper:
+    """Store a paper; raises :class:`DuplicatePaper` if the group already has it."""
+    existing = find_paper_duplicate(session, group_id, url_key, arxiv_id)
+    if existing is not None:
+        raise DuplicatePaper(existing)
+    paper = Paper(
+        group_id=group_id,
+        member_id=member_id,
+        url=url,
+        url_key=url_key,
+        arxiv_id=arxiv_id,
+        code_url=code_url,
+        title=title,
+        summary=summary,
+        one_liner=one_liner,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(paper)
+            session.flush()
+    except IntegrityError:  # the same paper was stored concurrently
+        existing = find_paper_duplicate(session, group_id, url_key, arxiv_id)
+        if existing is None:
+            raise
+        raise DuplicatePaper(existing) from None
+    return paper
+
+
+def papers_between(session: Session, group_id: int, start: datetime, end: datetime) -> list[Paper]:
+    """The group's papers shared in [start, end), oldest first."""
+    stmt = (
+        select(Paper)
+        .where(Paper.group_id == group_id, Paper.created_at >= start, Paper.created_at < end)
+        .order_by(Paper.created_at, Paper.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def get_or_create_tags(session: Session, names: Sequence[str]) -> list[Tag]:
+    """Tag rows for ``names`` (created when missing; safe when created concurrently)."""
+    tags: list[Tag] = []
+    for name in dict.fromkeys(names):
+        tag = session.scalars(select(Tag).where(Tag.name == name)).one_or_none()
+        if tag is None:
+            tag = Tag(name=name)
+            try:
+                with session.begin_nested():
+                    session.add(tag)
+                    session.flush()
+            except IntegrityError:
+                tag = session.scalars(select(Tag).where(Tag.name == name)).one()
+        tags.append(tag)
+    return tags
+
+
+def add_resource(
+    session: Session,
+    group_id: int,
+    member_id: int,
+    *,
+    url: str,
+    text: str,
+    tags: Sequence[str],
+    now: datetime,
+) -> Resource:
+    """Store a shared resource with its tags."""
+    resource = Resource(
+        group_id=group_id,
+        member_id=member_id,
+        url=url,
+        text=text,
+        created_at=now,
+        tags=get_or_create_tags(session, tags),
+    )
+    session.add(resource)
+    session.flush()
+    return resource
+
+
+def resources_between(
+    session: Session, group_id: int, start: datetime, end: datetime
+) -> list[Resource]:
+    """The group's resources shared in [start, end), oldest first."""
+    stmt = (
+        select(Resource)
+        .where(
+            Resource.group_id == group_id, Resource.created_at >= start, Resource.created_at < end
+        )
+        .order_by(Resource.created_at, Resource.id)
+    )
+    return list(session.scalars(stmt))
