@@ -1,0 +1,162 @@
+"""Keyword replies: 「自学」 (any chat, zh/en, invite link, WeChat room invite) and /keyword."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import build_app
+from bot.model import ChatRef
+from storage.models import KeywordReply
+from tests.conftest import Chatter, make_config
+
+DM = ChatRef("console", "dm-alice", "private", "")
+WECHAT_DM = ChatRef("wechat", "wxid_alice", "private", "")
+WECHAT_ROOM = ChatRef("wechat", "123@chatroom", "group", "")
+
+
+@pytest.fixture
+def make_chat(tmp_path, clock):
+    """A Chatter on a bot built with config overrides."""
+    apps = []
+
+    def build(**overrides) -> Chatter:
+        app = build_app(make_config(tmp_path, **overrides), clock=clock)
+        apps.append(app)
+        return Chatter(app, clock)
+
+    yield build
+    for app in apps:
+        app.db.dispose()
+
+
+def keywords(chat: Chatter) -> dict[str, str]:
+    with chat.app.db.session() as session:
+        rows = session.scalars(select(KeywordReply)).all()
+        return {row.keyword: row.reply for row in rows}
+
+
+# -- 「自学」 -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("where", [None, DM])
+async def test_join_keyword_replies_with_join_text_in_group_and_dm(chat, where):
+    kwargs = {"chat": where} if where else {}
+    replies = await chat.send("自学", **kwargs)
+    assert len(replies) == 1
+    assert "加入ML自学者俱乐部" in replies[0].text
+    assert replies[0].invite_to_room is None
+
+
+async def test_join_keyword_must_be_the_whole_message(chat):
+    assert await chat.say("我在自学机器学习") == ""
+    assert "加入" in await chat.say("  自学  ")
+
+
+async def test_join_reply_in_english_with_invite_link(make_chat):
+    chat = make_chat(language="en", join={"invite_link": "https://t.me/+club"})
+    text = await chat.say("自学")
+    assert "join the ML self-study club" in text
+    assert text.endswith("https://t.me/+club")
+
+
+async def test_extra_join_keywords_from_config(make_chat):
+    chat = make_chat(join={"keywords": ["自学", "join"], "text": "欢迎加入 👋"})
+    assert await chat.say("join") == "欢迎加入 👋"
+    assert await chat.say("自学") == "欢迎加入 👋"
+
+
+async def test_wechat_private_join_invites_to_study_room(make_chat):
+    chat = make_chat(wechat={"study_room_id": "room-42"})
+    [reply] = await chat.send("自学", chat=WECHAT_DM, user="wxid_alice")
+    assert reply.invite_to_room == "room-42"
+    [in_room] = await chat.send("自学", chat=WECHAT_ROOM, user="wxid_alice")
+    assert in_room.invite_to_room is None
+
+
+# -- /keyword -----------------------------------------------------------------------------------
+async def test_admin_adds_keyword_and_anyone_gets_the_reply(chat):
+    assert "已添加" in await chat.say("/keyword add 资料 请看置顶的学习路线 <b>&</b>", user="admin")
+    assert await chat.say("资料", user="bob") == "请看置顶的学习路线 <b>&</b>"
+    assert await chat.say("资料", user="carol", chat=DM) == "请看置顶的学习路线 <b>&</b>"
+    assert await chat.say("资料呢", user="bob") == ""
+
+
+async def test_multiline_reply_is_kept(chat):
+    await chat.say("/keyword add 路线 第一步：数学\n第二步：CS229", user="admin")
+    assert await chat.say("路线") == "第一步：数学\n第二步：CS229"
+
+
+async def test_second_add_updates_and_says_so(chat):
+    await chat.say("/keyword add 书单 旧的", user="admin")
+    text = await chat.say("/关键词 add 书单 新的", user="admin")
+    assert "已存在" in text and "更新" in text
+    assert keywords(chat) == {"书单": "新的"}
+    assert await chat.say("书单") == "新的"
+
+
+async def test_delete_keyword(chat):
+    await chat.say("/keyword add 书单 西瓜书", user="admin")
+    assert "已删除" in await chat.say("/keyword del 书单", user="admin")
+    assert keywords(chat) == {}
+    assert await chat.say("书单") == ""
+    assert "没有关键词「书单」" in await chat.say("/keyword del 书单", user="admin")
+
+
+async def test_list_shows_join_word_and_custom_keywords(chat):
+    assert "还没有" in await chat.say("/keyword list", user="admin")
+    await chat.say("/keyword add 书单 西瓜书", user="admin")
+    listing = await chat.say("/keyword list", user="admin")
+    assert "自学" in listing and "书单" in listing and "西瓜书" in listing
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/keyword add 自学 别的回复", "入群关键词"),
+        ("/keyword add /help 回复", "不能以 / 或 # 开头"),
+        ("/keyword add #打卡 回复", "不能以 / 或 # 开头"),
+        ("/keyword add 书单", "缺少回复内容"),
+        ("/keyword add 书单    ", "缺少回复内容"),
+        ("/keyword add " + "词" * 101 + " 回复", "关键词太长了（101 字，上限 100 字）"),
+        ("/keyword add", "用法"),
+        ("/keyword", "用法"),
+        ("/keyword frobnicate 书单", "用法"),
+        ("/keyword del", "用法"),
+    ],
+)
+async def test_bad_keyword_commands_are_refused_and_store_nothing(chat, command, expected):
+    assert expected in await chat.say(command, user="admin")
+    assert keywords(chat) == {}
+
+
+async def test_keyword_of_exactly_100_chars_is_accepted(chat):
+    word = "词" * 100
+    assert "已添加" in await chat.say(f"/keyword add {word} 回复", user="admin")
+    assert await chat.say(word) == "回复"
+
+
+async def test_non_admin_cannot_manage_keywords(chat):
+    for command in ("/keyword add 书单 西瓜书", "/keyword list", "/关键词 del 书单"):
+        assert "仅限管理员" in await chat.say(command, user="bob")
+    assert keywords(chat) == {}
+
+
+async def test_keyword_messages_in_english(make_chat):
+    chat = make_chat(language="en")
+    assert "added" in await chat.say("/keyword add books CS229 notes", user="admin")
+    assert "updated" in await chat.say("/keyword add books d2l.ai", user="admin")
+    assert "join keyword" in await chat.say("/keyword add 自学 x", user="admin")
+    assert "Usage" in await chat.say("/keyword", user="admin")
+    assert "admins only" in await chat.say("/keyword list", user="bob")
+
+
+async def test_keywords_are_per_group(make_chat):
+    chat = make_chat(
+        groups=[
+            {"slug": "club-a", "chats": [{"platform": "console", "chat_id": "console-group"}]},
+            {"slug": "club-b", "chats": [{"platform": "console", "chat_id": "other"}]},
+        ]
+    )
+    other = ChatRef("console", "other", "group", "")
+    await chat.say("/keyword add 书单 A 的书单", user="admin")
+    assert await chat.say("书单") == "A 的书单"
+    assert await chat.say("书单", chat=other) == ""
