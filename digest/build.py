@@ -1,0 +1,181 @@
+"""Build a :class:`~digest.model.Digest` from the store for one issue's period (no side effects).
+
+What goes in, for the group of ``issue`` and rows with ``period_start <= created_at <
+period_end``:
+
+* 刊首语: ``issue.preface`` or ``config.digest.default_preface``.
+* 论文速递: papers in the order they were shared. A title with several lines is
+  ``headline`` + ``论文名称`` (the original paper name).
+* 学习心得: one entry per member, ordered by their first note of the week; all their notes
+  of the week merged in order (links kept).
+* 疑问解答: questions asked in the period, then *carried-over* questions asked earlier that
+  either got an answer during the period or are still open without any answer (asked at most
+  :data:`CARRY_OVER_DAYS` before the period). Each shows the best answer
+  (``Question.best_answer_id``) first, then the other answers, at most :data:`MAX_ANSWERS`,
+  only answers given before the period ended. An open question without answers is shown
+  in full, marked open (renderers invite answers), so it reaches the readers who can help.
+* 加入我们: ``config.join.text``.
+
+``issue.featured`` keys move entries to the front of their section (in the order listed);
+``issue.dropped`` keys leave entries out. A fixed number of queries per digest (eager loads,
+no per-row queries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.config import Config
+from digest.model import AnswerEntry, Digest, MemberNotes, PaperEntry, QuestionEntry
+from digest.text import make_title
+from storage.models import Answer, CheckIn, DigestIssue, Group, Member, Paper, Question
+
+CARRY_OVER_DAYS = 28
+MAX_ANSWERS = 3
+
+E = TypeVar("E", PaperEntry, MemberNotes, QuestionEntry)
+
+
+def _name(member: Member) -> str:
+    return (member.display_name or member.platform_user_id).strip()
+
+
+def _arrange(entries: list[E], featured: Sequence[str], dropped: Sequence[str]) -> list[E]:
+    """Drop ``dropped`` keys; move ``featured`` keys first (in featured order)."""
+    gone = set(dropped)
+    kept = [e for e in entries if e.key not in gone]
+    rank = {key: i for i, key in enumerate(featured)}
+    first = sorted((e for e in kept if e.key in rank), key=lambda e: rank[e.key])
+    return first + [e for e in kept if e.key not in rank]
+
+
+def _paper(paper: Paper) -> PaperEntry:
+    lines = [line.strip() for line in (paper.title or "").splitlines() if line.strip()]
+    title = lines[0] if lines else (f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else paper.url)
+    return PaperEntry(
+        key=f"paper:{paper.id}",
+        title=title,
+        url=paper.url,
+        arxiv_id=paper.arxiv_id,
+        summary=(paper.summary or "").strip(),
+        one_liner=(paper.one_liner or "").strip(),
+        code_url=paper.code_url or None,
+        shared_by=_name(paper.member),
+        paper_name=" ".join(lines[1:]) or None,
+    )
+
+
+def _notes(checkins: Sequence[CheckIn]) -> list[MemberNotes]:
+    by_member: dict[int, MemberNotes] = {}
+    for checkin in checkins:
+        text = checkin.text.strip()
+        if not text:
+            continue
+        entry = by_member.get(checkin.member_id)
+        if entry is None:
+            entry = MemberNotes(f"member:{checkin.member_id}", _name(checkin.member), [])
+            by_member[checkin.member_id] = entry
+        entry.texts.append(text)
+    return list(by_member.values())
+
+
+def _question(question: Question, issue: DigestIssue) -> QuestionEntry:
+    given = [a for a in question.answers if a.created_at < issue.period_end]
+    best = [a for a in given if a.id == question.best_answer_id]
+    ordered = best + [a for a in given if a.id != question.best_answer_id]
+    answers = [
+        AnswerEntry(a.text.strip(), _name(a.member), best=a.id == question.best_answer_id)
+        for a in ordered[:MAX_ANSWERS]
+        if a.text.strip()
+    ]
+    return QuestionEntry(
+        key=f"question:{question.number}",
+        number=question.number,
+        title=make_title(question.text) or f"#{question.number}",
+        text=question.text.strip(),
+        asked_by=_name(question.member),
+        answers=answers,
+        carried_over=question.created_at < issue.period_start,
+        open=question.status == "open",
+    )
+
+
+def _questions(session: Session, issue: DigestIssue) -> list[Question]:
+    start, end = issue.period_start, issue.period_end
+    answered_in_period = Question.answers.any(
+        and_(Answer.created_at >= start, Answer.created_at < end)
+    )
+    unanswered_open = and_(
+        Question.status == "open",
+        Question.created_at >= start - timedelta(days=CARRY_OVER_DAYS),
+        ~Question.answers.any(Answer.created_at < end),
+    )
+    stmt = (
+        select(Question)
+        .where(
+            Question.group_id == issue.group_id,
+            Question.created_at < end,
+            or_(Question.created_at >= start, answered_in_period, unanswered_open),
+        )
+        .options(selectinload(Question.answers))
+        .order_by(Question.created_at, Question.id)
+    )
+    found = list(session.scalars(stmt).unique().all())
+    fresh = [q for q in found if q.created_at >= start]
+    carried = [q for q in found if q.created_at < start]
+    return fresh + carried
+
+
+def build_digest(
+    session: Session, issue: DigestIssue, config: Config, *, web_url: str | None = None
+) -> Digest:
+    """The digest of ``issue`` as it would be published now (reads only)."""
+    group = session.get(Group, issue.group_id)
+    if group is None:
+        raise ValueError(f"digest issue {issue.id} has no group")
+    start, end = issue.period_start, issue.period_end
+
+    def in_period(column: Any) -> Any:
+        return and_(column >= start, column < end)
+
+    papers = (
+        session.scalars(
+            select(Paper)
+            .where(Paper.group_id == group.id, in_period(Paper.created_at))
+            .order_by(Paper.created_at, Paper.id)
+        )
+        .unique()
+        .all()
+    )
+    checkins = (
+        session.scalars(
+            select(CheckIn)
+            .where(CheckIn.group_id == group.id, in_period(CheckIn.created_at))
+            .order_by(CheckIn.created_at, CheckIn.id)
+        )
+        .unique()
+        .all()
+    )
+    questions = _questions(session, issue)
+
+    featured = list(issue.featured or [])
+    dropped = list(issue.dropped or [])
+    preface = (issue.preface or "").strip() or config.digest.default_preface
+    return Digest(
+        group_name=group.name,
+        number=issue.number,
+        period_start=start,
+        period_end=end,
+        preface=preface,
+        papers=_arrange([_paper(p) for p in papers], featured, dropped),
+        notes=_arrange(_notes(checkins), featured, dropped),
+        questions=_arrange([_question(q, issue) for q in questions], featured, dropped),
+        join_text=config.join.text,
+        web_url=web_url,
+        timezone=group.timezone,
+    )

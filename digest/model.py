@@ -1,0 +1,153 @@
+"""The digest as plain data: what :func:`digest.build.build_digest` returns and renderers read.
+
+Frozen dataclasses, no ORM objects: a :class:`Digest` can be rendered, compared and stored
+without a database session. Entry keys are stable across rebuilds of the same issue:
+``paper:<Paper.id>``, ``member:<Member.id>`` and ``question:<Question.number>``; they are what
+``DigestIssue.featured`` / ``DigestIssue.dropped`` hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+SECTION_PAPERS = "papers"
+SECTION_NOTES = "notes"
+SECTION_QUESTIONS = "questions"
+
+#: Section ids in display order with their Chinese headings (as in the seed digest).
+SECTION_TITLES: dict[str, str] = {
+    SECTION_PAPERS: "论文速递",
+    SECTION_NOTES: "学习心得",
+    SECTION_QUESTIONS: "疑问解答",
+}
+
+
+@dataclass(frozen=True)
+class PaperEntry:
+    """One paper of 论文速递. ``paper_name`` is the original paper name (论文名称), if given."""
+
+    key: str
+    title: str
+    url: str
+    arxiv_id: str | None
+    summary: str
+    one_liner: str
+    code_url: str | None
+    shared_by: str
+    paper_name: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberNotes:
+    """One member's 学习心得 of the week: every note they sent, in order."""
+
+    key: str
+    member_name: str
+    texts: list[str]
+
+
+@dataclass(frozen=True)
+class AnswerEntry:
+    """One answer shown under a question; ``best`` marks the admin-chosen best answer."""
+
+    text: str
+    answered_by: str
+    best: bool = False
+
+
+@dataclass(frozen=True)
+class QuestionEntry:
+    """One question of 疑问解答 with the answers shown (best first).
+
+    ``carried_over``: asked before this period (still open, or answered during it).
+    ``open``: nobody's answer settled it yet (status ``open``).
+    """
+
+    key: str
+    number: int
+    title: str
+    text: str
+    asked_by: str
+    answers: list[AnswerEntry]
+    carried_over: bool
+    open: bool
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """A line of 本期内容: ``index`` is the 1-based number previews show (``/digest drop N``)."""
+
+    key: str
+    index: int
+    section: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One issue of the weekly digest, ready to render. Periods are aware datetimes."""
+
+    group_name: str
+    number: int
+    period_start: datetime
+    period_end: datetime
+    preface: str
+    papers: list[PaperEntry]
+    notes: list[MemberNotes]
+    questions: list[QuestionEntry]
+    join_text: str
+    web_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def entries(self) -> list[TocEntry]:
+        """The table of contents in order: papers, then members, then questions."""
+        rows: list[tuple[str, str, str]] = []
+        rows += [(p.key, SECTION_PAPERS, p.title) for p in self.papers]
+        rows += [(n.key, SECTION_NOTES, n.member_name) for n in self.notes]
+        rows += [(q.key, SECTION_QUESTIONS, q.title) for q in self.questions]
+        return [
+            TocEntry(key=key, index=i, section=section, title=title)
+            for i, (key, section, title) in enumerate(rows, start=1)
+        ]
+
+    def entry(self, index: int) -> TocEntry | None:
+        """The table-of-contents entry shown as number ``index`` (1-based), or None."""
+        entries = self.entries
+        return entries[index - 1] if 1 <= index <= len(entries) else None
+
+    @property
+    def sections(self) -> list[str]:
+        """Ids of the non-empty content sections, in display order."""
+        present = {
+            SECTION_PAPERS: bool(self.papers),
+            SECTION_NOTES: bool(self.notes),
+            SECTION_QUESTIONS: bool(self.questions),
+        }
+        return [name for name in SECTION_TITLES if present[name]]
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the week has no papers, notes or questions."""
+        return not (self.papers or self.notes or self.questions)
+
+    @property
+    def local_start(self) -> datetime:
+        return self.period_start.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def local_end(self) -> datetime:
+        return self.period_end.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def period_label(self) -> str:
+        """``2026-11-15 20:00 – 2026-11-22 20:00`` in the group's timezone."""
+        fmt = "%Y-%m-%d %H:%M"
+        return f"{self.local_start.strftime(fmt)} – {self.local_end.strftime(fmt)}"
+
+    @property
+    def title(self) -> str:
+        """``ML自学者俱乐部周报 · 第3期``."""
+        return f"{self.group_name}周报 · 第{self.number}期"
