@@ -1,0 +1,250 @@
+"""Weekly check-in reminders: name the members who have not checked in yet this week.
+
+Who is named: members with at least one check-in in the group during the last
+:data:`LOOKBACK_WEEKS` weeks, none yet this week, and not away (an away period running now, or
+one that excuses this week). Newcomers who never checked in are not nagged.
+
+Where: every chat of the group with ``reminders: true``, as one message naming them (with
+``mention_user_ids`` for members on that chat's platform). With ``reminders.dm`` each named
+member on a platform where the bot can write first (console, WeChat) also gets a private
+message; on Telegram a bot may only write to users who started it, so none is sent there.
+
+When: ``reminders.cron`` in the group's timezone. Inside ``reminders.quiet_hours`` (e.g.
+``23:00-08:00``, local) the reminder is postponed to the end of the quiet hours; it still
+concerns the week it was due in.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.config import Config, GroupConfig
+from bot.i18n import Messages
+from bot.model import ChatRef, Outgoing, Reply
+from storage import engagement
+from storage.identity import ensure_group
+from storage.models import CheckIn, Group, Member
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+LOOKBACK_WEEKS = 8
+MAX_NAMES = 50
+DM_PLATFORMS = ("console", "wechat")
+JOB_PREFIX = "studybot-reminders"
+
+MSG = Messages(
+    {
+        "group": (
+            "⏰ 本周打卡提醒：{names} 本周还没有提交学习心得哦～\n"
+            "发送 /checkin <心得> 或 #打卡 <心得> 记录；要请假请发 /away 2w。",
+            "⏰ Weekly check-in reminder: {names}, no learning notes from you this week yet.\n"
+            "Send /checkin <notes> or #打卡 <notes>; going away? Send /away 2w.",
+        ),
+        "more": ("{names} 等 {n} 人", "{names} and {n} more"),
+        "dm": (
+            "⏰ {name}，本周还没有收到你在「{group}」的学习心得。"
+            "发送 /checkin <心得> 记录，保持连续打卡 🔥{streak} 周！",
+            "⏰ {name}, no learning notes from you in “{group}” this week yet. "
+            "Send /checkin <notes> to keep your 🔥{streak}-week streak!",
+        ),
+    }
+)
+
+
+# -- quiet hours --------------------------------------------------------------------------
+def parse_quiet_hours(spec: str) -> tuple[time, time] | None:
+    """``"23:00-08:00"`` -> (23:00, 08:00); None when empty or start == end (no quiet hours)."""
+    if not spec:
+        return None
+    start_text, end_text = spec.split("-", 1)
+    start, end = time.fromisoformat(start_text.strip()), time.fromisoformat(end_text.strip())
+    return None if start == end else (start, end)
+
+
+def next_allowed_time(now: datetime, quiet_hours: str, tz: str | ZoneInfo) -> datetime:
+    """``now`` if it is outside the quiet hours (local to ``tz``), else the end of them (UTC)."""
+    window = parse_quiet_hours(quiet_hours)
+    if window is None:
+        return now
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    start, end = window
+    local = now.astimezone(zone)
+    clock = local.time().replace(tzinfo=None)
+    if start < end:
+        quiet = start <= clock < end
+        end_day = local.date()
+    else:  # the window wraps around midnight
+        quiet = clock >= start or clock < end
+        end_day = local.date() + timedelta(days=1) if clock >= start else local.date()
+    if not quiet:
+        return now
+    return datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
+
+
+# -- who and what -------------------------------------------------------------------------
+def members_to_remind(session: Session, group: Group, due: datetime) -> list[Member]:
+    """Recently active members without a check-in in ``due``'s week who are not away."""
+    tz = engagement.group_tz(group)
+    monday = engagement.week_start(due, tz)
+    week_from, _ = engagement.week_bounds(monday, tz)
+    lookback, _ = engagement.week_bounds(monday - timedelta(weeks=LOOKBACK_WEEKS), tz)
+    last = (
+        select(CheckIn.member_id, func.max(CheckIn.created_at).label("last"))
+        .where(CheckIn.group_id == group.id, CheckIn.created_at >= lookback)
+        .group_by(CheckIn.member_id)
+        .subquery()
+    )
+    candidates = list(
+        session.scalars(
+            select(Member)
+            .join(last, last.c.member_id == Member.id)
+            .where(last.c.last < week_from)
+            .order_by(Member.display_name, Member.id)
+        )
+    )
+    ids = [m.id for m in candidates]
+    away_now = engagement.away_member_ids(session, ids, due)
+    periods = engagement.away_periods_by_member(session, ids)
+    return [
+        m
+        for m in candidates
+        if m.id not in away_now and monday not in engagement.away_weeks(periods.get(m.id, []), tz)
+    ]
+
+
+def _names(members: list[Member], lang: str) -> str:
+    shown = ", ".join(f"@{m.display_name}" for m in members[:MAX_NAMES])
+    if len(members) > MAX_NAMES:
+        return MSG.get("more", lang, names=shown, n=len(members))
+    return shown
+
+
+def build_reminders(
+    session: Session,
+    group: Group,
+    config: Config,
+    now: datetime,
+    *,
+    due: datetime | None = None,
+) -> list[Outgoing]:
+    """The reminder messages for ``group`` (empty when nobody needs one).
+
+    ``due`` is when the reminder was scheduled (its week is the one checked; default ``now``).
+    """
+    group_config = next((g for g in config.groups if g.slug == group.slug), None)
+    if group_config is None or not config.reminders.enabled:
+        return []
+    members = members_to_remind(session, group, due or now)
+    if not members:
+        return []
+    lang = config.language
+    text = MSG.get("group", lang, names=_names(members, lang))
+    outgoing = [
+        Outgoing(
+            chat=ChatRef(chat.platform, chat.chat_id, "group", group.name),
+            reply=Reply(text),
+            mention_user_ids=tuple(
+                m.platform_user_id for m in members if m.platform == chat.platform
+            ),
+        )
+        for chat in group_config.chats
+        if chat.reminders
+    ]
+    if config.reminders.dm:
+        dm_members = [m for m in members if m.platform in DM_PLATFORMS]
+        streaks = engagement.streaks_for_group(session, group, now, [m.id for m in dm_members])
+        for m in dm_members:
+            line = MSG.get(
+                "dm", lang, name=m.display_name, group=group.name, streak=streaks[m.id].current
+            )
+            chat = ChatRef(m.platform, m.platform_user_id, "private", m.display_name)
+            outgoing.append(Outgoing(chat=chat, reply=Reply(line)))
+    return outgoing
+
+
+# -- scheduling ---------------------------------------------------------------------------
+_state: dict[str, Any] = {}
+
+
+async def send_all(app: App, messages: list[Outgoing]) -> int:
+    """Send through ``app.senders``; a failing or missing sender is logged. Returns #sent."""
+    sent = 0
+    for message in messages:
+        sender = app.senders.get(message.chat.platform)
+        if sender is None:
+            log.warning("no %s sender running; reminder not sent", message.chat.platform)
+            continue
+        try:
+            await sender.send(message)
+            sent += 1
+        except Exception:
+            log.exception("reminder to %s:%s failed", message.chat.platform, message.chat.chat_id)
+    return sent
+
+
+async def run_reminders(group_slug: str, due_iso: str | None = None) -> int:
+    """The scheduler job: build and send one group's reminders (postponed past quiet hours)."""
+    app: App | None = _state.get("app")
+    if app is None:
+        log.warning("reminder job ran before register_reminder_job(); skipped")
+        return 0
+    config = app.config
+    group_config = _group_config(config, group_slug)
+    now = app.dispatcher.clock()
+    due = datetime.fromisoformat(due_iso) if due_iso else now
+    allowed = next_allowed_time(now, config.reminders.quiet_hours, group_config.timezone)
+    if allowed > now and _state.get("scheduler") is not None:
+        _state["scheduler"].add_job(
+            run_reminders,
+            "date",
+            run_date=allowed,
+            args=[group_slug, due.isoformat()],
+            id=f"{JOB_PREFIX}:{group_slug}:postponed",
+            replace_existing=True,
+        )
+        log.info("reminders for %s postponed to %s (quiet hours)", group_slug, allowed)
+        return 0
+    with app.db.session() as session:
+        group = ensure_group(session, group_config.slug, group_config.name, group_config.timezone)
+        messages = build_reminders(session, group, config, now, due=due)
+    return await send_all(app, messages)
+
+
+def _group_config(config: Config, slug: str) -> GroupConfig:
+    return next(g for g in config.groups if g.slug == slug)
+
+
+def register_reminder_job(scheduler: Any, app: App) -> list[str]:
+    """Add one cron job per group (``reminders.cron`` in the group's timezone); returns ids.
+
+    Job ids are stable (``studybot-reminders:<slug>``) and replace earlier ones, so restarts
+    never duplicate them. Does nothing when ``reminders.enabled`` is false.
+    """
+    from apscheduler.triggers.cron import CronTrigger
+
+    _state["app"], _state["scheduler"] = app, scheduler
+    if not app.config.reminders.enabled:
+        return []
+    ids = []
+    for group in app.config.groups:
+        job_id = f"{JOB_PREFIX}:{group.slug}"
+        scheduler.add_job(
+            run_reminders,
+            CronTrigger.from_crontab(app.config.reminders.cron, timezone=ZoneInfo(group.timezone)),
+            args=[group.slug],
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
+        ids.append(job_id)
+    return ids

@@ -1,0 +1,213 @@
+"""Weekly reminders: who is named, away members skipped, DMs, quiet hours, the scheduler job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import build_app
+from bot.model import Outgoing
+from digest import reminders
+from digest.reminders import build_reminders, next_allowed_time
+from storage.identity import get_group
+from tests.conftest import Chatter
+
+SH = "Asia/Shanghai"
+
+
+def sh(*args: int) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return datetime(*args, tzinfo=ZoneInfo(SH)).astimezone(UTC)  # type: ignore[misc]
+
+
+def build(app: Any, now: datetime, **kwargs: Any) -> list[Outgoing]:
+    with app.db.session() as session:
+        group = get_group(session, "ml-club")
+        assert group is not None
+        return build_reminders(session, group, app.config, now, **kwargs)
+
+
+async def populate(chat: Chatter, clock: Any) -> None:
+    """ancient: 10 weeks ago only; lapsed/away: last week; keen: this week; asker: no check-in."""
+    await chat.say("/checkin 很久以前", user="ancient", name="古人")
+    clock.advance(weeks=9)
+    for user, name in (("lapsed", "小李"), ("keen", "小张"), ("away", "小王")):
+        await chat.say("/checkin 上周", user=user, name=name)
+    clock.advance(weeks=1)
+    await chat.say("/checkin 本周", user="keen", name="小张")
+    await chat.say("/away 2w", user="away", name="小王")
+    await chat.say("/ask 什么是 BERT？", user="asker", name="提问者")
+
+
+async def test_names_only_recent_members_without_checkin_and_not_away(chat, clock):
+    await populate(chat, clock)
+    messages = build(chat.app, clock())
+    group = [m for m in messages if m.chat.kind == "group"]
+    assert [m.chat.chat_id for m in group] == ["console-group"]
+    text = group[0].reply.text
+    assert "@小李" in text and "/checkin" in text
+    for absent in ("小张", "小王", "古人", "提问者"):
+        assert absent not in text
+    assert group[0].mention_user_ids == ("lapsed",)
+
+
+async def test_dm_goes_to_console_members_with_their_streak(chat, clock):
+    await populate(chat, clock)
+    private = [m for m in build(chat.app, clock()) if m.chat.kind == "private"]
+    assert [(m.chat.platform, m.chat.chat_id) for m in private] == [("console", "lapsed")]
+    assert "小李" in private[0].reply.text and "🔥1" in private[0].reply.text
+
+
+async def test_no_dm_when_disabled_and_chats_opted_out(config_factory, clock):
+    groups = [
+        {
+            "slug": "ml-club",
+            "chats": [
+                {"platform": "console", "chat_id": "console-group"},
+                {"platform": "telegram", "chat_id": "-100", "reminders": False},
+                {"platform": "wechat", "chat_id": "room@chatroom"},
+            ],
+        }
+    ]
+    app = build_app(config_factory(groups=groups, reminders={"dm": False}), clock=clock)
+    try:
+        chat = Chatter(app, clock)
+        await populate(chat, clock)
+        messages = build(app, clock())
+        assert [(m.chat.platform, m.chat.kind) for m in messages] == [
+            ("console", "group"),
+            ("wechat", "group"),
+        ]
+        assert messages[1].mention_user_ids == ()  # 小李 is a console user
+    finally:
+        app.db.dispose()
+
+
+async def test_nobody_to_remind_sends_nothing(chat, clock):
+    await chat.say("/checkin 本周", user="keen")
+    assert build(chat.app, clock()) == []
+    clock.advance(weeks=1)
+    await chat.say("/checkin 又一周", user="keen")
+    assert build(chat.app, clock()) == []
+
+
+async def test_away_period_ended_early_is_reminded_again(chat, clock):
+    await chat.say("/checkin 上周", user="u1", name="阿一")
+    clock.advance(weeks=1)
+    await chat.say("/away 1w", user="u1", name="阿一")
+    assert build(chat.app, clock()) == []
+    await chat.say("/away off", user="u1", name="阿一")
+    assert "@阿一" in build(chat.app, clock())[0].reply.text
+
+
+async def test_disabled_reminders_build_nothing(config_factory, clock):
+    app = build_app(config_factory(reminders={"enabled": False}), clock=clock)
+    try:
+        chat = Chatter(app, clock)
+        await populate(chat, clock)
+        assert build(app, clock()) == []
+    finally:
+        app.db.dispose()
+
+
+async def test_due_week_is_kept_when_postponed_past_monday(chat, clock):
+    clock.set(sh(2026, 11, 18, 12, 0))  # Wednesday of the week before
+    await chat.say("/checkin 上上周", user="u2", name="阿二")
+    clock.set(sh(2026, 11, 25, 12, 0))  # Wednesday of the due week
+    await chat.say("/checkin 本周", user="u1", name="阿一")
+    due = sh(2026, 11, 29, 23, 30)  # due Sunday 23:30, inside quiet hours
+    clock.set(sh(2026, 11, 30, 8, 0))  # sent Monday 08:00: a new week already
+    postponed = build(chat.app, clock(), due=due)[0].reply.text
+    assert "@阿二" in postponed and "阿一" not in postponed
+    # judged by the sending time instead, 阿一 would be nagged for a week that just began
+    assert "@阿一" in build(chat.app, clock())[0].reply.text
+
+
+# -- quiet hours --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("moment", "quiet", "expected"),
+    [
+        (sh(2026, 11, 20, 20, 0), "23:00-08:00", sh(2026, 11, 20, 20, 0)),
+        (sh(2026, 11, 20, 23, 30), "23:00-08:00", sh(2026, 11, 21, 8, 0)),
+        (sh(2026, 11, 21, 2, 0), "23:00-08:00", sh(2026, 11, 21, 8, 0)),
+        (sh(2026, 11, 21, 8, 0), "23:00-08:00", sh(2026, 11, 21, 8, 0)),
+        (sh(2026, 11, 21, 13, 0), "12:00-14:00", sh(2026, 11, 21, 14, 0)),
+        (sh(2026, 11, 21, 11, 59), "12:00-14:00", sh(2026, 11, 21, 11, 59)),
+        (sh(2026, 11, 21, 3, 0), "00:00-00:00", sh(2026, 11, 21, 3, 0)),
+    ],
+)
+def test_next_allowed_time(moment, quiet, expected):
+    assert next_allowed_time(moment, quiet, SH) == expected
+
+
+def test_quiet_hours_in_a_dst_zone_end_at_local_time():
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    # the night clocks go forward: 23:00 Saturday -> 08:00 Sunday local is 8 real hours
+    moment = datetime(2026, 3, 28, 23, 0, tzinfo=berlin).astimezone(UTC)
+    allowed = next_allowed_time(moment, "22:00-08:00", berlin)
+    assert allowed.astimezone(berlin).strftime("%m-%d %H:%M") == "03-29 08:00"
+    assert allowed - moment == timedelta(hours=8)
+
+
+# -- the scheduler job ----------------------------------------------------------------------
+@dataclass
+class FakeSender:
+    platform: str = "console"
+    sent: list[Outgoing] = field(default_factory=list)
+
+    async def send(self, outgoing: Outgoing) -> list[str]:
+        self.sent.append(outgoing)
+        return [str(len(self.sent))]
+
+
+async def test_job_registration_is_stable_and_sends(chat, clock):
+    await chat.say("/checkin 上周", user="u1", name="阿一")
+    clock.set(sh(2026, 11, 27, 20, 0))  # Friday 20:00 local, the default cron time
+    sender = FakeSender()
+    chat.app.add_sender(sender)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    ids = reminders.register_reminder_job(scheduler, chat.app)
+    assert reminders.register_reminder_job(scheduler, chat.app) == ids == [
+        "studybot-reminders:ml-club"
+    ]
+    jobs = scheduler.get_jobs()
+    scheduler.shutdown(wait=False)
+    assert [job.id for job in jobs] == ids
+    trigger = jobs[0].trigger
+    assert str(trigger.timezone) == SH
+    first = trigger.get_next_fire_time(None, sh(2026, 11, 23, 0, 0))
+    assert first == sh(2026, 11, 27, 20, 0)
+
+    assert await reminders.run_reminders("ml-club") == 2  # group message + DM
+    assert "@阿一" in sender.sent[0].reply.text
+
+
+async def test_job_inside_quiet_hours_is_postponed(chat, clock):
+    await chat.say("/checkin 上周", user="u1", name="阿一")
+    clock.set(sh(2026, 11, 27, 23, 30))
+    sender = FakeSender()
+    chat.app.add_sender(sender)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    reminders.register_reminder_job(scheduler, chat.app)
+    assert await reminders.run_reminders("ml-club") == 0
+    assert sender.sent == []
+    postponed = scheduler.get_job("studybot-reminders:ml-club:postponed")
+    assert postponed is not None
+    assert postponed.trigger.run_date == sh(2026, 11, 28, 8, 0)
+    assert postponed.args == ("ml-club", sh(2026, 11, 27, 23, 30).isoformat())
+
+
+async def test_missing_or_failing_sender_is_logged_not_raised(chat, clock, caplog):
+    await chat.say("/checkin 上周", user="u1", name="阿一")
+    clock.advance(weeks=1)
+    reminders.register_reminder_job(AsyncIOScheduler(timezone=UTC), chat.app)
+    assert await reminders.run_reminders("ml-club") == 0
+    assert "no console sender" in caplog.text
