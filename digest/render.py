@@ -10,9 +10,9 @@
 Autoescaping is on only for ``.html`` templates. The Markdown, Telegram and WeChat templates
 are not autoescaped; every piece of user text goes through an explicit filter (``md``, ``tg``,
 ``wx``). User text is only ever template *data*: ``{{ 7*7 }}`` in a note is printed as is.
-Telegram escaping is ``html.escape(text, quote=False)``, which is what
-``telegram.helpers.escape`` does (platform SDKs are imported only by adapters; a unit test
-compares the two).
+Telegram escaping is ``html.escape(text)``, which is exactly ``telegram.helpers.escape``
+(PTB re-exports :func:`html.escape`; platform SDKs are imported only by adapters, and a unit
+test compares the two).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ TELEGRAM_LIMIT = 4096
 WECHAT_LINK_NOTE = "（链接见阅读原文）"
 WECHAT_IMAGE_NOTE = "（图片见阅读原文）"
 PART_SEP = "\n\n"
+_SLOT_CHARS = re.compile("[\ue000\ue001]")
 
 
 def _looks_like_url(value: str) -> bool:
@@ -49,19 +50,30 @@ def _looks_like_url(value: str) -> bool:
 # --- filters ------------------------------------------------------------------------------
 
 
+_SLOT = re.compile("\ue000(\\d+)\ue001")
+
+
 def f_md(text: str) -> str:
-    """Markdown: escape plain runs, keep http(s) links (bare URLs become autolinks)."""
-    out = []
-    for seg in segments(text or ""):
+    """Markdown: escape plain runs, keep http(s) links (bare URLs become autolinks).
+
+    Links are swapped for placeholders while the whole text is escaped, so line-level rules
+    (a line of dashes, a heading mark) see each line as a reader would.
+    """
+    links: list[str] = []
+    source = []
+    for seg in segments(_SLOT_CHARS.sub("", text or "")):
         if seg.kind == TEXT:
-            out.append(escape_markdown(seg.text))
-        elif seg.kind == IMAGE:
-            out.append(f"![{escape_markdown(seg.text)}]({seg.url})")
+            source.append(seg.text)
+            continue
+        if seg.kind == IMAGE:
+            links.append(f"![{escape_markdown(seg.text)}]({seg.url})")
         elif _looks_like_url(seg.text):
-            out.append(f"<{seg.url}>")
+            links.append(f"<{seg.url}>")
         else:
-            out.append(f"[{escape_markdown(seg.text)}]({seg.url})")
-    return "".join(out)
+            links.append(f"[{escape_markdown(seg.text)}]({seg.url})")
+        source.append(f"\ue000{len(links) - 1}\ue001")
+    escaped = escape_markdown("".join(source))
+    return _SLOT.sub(lambda m: links[int(m.group(1))], escaped)
 
 
 def f_md_quote(text: str) -> str:

@@ -149,9 +149,10 @@ def escape_markdown(text: str) -> str:
 
 
 def escape_html(text: str) -> str:
-    """Escape ``&``, ``<`` and ``>`` exactly like ``telegram.helpers.escape`` does
-    (``html.escape(text, quote=False)``)."""
-    return html.escape(text, quote=False)
+    """Escape text for Telegram HTML / HTML exactly like ``telegram.helpers.escape``, which is
+    ``html.escape`` itself (``quote=True``: ``& < > " '`` all escaped; Telegram accepts the
+    resulting ``&quot;`` and ``&#x27;``)."""
+    return html.escape(text)
 
 
 def escape_attr(text: str) -> str:
