@@ -1,0 +1,70 @@
+"""/stats (统计, admin): a text summary of the group plus the weekly activity chart (PNG)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.context import Context
+from bot.i18n import Messages
+from bot.model import Reply
+from bot.registry import command
+from digest.charts import cjk_font, render_activity_chart
+from storage import engagement
+from storage.stats import group_stats
+
+CHART_WEEKS = 12
+
+MSG = Messages(
+    {
+        "summary": (
+            "📊 {group} 统计（{date}）\n"
+            "成员 {members} 人，其中 {contributors} 人发过内容\n"
+            "本周活跃 {active} 人 · 本周打卡 {this_week} 次（上周 {last_week} 次）\n"
+            "累计：打卡 {checkin} · 提问 {question}（待解答 {open} · 已解答 {answered}）"
+            " · 回答 {answer} · 论文 {paper} · 资料 {resource}\n"
+            "图：最近 {weeks} 周每周活跃成员与打卡次数",
+            "📊 {group} stats ({date})\n"
+            "{members} members, {contributors} of whom have posted\n"
+            "Active this week: {active} · check-ins this week: {this_week} (last week {last_week})\n"
+            "Totals: check-ins {checkin} · questions {question} (open {open} · answered {answered})"
+            " · answers {answer} · papers {paper} · resources {resource}\n"
+            "Chart: members active and check-ins per week, last {weeks} weeks",
+        ),
+    }
+)
+
+
+@command(
+    "stats",
+    aliases=("统计",),
+    admin=True,
+    help_zh="群组统计与图表",
+    help_en="group statistics and chart",
+)
+async def stats(ctx: Context) -> Reply:
+    """Summarise the group and attach the activity chart (rendered off the event loop)."""
+    figures = group_stats(ctx.session, ctx.group, ctx.now, CHART_WEEKS)
+    tz = engagement.group_tz(ctx.group)
+    totals = figures.totals
+    text = ctx.text(
+        MSG,
+        "summary",
+        group=ctx.group.name,
+        date=ctx.now.astimezone(tz).strftime("%Y-%m-%d"),
+        members=figures.members,
+        contributors=figures.contributors,
+        active=figures.active_this_week,
+        this_week=figures.checkins_this_week,
+        last_week=figures.checkins_last_week,
+        checkin=totals["checkin"],
+        question=totals["question"],
+        open=figures.questions["open"],
+        answered=figures.questions["answered"],
+        answer=totals["answer"],
+        paper=totals["paper"],
+        resource=totals["resource"],
+        weeks=CHART_WEEKS,
+    )
+    name = ctx.group.name if cjk_font() or ctx.group.name.isascii() else ctx.group.slug
+    png = await asyncio.to_thread(render_activity_chart, figures.weeks, name, ctx.lang)
+    return Reply(text, image=png, image_name=f"stats-{ctx.group.slug}.png")
