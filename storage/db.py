@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+import storage.search_index  # noqa: F401  (registers the search-index flush hook)
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 

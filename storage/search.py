@@ -1,22 +1,341 @@
-"""Search over what members sent. (Placeholder LIKE version; replaced by the FTS5/jieba one.)"""
+"""Search over what members sent: check-ins, questions, answers, papers and resources.
+
+:func:`search` runs a /search query (see :mod:`storage.search_text` for the syntax) against the
+index kept by :mod:`storage.search_index`: SQLite FTS5 ranked by ``bm25()`` or PostgreSQL
+full text ranked by ``ts_rank_cd``. Every word must match; when nothing does, the words are
+OR-ed instead (``SearchPage.relaxed``). User text only reaches the engine as quoted tokens of
+letters and digits, so no input can make a full-text syntax error.
+
+:func:`similar_questions` suggests earlier questions sharing enough of a new question's words.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from storage.models import Question
+from storage.models import Member, Question
+from storage.search_index import MODELS, rebuild_index
+from storage.search_text import (
+    KINDS,
+    ParsedQuery,
+    QueryError,
+    parse_query,
+    tokens,
+    warm_up,
+    word_groups,
+)
+
+__all__ = [
+    "KINDS",
+    "Hit",
+    "ParsedQuery",
+    "QueryError",
+    "SearchPage",
+    "parse_query",
+    "rebuild_index",
+    "search",
+    "similar_questions",
+    "warm_up",
+]
+
+SNIPPET_CHARS = 80
+RELAXED_LIMIT = 100  # candidates re-ordered when not every word matches
+BM25_WEIGHTS = "0, 0, 0, 2.0, 1.0"  # kind, ref_id, group_id (unindexed), tags, body
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result. ``number`` is the question number (for answers: their question's)."""
+
+    kind: str
+    ref_id: int
+    title: str
+    snippet: str
+    created_at: datetime
+    member: str
+    score: float
+    number: int | None = None
+    url: str | None = None
+
+
+@dataclass
+class SearchPage:
+    """One page of results; ``relaxed`` when no entry had every word and words were OR-ed."""
+
+    total: int
+    page: int
+    per_page: int
+    items: list[Hit] = field(default_factory=list)
+    relaxed: bool = False
+    query: ParsedQuery = field(default_factory=ParsedQuery)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def _fts_quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _pg_quote(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _expression(groups: Sequence[tuple[str, ...]], *, any_word: bool, pg: bool) -> str:
+    """``(w OR (p1 AND p2)) AND ...`` in FTS5 or tsquery syntax; every token quoted."""
+    quote, and_, or_ = (_pg_quote, " & ", " | ") if pg else (_fts_quote, " AND ", " OR ")
+    if any_word:
+        return or_.join(quote(tok) for tok in dict.fromkeys(t for g in groups for t in g))
+    parts = []
+    for word, *pieces in groups:
+        if pieces:
+            parts.append(f"({quote(word)}{or_}({and_.join(quote(p) for p in pieces)}))")
+        else:
+            parts.append(quote(word))
+    return and_.join(parts)
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _ranked(
+    session: Session,
+    group_id: int,
+    expression: str,
+    *,
+    kinds: Sequence[str],
+    tags: Sequence[str],
+    exclude: tuple[str, int] | None,
+    limit: int,
+    offset: int,
+    with_body: bool = False,
+) -> list[Any]:
+    """Rows (kind, ref_id, score, total[, body]) best first; no expression: newest first."""
+    pg = session.get_bind().dialect.name == "postgresql"
+    params: dict[str, Any] = {"group_id": group_id, "limit": limit, "offset": offset}
+    where = ["d.group_id = :group_id"]
+    if kinds:
+        names = [f":kind{i}" for i in range(len(kinds))]
+        where.append(f"d.kind IN ({', '.join(names)})")
+        params.update({f"kind{i}": kind for i, kind in enumerate(kinds)})
+    for i, tag in enumerate(tags):
+        where.append(f"(' ' || d.tag_list || ' ') LIKE :tag{i} ESCAPE '\\'")
+        params[f"tag{i}"] = f"% {_like_escape(tag)} %"
+    if exclude is not None:
+        where.append("NOT (d.kind = :ex_kind AND d.ref_id = :ex_id)")
+        params.update(ex_kind=exclude[0], ex_id=exclude[1])
+    body = ", d.body" if with_body else ""
+    if not expression:
+        sql = (
+            f"SELECT d.kind, d.ref_id, 0.0 AS score, count(*) OVER () AS total{body} "
+            f"FROM search_docs d WHERE {' AND '.join(where)} "
+            "ORDER BY d.created_at DESC, d.id DESC LIMIT :limit OFFSET :offset"
+        )
+    elif pg:
+        params["q"] = expression
+        sql = (
+            "SELECT d.kind, d.ref_id, ts_rank_cd(d.tsv, q.q) AS score, "
+            f"count(*) OVER () AS total{body} "
+            "FROM search_docs d, (SELECT to_tsquery('simple', :q) AS q) q "
+            f"WHERE d.tsv @@ q.q AND {' AND '.join(where)} "
+            "ORDER BY score DESC, d.created_at DESC, d.id DESC LIMIT :limit OFFSET :offset"
+        )
+    else:
+        params["q"] = expression
+        sql = (  # bm25() only works in the FTS query itself: rank first, then join
+            "WITH m AS MATERIALIZED (SELECT rowid AS id, "
+            f"-bm25(search_index, {BM25_WEIGHTS}) AS score "
+            "FROM search_index WHERE search_index MATCH :q) "
+            f"SELECT d.kind, d.ref_id, m.score, count(*) OVER () AS total{body} "
+            f"FROM m JOIN search_docs d ON d.id = m.id WHERE {' AND '.join(where)} "
+            "ORDER BY m.score DESC, d.created_at DESC, d.id DESC LIMIT :limit OFFSET :offset"
+        )
+    return list(session.execute(text(sql), params))
+
+
+def _count(session: Session, group_id: int, expression: str, **filters: Any) -> int:
+    rows = _ranked(session, group_id, expression, limit=1, offset=0, exclude=None, **filters)
+    return int(rows[0].total) if rows else 0
+
+
+def search(
+    session: Session,
+    group_id: int,
+    query: str,
+    *,
+    kinds: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    page: int = 1,
+    per_page: int = 5,
+) -> SearchPage:
+    """One page of the group's entries matching ``query``, best first.
+
+    ``query`` may carry ``#tags``, ``type:`` filters and ``page N`` (they add to ``kinds``,
+    ``tags`` and override ``page``); raises :class:`QueryError` for an unknown type.
+    """
+    parsed = parse_query(query)
+    parsed.kinds = list(dict.fromkeys([*(kinds or ()), *parsed.kinds]))
+    parsed.tags = list(dict.fromkeys([*(t.lower().lstrip("#") for t in tags or ()), *parsed.tags]))
+    unknown = [k for k in parsed.kinds if k not in KINDS]
+    if unknown:
+        raise QueryError("unknown_type", unknown[0])
+    page = max(1, parsed.page or page)
+    per_page = max(1, per_page)
+    groups = word_groups(parsed.words)
+    result = SearchPage(total=0, page=page, per_page=per_page, query=parsed)
+    if not groups and parsed.words.strip() and not (parsed.tags or parsed.kinds):
+        return result  # only stopwords or punctuation: nothing to look for
+    pg = session.get_bind().dialect.name == "postgresql"
+    filters: dict[str, Any] = {"kinds": parsed.kinds, "tags": parsed.tags}
+    offset = (page - 1) * per_page
+    expression = _with_tags(_expression(groups, any_word=False, pg=pg), parsed.tags, pg)
+    rows = _ranked(
+        session, group_id, expression, limit=per_page, offset=offset, exclude=None, **filters
+    )
+    total = int(rows[0].total) if rows else _count(session, group_id, expression, **filters)
+    if total == 0 and len(groups) > 1:
+        rows, total = _relaxed(session, group_id, groups, pg, offset, per_page, filters)
+        result.relaxed = total > 0
+    result.total = total
+    result.items = _hits(session, rows, [t for g in groups for t in g])
+    return result
+
+
+def _with_tags(expression: str, tags: Sequence[str], pg: bool) -> str:
+    """On SQLite let FTS5 narrow to the tags too (the LIKE filter keeps them exact)."""
+    if pg or not tags:
+        return expression
+    tag_match = " AND ".join(f"tags : {_fts_quote(t)}" for t in tags)
+    return f"({expression}) AND {tag_match}" if expression else tag_match
+
+
+def _relaxed(
+    session: Session,
+    group_id: int,
+    groups: Sequence[tuple[str, ...]],
+    pg: bool,
+    offset: int,
+    per_page: int,
+    filters: dict[str, Any],
+) -> tuple[list[Any], int]:
+    """Entries having some of the words: most words matched first, then by rank.
+
+    Only whole words are OR-ed (a compound's pieces would count it several times); the best
+    :data:`RELAXED_LIMIT` candidates are ordered by how many query words each contains.
+    """
+    whole = [(word,) for word, *_ in groups]
+    expression = _with_tags(_expression(whole, any_word=True, pg=pg), filters["tags"], pg)
+    rows = _ranked(
+        session, group_id, expression, limit=RELAXED_LIMIT, offset=0, exclude=None,
+        with_body=True, **filters,
+    )  # fmt: skip
+    if not rows:
+        return [], 0
+
+    def coverage(row: Any) -> int:
+        present = set(row.body.split())
+        return sum(1 for group in groups if group[0] in present or set(group[1:]) <= present)
+
+    ordered = sorted(rows, key=lambda row: (-coverage(row), -row.score))
+    return ordered[offset : offset + per_page], min(int(rows[0].total), RELAXED_LIMIT)
+
+
+def _hits(session: Session, rows: Sequence[Any], words: Sequence[str]) -> list[Hit]:
+    """Load the entries behind index rows (skipping any deleted behind the index's back)."""
+    wanted: dict[str, list[int]] = {}
+    for row in rows:
+        wanted.setdefault(row.kind, []).append(row.ref_id)
+    loaded: dict[tuple[str, int], Any] = {}
+    for kind, ids in wanted.items():
+        model = MODELS[kind]
+        for obj in session.scalars(select(model).where(model.id.in_(ids))):
+            loaded[(kind, obj.id)] = obj
+    hits = []
+    for row in rows:
+        obj = loaded.get((row.kind, row.ref_id))
+        if obj is not None:
+            hits.append(_hit(session, row.kind, obj, float(row.score), words))
+    return hits
+
+
+def _hit(session: Session, kind: str, obj: Any, score: float, words: Sequence[str]) -> Hit:
+    member = session.get(Member, obj.member_id)
+    name = member.display_name if member else ""
+    number = title = url = None
+    if kind == "question":
+        number = obj.number
+        body = obj.text
+    elif kind == "answer":
+        number = session.scalar(select(Question.number).where(Question.id == obj.question_id))
+        body = obj.text
+    elif kind == "paper":
+        title, url = obj.title or obj.url, obj.url
+        body = obj.one_liner or obj.summary or obj.title
+    elif kind == "resource":
+        url, body = obj.url, obj.text or obj.url
+    else:
+        body = obj.text
+    return Hit(
+        kind=kind,
+        ref_id=obj.id,
+        title=title or "",
+        snippet=snippet(body, words),
+        created_at=obj.created_at,
+        member=name,
+        score=score,
+        number=number,
+        url=url,
+    )
+
+
+def snippet(body: str, words: Sequence[str], width: int = SNIPPET_CHARS) -> str:
+    """About ``width`` characters of ``body`` around the first query word found in it."""
+    flat = re.sub(r"\s+", " ", body or "").strip()
+    if len(flat) <= width:
+        return flat
+    lower = flat.lower()
+    found = [i for i in (lower.find(w) for w in words if w) if i >= 0]
+    start = max(0, min(found) - width // 4) if found else 0
+    start = min(start, len(flat) - width)
+    piece = flat[start : start + width]
+    return ("…" if start > 0 else "") + piece + ("…" if start + width < len(flat) else "")
 
 
 def similar_questions(
     session: Session, group_id: int, text: str, *, limit: int = 3, exclude_id: int | None = None
 ) -> list[Question]:
-    """Up to ``limit`` earlier questions of the group that resemble ``text``, best first."""
-    words = [w for w in text.split() if len(w) >= 2][:5]
-    if not words:
+    """Up to ``limit`` earlier questions of the group that resemble ``text``, best first.
+
+    Any shared word makes a candidate (OR, ranked by BM25 / ts_rank_cd); a candidate is kept
+    when the shared words are at least half of the shorter question's words.
+    """
+    wanted = list(dict.fromkeys(tokens(text)))[:32]
+    if not wanted or limit < 1:
         return []
-    stmt = select(Question).where(Question.group_id == group_id)
-    if exclude_id is not None:
-        stmt = stmt.where(Question.id != exclude_id)
-    stmt = stmt.where(*[Question.text.contains(w) for w in words[:1]])
-    return list(session.scalars(stmt.order_by(Question.id.desc()).limit(limit)))
+    pg = session.get_bind().dialect.name == "postgresql"
+    expression = _expression([(t,) for t in wanted], any_word=True, pg=pg)
+    exclude = ("question", exclude_id) if exclude_id is not None else None
+    rows = _ranked(
+        session, group_id, expression, kinds=["question"], tags=[], exclude=exclude,
+        limit=limit * 4, offset=0, with_body=True,
+    )  # fmt: skip
+    ids = [r.ref_id for r in rows if _overlap(set(wanted), set(r.body.split())) >= 0.5][:limit]
+    if not ids:
+        return []
+    found = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    """Shared words over the smaller set's size (1.0 when one contains the other)."""
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from storage.models import Base
+from storage.search_index import include_in_autogenerate
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,6 +18,7 @@ def run_migrations() -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
+            include_name=include_in_autogenerate,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
@@ -24,7 +26,12 @@ def run_migrations() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
+        context.configure(
+            url=url,
+            target_metadata=target_metadata,
+            include_name=include_in_autogenerate,
+            literal_binds=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -35,6 +42,7 @@ def run_migrations() -> None:
         context.configure(
             connection=conn,
             target_metadata=target_metadata,
+            include_name=include_in_autogenerate,
             render_as_batch=conn.dialect.name == "sqlite",
         )
         with context.begin_transaction():

@@ -1,0 +1,312 @@
+"""The search index: one ``search_docs`` row per check-in, question, answer, paper and resource.
+
+``search_docs(id, kind, ref_id, group_id, member_id, question_id, created_at, tags, tag_list,
+body)`` holds the jieba tokens (``tags``/``body``, space-joined) and the exact tag names
+(``tag_list``, for ``#tag`` filters). Full text on top of it:
+
+- SQLite: ``search_index``, an FTS5 table with ``content='search_docs'`` (external content,
+  tokenizer ``unicode61`` over the pre-segmented text), kept in step here, ranked by ``bm25()``;
+- PostgreSQL: a generated ``tsv`` column (``to_tsvector('simple', ...)``, tags weighted A) with a
+  GIN index, ranked by ``ts_rank_cd``.
+
+Sync: an ``after_flush`` hook on every Session rewrites the rows of the entries a flush added,
+changed or deleted, on the flush's own connection -- so the index commits or rolls back with the
+message that caused it. Deleting a question drops its answers' rows; deleting a member or group
+drops theirs. Bulk ``insert()/update()/delete()`` statements bypass the ORM: call
+:func:`rebuild_index` after imports, migrations or a dictionary change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session, UOWTransaction
+
+from storage.models import (
+    Answer,
+    CheckIn,
+    Group,
+    Member,
+    Paper,
+    Question,
+    Resource,
+    Tag,
+    UTCDateTime,
+)
+from storage.models import resource_tags as resource_tags_table
+from storage.search_text import hashtags, token_text
+
+SEARCH_TABLES = ("search_docs", "search_index")
+
+MODELS: dict[str, type[Any]] = {
+    "checkin": CheckIn,
+    "question": Question,
+    "answer": Answer,
+    "paper": Paper,
+    "resource": Resource,
+}
+KIND_OF = {model: kind for kind, model in MODELS.items()}
+WATCHED = {  # attributes whose change means the entry must be re-indexed
+    "checkin": ("text", "created_at", "group_id", "member_id"),
+    "question": ("text", "number", "created_at", "group_id", "member_id"),
+    "answer": ("text", "question_id", "created_at", "member_id"),
+    "paper": ("title", "summary", "one_liner", "url", "code_url", "created_at", "member_id"),
+    "resource": ("text", "url", "tags", "created_at", "group_id", "member_id"),
+}
+# Core description of search_docs (kept out of the models' metadata: the migration owns it,
+# and on PostgreSQL it also has the generated ``tsv`` column).
+search_docs = Table(
+    "search_docs",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("ref_id", Integer, nullable=False),
+    Column("group_id", Integer, nullable=False),
+    Column("member_id", Integer, nullable=False),
+    Column("question_id", Integer),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("tag_list", Text, nullable=False),
+    Column("body", Text, nullable=False),
+)
+_INSERT = search_docs.insert()
+_FTS_ADD = text(
+    "INSERT INTO search_index(rowid, kind, ref_id, group_id, tags, body) "
+    "SELECT id, kind, ref_id, group_id, tags, body FROM search_docs "
+    "WHERE kind = :kind AND ref_id = :ref_id"
+)
+
+
+def include_in_autogenerate(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic ``include_name`` hook: the search tables are managed by hand, not by models."""
+    return not (type_ == "table" and name is not None and name.startswith("search_"))
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One row of the index, before it is written."""
+
+    kind: str
+    ref_id: int
+    group_id: int
+    member_id: int
+    question_id: int | None
+    created_at: datetime
+    tags: str
+    tag_list: str
+    body: str
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "ref_id": self.ref_id,
+            "group_id": self.group_id,
+            "member_id": self.member_id,
+            "question_id": self.question_id,
+            "created_at": self.created_at,
+            "tags": self.tags,
+            "tag_list": self.tag_list,
+            "body": self.body,
+        }
+
+
+def make_doc(
+    kind: str,
+    ref_id: int,
+    group_id: int,
+    member_id: int,
+    created_at: datetime,
+    texts: Sequence[str],
+    tags: Iterable[str] = (),
+    question_id: int | None = None,
+) -> Doc:
+    """Tokenise an entry's texts; ``#tags`` written in them join its explicit tags."""
+    names = list(dict.fromkeys([*(t.lower() for t in tags), *hashtags(" ".join(texts))]))
+    return Doc(
+        kind=kind,
+        ref_id=ref_id,
+        group_id=group_id,
+        member_id=member_id,
+        question_id=question_id,
+        created_at=created_at,
+        tags=token_text(*names),
+        tag_list=" ".join(names),
+        body=token_text(*texts),
+    )
+
+
+def doc_for(
+    obj: Any,
+    conn: Connection,
+    *,
+    tags: Sequence[str] | None = None,
+    question_groups: dict[int, int] | None = None,
+) -> Doc | None:
+    """The index row of a flushed model object (SQL only on ``conn``, never the session).
+
+    ``tags`` (a resource's tag names) and ``question_groups`` (question id -> group id) save a
+    query per entry when known, as in :func:`rebuild_index`.
+    """
+    if isinstance(obj, CheckIn):
+        return make_doc("checkin", obj.id, obj.group_id, obj.member_id, obj.created_at, [obj.text])
+    if isinstance(obj, Question):
+        return make_doc(
+            "question", obj.id, obj.group_id, obj.member_id, obj.created_at, [obj.text],
+            question_id=obj.id,
+        )  # fmt: skip
+    if isinstance(obj, Answer):
+        if question_groups is not None:
+            group_id = question_groups.get(obj.question_id)
+        else:
+            group_id = conn.scalar(select(Question.group_id).where(Question.id == obj.question_id))
+        if group_id is None:
+            return None
+        return make_doc(
+            "answer", obj.id, group_id, obj.member_id, obj.created_at, [obj.text],
+            question_id=obj.question_id,
+        )  # fmt: skip
+    if isinstance(obj, Paper):
+        texts = [obj.title, obj.one_liner, obj.summary, obj.url, obj.code_url or ""]
+        return make_doc("paper", obj.id, obj.group_id, obj.member_id, obj.created_at, texts)
+    if isinstance(obj, Resource):
+        names = (
+            tags
+            if tags is not None
+            else conn.scalars(
+                select(Tag.name)
+                .join(resource_tags_table, resource_tags_table.c.tag_id == Tag.id)
+                .where(resource_tags_table.c.resource_id == obj.id)
+                .order_by(Tag.name)
+            ).all()
+        )
+        texts = [obj.text, obj.url]
+        return make_doc(
+            "resource", obj.id, obj.group_id, obj.member_id, obj.created_at, texts, names
+        )
+    return None
+
+
+# -- writing --------------------------------------------------------------------------------
+def remove(conn: Connection, where: str, params: Sequence[dict[str, Any]]) -> None:
+    """Delete index rows matching ``where`` (SQL over search_docs columns) for each params."""
+    if not params:
+        return
+    if conn.dialect.name == "sqlite":
+        conn.execute(
+            text(
+                "INSERT INTO search_index(search_index, rowid, kind, ref_id, group_id, tags, body) "
+                f"SELECT 'delete', id, kind, ref_id, group_id, tags, body FROM search_docs "
+                f"WHERE {where}"
+            ),
+            list(params),
+        )
+    conn.execute(text(f"DELETE FROM search_docs WHERE {where}"), list(params))
+
+
+def write(conn: Connection, docs: Sequence[Doc]) -> None:
+    """Replace the index rows of ``docs`` (same kind + ref_id) with their new contents."""
+    if not docs:
+        return
+    keys = [{"kind": d.kind, "ref_id": d.ref_id} for d in docs]
+    remove(conn, "kind = :kind AND ref_id = :ref_id", keys)
+    conn.execute(_INSERT, [d.params() for d in docs])
+    if conn.dialect.name == "sqlite":
+        conn.execute(_FTS_ADD, keys)
+
+
+def _changed(obj: Any, kind: str) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in WATCHED[kind])
+
+
+def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
+    """Bring the index in line with what this flush wrote, in the same transaction."""
+    changed = [o for o in session.new if type(o) in KIND_OF]
+    changed += [o for o in session.dirty if type(o) in KIND_OF and _changed(o, KIND_OF[type(o)])]
+    gone = [o for o in session.deleted if type(o) in KIND_OF or type(o) in (Member, Group)]
+    if not changed and not gone:
+        return
+    conn = session.connection()
+    for obj in gone:
+        if isinstance(obj, Group):
+            remove(conn, "group_id = :id", [{"id": obj.id}])
+        elif isinstance(obj, Member):
+            remove(conn, "member_id = :id", [{"id": obj.id}])
+        elif isinstance(obj, Question):  # its answers go with it (ON DELETE CASCADE)
+            remove(conn, "question_id = :id", [{"id": obj.id}])
+        else:
+            remove(
+                conn,
+                "kind = :kind AND ref_id = :ref_id",
+                [{"kind": KIND_OF[type(obj)], "ref_id": obj.id}],
+            )
+    docs = [doc for doc in (doc_for(obj, conn) for obj in changed) if doc is not None]
+    write(conn, docs)
+
+
+event.listen(Session, "after_flush", _after_flush)
+
+
+# -- rebuilding -----------------------------------------------------------------------------
+def _all_docs(session: Session, batch: int) -> Iterator[Doc]:
+    conn = session.connection()
+    question_groups = {
+        qid: gid for qid, gid in session.execute(select(Question.id, Question.group_id))
+    }
+    for model in MODELS.values():
+        stmt = select(model).order_by(model.id).execution_options(yield_per=batch)
+        for obj in session.scalars(stmt):
+            names = [t.name for t in obj.tags] if isinstance(obj, Resource) else None
+            doc = doc_for(obj, conn, tags=names, question_groups=question_groups)
+            if doc is not None:
+                yield doc
+
+
+def rebuild_index(
+    session: Session, *, batch: int = 1000, progress: Callable[[int], None] | None = None
+) -> int:
+    """Re-create every index row from the tables (after imports, migrations, bulk SQL).
+
+    Runs in the session's transaction; returns the number of entries indexed. ``progress`` is
+    called with the running count after each batch.
+    """
+    session.flush()
+    conn = session.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    conn.execute(text("DELETE FROM search_docs"))
+    if sqlite:
+        conn.execute(text("INSERT INTO search_index(search_index) VALUES ('delete-all')"))
+    count = 0
+    pending: list[dict[str, Any]] = []
+    for doc in _all_docs(session, batch):
+        pending.append(doc.params())
+        if len(pending) >= batch:
+            conn.execute(_INSERT, pending)
+            count += len(pending)
+            pending = []
+            if progress:
+                progress(count)
+    if pending:
+        conn.execute(_INSERT, pending)
+        count += len(pending)
+        if progress:
+            progress(count)
+    if sqlite:
+        conn.execute(text("INSERT INTO search_index(search_index) VALUES ('rebuild')"))
+    return count
