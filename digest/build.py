@@ -4,8 +4,8 @@ What goes in, for the group of ``issue`` and rows with ``period_start <= created
 period_end``:
 
 * 刊首语: ``issue.preface`` or ``config.digest.default_preface``.
-* 论文速递: papers in the order they were shared. A title with several lines is
-  ``headline`` + ``论文名称`` (the original paper name).
+* 论文速递: papers in the order they were shared. The original paper name (论文名称) is
+  the second line of a multi-line title, or a first summary line ``论文名称：...``.
 * 学习心得: one entry per member, ordered by their first note of the week; all their notes
   of the week merged in order (links kept).
 * 疑问解答: questions asked in the period, then *carried-over* questions asked earlier that
@@ -23,6 +23,7 @@ no per-row queries).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ from storage.models import Answer, CheckIn, DigestIssue, Group, Member, Paper, Q
 
 CARRY_OVER_DAYS = 28
 MAX_ANSWERS = 3
+_PAPER_NAME = re.compile(r"^论文名称\s*[:：]\s*([^\n]+)(?:\n|$)")
 
 E = TypeVar("E", PaperEntry, MemberNotes, QuestionEntry)
 
@@ -57,16 +59,21 @@ def _arrange(entries: list[E], featured: Sequence[str], dropped: Sequence[str]) 
 def _paper(paper: Paper) -> PaperEntry:
     lines = [line.strip() for line in (paper.title or "").splitlines() if line.strip()]
     title = lines[0] if lines else (f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else paper.url)
+    paper_name = " ".join(lines[1:]) or None
+    summary = (paper.summary or "").strip()
+    named = _PAPER_NAME.match(summary)
+    if named and paper_name is None:
+        paper_name, summary = named.group(1).strip(), summary[named.end() :].strip()
     return PaperEntry(
         key=f"paper:{paper.id}",
         title=title,
         url=paper.url,
         arxiv_id=paper.arxiv_id,
-        summary=(paper.summary or "").strip(),
+        summary=summary,
         one_liner=(paper.one_liner or "").strip(),
         code_url=paper.code_url or None,
         shared_by=_name(paper.member),
-        paper_name=" ".join(lines[1:]) or None,
+        paper_name=paper_name,
     )
 
 

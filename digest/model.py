@@ -74,6 +74,14 @@ class QuestionEntry:
     carried_over: bool
     open: bool
 
+    @property
+    def details(self) -> str:
+        """What the question says beyond its title ('' when the title says it all)."""
+        text = self.text.strip()
+        if self.title.endswith("…") or not text.startswith(self.title):
+            return text  # a trimmed or rewritten title: show the whole question
+        return text[len(self.title) :].lstrip(" \t\n。.？?！!，,：:")
+
 
 @dataclass(frozen=True)
 class TocEntry:

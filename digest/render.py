@@ -31,7 +31,6 @@ from digest.text import (
     escape_attr,
     escape_html,
     escape_markdown,
-    plain,
     safe_url,
     segments,
 )
@@ -143,11 +142,6 @@ def f_rich(text: str) -> Markup:
     return Markup("\n".join(html_parts))
 
 
-def f_differs_from(text: str, title: str) -> bool:
-    """True when the full text says more than its title (then it is shown too)."""
-    return " ".join(plain(text).split()).rstrip("。.？?！!") != title.rstrip("…。.？?！!")
-
-
 def f_anchor(key: str) -> str:
     return re.sub(r"[^a-z0-9-]", "-", key.lower())
 
@@ -172,7 +166,6 @@ def _environment() -> Environment:
         tg_href=f_tg_href,
         wx=f_wx,
         rich=f_rich,
-        differs_from=f_differs_from,
         anchor=f_anchor,
     )
     return env

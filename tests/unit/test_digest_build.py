@@ -121,8 +121,16 @@ def test_papers_in_order_shared_within_the_period_only(db):
             arxiv_id="1903.10258",
         )
         w.paper("大煌", "too late", END)
+        third = w.paper(
+            "安芯", "第三篇", at(4), summary="论文名称：Deep Residual Learning\n\n残差网络。"
+        )
         d = w.build()
-        assert [p.title for p in d.papers] == ["CVPR2019：细粒度图像识别新论文", "第二篇"]
+        assert [p.title for p in d.papers] == ["CVPR2019：细粒度图像识别新论文", "第二篇", "第三篇"]
+        assert d.papers[2].key == f"paper:{third.id}"
+        assert (d.papers[2].paper_name, d.papers[2].summary) == (
+            "Deep Residual Learning",
+            "残差网络。",
+        )
         assert d.papers[0].key == f"paper:{first.id}"
         assert d.papers[0].paper_name == "Destruction and Construction Learning"
         assert d.papers[0].code_url == "https://github.com/a/b"
@@ -202,6 +210,11 @@ def test_question_title_is_first_line_or_sentence_trimmed(db):
         assert titles[1] == "为什么要归一化？"
         assert len(titles[2]) <= 60 and titles[2].endswith("…")
         assert titles[3] == "lstm 为什么 同时存在"
+        details = [q.details for q in w.build().questions]
+        assert details[0] == "老师，您好。我现在大四学生……"
+        assert details[1] == "我试了几种方法都不行。"
+        assert details[2] == "很长" * 80  # trimmed title: the whole question is shown
+        assert details[3].startswith("[lstm 为什么](https://www.zhihu.com/")
 
 
 def test_featured_entries_move_first_and_dropped_ones_disappear(db):
