@@ -1,0 +1,378 @@
+"""Telegram adapter on python-telegram-bot 22: native updates in, neutral replies out.
+
+One method, :meth:`TelegramAdapter.to_incoming`, translates an ``Update`` into the neutral
+:class:`Incoming`; :meth:`TelegramAdapter.handle_update` dispatches it and sends the replies
+(``bot/adapters/telegram_send.py`` does retries, splitting and the outbox).
+
+Choices worth knowing:
+- Polling by default (pending updates are kept across restarts), webhook when
+  ``telegram.mode: webhook`` (PTB's webhook server inside our event loop, with secret token).
+- Ids: ``Incoming.message_id`` and ``reply_to_message_id`` are Telegram's message ids as text;
+  the chat id is part of every key (dedupe, sent questions), so they are unique.
+- Edited messages, channel posts, service messages and messages without text are ignored: a
+  check-in is edited with its own command, and re-running a handler for an edit would store it
+  twice. A re-delivered update is dropped here (recent ids) and by the dispatcher (database).
+- Admins: config admins (dispatcher) plus the chat's administrators from
+  ``getChatAdministrators``, asked only for commands and cached ``admin_cache_seconds``; in a
+  private chat, administrators of the group's configured Telegram chats count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import Bot, BotCommand, BotCommandScopeAllChatAdministrators, Message, Update
+from telegram.constants import ChatType, MessageEntityType
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
+
+from bot.adapters.telegram_send import PLATFORM, TelegramOutbound, chat_key
+from bot.adapters.telegram_text import escape, render_html
+from bot.config import Config
+from bot.dispatch import Dispatcher
+from bot.i18n import Messages
+from bot.model import ChatKind, ChatRef, Incoming, Outgoing, Reply, UserRef
+
+log = logging.getLogger(__name__)
+
+COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+ALLOWED_UPDATES = [Update.MESSAGE]
+MSG = Messages(
+    {
+        "dm_blocked": (
+            "{name}，我无法私信你：请先打开与我的私聊并发送 /start，再试一次。",
+            "{name}, I can't message you privately: open a chat with me, send /start, then retry.",
+        ),
+    }
+)
+
+
+class TelegramAdapter:
+    """Serves the dispatcher on Telegram; also the digest publisher's Telegram sender."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        config: Config,
+        *,
+        request: BaseRequest | None = None,
+        get_updates_request: BaseRequest | None = None,
+        base_url: str | None = None,
+        poll_interval: float | None = None,
+        retry_delays: Sequence[float] = (1.0, 3.0, 9.0),
+        outbox_interval: float = 30.0,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        if not config.telegram.token:
+            raise ValueError("telegram.token is not set in the config")
+        self.dispatcher = dispatcher
+        self.config = config
+        self.poll_interval = 0.0 if poll_interval is None else poll_interval
+        self.outbox_interval = outbox_interval
+        self.application = self._build(request, get_updates_request, base_url)
+        self.outbound = TelegramOutbound(
+            self._ready_bot, dispatcher.db, retry_delays=retry_delays, sleep=sleep
+        )
+        self.username = ""
+        self.bot_id = 0
+        self._init_lock = asyncio.Lock()
+        self._initialized = False
+        self._admin_cache: dict[int | str, tuple[float, frozenset[int]]] = {}
+        self._seen: OrderedDict[tuple[int, int], None] = OrderedDict()
+        self._outbox_task: asyncio.Task[None] | None = None
+        self.finished = asyncio.Event()
+
+    def _build(
+        self,
+        request: BaseRequest | None,
+        get_updates_request: BaseRequest | None,
+        base_url: str | None,
+    ) -> Application[Any, Any, Any, Any, Any, Any]:
+        token = self.config.telegram.token
+        assert token is not None
+        builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=0))
+        if request is not None:
+            builder = builder.request(request)
+        else:
+            builder = builder.connect_timeout(10).read_timeout(20).write_timeout(30)
+        if get_updates_request is not None:
+            builder = builder.get_updates_request(get_updates_request)
+        base = base_url or self.config.telegram.base_url
+        if base:
+            base = base.rstrip("/")
+            file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
+            builder = builder.base_url(base).base_file_url(file_base)
+        application = builder.build()
+        application.add_handler(TypeHandler(Update, self._on_update))
+        application.add_error_handler(self._on_error)
+        return application
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def setup(self) -> None:
+        """Initialise the bot (getMe), tell the dispatcher our username, register commands."""
+        async with self._init_lock:
+            if self._initialized:
+                return
+            await self.application.initialize()
+            me = self.application.bot
+            self.username, self.bot_id = me.username, me.id
+            self.dispatcher.bot_usernames = {*self.dispatcher.bot_usernames, me.username.lower()}
+            self._initialized = True
+        await self.register_commands()
+
+    async def _ready_bot(self) -> Bot:
+        if not self._initialized:
+            await self.setup()
+        return self.application.bot
+
+    async def start(self) -> None:
+        """Start receiving updates (polling or webhook) and the outbox resender."""
+        await self.setup()
+        await self.application.start()
+        updater = self.application.updater
+        assert updater is not None, "the Application was built without an updater"
+        telegram = self.config.telegram
+        if telegram.mode == "webhook":
+            hook = telegram.webhook
+            if hook is None:
+                raise ValueError("telegram.mode is webhook but telegram.webhook is not set")
+            await updater.start_webhook(
+                listen=hook.listen,
+                port=hook.port,
+                url_path=urlparse(hook.url).path.lstrip("/"),
+                webhook_url=hook.url,
+                secret_token=hook.secret_token,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+        else:
+            await updater.start_polling(
+                poll_interval=self.poll_interval,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+                error_callback=lambda error: log.warning("polling error: %s", error),
+            )
+        self.outbound.recover_interrupted()
+        self._outbox_task = asyncio.create_task(self._outbox_loop(), name="telegram-outbox")
+        log.info(
+            "telegram: @%s is %s",
+            self.username,
+            "on webhook" if telegram.mode == "webhook" else "polling",
+        )
+
+    async def stop(self) -> None:
+        """Stop updates, the outbox task and the HTTP clients."""
+        if self._outbox_task is not None:
+            self._outbox_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._outbox_task
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        if self._initialized:
+            await self.application.shutdown()
+            self._initialized = False
+        self.finished.set()
+
+    async def _outbox_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.outbox_interval)
+            try:
+                await self.outbound.flush_outbox()
+            except Exception:
+                log.exception("outbox flush failed")
+
+    async def flush_outbox(self) -> int:
+        """Resend pending outbox rows now (the background task does this periodically)."""
+        return await self.outbound.flush_outbox()
+
+    async def register_commands(self) -> None:
+        """setMyCommands from the registry: public list for everyone, full list for admins."""
+        lang = self.config.language
+        other = "en" if lang == "zh" else "zh"
+        registry = self.dispatcher.registry
+        for scope, include_admin in ((None, False), (BotCommandScopeAllChatAdministrators(), True)):
+            specs = [
+                spec
+                for spec in registry.visible_commands(include_admin=include_admin)
+                if COMMAND_NAME.match(spec.name)
+            ]
+            for language_code, help_lang in ((None, lang), (other, other)):
+                commands = [BotCommand(s.name, (s.help(help_lang) or s.name)[:256]) for s in specs]
+                try:
+                    await self.application.bot.set_my_commands(
+                        commands, scope=scope, language_code=language_code
+                    )
+                except TelegramError as error:
+                    log.warning("setMyCommands failed (%s); the command menu may be stale", error)
+                    return
+
+    # -- inbound ---------------------------------------------------------------------------
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.handle_update(update)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram update %r failed", update, exc_info=context.error)
+
+    async def handle_update(self, update: Update) -> None:
+        """Translate, dispatch and answer one update (processed once even if re-delivered)."""
+        message = update.message
+        if message is None:
+            return
+        key = (message.chat.id, message.message_id)
+        if key in self._seen:
+            log.info("update %s re-delivered; already handled", update.update_id)
+            return
+        self._seen[key] = None
+        while len(self._seen) > 10_000:
+            self._seen.popitem(last=False)
+        incoming = await self.to_incoming(message)
+        if incoming is None:
+            return
+        for reply in await self.dispatcher.dispatch(incoming):
+            await self.send_reply(incoming, reply, message)
+
+    async def to_incoming(self, message: Message) -> Incoming | None:
+        """The neutral form of a Telegram message, or None for what the bot ignores."""
+        chat, user = message.chat, message.from_user
+        text = message.text or message.caption or ""
+        if chat.type == ChatType.CHANNEL or user is None or not text.strip():
+            return None
+        anonymous_admin = message.sender_chat is not None and message.sender_chat.id == chat.id
+        if user.is_bot and not anonymous_admin:
+            return None
+        mention = f"@{self.username}".lower() if self.username else ""
+        mentions_bot = bool(mention) and any(
+            (e.type == MessageEntityType.MENTION and t.lower() == mention)
+            or (e.type == MessageEntityType.TEXT_MENTION and e.user and e.user.id == self.bot_id)
+            for e, t in message.parse_entities().items()
+        )
+        if mention and text.lower().startswith(mention):
+            text = text[len(mention) :].lstrip()
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user and replied.from_user.id == self.bot_id:
+            mentions_bot = True
+        kind: ChatKind = "private" if chat.type == ChatType.PRIVATE else "group"
+        platform_admin = anonymous_admin or (
+            text.startswith("/") and await self.is_chat_admin(chat.id, user.id, kind)
+        )
+        return Incoming(
+            chat=ChatRef(PLATFORM, str(chat.id), kind, chat.title or chat.full_name or ""),
+            sender=UserRef(PLATFORM, str(user.id), user.full_name),
+            text=text,
+            message_id=str(message.message_id),
+            sent_at=message.date,
+            reply_to_message_id=str(replied.message_id) if replied is not None else None,
+            mentions_bot=mentions_bot,
+            platform_admin=platform_admin,
+        )
+
+    async def is_chat_admin(self, chat_id: int, user_id: int, kind: ChatKind) -> bool:
+        """Whether the user administers this chat (in a DM: one of the group's chats)."""
+        if kind == "private":
+            group = self.dispatcher.group_for_chat(ChatRef(PLATFORM, str(chat_id), "private"))
+            chats = [chat_key(c.chat_id) for c in group.chats if c.platform == PLATFORM]
+        else:
+            chats = [chat_id]
+        for chat in chats:
+            if user_id in await self.chat_admins(chat):
+                return True
+        return False
+
+    async def chat_admins(self, chat_id: int | str) -> frozenset[int]:
+        """Administrators of a chat (cached; a failed lookup counts as none, briefly)."""
+        ttl = self.config.telegram.admin_cache_seconds
+        cached = self._admin_cache.get(chat_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            members = await self.application.bot.get_chat_administrators(chat_id)
+            admins = frozenset(member.user.id for member in members)
+        except TelegramError as error:
+            log.warning(
+                "getChatAdministrators(%s) failed (%s); treating as not admin", chat_id, error
+            )
+            admins, ttl = frozenset(), min(ttl, 60)
+        self._admin_cache[chat_id] = (time.monotonic() + ttl, admins)
+        return admins
+
+    # -- outbound --------------------------------------------------------------------------
+    async def send_reply(self, incoming: Incoming, reply: Reply, message: Message) -> None:
+        """Send one handler reply where it belongs; record question announcements."""
+        if reply.chat is not None and reply.chat.platform != PLATFORM:
+            log.warning(
+                "reply for %s chat %s skipped by telegram", reply.chat.platform, reply.chat.chat_id
+            )
+            return
+        target = chat_key(
+            reply.chat.chat_id
+            if reply.chat
+            else incoming.sender.user_id
+            if reply.private
+            else incoming.chat.chat_id
+        )
+        reply_to = int(reply.reply_to_message_id) if reply.reply_to_message_id else None
+        if reply_to is None and target == message.chat.id and not incoming.chat.is_private:
+            reply_to = message.message_id
+        try:
+            sent = await self._send(target, reply, reply_to)
+        except Forbidden as error:
+            log.warning("cannot message %s (%s)", target, error)
+            if reply.private and not incoming.chat.is_private:
+                name = incoming.sender.display_name
+                notice = MSG.get("dm_blocked", self.config.language, name=name)
+                await self.outbound.deliver(
+                    message.chat.id, escape(notice), reply_to=message.message_id
+                )
+            return
+        if reply.question_id is not None:
+            for sent_message in sent:
+                chat = ChatRef(PLATFORM, str(sent_message.chat_id), incoming.chat.kind)
+                self.dispatcher.record_sent(chat, str(sent_message.message_id), reply.question_id)
+
+    async def _send(self, chat_id: int | str, reply: Reply, reply_to: int | None) -> list[Message]:
+        """Photo (with the text as caption when it fits), then the text if it did not fit."""
+        sent: list[Message] = []
+        if reply.image is not None:
+            photo = await self.outbound.send_photo(
+                chat_id, reply.image, reply.image_name, reply.text, reply_to=reply_to
+            )
+            if photo is not None:
+                sent.append(photo)
+                if photo.caption or not reply.text.strip():
+                    return sent
+        return sent + await self.outbound.deliver(chat_id, render_html(reply), reply_to=reply_to)
+
+    async def send(self, outgoing: Outgoing) -> list[str]:
+        """Post a bot-initiated message (digest, reminder); raises on final failure."""
+        if outgoing.chat.platform != PLATFORM:
+            raise ValueError(f"telegram cannot send to a {outgoing.chat.platform} chat")
+        chat_id = chat_key(outgoing.chat.chat_id)
+        reply = outgoing.reply
+        ids: list[str] = []
+        if reply.image is not None:
+            photo = await self.outbound.send_photo(
+                chat_id, reply.image, reply.image_name, reply.text
+            )
+            if photo is not None:
+                ids.append(str(photo.message_id))
+                if photo.caption or not reply.text.strip():
+                    return ids
+        html = render_html(reply)
+        mentions = self.outbound.mention_line(outgoing.mention_user_ids)
+        if mentions:
+            html = f"{html}\n{mentions}"
+        return ids + await self.outbound.send_outgoing(chat_id, html)

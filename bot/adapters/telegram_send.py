@@ -1,0 +1,362 @@
+"""Outbound Telegram messages: retries, flood control, splitting, and the outbox.
+
+Every Bot API call goes through :meth:`TelegramOutbound.call`: ``RetryAfter`` is honoured
+(sleep the time Telegram asks, then retry), ``NetworkError``/``TimedOut`` are retried with
+backoff a bounded number of times; ``BadRequest``/``Forbidden`` are final. A reply that still
+cannot be sent is logged and stored in the ``outbox`` table (one row per unsent part), and
+:meth:`TelegramOutbound.flush_outbox` (run periodically by the adapter) resends pending rows,
+claiming each row before sending it so it is marked sent exactly once.
+
+Note: a timeout after Telegram already accepted a message is indistinguishable from one
+before; read timeouts are generous so that a retry duplicating a message stays very unlikely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import TypeVar
+
+from sqlalchemy import select, update
+from telegram import Bot, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.helpers import mention_html
+
+from bot.adapters.telegram_text import caption_fits, escape, split_html, strip_tags
+from bot.model import utcnow
+from storage.db import Database
+from storage.models import Member, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+PLATFORM = "telegram"
+MAX_OUTBOX_ATTEMPTS = 20
+RETRYABLE = (NetworkError, RetryAfter)
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """The wait Telegram asked for, in seconds (PTB 22 may give an int or a timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def is_final(error: BaseException) -> bool:
+    """Errors that retrying cannot fix (bad request, blocked by the user, ...)."""
+    return isinstance(error, TelegramError) and (
+        isinstance(error, BadRequest) or not isinstance(error, RETRYABLE)
+    )
+
+
+def chat_key(chat_id: str | int) -> int | str:
+    """Telegram chat ids are integers, or ``@channelusername`` strings."""
+    text = str(chat_id).strip()
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+class TelegramOutbound:
+    """Sends parts with retries; persists what finally fails; resends the outbox."""
+
+    def __init__(
+        self,
+        bot: Callable[[], Awaitable[Bot]],
+        db: Database | None,
+        *,
+        retry_delays: Sequence[float] = (1.0, 3.0, 9.0),
+        max_flood_waits: int = 5,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._bot = bot
+        self.db = db
+        self.retry_delays = tuple(retry_delays)
+        self.max_flood_waits = max_flood_waits
+        self.sleep = sleep
+        # parts of an Outgoing already sent when a later part failed: a retry resumes there
+        self._partial: OrderedDict[tuple[str, tuple[str, ...]], list[str]] = OrderedDict()
+
+    async def call(self, what: str, make: Callable[[Bot], Awaitable[T]]) -> T:
+        """Run one Bot API call with flood-control waits and bounded network retries."""
+        bot = await self._bot()
+        retries = floods = 0
+        while True:
+            try:
+                return await make(bot)
+            except RetryAfter as error:
+                floods += 1
+                if floods > self.max_flood_waits:
+                    raise
+                wait = retry_seconds(error)
+                log.warning("%s: flood control, waiting %.1f s as Telegram asks", what, wait)
+                await self.sleep(wait)
+            except NetworkError as error:  # TimedOut included
+                if isinstance(error, BadRequest) or retries >= len(self.retry_delays):
+                    raise
+                delay = self.retry_delays[retries]
+                retries += 1
+                log.warning(
+                    "%s failed (%s); retry %d/%d in %.1f s",
+                    what,
+                    error,
+                    retries,
+                    len(self.retry_delays),
+                    delay,
+                )
+                await self.sleep(delay)
+
+    async def send_part(
+        self, chat_id: int | str, part: str, *, reply_to: int | None = None
+    ) -> Message:
+        """Send one HTML part; falls back to plain text if Telegram rejects the markup."""
+        parameters = (
+            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if reply_to is not None
+            else None
+        )
+        what = f"sendMessage to {chat_id}"
+        try:
+            return await self.call(
+                what,
+                lambda bot: bot.send_message(
+                    chat_id, part, parse_mode=ParseMode.HTML, reply_parameters=parameters
+                ),
+            )
+        except BadRequest as error:
+            if "parse" not in str(error).lower() and "entit" not in str(error).lower():
+                raise
+            log.warning("%s: HTML rejected (%s); sending as plain text", what, error)
+            return await self.call(
+                what,
+                lambda bot: bot.send_message(
+                    chat_id, strip_tags(part), reply_parameters=parameters
+                ),
+            )
+
+    async def send_photo(
+        self,
+        chat_id: int | str,
+        image: bytes,
+        filename: str,
+        text: str,
+        *,
+        reply_to: int | None = None,
+    ) -> Message | None:
+        """sendPhoto with ``text`` as caption when it fits (else none); None when it fails.
+
+        The caller then sends the text as a message, so nothing is lost. ``Forbidden`` raises.
+        """
+        caption = escape(text) if caption_fits(text) else None
+        parameters = (
+            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if reply_to is not None
+            else None
+        )
+        try:
+            return await self.call(
+                f"sendPhoto to {chat_id}",
+                lambda bot: bot.send_photo(
+                    chat_id,
+                    image,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    filename=filename,
+                    reply_parameters=parameters,
+                ),
+            )
+        except Forbidden:
+            raise
+        except TelegramError as error:
+            log.warning("sendPhoto to %s failed (%s); sending the text instead", chat_id, error)
+            return None
+
+    async def send_parts(
+        self, chat_id: int | str, parts: Sequence[str], *, reply_to: int | None = None
+    ) -> list[Message]:
+        """Send ``parts`` in order (the first one as a reply to ``reply_to``)."""
+        sent: list[Message] = []
+        for index, part in enumerate(parts):
+            try:
+                message = await self.send_part(
+                    chat_id, part, reply_to=reply_to if index == 0 else None
+                )
+            except ChatMigrated as error:
+                log.warning(
+                    "chat %s became supergroup %s: update chat_id in the config",
+                    chat_id,
+                    error.new_chat_id,
+                )
+                chat_id = error.new_chat_id
+                message = await self.send_part(chat_id, part)
+            sent.append(message)
+        return sent
+
+    async def deliver(
+        self, chat_id: int | str, html: str, *, reply_to: int | None = None
+    ) -> list[Message]:
+        """Send a reply; what still fails after the retries is logged and put in the outbox.
+
+        ``Forbidden`` (the user blocked the bot or never started it) is raised to the caller;
+        other refusals (``BadRequest``) are logged and dropped, since resending cannot help.
+        """
+        parts = split_html(html)
+        sent: list[Message] = []
+        for index, part in enumerate(parts):
+            try:
+                sent.extend(
+                    await self.send_parts(
+                        chat_id, [part], reply_to=reply_to if index == 0 else None
+                    )
+                )
+            except TelegramError as error:
+                if isinstance(error, Forbidden):
+                    raise  # the caller decides (e.g. a DM to someone who never started the bot)
+                if is_final(error):
+                    log.error(
+                        "reply to chat %s dropped, Telegram refused it (%s): %.200r",
+                        chat_id,
+                        error,
+                        strip_tags(part),
+                    )
+                    return sent
+                self.save_to_outbox(chat_id, parts[index:], error)
+                return sent
+        return sent
+
+    async def send_outgoing(self, chat_id: int | str, html: str) -> list[str]:
+        """Send a bot-initiated message; raise on final failure; resume a retried send."""
+        parts = split_html(html)
+        key = (str(chat_id), tuple(parts))
+        done = self._partial.pop(key, [])
+        try:
+            for part in parts[len(done) :]:
+                message = (await self.send_parts(chat_id, [part]))[0]
+                done.append(str(message.message_id))
+        except TelegramError:
+            if done:
+                self._partial[key] = done
+                while len(self._partial) > 100:
+                    self._partial.popitem(last=False)
+            raise
+        return done
+
+    def mention_line(self, user_ids: Sequence[str]) -> str:
+        """``<a href="tg://user?id=..">name</a>`` for each user (names from the members table)."""
+        if not user_ids:
+            return ""
+        names: dict[str, str] = {}
+        if self.db is not None:
+            with self.db.session() as session:
+                rows = session.execute(
+                    select(Member.platform_user_id, Member.display_name).where(
+                        Member.platform == PLATFORM, Member.platform_user_id.in_(list(user_ids))
+                    )
+                )
+                names = {user_id: name for user_id, name in rows}
+        return " ".join(mention_html(uid, names.get(uid) or uid) for uid in user_ids)
+
+    # -- outbox ----------------------------------------------------------------------------
+    def save_to_outbox(self, chat_id: int | str, parts: Sequence[str], error: Exception) -> None:
+        """Persist unsent parts so the background task resends them later."""
+        if self.db is None:
+            log.error(
+                "could not send %d part(s) to %s (%s); no database", len(parts), chat_id, error
+            )
+            return
+        with self.db.session() as session:
+            for part in parts:
+                session.add(
+                    OutboxMessage(
+                        platform=PLATFORM,
+                        chat_id=str(chat_id),
+                        text=strip_tags(part),
+                        html=part,
+                        attempts=1,
+                        last_error=str(error)[:500],
+                    )
+                )
+        log.error(
+            "could not send %d part(s) to %s (%s); queued in the outbox", len(parts), chat_id, error
+        )
+
+    def recover_interrupted(self) -> None:
+        """Rows left 'sending' by a crash may have been delivered: fail them, loudly."""
+        if self.db is None:
+            return
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.platform == PLATFORM, OutboxMessage.state == "sending"
+                )
+            ).all()
+            for row in rows:
+                row.state = "failed"
+                row.last_error = "interrupted while sending; it may have been delivered"
+                log.warning(
+                    "outbox row %s to %s was interrupted mid-send; not resent", row.id, row.chat_id
+                )
+
+    async def flush_outbox(self, limit: int = 50) -> int:
+        """Resend pending outbox rows in order; returns how many were sent."""
+        if self.db is None:
+            return 0
+        with self.db.session() as session:
+            ids = session.scalars(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.platform == PLATFORM, OutboxMessage.state == "pending")
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            ).all()
+        sent = 0
+        for row_id in ids:
+            with self.db.session() as session:
+                claimed = session.execute(  # type: ignore[attr-defined]
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id, OutboxMessage.state == "pending")
+                    .values(state="sending", attempts=OutboxMessage.attempts + 1)
+                ).rowcount
+                row = session.get(OutboxMessage, row_id)
+                assert row is not None
+                chat_id, attempts = row.chat_id, row.attempts
+                html = row.html if row.html is not None else escape(row.text)
+            if claimed != 1:
+                continue
+            try:
+                await self.send_parts(chat_key(chat_id), split_html(html))
+            except TelegramError as error:
+                final = is_final(error) or attempts >= MAX_OUTBOX_ATTEMPTS
+                self._settle(row_id, "failed" if final else "pending", str(error))
+                log.error("outbox row %s to %s failed again (%s)", row_id, chat_id, error)
+                if not final:
+                    break  # Telegram is unreachable: keep the order, try again later
+                continue
+            self._settle(row_id, "sent", None)
+            sent += 1
+            log.info("outbox row %s sent to %s", row_id, chat_id)
+        return sent
+
+    def _settle(self, row_id: int, state: str, error: str | None) -> None:
+        assert self.db is not None
+        with self.db.session() as session:
+            row = session.get(OutboxMessage, row_id)
+            assert row is not None
+            row.state = state
+            if error is not None:
+                row.last_error = error[:500]
+            if state == "sent":
+                row.sent_at = utcnow()
