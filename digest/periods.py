@@ -194,18 +194,17 @@ def ensure_issue(session: Session, group: Group, at: datetime, cron: str) -> Dig
                 f"{at.isoformat()} is before the first digest period of group {group.slug}"
             )
         number, start = last.number, last.period_end
-        raced = False
+        created: DigestIssue | None = None
         while start <= at:
             end = periods.next_end_after(start)
             number += 1
             created = _add_issue(session, group, number, start, end)
-            if created is None:
-                raced = True
+            if created is None:  # another worker got there first: look again
                 break
             start = end
-        if not raced:
-            assert created is not None
+        if created is not None:
             return created
+        # Lost a race (or the issue holding `at` appeared between our two reads): re-read.
     raise RuntimeError("could not create digest issues (concurrent writers kept winning)")
 
 

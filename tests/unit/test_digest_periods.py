@@ -246,3 +246,26 @@ def test_any_sequence_of_moments_gives_contiguous_periods(tmp_path_factory, zone
                 assert periods.last_end_at_or_before(end) == end
     finally:
         database.dispose()
+
+
+def test_concurrent_callers_share_one_chain_of_issues(db):
+    """Workers asking at the same time (scheduler + an admin's /digest) create each issue once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with db.session() as s:
+        group_id = make_group(s).id
+        ensure_issue(s, s.get(Group, group_id), local(SHANGHAI, 2026, 11, 18, 10, 0), WEEKLY)
+    later = local(SHANGHAI, 2026, 12, 24, 10, 0)
+
+    def worker(_: int) -> tuple[int, datetime]:
+        with db.session() as s:
+            issue = ensure_issue(s, s.get(Group, group_id), later, WEEKLY)
+            return issue.number, issue.period_start
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = set(pool.map(worker, range(12)))
+    assert len(results) == 1
+    with db.session() as s:
+        issues = all_issues(s, s.get(Group, group_id))
+        assert_contiguous(issues)
+        assert issues[-1].number == results.pop()[0] == 6
