@@ -185,10 +185,10 @@ def ensure_issue(session: Session, group: Group, at: datetime, cron: str) -> Dig
         last = _last_issue(session, group)
         if last is None:
             start, end = periods.bounds(at)
-            created = _add_issue(session, group, 1, start, end)
-            if created is None:
+            first = _add_issue(session, group, 1, start, end)
+            if first is None:
                 continue
-            return created
+            return first
         if at < last.period_start:
             raise PeriodError(
                 f"{at.isoformat()} is before the first digest period of group {group.slug}"
