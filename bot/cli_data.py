@@ -1,0 +1,181 @@
+"""Data commands: ``studybot export``, ``studybot import``, ``studybot db backup|upgrade|downgrade``.
+
+* ``studybot export --out data.json [--markdown DIR]``: everything, as versioned JSON
+  (see :mod:`storage.export_schema`) and optionally as Markdown files.
+* ``studybot import data.json``: merge an export into the configured database; idempotent
+  and all-or-nothing (a bad file imports nothing and says what is wrong).
+* ``studybot db backup --out backup.db``: SQLite online backup, safe while the bot runs.
+* ``studybot db upgrade [REV]`` / ``studybot db downgrade REV``: Alembic migrations.
+
+Progress bars (rich) appear on a terminal only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+Progress = Callable[[str, int, int], None]
+
+
+@contextmanager
+def progress_bar(title: str) -> Iterator[Progress]:
+    """A rich progress bar on stderr (disabled when stderr is not a terminal)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as RichProgress
+
+    console = Console(stderr=True)
+    with RichProgress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(title, total=None)
+
+        def update(label: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{title}: {label}", completed=done, total=total)
+
+        yield update
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from bot.cli import resolve_config
+
+    return resolve_config(args.config)
+
+
+def _fail(message: str) -> int:
+    print(f"studybot: {message}", file=sys.stderr)
+    return 1
+
+
+def _sqlite_file_missing(url: str) -> str | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database or "").expanduser()
+        if not path.exists():
+            return str(path)
+    return None
+
+
+def _export(args: argparse.Namespace) -> int:
+    from storage.db import Database
+    from storage.export import export_data, write_json, write_markdown
+
+    config = _config(args)
+    missing = _sqlite_file_missing(config.database.url)
+    if missing:
+        return _fail(f"database file {missing} does not exist; nothing to export")
+    db = Database(config.database.url)
+    try:
+        with progress_bar("export") as progress, db.session() as session:
+            data = export_data(session, datetime.now(UTC), progress)
+    finally:
+        db.dispose()
+    out = Path(args.out)
+    write_json(data, out)
+    rows = sum(
+        len(g.checkins) + len(g.questions) + len(g.papers) + len(g.resources) for g in data.groups
+    )
+    print(f"exported {len(data.groups)} group(s), {len(data.members)} member(s), {rows} entries to {out}")
+    if args.markdown:
+        files = write_markdown(data, Path(args.markdown))
+        print(f"wrote {len(files)} Markdown file(s) under {args.markdown}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from storage.db import Database
+    from storage.importer import ImportFormatError, import_data, load_export
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return _fail(f"{path}: no such file; nothing imported")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _fail(f"{path}: cannot read it as UTF-8 text ({exc}); nothing imported")
+    try:
+        data = load_export(text)
+    except ImportFormatError as exc:
+        return _fail(f"{path}: {exc}\nnothing imported")
+    config = _config(args)
+    db = Database(config.database.url)
+    try:
+        with progress_bar("import") as progress, db.session() as session:
+            report = import_data(session, data, progress)
+            if args.dry_run:
+                session.rollback()
+    except Exception as exc:
+        return _fail(f"{path}: import failed, nothing imported: {exc}")
+    finally:
+        db.dispose()
+    print(("dry run, nothing written:\n" if args.dry_run else "") + report.summary())
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from storage.db import normalise_url
+    from storage.export import BackupError, backup_sqlite
+
+    config = _config(args)
+    try:
+        with progress_bar("backup") as progress:
+            pages = backup_sqlite(normalise_url(config.database.url), Path(args.out), progress)
+    except BackupError as exc:
+        return _fail(str(exc))
+    print(f"backed up {pages} pages to {args.out}")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from storage.db import Database, downgrade, upgrade
+
+    config = _config(args)
+    db = Database(config.database.url, migrate=False)
+    try:
+        if args.db_command == "upgrade":
+            upgrade(db.engine, args.revision)
+        else:
+            downgrade(db.engine, args.revision)
+    finally:
+        db.dispose()
+    print(f"database at {args.revision}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``export``, ``import`` and ``db`` to the ``studybot`` command line."""
+    export = subparsers.add_parser("export", help="export all data to JSON (and Markdown)")
+    export.add_argument("--out", required=True, help="JSON file to write")
+    export.add_argument("--markdown", metavar="DIR", help="also write Markdown files here")
+    export.set_defaults(func=_export)
+
+    imp = subparsers.add_parser("import", help="import a JSON export (idempotent)")
+    imp.add_argument("file", help="a file written by studybot export")
+    imp.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    imp.set_defaults(func=_import)
+
+    db = subparsers.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    backup = db_sub.add_parser("backup", help="online backup of a SQLite database")
+    backup.add_argument("--out", required=True, help="backup file to write")
+    backup.set_defaults(func=_backup)
+    up = db_sub.add_parser("upgrade", help="apply migrations (default: to head)")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=_migrate)
+    down = db_sub.add_parser("downgrade", help="revert migrations to REVISION (e.g. -1, base)")
+    down.add_argument("revision")
+    down.set_defaults(func=_migrate)

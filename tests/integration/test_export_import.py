@@ -1,0 +1,340 @@
+"""Export -> import -> export round trip, Markdown, bad files, idempotence, online backup."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import main
+from storage.db import Database
+from storage.identity import get_group
+from storage.importer import count_rows
+from storage.models import DigestIssue
+
+
+def config_file(tmp_path: Path, url: str, name: str) -> str:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({"database": {"url": url}}), encoding="utf-8")
+    return str(path)
+
+
+def cli(*argv: str) -> int:
+    return main(list(argv))
+
+
+async def fill(chat, clock, app) -> None:
+    """A bit of everything, over two weeks, with awkward text."""
+    await chat.say("/checkin 学了 <b>word2vec</b> & GloVe\n# 不是标题", user="u1", name="大煌")
+    await chat.say("/checkin 第二条", user="u1", name="大煌")
+    await chat.say("/ask 什么是正则化？", user="u2", name="小明")
+    await chat.say("/answer 1 L2 正则化就是权重衰减", user="u1", name="大煌")
+    await chat.say("/answer 1 还有 dropout", user="u3", name="Ann")
+    await chat.say("/best 1 2", user="admin")
+    await chat.say("/ask 为什么要归一化？", user="u3", name="Ann")
+    await chat.say(
+        "/paper https://arxiv.org/abs/1706.03762 https://github.com/tensorflow/tensor2tensor "
+        "Attention Is All You Need | Transformer | 注意力就够了",
+        user="u2",
+        name="小明",
+    )
+    await chat.say("/share https://example.com/yolo #目标检测 #cv YOLO 入门", user="u3", name="Ann")
+    await chat.say("/keyword add 周报 每周日晚发布", user="admin")
+    await chat.say("/away 2w", user="u2", name="小明")
+    clock.advance(days=7)
+    await chat.say("/checkin 下一周", user="u3", name="Ann")
+    with app.db.session() as session:
+        group = get_group(session, "ml-club")
+        start = clock() - timedelta(days=14)
+        session.add(
+            DigestIssue(
+                group_id=group.id,
+                number=1,
+                period_start=start,
+                period_end=start + timedelta(days=7),
+                status="published",
+                markdown="# 第1期\n\n内容",
+                featured=["checkin:1"],
+                published_at=start + timedelta(days=7),
+            )
+        )
+
+
+def export_json(tmp_path: Path, config: str, name: str) -> dict:
+    out = tmp_path / f"{name}.json"
+    assert cli("--config", config, "export", "--out", str(out)) == 0
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def without_stamp(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k != "exported_at"}
+
+
+async def test_round_trip_gives_identical_json(chat, clock, bot_app, tmp_path, database_url):
+    await fill(chat, clock, bot_app)
+    source = config_file(tmp_path, bot_app.config.database.url, "source")
+    first = export_json(tmp_path, source, "first")
+    assert first["format"] == "studybot-export" and first["version"] == 1
+    assert first["exported_at"].endswith("Z") or first["exported_at"].endswith("+00:00")
+    group = first["groups"][0]
+    assert len(group["checkins"]) == 3 and len(group["questions"]) == 2
+    assert group["questions"][0]["best_answer"] == 1
+    assert group["resources"][0]["tags"] == ["cv", "目标检测"]
+    assert any(m["away"] for m in first["members"])
+    assert group["digest_issues"][0]["markdown"].startswith("# 第1期")
+
+    target = config_file(tmp_path, database_url, "target")
+    assert cli("--config", target, "import", str(tmp_path / "first.json")) == 0
+    second = export_json(tmp_path, target, "second")
+    assert without_stamp(second) == without_stamp(first)
+
+    # importing again adds nothing
+    db = Database(database_url)
+    try:
+        with db.session() as session:
+            before = count_rows(session)
+        assert cli("--config", target, "import", str(tmp_path / "first.json")) == 0
+        with db.session() as session:
+            assert count_rows(session) == before
+            assert before["checkins"] == 3 and before["answers"] == 2
+    finally:
+        db.dispose()
+
+
+async def test_import_into_existing_data_renumbers_clashing_questions(
+    chat, clock, bot_app, tmp_path, capsys
+):
+    await fill(chat, clock, bot_app)
+    source = config_file(tmp_path, bot_app.config.database.url, "source")
+    export_json(tmp_path, source, "data")
+    other = config_file(tmp_path, f"sqlite:///{tmp_path / 'other.db'}", "other")
+    other_db = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    other_db.dispose()
+    from bot.app import build_app
+    from bot.config import load_config
+    from tests.conftest import Chatter
+
+    app = build_app(load_config(other), clock=clock)
+    try:
+        await Chatter(app, clock).say("/ask 别的群的问题", user="zz", name="Zed")
+    finally:
+        app.db.dispose()
+    capsys.readouterr()
+    assert cli("--config", other, "import", str(tmp_path / "data.json")) == 0
+    out = capsys.readouterr().out
+    assert "question #1 was imported as #2" in out and "question #2 was imported as #3" in out
+    merged = export_json(tmp_path, other, "merged")
+    numbers = {q["text"]: q["number"] for q in merged["groups"][0]["questions"]}
+    assert numbers == {"别的群的问题": 1, "什么是正则化？": 2, "为什么要归一化？": 3}
+
+
+async def test_markdown_export(chat, clock, bot_app, tmp_path):
+    await fill(chat, clock, bot_app)
+    source = config_file(tmp_path, bot_app.config.database.url, "source")
+    folder = tmp_path / "md"
+    assert cli("--config", source, "export", "--out", str(tmp_path / "x.json"), "--markdown", str(folder)) == 0
+    group = folder / "ml-club"
+    checkins = (group / "checkins.md").read_text(encoding="utf-8")
+    assert "大煌" in checkins and "&lt;b&gt;word2vec&lt;/b&gt;" in checkins and "<b>" not in checkins
+    assert "\n# 不是标题" not in checkins and "\\# 不是标题" in checkins
+    questions = (group / "questions.md").read_text(encoding="utf-8")
+    assert "什么是正则化" in questions and "还有 dropout" in questions and "⭐" in questions
+    papers = (group / "papers.md").read_text(encoding="utf-8")
+    assert "https://arxiv.org/abs/1706.03762" in papers and "tensor2tensor" in papers
+    assert "`#目标检测`" in (group / "resources.md").read_text(encoding="utf-8")
+    assert (group / "digests" / "001.md").read_text(encoding="utf-8").startswith("# 第1期")
+    assert "checkins.md" in (group / "README.md").read_text(encoding="utf-8")
+
+
+def valid_export(tmp_path: Path) -> dict:
+    return {
+        "format": "studybot-export",
+        "version": 1,
+        "exported_at": "2026-11-16T09:00:00Z",
+        "members": [
+            {
+                "platform": "console",
+                "user_id": "u1",
+                "display_name": "大煌",
+                "joined_at": "2026-11-01T00:00:00+08:00",
+            }
+        ],
+        "groups": [
+            {
+                "slug": "ml-club",
+                "name": "ML自学者俱乐部",
+                "timezone": "Asia/Shanghai",
+                "created_at": "2026-11-01T00:00:00Z",
+                "checkins": [
+                    {"member": "console:u1", "text": "ok", "created_at": "2026-11-16T09:00:00Z"}
+                ]
+                * 1,
+            }
+        ],
+    }
+
+
+def broken(data: dict, how: str) -> dict:
+    group = data["groups"][0]
+    if how == "naive_datetime":
+        group["checkins"].append(
+            {"member": "console:u1", "text": "x", "created_at": "2026-11-16T09:00:00"}
+        )
+    elif how == "unknown_member":
+        group["checkins"].append(
+            {"member": "console:ghost", "text": "x", "created_at": "2026-11-16T10:00:00Z"}
+        )
+    elif how == "bad_best_answer":
+        group["questions"] = [
+            {
+                "number": 1,
+                "member": "console:u1",
+                "text": "?",
+                "created_at": "2026-11-16T09:00:00Z",
+                "best_answer": 3,
+                "answers": [],
+            }
+        ]
+    elif how == "wrong_version":
+        data["version"] = 99
+    elif how == "bad_timezone":
+        group["timezone"] = "Mars/Olympus"
+    elif how == "wrong_type":
+        group["checkins"][0]["text"] = ["not", "text"]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("naive_datetime", "groups.0.checkins.1.created_at"),
+        ("unknown_member", "console:ghost"),
+        ("bad_best_answer", "best_answer 3"),
+        ("wrong_version", "unsupported export version 99"),
+        ("bad_timezone", "Mars/Olympus"),
+        ("wrong_type", "groups.0.checkins.0.text"),
+    ],
+)
+def test_malformed_file_imports_nothing(tmp_path, capsys, how, message):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    config = config_file(tmp_path, url, "c")
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(broken(valid_export(tmp_path), how)), encoding="utf-8")
+    assert cli("--config", config, "import", str(path)) == 1
+    err = capsys.readouterr().err
+    assert message in err and "nothing imported" in err
+    db = Database(url)
+    try:
+        with db.session() as session:
+            assert sum(count_rows(session).values()) == 0
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "not JSON"),
+        (b"[]", "top level must be a JSON object"),
+        (b'{"format": "other"}', "not a studybot export"),
+        (b"\xff\xfe\x00garbage", "UTF-8"),
+    ],
+)
+def test_garbage_files_are_refused(tmp_path, capsys, content, message):
+    config = config_file(tmp_path, f"sqlite:///{tmp_path / 'e.db'}", "c")
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    assert cli("--config", config, "import", str(path)) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_valid_minimal_file_imports(tmp_path, capsys):
+    config = config_file(tmp_path, f"sqlite:///{tmp_path / 'e.db'}", "c")
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps(valid_export(tmp_path)), encoding="utf-8")
+    assert cli("--config", config, "import", str(path)) == 0
+    assert "check-ins: +1" in capsys.readouterr().out
+
+
+async def test_failure_halfway_rolls_everything_back(
+    chat, clock, bot_app, tmp_path, monkeypatch, capsys
+):
+    await fill(chat, clock, bot_app)
+    source = config_file(tmp_path, bot_app.config.database.url, "source")
+    export_json(tmp_path, source, "data")
+    url = f"sqlite:///{tmp_path / 'target.db'}"
+    target = config_file(tmp_path, url, "target")
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    import storage.importer
+
+    monkeypatch.setattr(storage.importer, "_digests", explode)  # after members, check-ins...
+    assert cli("--config", target, "import", str(tmp_path / "data.json")) == 1
+    assert "disk on fire" in capsys.readouterr().err
+    db = Database(url)
+    try:
+        with db.session() as session:
+            assert sum(count_rows(session).values()) == 0
+    finally:
+        db.dispose()
+
+
+async def test_backup_while_the_bot_database_is_open(chat, clock, bot_app, tmp_path, capsys):
+    await fill(chat, clock, bot_app)
+    with bot_app.db.session() as session:
+        expected = count_rows(session)
+    # keep a connection with a read transaction open, like a running bot would
+    holder = sqlite3.connect(str(tmp_path / "studybot.db"))
+    holder.execute("BEGIN")
+    holder.execute("SELECT count(*) FROM checkins").fetchone()
+    try:
+        source = config_file(tmp_path, bot_app.config.database.url, "source")
+        out = tmp_path / "backups" / "copy.db"
+        assert cli("--config", source, "db", "backup", "--out", str(out)) == 0
+        await chat.say("/checkin 备份之后", user="u1")  # the bot keeps writing
+    finally:
+        holder.close()
+    assert "backed up" in capsys.readouterr().out
+    copy = Database(f"sqlite:///{out}", migrate=False)
+    try:
+        with copy.session() as session:
+            assert count_rows(session) == expected
+    finally:
+        copy.dispose()
+    check = sqlite3.connect(str(out))
+    assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    check.close()
+
+
+def test_backup_refuses_postgresql(tmp_path, capsys):
+    config = config_file(tmp_path, "postgresql://postgres@127.0.0.1:5432/test", "pg")
+    assert cli("--config", config, "db", "backup", "--out", str(tmp_path / "x.db")) == 1
+    err = capsys.readouterr().err
+    assert "SQLite only" in err and "pg_dump" in err
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_export_refuses_missing_database(tmp_path, capsys):
+    config = config_file(tmp_path, f"sqlite:///{tmp_path / 'nope.db'}", "c")
+    assert cli("--config", config, "export", "--out", str(tmp_path / "x.json")) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_db_downgrade_and_upgrade(tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    config = config_file(tmp_path, url, "m")
+    assert cli("--config", config, "db", "upgrade") == 0
+    assert cli("--config", config, "db", "downgrade", "base") == 0
+    with sqlite3.connect(str(tmp_path / "m.db")) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "checkins" not in tables
+    assert cli("--config", config, "db", "upgrade") == 0
+    with sqlite3.connect(str(tmp_path / "m.db")) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"checkins", "away_periods"} <= tables
