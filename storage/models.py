@@ -269,7 +269,10 @@ class DigestIssue(Base):
 
 
 class DigestDelivery(Base):
-    """Delivery of one digest issue to one chat: pending -> sending -> sent (exactly once)."""
+    """Delivery of one digest issue to one chat: pending -> claimed/sending -> sent (exactly once).
+
+    ``uncertain``: sent, except part ``doubtful_part`` which a crash left in doubt (never resent).
+    """
 
     __tablename__ = "digest_deliveries"
     __table_args__ = (
@@ -284,6 +287,11 @@ class DigestDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+    # digest.publish: the rendered parts frozen at the first attempt ([{text, html}]), the
+    # claim token of the publisher sending them, and a part left in doubt by a crash.
+    parts: Mapped[list[dict[str, str | None]] | None] = mapped_column(JSON, default=None)
+    owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    doubtful_part: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class OutboxMessage(Base):
