@@ -119,6 +119,7 @@ def _ranked(
     limit: int,
     offset: int,
     with_body: bool = False,
+    newest: bool = False,
 ) -> list[Any]:
     """Rows (kind, ref_id, score, total[, body]) best first; no expression: newest first."""
     pg = session.get_bind().dialect.name == "postgresql"
@@ -135,6 +136,7 @@ def _ranked(
         where.append("NOT (d.kind = :ex_kind AND d.ref_id = :ex_id)")
         params.update(ex_kind=exclude[0], ex_id=exclude[1])
     body = ", d.body" if with_body else ""
+    order = "d.created_at DESC, d.id DESC" if newest else "score DESC, d.created_at DESC, d.id DESC"
     if not expression:
         sql = (
             f"SELECT d.kind, d.ref_id, 0.0 AS score, count(*) OVER () AS total{body} "
@@ -148,7 +150,7 @@ def _ranked(
             f"count(*) OVER () AS total{body} "
             "FROM search_docs d, (SELECT to_tsquery('simple', :q) AS q) q "
             f"WHERE d.tsv @@ q.q AND {' AND '.join(where)} "
-            "ORDER BY score DESC, d.created_at DESC, d.id DESC LIMIT :limit OFFSET :offset"
+            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
         )
     else:
         params["q"] = expression
@@ -158,7 +160,7 @@ def _ranked(
             "FROM search_index WHERE search_index MATCH :q) "
             f"SELECT d.kind, d.ref_id, m.score, count(*) OVER () AS total{body} "
             f"FROM m JOIN search_docs d ON d.id = m.id WHERE {' AND '.join(where)} "
-            "ORDER BY m.score DESC, d.created_at DESC, d.id DESC LIMIT :limit OFFSET :offset"
+            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
         )
     return list(session.execute(text(sql), params))
 
@@ -200,8 +202,9 @@ def search(
     offset = (page - 1) * per_page
     expression = _with_tags(_expression(groups, any_word=False, pg=pg), parsed.tags, pg)
     rows = _ranked(
-        session, group_id, expression, limit=per_page, offset=offset, exclude=None, **filters
-    )
+        session, group_id, expression, limit=per_page, offset=offset, exclude=None,
+        newest=not groups, **filters,
+    )  # fmt: skip
     total = int(rows[0].total) if rows else _count(session, group_id, expression, **filters)
     if total == 0 and len(groups) > 1:
         rows, total = _relaxed(session, group_id, groups, pg, offset, per_page, filters)

@@ -145,7 +145,7 @@ def make_doc(
         member_id=member_id,
         question_id=question_id,
         created_at=created_at,
-        tags=token_text(*names),
+        tags=" ".join([*names, token_text(*names)]).strip(),  # raw names for #tag filters
         tag_list=" ".join(names),
         body=token_text(*texts),
     )

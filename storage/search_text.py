@@ -210,6 +210,8 @@ def parse_query(text: str) -> ParsedQuery:
             if not rest and i < len(parts):
                 rest = parts[i]
                 i += 1
+            if not rest.strip():
+                continue  # a bare "type:" filters nothing
             kind = _kind(rest)
             if kind is None:
                 raise QueryError("unknown_type", rest)
