@@ -16,9 +16,11 @@ report says so).
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -39,6 +41,9 @@ from storage.models import (
     Resource,
     Tag,
 )
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 class ImportFormatError(ValueError):
@@ -92,6 +97,25 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+class Matcher(Generic[K, V]):
+    """Multiset matching by natural key: the n-th file row with a key matches the n-th
+    existing row with that key, so identical rows survive a round trip and a re-import
+    adds nothing."""
+
+    def __init__(self, rows: Iterable[tuple[K, V]]) -> None:
+        self._rows: dict[K, list[V]] = defaultdict(list)
+        for key, value in rows:
+            self._rows[key].append(value)
+        self._used: Counter[K] = Counter()
+
+    def match(self, key: K) -> V | None:
+        """The existing row for this occurrence of ``key``, or None (add a new one)."""
+        index = self._used[key]
+        self._used[key] += 1
+        found = self._rows.get(key, [])
+        return found[index] if index < len(found) else None
+
+
 def _members(session: Session, data: Export, report: ImportReport) -> dict[str, int]:
     existing = {f"{m.platform}:{m.platform_user_id}": m for m in session.scalars(select(Member))}
     for item in data.members:
@@ -111,17 +135,16 @@ def _members(session: Session, data: Export, report: ImportReport) -> dict[str, 
         report.added["members"] += 1
     session.flush()
     ids = {ref: m.id for ref, m in existing.items()}
-    periods = {
-        (p.member_id, _utc(p.starts_at), _utc(p.ends_at))
+    periods = Matcher(
+        ((p.member_id, _utc(p.starts_at), _utc(p.ends_at)), True)
         for p in session.scalars(select(AwayPeriod))
-    }
+    )
     for item in data.members:
         for away in item.away:
             key = (ids[item.ref], _utc(away.starts_at), _utc(away.ends_at))
-            if key in periods:
+            if periods.match(key):
                 report.skipped["away periods"] += 1
                 continue
-            periods.add(key)
             session.add(
                 AwayPeriod(
                     member_id=key[0], starts_at=key[1], ends_at=key[2], created_at=away.created_at
@@ -149,16 +172,15 @@ def _content(
     session: Session, group: Group, item: GroupOut, ids: dict[str, int], report: ImportReport
 ) -> None:
     gid = group.id
-    seen = {
-        (c.member_id, _utc(c.created_at), c.text)
+    seen = Matcher(
+        ((c.member_id, _utc(c.created_at), c.text), True)
         for c in session.scalars(select(CheckIn).where(CheckIn.group_id == gid))
-    }
+    )
     for c in item.checkins:
         key = (ids[c.member], _utc(c.created_at), c.text)
-        if key in seen:
+        if seen.match(key):
             report.skipped["check-ins"] += 1
             continue
-        seen.add(key)
         session.add(
             CheckIn(
                 group_id=gid,
@@ -169,7 +191,6 @@ def _content(
             )
         )
         report.added["check-ins"] += 1
-    _questions(session, group, item, ids, report)
     urls = set(session.scalars(select(Paper.url_key).where(Paper.group_id == gid)))
     for p in item.papers:
         if p.url_key in urls:
@@ -192,16 +213,15 @@ def _content(
         )
         report.added["papers"] += 1
     tags = {t.name: t for t in session.scalars(select(Tag))}
-    shared = {
-        (r.member_id, r.url, _utc(r.created_at))
+    shared = Matcher(
+        ((r.member_id, r.url, _utc(r.created_at)), True)
         for r in session.scalars(select(Resource).where(Resource.group_id == gid))
-    }
+    )
     for r in item.resources:
         rkey = (ids[r.member], r.url, _utc(r.created_at))
-        if rkey in shared:
+        if shared.match(rkey):
             report.skipped["resources"] += 1
             continue
-        shared.add(rkey)
         row_tags = [tags.setdefault(name, Tag(name=name)) for name in dict.fromkeys(r.tags)]
         session.add(
             Resource(
@@ -230,29 +250,19 @@ def _content(
             )
         )
         report.added["keyword replies"] += 1
-    _digests(session, group, item, report)
+    session.flush()
 
 
 def _questions(
     session: Session, group: Group, item: GroupOut, ids: dict[str, int], report: ImportReport
 ) -> None:
     gid = group.id
-    existing = {
-        (q.member_id, _utc(q.created_at), q.text): q
-        for q in session.scalars(select(Question).where(Question.group_id == gid))
-    }
-    numbers = {q.number for q in existing.values()}
-    answers = {
-        (a.question_id, a.member_id, _utc(a.created_at), a.text): a
-        for a in session.scalars(
-            select(Answer)
-            .join(Question, Question.id == Answer.question_id)
-            .where(Question.group_id == gid)
-        )
-    }
+    rows = list(session.scalars(select(Question).where(Question.group_id == gid)))
+    existing = Matcher(((q.member_id, _utc(q.created_at), q.text), q) for q in rows)
+    numbers = {q.number for q in rows}
+    questions: list[Question] = []
     for q in item.questions:
-        key = (ids[q.member], _utc(q.created_at), q.text)
-        question = existing.get(key)
+        question = existing.match((ids[q.member], _utc(q.created_at), q.text))
         if question is not None:
             report.skipped["questions"] += 1
         else:
@@ -264,32 +274,43 @@ def _questions(
             question = Question(
                 group_id=gid,
                 number=number,
-                member_id=key[0],
+                member_id=ids[q.member],
                 text=q.text,
                 status=q.status,
                 created_at=q.created_at,
             )
             session.add(question)
-            session.flush()
-            existing[key] = question
             report.added["questions"] += 1
-        rows = []
-        for a in q.answers:
-            akey = (question.id, ids[a.member], _utc(a.created_at), a.text)
-            answer = answers.get(akey)
+        questions.append(question)
+    session.flush()
+    answers = Matcher(
+        ((a.question_id, a.member_id, _utc(a.created_at), a.text), a)
+        for a in session.scalars(
+            select(Answer)
+            .join(Question, Question.id == Answer.question_id)
+            .where(Question.group_id == gid)
+        )
+    )
+    chosen: list[tuple[Question, Answer]] = []
+    for q, question in zip(item.questions, questions, strict=True):
+        for index, a in enumerate(q.answers):
+            answer = answers.match((question.id, ids[a.member], _utc(a.created_at), a.text))
             if answer is None:
                 answer = Answer(
-                    question_id=question.id, member_id=akey[1], text=a.text, created_at=a.created_at
+                    question_id=question.id,
+                    member_id=ids[a.member],
+                    text=a.text,
+                    created_at=a.created_at,
                 )
                 session.add(answer)
-                answers[akey] = answer
                 report.added["answers"] += 1
             else:
                 report.skipped["answers"] += 1
-            rows.append(answer)
-        if q.best_answer is not None and question.best_answer_id is None:
-            session.flush()
-            question.best_answer_id = rows[q.best_answer].id
+            if index == q.best_answer and question.best_answer_id is None:
+                chosen.append((question, answer))
+    session.flush()
+    for question, answer in chosen:
+        question.best_answer_id = answer.id
 
 
 def _digests(session: Session, group: Group, item: GroupOut, report: ImportReport) -> None:
@@ -331,15 +352,27 @@ def _digests(session: Session, group: Group, item: GroupOut, report: ImportRepor
 def import_data(session: Session, data: Export, progress: Progress = _noop) -> ImportReport:
     """Merge ``data`` into the database (inside the caller's transaction)."""
     report = ImportReport()
-    total = len(data.groups) + 1
+    total, done = 1 + 3 * len(data.groups), 1
     ids = _members(session, data, report)
-    progress("members", 1, total)
-    for done, item in enumerate(data.groups, start=2):
+    progress("members", done, total)
+    for item in data.groups:
         group = _group_row(session, item, report)
-        _content(session, group, item, ids, report)
-        session.flush()
-        progress(f"group {item.slug}", done, total)
+        for label, stage in (
+            ("check-ins, papers, resources", _content),
+            ("questions", _questions),
+            ("digest issues", _digest_stage),
+        ):
+            stage(session, group, item, ids, report)
+            done += 1
+            progress(f"{item.slug}: {label}", done, total)
+    session.flush()
     return report
+
+
+def _digest_stage(
+    session: Session, group: Group, item: GroupOut, ids: dict[str, int], report: ImportReport
+) -> None:
+    _digests(session, group, item, report)
 
 
 def count_rows(session: Session) -> dict[str, int]:

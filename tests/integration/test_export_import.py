@@ -31,6 +31,7 @@ async def fill(chat, clock, app) -> None:
     """A bit of everything, over two weeks, with awkward text."""
     await chat.say("/checkin 学了 <b>word2vec</b> & GloVe\n# 不是标题", user="u1", name="大煌")
     await chat.say("/checkin 第二条", user="u1", name="大煌")
+    await chat.say("/checkin 第二条", user="u1", name="大煌")  # identical row, same instant
     await chat.say("/ask 什么是正则化？", user="u2", name="小明")
     await chat.say("/answer 1 L2 正则化就是权重衰减", user="u1", name="大煌")
     await chat.say("/answer 1 还有 dropout", user="u3", name="Ann")
@@ -81,7 +82,8 @@ async def test_round_trip_gives_identical_json(chat, clock, bot_app, tmp_path, d
     assert first["format"] == "studybot-export" and first["version"] == 1
     assert first["exported_at"].endswith("Z") or first["exported_at"].endswith("+00:00")
     group = first["groups"][0]
-    assert len(group["checkins"]) == 3 and len(group["questions"]) == 2
+    assert len(group["checkins"]) == 4 and len(group["questions"]) == 2
+    assert group["checkins"][1] == group["checkins"][2]
     assert group["questions"][0]["best_answer"] == 1
     assert group["resources"][0]["tags"] == ["cv", "目标检测"]
     assert any(m["away"] for m in first["members"])
@@ -100,7 +102,7 @@ async def test_round_trip_gives_identical_json(chat, clock, bot_app, tmp_path, d
         assert cli("--config", target, "import", str(tmp_path / "first.json")) == 0
         with db.session() as session:
             assert count_rows(session) == before
-            assert before["checkins"] == 3 and before["answers"] == 2
+            assert before["checkins"] == 4 and before["answers"] == 2
     finally:
         db.dispose()
 
