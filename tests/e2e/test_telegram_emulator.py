@@ -1,0 +1,183 @@
+"""End to end over real HTTP: the Telegram adapter polling the npm Bot API emulator.
+
+The suite starts ``tests/peers/telegram_server.mjs`` (Node) once; each test uses its own bot
+token (its own queues), a fresh SQLite database and the real app, and talks to the bot as
+simulated users through the emulator's client API. Waits have deadlines, never fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.adapters.telegram import TelegramAdapter
+from bot.app import App, build_app
+from bot.i18n import COMMON
+from storage.models import Answer, CheckIn
+from tests.conftest import make_config, require_or_skip
+from tests.e2e.telegram_emulator import (
+    EmulatorRequest,
+    EmulatorServer,
+    TelegramUser,
+    as_reply_target,
+    emulator_available,
+    free_port,
+)
+
+GROUP = {"id": -100777, "type": "supergroup", "title": "ML自学者俱乐部"}
+ADMIN_ID = 1
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    require_or_skip(emulator_available(), "node or tests/peers/node_modules missing")
+    server = EmulatorServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Bot:
+    app: App
+    adapter: TelegramAdapter
+    token: str
+    client: httpx.AsyncClient
+
+    def user(self, user_id: int, name: str) -> TelegramUser:
+        return TelegramUser(self.client, self.token, user_id, name)
+
+
+async def start_bot(emulator: EmulatorServer, tmp_path: Path, **telegram: Any) -> Bot:
+    token = f"{uuid.uuid4().int % 10**9}:e2e-{uuid.uuid4().hex}"
+    config = make_config(
+        tmp_path,
+        admins=[f"telegram:{ADMIN_ID}"],
+        telegram={"token": token, **telegram},
+        groups=[{"slug": "ml-club", "chats": [{"platform": "telegram", "chat_id": GROUP["id"]}]}],
+    )
+    app = build_app(config)
+    adapter = TelegramAdapter(
+        app.dispatcher,
+        config,
+        request=EmulatorRequest(),
+        get_updates_request=EmulatorRequest(),
+        base_url=f"{emulator.api}/bot",
+        poll_interval=0.005,
+        retry_delays=(0.05, 0.1),
+    )
+    app.add_sender(adapter)
+    await adapter.start()
+    client = httpx.AsyncClient(base_url=emulator.api, timeout=10)
+    return Bot(app, adapter, token, client)
+
+
+@pytest.fixture
+async def bot(emulator: EmulatorServer, tmp_path: Path) -> AsyncIterator[Bot]:
+    running = await start_bot(emulator, tmp_path)
+    yield running
+    await running.adapter.stop()
+    await running.client.aclose()
+    running.app.db.dispose()
+
+
+async def test_check_in_ask_and_answer_by_reply_in_a_group(bot: Bot) -> None:
+    dahuang, xiaoming = bot.user(11, "大煌"), bot.user(12, "小明")
+    await dahuang.say("#打卡 这周把 d2l 第 4 章的 MLP 实现了一遍", GROUP)
+    [saved] = await dahuang.replies(GROUP)
+    assert "大煌" in saved["message"]["text"]
+    await dahuang.say("/ask 为什么 dropout 在测试时要关掉？", GROUP)
+    [announcement] = await dahuang.replies(GROUP)
+    assert "dropout" in announcement["message"]["text"]
+    target = as_reply_target(announcement, GROUP)
+    await xiaoming.say(
+        "训练时随机置零是为了正则化，测试要用完整网络的期望输出", GROUP, reply_to=target
+    )
+    [answered] = await xiaoming.replies(GROUP)
+    assert "小明" in answered["message"]["text"]
+    with bot.app.db.session() as session:
+        assert session.scalars(select(CheckIn.text)).one().startswith("这周把 d2l")
+        answer = session.scalars(select(Answer)).one()
+        assert answer.text.startswith("训练时随机置零")
+        assert answer.member.display_name == "小明"
+
+
+async def test_join_keyword_in_a_private_chat(bot: Bot) -> None:
+    newcomer = bot.user(31, "新人")
+    await newcomer.say("自学", newcomer.dm)
+    [join] = await newcomer.replies(newcomer.dm)
+    assert join["message"]["text"].startswith(bot.app.config.join.text[:20])
+    assert join["message"]["parse_mode"] == "HTML"
+
+
+async def test_non_admin_refused_and_commands_for_other_bots_ignored(bot: Bot) -> None:
+    member = bot.user(41, "路人")
+    await member.say("/help@SomeOtherBot", GROUP)
+    await member.say("/keyword list", GROUP)
+    refusal = COMMON.get("admin_only", "zh", name="keyword")
+    replies = await member.replies_until(GROUP, refusal)
+    assert [item["message"]["text"] for item in replies] == [refusal]
+    await member.say("/help@TestNameBot", GROUP)  # the emulator's bot is @TestNameBot
+    [help_text] = await member.replies(GROUP)
+    assert "/checkin" in help_text["message"]["text"]
+
+
+async def test_admin_publishes_the_digest_to_the_configured_chat(bot: Bot) -> None:
+    require_or_skip(
+        bot.app.dispatcher.registry.find_command("digest") is not None,
+        "the /digest handler (digest-publish helper) is not there yet",
+    )
+    member, admin = bot.user(51, "阿强"), bot.user(ADMIN_ID, "管理员")
+    await member.say("#打卡 读了 Attention Is All You Need", GROUP)
+    await member.replies(GROUP)
+    await member.say("/digest publish now", GROUP)
+    [refusal] = await member.replies(GROUP)
+    assert refusal["message"]["text"] == COMMON.get("admin_only", "zh", name="digest")
+    await admin.say("/digest publish now", admin.dm)
+    posted = await admin.replies(GROUP)
+    text = "\n".join(item["message"]["text"] for item in posted)
+    assert "学习心得" in text and "阿强" in text
+    assert await admin.replies(admin.dm)  # the admin hears how the publishing went
+
+
+async def test_round_trip_latency(bot: Bot) -> None:
+    timings = []
+    for index in range(20):  # one user each: the per-member rate limit is not under test
+        person = bot.user(600 + index, f"测速{index}")
+        started = time.perf_counter()
+        await person.say("/start", person.dm)
+        await person.replies(person.dm)
+        timings.append(time.perf_counter() - started)
+    median = statistics.median(timings)
+    print(
+        f"\nemulator round trip /start: median {median * 1000:.1f} ms, max {max(timings) * 1000:.1f} ms"
+    )
+    assert median < 0.5
+
+
+async def test_webhook_mode_receives_updates(emulator: EmulatorServer, tmp_path: Path) -> None:
+    port = free_port()
+    running = await start_bot(
+        emulator,
+        tmp_path,
+        mode="webhook",
+        webhook={"url": f"http://127.0.0.1:{port}/tg-hook", "listen": "127.0.0.1", "port": port},
+    )
+    try:
+        person = running.user(71, "钩子")
+        await person.say("自学", person.dm)
+        [join] = await person.replies(person.dm)
+        assert join["message"]["text"].startswith(running.app.config.join.text[:20])
+    finally:
+        await running.adapter.stop()
+        await running.client.aclose()
+        running.app.db.dispose()
