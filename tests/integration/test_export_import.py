@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -105,6 +108,29 @@ async def test_round_trip_gives_identical_json(chat, clock, bot_app, tmp_path, d
             assert before["checkins"] == 4 and before["answers"] == 2
     finally:
         db.dispose()
+
+
+async def test_imported_entries_are_searchable(chat, clock, bot_app, tmp_path):
+    await fill(chat, clock, bot_app)
+    export_json(tmp_path, config_file(tmp_path, bot_app.config.database.url, "source"), "data")
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    # a separate process, as in real use: no handler module has been imported there
+    config = config_file(tmp_path, url, "fresh")
+    argv = [sys.executable, "-m", "bot.cli", "--config", config, "import", str(tmp_path / "data.json")]
+    done = await asyncio.to_thread(subprocess.run, argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    from bot.app import build_app
+    from tests.conftest import Chatter, make_config
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (tmp_path / "fresh.db").rename(fresh / "studybot.db")
+    app = build_app(make_config(fresh), clock=clock)
+    try:
+        found = await Chatter(app, clock).say("/search word2vec")
+        assert "word2vec" in found and "大煌" in found
+    finally:
+        app.db.dispose()
 
 
 async def test_import_into_existing_data_renumbers_clashing_questions(
