@@ -68,5 +68,8 @@ async def _start_extras(app: App, *, web: bool) -> list:
         except ImportError:
             start_web = None  # type: ignore[assignment]
         if start_web is not None:
-            stoppers.append(await start_web(app))
+            try:
+                stoppers.append(await start_web(app))
+            except OSError as error:  # e.g. the port is taken: keep the bot (console) running
+                log.warning("web archive not started on port %s: %s", app.config.web.port, error)
     return stoppers

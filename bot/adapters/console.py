@@ -49,11 +49,11 @@ MSG = Messages(
             "Console commands:\n{meta}",
         ),
         "meta": (
-            "  :user <id> [名字]  切换身份        :admin  切换管理员身份\n"
+            "  :user <id> [名字]  切换身份        :admin  切换管理员身份（或启动时加 --as-admin）\n"
             "  :dm / :group       切换到私聊 / 群聊\n"
             "  :reply <b编号> <内容>  回复某条机器人消息（例如回答问题）\n"
             "  行尾加 \\ 可以换行继续输入        :help  显示本说明   :quit  退出（或 Ctrl-D）",
-            "  :user <id> [name]  switch identity   :admin  toggle admin\n"
+            "  :user <id> [name]  switch identity   :admin  toggle admin (or start with --as-admin)\n"
             "  :dm / :group       switch to a private chat / the group chat\n"
             "  :reply <b-id> <text>  reply to a bot message (e.g. answer a question)\n"
             "  end a line with \\ to continue it   :help  this text   :quit  exit (or Ctrl-D)",
@@ -176,6 +176,8 @@ class ConsoleAdapter:
     async def stop(self) -> None:
         """Stop handling input (the reader thread is a daemon and dies with the process)."""
         if self._task is not None and not self._task.done():
+            if self.interactive:
+                self._write("")  # e.g. after Ctrl-C at the prompt
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -229,6 +231,8 @@ class ConsoleAdapter:
                     self._prompt(continued=bool(pending))
                 item = await self._queue.get()
                 if item is _EOF:
+                    if self.interactive:
+                        self._write("")  # leave the prompt line before the shell's
                     if pending:
                         await self._handle_line("\n".join(pending))
                     break
@@ -247,7 +251,7 @@ class ConsoleAdapter:
         """Handle one (possibly multi-line) input; False means quit."""
         try:
             if self.echo and text.strip():
-                self._write(f"{self.user_name}> {text}")
+                self._write(f"{self.user_name}> " + text.replace("\n", "\n... "))
             meta = META.match(text.strip())
             if meta:
                 return await self._meta(meta.group(1).lower(), (meta.group(2) or "").strip())
