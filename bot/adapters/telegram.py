@@ -22,20 +22,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
-from telegram import Bot, BotCommand, BotCommandScopeAllChatAdministrators, Message, Update
+from telegram import Bot, Message, Update
 from telegram.constants import ChatType, MessageEntityType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
-from bot.adapters.telegram_send import PLATFORM, TelegramOutbound, chat_key
+from bot.adapters import telegram_outbox as outbox
+from bot.adapters.telegram_admin import ChatAdmins, register_commands
+from bot.adapters.telegram_outbox import PLATFORM, chat_key
+from bot.adapters.telegram_send import TelegramOutbound
 from bot.adapters.telegram_text import escape, render_html
 from bot.config import Config
 from bot.dispatch import Dispatcher
@@ -44,7 +45,6 @@ from bot.model import ChatKind, ChatRef, Incoming, Outgoing, Reply, UserRef
 
 log = logging.getLogger(__name__)
 
-COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 ALLOWED_UPDATES = [Update.MESSAGE]
 MSG = Messages(
     {
@@ -88,7 +88,9 @@ class TelegramAdapter:
         self.bot_id = 0
         self._init_lock = asyncio.Lock()
         self._initialized = False
-        self._admin_cache: dict[int | str, tuple[float, frozenset[int]]] = {}
+        self.chat_admins = ChatAdmins(
+            lambda: self.application.bot, config.telegram.admin_cache_seconds
+        )
         self._seen: OrderedDict[tuple[int, int], None] = OrderedDict()
         self._outbox_task: asyncio.Task[None] | None = None
         self.finished = asyncio.Event()
@@ -163,7 +165,7 @@ class TelegramAdapter:
                 drop_pending_updates=False,
                 error_callback=lambda error: log.warning("polling error: %s", error),
             )
-        self.outbound.recover_interrupted()
+        self.recover_interrupted()
         self._outbox_task = asyncio.create_task(self._outbox_loop(), name="telegram-outbox")
         log.info(
             "telegram: @%s is %s",
@@ -191,34 +193,23 @@ class TelegramAdapter:
         while True:
             await asyncio.sleep(self.outbox_interval)
             try:
-                await self.outbound.flush_outbox()
+                await outbox.flush(self.dispatcher.db, self.outbound)
             except Exception:
                 log.exception("outbox flush failed")
 
+    def recover_interrupted(self) -> None:
+        """Fail outbox rows a crash left mid-send (done at start; see telegram_outbox)."""
+        outbox.recover_interrupted(self.dispatcher.db)
+
     async def flush_outbox(self) -> int:
         """Resend pending outbox rows now (the background task does this periodically)."""
-        return await self.outbound.flush_outbox()
+        return await outbox.flush(self.dispatcher.db, self.outbound)
 
     async def register_commands(self) -> None:
-        """setMyCommands from the registry: public list for everyone, full list for admins."""
-        lang = self.config.language
-        other = "en" if lang == "zh" else "zh"
-        registry = self.dispatcher.registry
-        for scope, include_admin in ((None, False), (BotCommandScopeAllChatAdministrators(), True)):
-            specs = [
-                spec
-                for spec in registry.visible_commands(include_admin=include_admin)
-                if COMMAND_NAME.match(spec.name)
-            ]
-            for language_code, help_lang in ((None, lang), (other, other)):
-                commands = [BotCommand(s.name, (s.help(help_lang) or s.name)[:256]) for s in specs]
-                try:
-                    await self.application.bot.set_my_commands(
-                        commands, scope=scope, language_code=language_code
-                    )
-                except TelegramError as error:
-                    log.warning("setMyCommands failed (%s); the command menu may be stale", error)
-                    return
+        """setMyCommands from the registry (see telegram_admin)."""
+        await register_commands(
+            self.application.bot, self.dispatcher.registry, self.config.language
+        )
 
     # -- inbound ---------------------------------------------------------------------------
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -287,27 +278,7 @@ class TelegramAdapter:
             chats = [chat_key(c.chat_id) for c in group.chats if c.platform == PLATFORM]
         else:
             chats = [chat_id]
-        for chat in chats:
-            if user_id in await self.chat_admins(chat):
-                return True
-        return False
-
-    async def chat_admins(self, chat_id: int | str) -> frozenset[int]:
-        """Administrators of a chat (cached; a failed lookup counts as none, briefly)."""
-        ttl = self.config.telegram.admin_cache_seconds
-        cached = self._admin_cache.get(chat_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        try:
-            members = await self.application.bot.get_chat_administrators(chat_id)
-            admins = frozenset(member.user.id for member in members)
-        except TelegramError as error:
-            log.warning(
-                "getChatAdministrators(%s) failed (%s); treating as not admin", chat_id, error
-            )
-            admins, ttl = frozenset(), min(ttl, 60)
-        self._admin_cache[chat_id] = (time.monotonic() + ttl, admins)
-        return admins
+        return await self.chat_admins.any_of(user_id, chats)
 
     # -- outbound --------------------------------------------------------------------------
     async def send_reply(self, incoming: Incoming, reply: Reply, message: Message) -> None:

@@ -3,9 +3,7 @@
 Every Bot API call goes through :meth:`TelegramOutbound.call`: ``RetryAfter`` is honoured
 (sleep the time Telegram asks, then retry), ``NetworkError``/``TimedOut`` are retried with
 backoff a bounded number of times; ``BadRequest``/``Forbidden`` are final. A reply that still
-cannot be sent is logged and stored in the ``outbox`` table (one row per unsent part), and
-:meth:`TelegramOutbound.flush_outbox` (run periodically by the adapter) resends pending rows,
-claiming each row before sending it so it is marked sent exactly once.
+cannot be sent is logged and stored in the ``outbox`` table (see ``telegram_outbox``).
 
 Note: a timeout after Telegram already accepted a message is indistinguishable from one
 before; read timeouts are generous so that a retry duplicating a message stays very unlikely.
@@ -21,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -34,17 +32,15 @@ from telegram.error import (
 )
 from telegram.helpers import mention_html
 
+from bot.adapters import telegram_outbox as outbox
+from bot.adapters.telegram_outbox import PLATFORM, is_final
 from bot.adapters.telegram_text import caption_fits, escape, split_html, strip_tags
-from bot.model import utcnow
 from storage.db import Database
-from storage.models import Member, OutboxMessage
+from storage.models import Member
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-PLATFORM = "telegram"
-MAX_OUTBOX_ATTEMPTS = 20
-RETRYABLE = (NetworkError, RetryAfter)
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -53,22 +49,6 @@ def retry_seconds(error: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def is_final(error: BaseException) -> bool:
-    """Errors that retrying cannot fix (bad request, blocked by the user, ...)."""
-    return isinstance(error, TelegramError) and (
-        isinstance(error, BadRequest) or not isinstance(error, RETRYABLE)
-    )
-
-
-def chat_key(chat_id: str | int) -> int | str:
-    """Telegram chat ids are integers, or ``@channelusername`` strings."""
-    text = str(chat_id).strip()
-    try:
-        return int(text)
-    except ValueError:
-        return text
 
 
 class TelegramOutbound:
@@ -234,7 +214,7 @@ class TelegramOutbound:
                         strip_tags(part),
                     )
                     return sent
-                self.save_to_outbox(chat_id, parts[index:], error)
+                outbox.save(self.db, chat_id, parts[index:], error)
                 return sent
         return sent
 
@@ -269,94 +249,3 @@ class TelegramOutbound:
                 )
                 names = {user_id: name for user_id, name in rows}
         return " ".join(mention_html(uid, names.get(uid) or uid) for uid in user_ids)
-
-    # -- outbox ----------------------------------------------------------------------------
-    def save_to_outbox(self, chat_id: int | str, parts: Sequence[str], error: Exception) -> None:
-        """Persist unsent parts so the background task resends them later."""
-        if self.db is None:
-            log.error(
-                "could not send %d part(s) to %s (%s); no database", len(parts), chat_id, error
-            )
-            return
-        with self.db.session() as session:
-            for part in parts:
-                session.add(
-                    OutboxMessage(
-                        platform=PLATFORM,
-                        chat_id=str(chat_id),
-                        text=strip_tags(part),
-                        html=part,
-                        attempts=1,
-                        last_error=str(error)[:500],
-                    )
-                )
-        log.error(
-            "could not send %d part(s) to %s (%s); queued in the outbox", len(parts), chat_id, error
-        )
-
-    def recover_interrupted(self) -> None:
-        """Rows left 'sending' by a crash may have been delivered: fail them, loudly."""
-        if self.db is None:
-            return
-        with self.db.session() as session:
-            rows = session.scalars(
-                select(OutboxMessage).where(
-                    OutboxMessage.platform == PLATFORM, OutboxMessage.state == "sending"
-                )
-            ).all()
-            for row in rows:
-                row.state = "failed"
-                row.last_error = "interrupted while sending; it may have been delivered"
-                log.warning(
-                    "outbox row %s to %s was interrupted mid-send; not resent", row.id, row.chat_id
-                )
-
-    async def flush_outbox(self, limit: int = 50) -> int:
-        """Resend pending outbox rows in order; returns how many were sent."""
-        if self.db is None:
-            return 0
-        with self.db.session() as session:
-            ids = session.scalars(
-                select(OutboxMessage.id)
-                .where(OutboxMessage.platform == PLATFORM, OutboxMessage.state == "pending")
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-            ).all()
-        sent = 0
-        for row_id in ids:
-            with self.db.session() as session:
-                claimed = session.execute(  # type: ignore[attr-defined]
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row_id, OutboxMessage.state == "pending")
-                    .values(state="sending", attempts=OutboxMessage.attempts + 1)
-                ).rowcount
-                row = session.get(OutboxMessage, row_id)
-                assert row is not None
-                chat_id, attempts = row.chat_id, row.attempts
-                html = row.html if row.html is not None else escape(row.text)
-            if claimed != 1:
-                continue
-            try:
-                await self.send_parts(chat_key(chat_id), split_html(html))
-            except TelegramError as error:
-                final = is_final(error) or attempts >= MAX_OUTBOX_ATTEMPTS
-                self._settle(row_id, "failed" if final else "pending", str(error))
-                log.error("outbox row %s to %s failed again (%s)", row_id, chat_id, error)
-                if not final:
-                    break  # Telegram is unreachable: keep the order, try again later
-                continue
-            self._settle(row_id, "sent", None)
-            sent += 1
-            log.info("outbox row %s sent to %s", row_id, chat_id)
-        return sent
-
-    def _settle(self, row_id: int, state: str, error: str | None) -> None:
-        assert self.db is not None
-        with self.db.session() as session:
-            row = session.get(OutboxMessage, row_id)
-            assert row is not None
-            row.state = state
-            if error is not None:
-                row.last_error = error[:500]
-            if state == "sent":
-                row.sent_at = utcnow()

@@ -25,6 +25,7 @@ from bot.model import ChatRef, Outgoing, Reply
 from storage.models import Answer, CheckIn, OutboxMessage, Question
 from tests.adapters.telegram_fake import (
     BAD_GATEWAY,
+    BLOCKED,
     BOT,
     GROUP,
     FakeBotAPI,
@@ -321,3 +322,27 @@ async def test_image_reply_uses_send_photo_and_falls_back_to_text(tg: Harness) -
     ids = await tg.adapter.send(Outgoing(GROUP_REF, Reply("本周统计 <3", image=png)))
     [text] = tg.api.sent(GROUP["id"])
     assert text["text"] == "本周统计 &lt;3" and ids == [str(text["message_id"])]
+
+
+async def test_outbox_row_interrupted_mid_send_is_not_resent(tg: Harness) -> None:
+    with tg.app.db.session() as session:
+        session.add(OutboxMessage(platform="telegram", chat_id="11", text="半路", state="sending"))
+        session.add(OutboxMessage(platform="telegram", chat_id="11", text="提醒 <打卡>"))
+    tg.adapter.recover_interrupted()
+    assert await tg.adapter.flush_outbox() == 1
+    assert [m["text"] for m in tg.api.sent(11)] == ["提醒 &lt;打卡&gt;"]
+    with tg.app.db.session() as session:
+        states = dict(session.execute(select(OutboxMessage.text, OutboxMessage.state)).all())
+    assert states == {"半路": "failed", "提醒 <打卡>": "sent"}
+
+
+async def test_private_reply_to_someone_who_never_started_the_bot(tg: Harness) -> None:
+    tg.api.fail("sendMessage", BLOCKED)
+    message = Update.de_json(tg.updates.message("/me", DAHUANG), tg.adapter.application.bot).message
+    assert message is not None
+    incoming = await tg.adapter.to_incoming(message)
+    assert incoming is not None
+    await tg.adapter.send_reply(incoming, Reply("你的统计", private=True), message)
+    [notice] = tg.api.sent(GROUP["id"])
+    assert "/start" in notice["text"] and "大煌" in notice["text"]
+    assert tg.count(OutboxMessage) == 0  # resending cannot help: not queued
