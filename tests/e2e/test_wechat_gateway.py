@@ -30,6 +30,7 @@ from tests.conftest import make_config, require_or_skip
 
 PEERS = Path(__file__).resolve().parents[1] / "peers"
 GATEWAY = PEERS / "wechat_gateway.mjs"
+HAS_DIGEST_HANDLER = (PEERS.parents[1] / "handlers" / "digest.py").exists()
 ROOM = "study@chatroom"
 AT = "\u2005"
 Event = dict[str, Any]
@@ -78,7 +79,7 @@ class Gateway:
             cwd=PEERS,
         )  # fmt: skip
         gateway = cls(process, port, token)
-        await gateway.wait(lambda e: e["event"] == "ready", timeout=20)
+        await gateway.wait(lambda e: e["event"] == "ready", within=20)
         return gateway
 
     async def _read(self) -> None:
@@ -105,9 +106,9 @@ class Gateway:
         await self.process.stdin.drain()
 
     async def wait(
-        self, match: Callable[[Event], bool], since: int = 0, timeout: float = 10
+        self, match: Callable[[Event], bool], since: int = 0, within: float = 10
     ) -> Event:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             for event in self.events[since:]:
                 if match(event):
@@ -138,9 +139,9 @@ class Gateway:
         self._reader.cancel()
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 5) -> None:
+async def eventually(check: Callable[[], bool], within: float = 5) -> None:
     """Wait for ``check()`` (e.g. a write the adapter makes right after sending)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not check():
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.05)
@@ -337,7 +338,7 @@ async def test_admin_publishes_the_digest_and_the_room_receives_it(
     gateway: Gateway, adapter: Any
 ) -> None:
     require_or_skip(
-        (Path(__file__).resolve().parents[2] / "handlers" / "digest.py").exists(),
+        HAS_DIGEST_HANDLER,
         "the /digest handler (handlers/digest.py) is not there yet",
     )
     since = gateway.mark()
@@ -349,7 +350,7 @@ async def test_admin_publishes_the_digest_and_the_room_receives_it(
     assert "管理员" in refused["text"]
     since = gateway.mark()
     await gateway.say("alice", "/digest publish now", room=ROOM)
-    await gateway.wait(lambda e: e["event"] == "text" and "第五章" in e["text"], since, timeout=20)
+    await gateway.wait(lambda e: e["event"] == "text" and "第五章" in e["text"], since, within=20)
     events = await gateway.settle(since, quiet=1.5)
     texts = [e for e in events if e["event"] == "text" and e["to"] == ROOM]
     assert len(texts) >= 2 and all(len(e["text"]) <= 300 for e in texts)
@@ -360,8 +361,8 @@ async def test_reconnects_after_the_gateway_drops(gateway: Gateway, adapter: Any
     since = gateway.mark()
     await gateway.command(cmd="restart")
     await gateway.wait(lambda e: e["event"] == "restarted", since)
-    await gateway.wait(lambda e: e["event"] == "login", since, timeout=15)
-    await eventually(lambda: adapter.logins == logins + 1, timeout=10)
+    await gateway.wait(lambda e: e["event"] == "login", since, within=15)
+    await eventually(lambda: adapter.logins == logins + 1, within=10)
     since = gateway.mark()
     await gateway.say("alice", "/checkin 断线重连之后也能打卡", room=ROOM)
     reply = await gateway.wait(sent_text(ROOM), since)
