@@ -349,3 +349,26 @@ async def test_reads_a_pipe_without_blocking_the_event_loop(app, tmp_path):
         writer.close()
         await asyncio.wait_for(adapter.finished.wait(), 10)
         await adapter.stop()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_every_command_answers_through_the_console(tmp_path, clock, lang):
+    """Registry-driven: each command (as admin, empty and hostile args) gets a real reply."""
+    app = build_app(
+        make_config(
+            tmp_path, language=lang, limits={"messages_per_minute": 10_000, "burst": 10_000}
+        ),
+        clock=clock,
+    )
+    try:
+        names = sorted(app.dispatcher.registry.commands)
+        lines = [f"/{name}" for name in names]
+        lines += [f"/{name} <b>&amp;</b> *x* _y_ [z] `q`\x00" for name in names]
+        out = await run_console(app, "\n".join(lines) + "\n", tmp_path, as_admin=True)
+    finally:
+        app.db.dispose()
+    replies = re.findall(r"^\[b\d+\] 🤖 ", out, re.M)
+    assert len(replies) >= len(lines), out
+    assert COMMON.get("internal_error", lang) not in out
+    assert ("（机器人没有回复）" if lang == "zh" else "(no reply)") not in out
+    assert "处理这条消息时出错了" not in out and "Something went wrong" not in out
