@@ -346,3 +346,18 @@ async def test_private_reply_to_someone_who_never_started_the_bot(tg: Harness) -
     [notice] = tg.api.sent(GROUP["id"])
     assert "/start" in notice["text"] and "大煌" in notice["text"]
     assert tg.count(OutboxMessage) == 0  # resending cannot help: not queued
+
+
+async def test_anonymous_group_admin_posting_as_the_group_is_admin(tg: Harness) -> None:
+    anonymous = {
+        "id": 1087968824,
+        "is_bot": True,
+        "first_name": "Group",
+        "username": "GroupAnonymousBot",
+    }
+    data = tg.updates.message("/keyword list", anonymous)
+    data["message"]["sender_chat"] = GROUP
+    [listing] = await tg.feed(data)
+    assert listing["text"].startswith("关键词回复")
+    other_bot = {"id": 777, "is_bot": True, "first_name": "Spam"}
+    assert await tg.say("自学", other_bot) == []  # other bots are not served

@@ -145,6 +145,8 @@ async def test_admin_publishes_the_digest_to_the_configured_chat(bot: Bot) -> No
     await admin.say("/digest publish now", admin.dm)
     posted = await admin.replies(GROUP)
     text = "\n".join(item["message"]["text"] for item in posted)
+    assert all(item["message"]["parse_mode"] == "HTML" for item in posted)
+    assert "<b>" in text  # the digest's Telegram HTML is sent as it is, not escaped
     assert "学习心得" in text and "阿强" in text
     assert await admin.replies(admin.dm)  # the admin hears how the publishing went
 
