@@ -1,0 +1,205 @@
+"""Admin views of a digest issue: the numbered preview and the status summary.
+
+Used by the ``/digest`` handler and by the scheduler's preview job (sent to admins before
+publishing). Entry numbers are :attr:`digest.model.Digest.entries` indexes, the numbers
+``/digest feature N`` and ``/digest drop N`` take; ``/digest undrop N`` takes the number of
+the 已移除 list shown under the preview.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.config import Config
+from bot.i18n import Messages
+from bot.model import Reply
+from digest.build import build_digest
+from digest.model import SECTION_TITLES, Digest
+from digest.publish import MSG as PUBLISH_MSG
+from digest.publish import delivery_status, html_to_text, issue_url
+from digest.render import render_telegram
+from storage.models import CheckIn, DigestDelivery, DigestIssue
+
+MSG = Messages(
+    {
+        "head": (
+            "📰 周报预览 · 第{n}期（{status}）\n周期：{period}（{tz}）\n"
+            "论文 {papers} 篇 · 心得 {members} 人 · 问答 {questions} 个",
+            "📰 Digest preview · issue {n} ({status})\nPeriod: {period} ({tz})\n"
+            "{papers} papers · notes from {members} members · {questions} questions",
+        ),
+        "featured": ("置顶：{items}", "Featured: {items}"),
+        "dropped": ("已移除（/digest undrop N 恢复）：", "Dropped (/digest undrop N restores):"),
+        "empty": (
+            "本期还没有任何内容（论文、心得、提问）。",
+            "Nothing in this issue yet (no papers, notes or questions).",
+        ),
+        "hint": (
+            "管理员：/digest feature N 置顶 · drop N 移除 · preface 文字 设置刊首语 · "
+            "publish 发布（publish now 立即发布本期）",
+            "Admins: /digest feature N to feature · drop N to leave out · preface <text> · "
+            "publish (publish now publishes this issue at once)",
+        ),
+        "status_draft": ("未发布", "not published"),
+        "status_publishing": ("发布中", "publishing"),
+        "status_published": ("已发布", "published"),
+        "status_empty": ("无内容，未发布", "empty, not published"),
+        "status_head": (
+            "📊 周报状态\n本期：第{n}期（{status}）\n周期：{period}（{tz}）\n"
+            "论文 {papers} 篇 · 心得 {checkins} 条（{members} 人）· 问答 {questions} 个\n"
+            "刊首语：{preface} · 置顶 {featured} 项 · 移除 {dropped} 项",
+            "📊 Digest status\nThis issue: {n} ({status})\nPeriod: {period} ({tz})\n"
+            "{papers} papers · {checkins} notes ({members} members) · {questions} questions\n"
+            "Preface: {preface} · {featured} featured · {dropped} dropped",
+        ),
+        "preface_custom": ("已设置", "custom"),
+        "preface_default": ("默认", "default"),
+        "issue_line": (
+            "第{n}期（{period}）：{status}",
+            "Issue {n} ({period}): {status}",
+        ),
+        "previous": ("最近几期：", "Recent issues:"),
+        "published_at": ("，发布于 {at}", ", published {at}"),
+    }
+)
+
+
+def digest_of(session: Session, issue: DigestIssue, config: Config) -> Digest:
+    """The issue's digest as it would be published now (admin choices applied)."""
+    return build_digest(session, issue, config, web_url=issue_url(config, issue.number))
+
+
+def dropped_digest(session: Session, issue: DigestIssue, config: Config) -> Digest:
+    """The digest without the admins' drops (to name the dropped entries)."""
+    shadow = DigestIssue(
+        id=issue.id,
+        group_id=issue.group_id,
+        number=issue.number,
+        period_start=issue.period_start,
+        period_end=issue.period_end,
+        status=issue.status,
+        preface=issue.preface,
+        featured=list(issue.featured or []),
+        dropped=[],
+    )
+    return build_digest(session, shadow, config)
+
+
+def status_label(status: str, lang: str) -> str:
+    key = f"status_{status}"
+    return MSG.get(key, lang) if key in MSG else status
+
+
+def preview_replies(session: Session, issue: DigestIssue, config: Config) -> list[Reply]:
+    """A header (period, counts, featured, dropped, hints) and the numbered digest parts."""
+    lang = config.language
+    d = digest_of(session, issue, config)
+    lines = [
+        MSG.get(
+            "head",
+            lang,
+            n=issue.number,
+            status=status_label(issue.status, lang),
+            period=d.period_label,
+            tz=d.timezone,
+            papers=len(d.papers),
+            members=len(d.notes),
+            questions=len(d.questions),
+        )
+    ]
+    titles = {e.key: f"{e.index}. {e.title}" for e in d.entries}
+    featured = [titles[key] for key in issue.featured or [] if key in titles]
+    if featured:
+        lines.append(MSG.get("featured", lang, items="；".join(featured)))
+    if issue.dropped:
+        full = {e.key: e for e in dropped_digest(session, issue, config).entries}
+        lines.append(MSG.get("dropped", lang))
+        for i, key in enumerate(issue.dropped, start=1):
+            entry = full.get(key)
+            label = f"{SECTION_TITLES[entry.section]} · {entry.title}" if entry else key
+            lines.append(f"  {i}. {label}")
+    if d.is_empty:
+        lines.append(MSG.get("empty", lang))
+    lines.append(MSG.get("hint", lang))
+    head = "\n".join(lines)
+    replies = [Reply(text=head)]
+    for part in render_telegram(d, numbered=True):
+        replies.append(Reply(text=html_to_text(part), html=part))
+    return replies
+
+
+def status_text(
+    session: Session, issue: DigestIssue, config: Config, recent: list[DigestIssue]
+) -> str:
+    """The current issue's period and counts, then recent issues with their deliveries."""
+    lang = config.language
+    d = digest_of(session, issue, config)
+    checkins = session.scalar(
+        select(func.count(CheckIn.id)).where(
+            CheckIn.group_id == issue.group_id,
+            CheckIn.created_at >= issue.period_start,
+            CheckIn.created_at < issue.period_end,
+        )
+    )
+    custom = bool((issue.preface or "").strip())
+    lines = [
+        MSG.get(
+            "status_head",
+            lang,
+            n=issue.number,
+            status=status_label(issue.status, lang),
+            period=d.period_label,
+            tz=d.timezone,
+            papers=len(d.papers),
+            checkins=checkins or 0,
+            members=len(d.notes),
+            questions=len(d.questions),
+            preface=MSG.get("preface_custom" if custom else "preface_default", lang),
+            featured=len(issue.featured or []),
+            dropped=len(issue.dropped or []),
+        )
+    ]
+    others = [r for r in recent if r.id != issue.id]
+    if others:
+        lines.append(MSG.get("previous", lang))
+    fmt = "%m-%d %H:%M"
+    for other in others:
+        tz = d.local_start.tzinfo
+        period = (
+            f"{other.period_start.astimezone(tz).strftime(fmt)} – "
+            f"{other.period_end.astimezone(tz).strftime(fmt)}"
+        )
+        line = MSG.get(
+            "issue_line",
+            lang,
+            n=other.number,
+            period=period,
+            status=status_label(other.status, lang),
+        )
+        if other.published_at is not None:
+            at = other.published_at.astimezone(tz).strftime(fmt)
+            line += MSG.get("published_at", lang, at=at)
+        lines.append(line)
+        rows = session.scalars(
+            select(DigestDelivery)
+            .where(DigestDelivery.issue_id == other.id)
+            .order_by(DigestDelivery.id)
+        ).all()
+        for row in rows:
+            s = delivery_status(row)
+            state_key = f"state_{s.state}"
+            text = PUBLISH_MSG.get(
+                "line",
+                lang,
+                chat=f"{s.platform}:{s.chat_id}",
+                state=PUBLISH_MSG.get(state_key, lang) if state_key in PUBLISH_MSG else s.state,
+                sent=s.parts_sent,
+                total=s.parts_total,
+            )
+            if s.last_error and not s.done:
+                text += PUBLISH_MSG.get("error", lang, error=s.last_error[:200])
+            lines.append("  " + text)
+            if s.doubtful_part is not None:
+                lines.append("  " + PUBLISH_MSG.get("doubt", lang, part=s.doubtful_part + 1))
+    return "\n".join(lines)

@@ -1,0 +1,177 @@
+"""The digest service wired into the app: publish (admin or scheduler), retry, preview to admins.
+
+:func:`wire` is called by ``bot.app._wire_services``. It sets
+
+* ``app.services.publish_digest(group_slug, number=None) -> str``: publish issue ``number``
+  (or the latest closed unpublished issue) and return a zh/en summary for the admin;
+* ``app.services.extra["digest"]``: the :class:`DigestService` (scheduler jobs use it);
+* ``app.services.extra["digest_preview"](group_slug) -> list[Reply]``: the current preview.
+
+Senders are looked up in ``app.senders`` at call time: adapters register after wiring.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from bot.model import ChatRef, Outgoing, Reply
+from digest.periods import PeriodError, ensure_issue, issue_ending_at_or_before
+from digest.preview import preview_replies
+from digest.publish import Publisher, PublishReport, group_config
+from storage.identity import ensure_group
+from storage.models import DigestIssue, Group
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+
+class DigestService:
+    """Publishing and previews for every configured group of one app."""
+
+    def __init__(self, app: App, clock: Callable[[], datetime]) -> None:
+        self.app = app
+        self.clock = clock
+
+    @property
+    def lang(self) -> str:
+        return self.app.config.language
+
+    def publisher(self) -> Publisher:
+        return Publisher(self.app.db, self.app.config, self.app.senders, self.clock)
+
+    def _group(self, slug: str) -> int:
+        gconf = group_config(self.app.config, slug)
+        with self.app.db.session() as s:
+            return ensure_group(s, gconf.slug, gconf.name, gconf.timezone).id
+
+    # -- publishing ----------------------------------------------------------------------
+    async def publish_issue(self, slug: str, issue_id: int) -> PublishReport:
+        return await self.publisher().publish(slug, issue_id)
+
+    async def publish_digest(self, slug: str, number: int | None = None) -> str:
+        """Publish issue ``number`` (default: the latest closed unpublished one); a summary."""
+        group_id = self._group(slug)
+        cron = self.app.config.digest.cron
+        with self.app.db.session() as s:
+            if number is None:
+                group = s.get(Group, group_id)
+                assert group is not None
+                try:
+                    found = issue_ending_at_or_before(s, group, self.clock(), cron)
+                except PeriodError:
+                    found = None
+            else:
+                found = s.scalars(
+                    select(DigestIssue).where(
+                        DigestIssue.group_id == group_id, DigestIssue.number == number
+                    )
+                ).first()
+            issue_id = found.id if found is not None else None
+        if issue_id is None:
+            return (
+                "没有待发布的周报。" if self.lang == "zh" else "No digest waiting to be published."
+            )
+        report = await self.publish_issue(slug, issue_id)
+        return report.summary(self.lang)
+
+    async def publish_due(self, slug: str) -> list[PublishReport]:
+        """Scheduler: publish every closed, unpublished issue (the one that just ended
+        is created if missing), oldest first; admins get the summaries."""
+        group_id = self._group(slug)
+        now = self.clock()
+        with self.app.db.session() as s:
+            group = s.get(Group, group_id)
+            assert group is not None
+            try:
+                issue_ending_at_or_before(s, group, now, self.app.config.digest.cron)
+            except PeriodError:
+                pass
+            ids = list(
+                s.scalars(
+                    select(DigestIssue.id)
+                    .where(
+                        DigestIssue.group_id == group_id,
+                        DigestIssue.period_end <= now,
+                        DigestIssue.status.in_(("draft", "publishing")),
+                    )
+                    .order_by(DigestIssue.number)
+                )
+            )
+        return await self._publish_all(slug, ids)
+
+    async def retry(self, slug: str) -> list[PublishReport]:
+        """Scheduler: finish issues whose publishing started but did not complete."""
+        group_id = self._group(slug)
+        with self.app.db.session() as s:
+            ids = list(
+                s.scalars(
+                    select(DigestIssue.id)
+                    .where(DigestIssue.group_id == group_id, DigestIssue.status == "publishing")
+                    .order_by(DigestIssue.number)
+                )
+            )
+        return await self._publish_all(slug, ids)
+
+    async def _publish_all(self, slug: str, ids: list[int]) -> list[PublishReport]:
+        reports = []
+        for issue_id in ids:
+            report = await self.publish_issue(slug, issue_id)
+            reports.append(report)
+            if report.parts_sent_now or report.uncertain or not report.published:
+                await self.notify_admins(report.summary(self.lang))
+        return reports
+
+    # -- previews and admin notices -------------------------------------------------------
+    def preview(self, slug: str) -> list[Reply]:
+        """The current period's numbered preview (creates the issue if needed)."""
+        group_id = self._group(slug)
+        with self.app.db.session() as s:
+            group = s.get(Group, group_id)
+            assert group is not None
+            issue = ensure_issue(s, group, self.clock(), self.app.config.digest.cron)
+            return preview_replies(s, issue, self.app.config)
+
+    async def send_preview(self, slug: str) -> int:
+        """Send the current preview to every admin we can reach; returns messages sent."""
+        sent = 0
+        for reply in self.preview(slug):
+            sent += await self.notify_admins(reply.text, html=reply.html)
+        return sent
+
+    def admin_chats(self) -> list[ChatRef]:
+        """Private chats of config admins on platforms that have a running sender."""
+        chats = []
+        for admin in self.app.config.admins:
+            platform, user_id = admin.split(":", 1)
+            if platform in self.app.senders:
+                chats.append(ChatRef(platform, user_id, "private", user_id))
+        return chats
+
+    async def notify_admins(self, text: str, *, html: str | None = None) -> int:
+        """Tell every reachable admin privately; failures are logged, never raised."""
+        sent = 0
+        for chat in self.admin_chats():
+            try:
+                await self.app.senders[chat.platform].send(
+                    Outgoing(chat, Reply(text=text, html=html))
+                )
+                sent += 1
+            except Exception:
+                log.exception("could not notify admin %s:%s", chat.platform, chat.chat_id)
+        return sent
+
+
+def wire(app: App, clock: Callable[[], datetime]) -> DigestService:
+    """Attach the digest service to ``app.services`` (see the module docstring)."""
+    service = DigestService(app, clock)
+    app.services.publish_digest = service.publish_digest
+    app.services.extra["digest"] = service
+    app.services.extra["digest_preview"] = service.preview
+    return service

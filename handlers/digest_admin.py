@@ -1,0 +1,236 @@
+"""/digest (周报): admins preview, steer and publish the weekly digest.
+
+``preview`` · ``publish`` / ``publish now`` · ``preface <text>`` · ``feature N`` · ``drop N`` ·
+``undrop N`` · ``status``. N is the number shown in the preview. Changes apply to the current
+period's issue while it is a draft; publishing runs after this message's unit of work commits.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.context import Context
+from bot.i18n import Messages
+from bot.model import Reply
+from bot.registry import command
+from digest.periods import PeriodError, ensure_issue, issue_ending_at_or_before
+from digest.preview import digest_of, dropped_digest, preview_replies, status_text
+from storage.models import DigestIssue
+
+MAX_PREFACE = 2000
+
+MSG = Messages(
+    {
+        "usage": (
+            "用法：/digest preview|publish [now]|preface <文字>|feature N|drop N|undrop N|status",
+            "Usage: /digest preview|publish [now]|preface <text>|feature N|drop N|undrop N|status",
+        ),
+        "preface_usage": (
+            "用法：/digest preface <刊首语文字>（不能为空）",
+            "Usage: /digest preface <text> (it cannot be empty)",
+        ),
+        "preface_long": (
+            "刊首语太长了（{n} 字，上限 {limit} 字）。",
+            "The preface is too long ({n} characters, limit {limit}).",
+        ),
+        "preface_set": ("刊首语已更新（第{n}期）✅", "Preface set for issue {n} ✅"),
+        "n_usage": (
+            "用法：/digest {sub} N（N 是预览里的编号，例如 /digest {sub} 2）",
+            "Usage: /digest {sub} N (N is the number in the preview, e.g. /digest {sub} 2)",
+        ),
+        "n_range": (
+            "没有编号 {n}：本期预览共有 {count} 项，请先 /digest preview 看编号。",
+            "There is no entry {n}: this preview has {count} entries; see /digest preview.",
+        ),
+        "undrop_range": (
+            "没有编号 {n}：已移除列表共有 {count} 项（见 /digest preview）。",
+            "There is no entry {n}: the dropped list has {count} entries (see /digest preview).",
+        ),
+        "featured": ("已置顶：{title}", "Featured: {title}"),
+        "unfeatured": ("已取消置顶：{title}", "No longer featured: {title}"),
+        "dropped": (
+            "已从本期移除：{title}（/digest undrop 恢复）",
+            "Left out of this issue: {title} (/digest undrop restores it)",
+        ),
+        "undropped": ("已恢复：{title}", "Restored: {title}"),
+        "frozen": (
+            "第{n}期已经开始发布，不能再修改。",
+            "Issue {n} is already being published; it can no longer be changed.",
+        ),
+        "nothing_closed": (
+            "没有已结束、待发布的周报。本期（第{n}期）到 {end} 结束；"
+            "要立即发布本期，请发送 /digest publish now",
+            "No finished issue is waiting. This issue ({n}) ends {end}; "
+            "send /digest publish now to publish it at once.",
+        ),
+        "empty": (
+            "第{n}期还没有任何内容（论文、心得、提问），不发布。",
+            "Issue {n} has nothing in it yet (no papers, notes or questions); not published.",
+        ),
+        "unavailable": ("发布功能未启用。", "Publishing is not available."),
+        "publishing": ("正在发布第{n}期…", "Publishing issue {n}…"),
+    }
+)
+
+SUBCOMMANDS = {
+    "preview": "preview",
+    "预览": "preview",
+    "publish": "publish",
+    "发布": "publish",
+    "preface": "preface",
+    "刊首语": "preface",
+    "feature": "feature",
+    "置顶": "feature",
+    "drop": "drop",
+    "移除": "drop",
+    "undrop": "undrop",
+    "恢复": "undrop",
+    "status": "status",
+    "状态": "status",
+}
+
+
+def _current(ctx: Context) -> DigestIssue:
+    return ensure_issue(ctx.session, ctx.group, ctx.now, ctx.config.digest.cron)
+
+
+def _draft(ctx: Context) -> DigestIssue:
+    issue = _current(ctx)
+    if issue.status != "draft":
+        raise ctx.fail(MSG, "frozen", n=issue.number)
+    return issue
+
+
+def _number(ctx: Context, sub: str, rest: str) -> int:
+    text = rest.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 6:
+        raise ctx.fail(MSG, "n_usage", sub=sub)
+    return int(text)
+
+
+def _preface(ctx: Context, rest: str) -> Reply:
+    text = rest.strip()
+    if not text:
+        raise ctx.fail(MSG, "preface_usage")
+    if len(text) > MAX_PREFACE:
+        raise ctx.fail(MSG, "preface_long", n=len(text), limit=MAX_PREFACE)
+    issue = _draft(ctx)
+    issue.preface = text
+    return Reply(ctx.text(MSG, "preface_set", n=issue.number))
+
+
+def _feature_or_drop(ctx: Context, sub: str, rest: str) -> Reply:
+    n = _number(ctx, sub, rest)
+    issue = _draft(ctx)
+    entries = digest_of(ctx.session, issue, ctx.config).entries
+    if not 1 <= n <= len(entries):
+        raise ctx.fail(MSG, "n_range", n=n, count=len(entries))
+    entry = entries[n - 1]
+    if sub == "drop":
+        issue.dropped = [*(issue.dropped or []), entry.key]
+        issue.featured = [k for k in issue.featured or [] if k != entry.key]
+        return Reply(ctx.text(MSG, "dropped", title=entry.title))
+    featured = list(issue.featured or [])
+    if entry.key in featured:
+        issue.featured = [k for k in featured if k != entry.key]
+        return Reply(ctx.text(MSG, "unfeatured", title=entry.title))
+    issue.featured = [*featured, entry.key]
+    return Reply(ctx.text(MSG, "featured", title=entry.title))
+
+
+def _undrop(ctx: Context, rest: str) -> Reply:
+    n = _number(ctx, "undrop", rest)
+    issue = _draft(ctx)
+    dropped = list(issue.dropped or [])
+    if not 1 <= n <= len(dropped):
+        raise ctx.fail(MSG, "undrop_range", n=n, count=len(dropped))
+    key = dropped.pop(n - 1)
+    issue.dropped = dropped
+    titles = {e.key: e.title for e in dropped_digest(ctx.session, issue, ctx.config).entries}
+    return Reply(ctx.text(MSG, "undropped", title=titles.get(key, key)))
+
+
+def _closed(ctx: Context) -> DigestIssue | None:
+    """The latest ended, unpublished issue (a group's very first week is never invented)."""
+    has_issues = ctx.session.scalar(
+        select(DigestIssue.id).where(DigestIssue.group_id == ctx.group.id).limit(1)
+    )
+    if has_issues is None:
+        return None
+    try:
+        return issue_ending_at_or_before(ctx.session, ctx.group, ctx.now, ctx.config.digest.cron)
+    except PeriodError:
+        return None
+
+
+def _publish(ctx: Context, rest: str) -> Reply | None:
+    publish = ctx.services.publish_digest
+    if publish is None:
+        raise ctx.fail(MSG, "unavailable")
+    now_wanted = rest.strip().lower() in ("now", "立即", "现在")
+    if rest.strip() and not now_wanted:
+        raise ctx.fail(MSG, "usage")
+    closed = _closed(ctx)
+    if closed is not None and closed.status == "draft":
+        if digest_of(ctx.session, closed, ctx.config).is_empty:
+            closed = None  # an empty past week: nothing to publish there
+    if closed is not None and not now_wanted:
+        issue = closed
+    else:
+        issue = _current(ctx)
+        if not now_wanted:
+            d = digest_of(ctx.session, issue, ctx.config)
+            ends = d.local_end.strftime("%Y-%m-%d %H:%M")
+            return Reply(ctx.text(MSG, "nothing_closed", n=issue.number, end=ends))
+        if issue.status == "draft":
+            if digest_of(ctx.session, issue, ctx.config).is_empty:
+                raise ctx.fail(MSG, "empty", n=issue.number)
+            end = ctx.now + timedelta(microseconds=1)  # what was sent up to this moment
+            if issue.period_start < end < issue.period_end:
+                issue.period_end = end  # close the period now; the next one starts here
+    slug, number = ctx.group.slug, issue.number
+
+    async def run() -> Reply:
+        return Reply(await publish(slug, number))
+
+    ctx.after_commit(run)
+    return None
+
+
+@command(
+    "digest",
+    aliases=("周报",),
+    usage="preview|publish|preface|feature N|drop N|status",
+    help_zh="周报：预览、设置刊首语、置顶/移除条目、发布、查看状态",
+    help_en="weekly digest: preview, preface, feature/drop entries, publish, status",
+    admin=True,
+)
+async def digest_admin(ctx: Context) -> Reply | list[Reply] | None:
+    """Dispatch the /digest subcommands (admins only)."""
+    parts = ctx.args.split(None, 1)
+    sub, rest = (parts[0], parts[1] if len(parts) > 1 else "") if parts else ("", "")
+    name = SUBCOMMANDS.get(sub.lower())
+    if name is None:
+        raise ctx.fail(MSG, "usage")
+    if name == "preview":
+        return preview_replies(ctx.session, _current(ctx), ctx.config)
+    if name == "status":
+        current = _current(ctx)
+        recent = list(
+            ctx.session.scalars(
+                select(DigestIssue)
+                .where(DigestIssue.group_id == ctx.group.id)
+                .order_by(DigestIssue.number.desc())
+                .limit(4)
+            )
+        )
+        return Reply(status_text(ctx.session, current, ctx.config, recent))
+    if name == "preface":
+        return _preface(ctx, rest)
+    if name == "publish":
+        return _publish(ctx, rest)
+    if name == "undrop":
+        return _undrop(ctx, rest)
+    return _feature_or_drop(ctx, name, rest)

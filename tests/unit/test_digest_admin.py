@@ -1,0 +1,196 @@
+"""/digest (周报) admin commands through the dispatcher, as an admin and as a member."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App, build_app
+from bot.model import Outgoing
+from storage.models import DigestDelivery, DigestIssue
+from tests.conftest import Chatter, FakeClock, make_config
+
+
+class RecordingSender:
+    """A Sender that keeps what it was asked to send."""
+
+    def __init__(self, platform: str = "console") -> None:
+        self.platform = platform
+        self.sent: list[Outgoing] = []
+
+    async def send(self, outgoing: Outgoing) -> list[str]:
+        self.sent.append(outgoing)
+        return [str(len(self.sent))]
+
+
+@pytest.fixture
+def sender(bot_app: App) -> RecordingSender:
+    recorder = RecordingSender()
+    bot_app.add_sender(recorder)
+    return recorder
+
+
+async def seed_week(chat: Chatter) -> None:
+    """A week with one paper, two members' notes and one question (clock: Mon 17:00 CST)."""
+    await chat.say(
+        "/paper https://arxiv.org/abs/1706.03762 Attention Is All You Need | 提出 Transformer"
+        " | 注意力就够了",
+        user="u1",
+        name="大煌",
+    )
+    await chat.say("/checkin 读完 CS231n 第三讲 <b>not bold</b>", user="u1", name="大煌")
+    await chat.say("/checkin 复习了反向传播", user="u2", name="奔腾")
+    await chat.say("/ask lstm激活函数为什么sigmoid和tanh同时存在？", user="u3", name="吕涛")
+
+
+async def preview(chat: Chatter) -> str:
+    return await chat.say("/digest preview", user="admin")
+
+
+async def test_non_admin_is_refused_for_every_subcommand(chat: Chatter, sender: Any) -> None:
+    await seed_week(chat)
+    for sub in ("preview", "publish now", "preface 你好", "feature 1", "drop 1", "status"):
+        text = await chat.say(f"/digest {sub}", user="bob")
+        assert "仅限管理员" in text, sub
+    assert sender.sent == []
+    with chat.app.db.session() as s:
+        assert s.scalars(select(DigestIssue.preface)).all() in ([], [None])
+
+
+async def test_preview_lists_numbered_entries_with_counts(chat: Chatter) -> None:
+    await seed_week(chat)
+    replies = await chat.send("/digest preview", user="admin")
+    head = replies[0].text
+    assert "第1期" in head and "未发布" in head
+    assert "论文 1 篇" in head and "心得 2 人" in head and "问答 1 个" in head
+    body = "\n".join(r.text for r in replies[1:])
+    assert "1. Attention Is All You Need" in body
+    assert "2. 大煌" in body and "3. 奔腾" in body
+    assert "4. lstm激活函数为什么sigmoid和tanh同时存在" in body
+    assert "<b>not bold</b>" in body  # member text shown as text in the plain fallback
+    html = "".join(r.html or "" for r in replies[1:])
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in html
+
+
+async def test_alias_and_unknown_subcommand(chat: Chatter) -> None:
+    assert "第1期" in await chat.say("/周报 预览", user="admin")
+    assert "用法" in await chat.say("/digest", user="admin")
+    assert "用法" in await chat.say("/digest explode", user="admin")
+
+
+async def test_preface_sets_text_and_refuses_empty_or_huge(chat: Chatter) -> None:
+    await seed_week(chat)
+    assert "不能为空" in await chat.say("/digest preface   ", user="admin")
+    too_long = await chat.say("/digest preface " + "长" * 2500, user="admin")
+    assert "太长" in too_long
+    assert "刊首语已更新" in await chat.say("/digest preface 本周<i>主题</i>：注意力", user="admin")
+    assert "本周<i>主题</i>：注意力" in await preview(chat)
+    with chat.app.db.session() as s:
+        assert s.scalars(select(DigestIssue.preface)).one() == "本周<i>主题</i>：注意力"
+
+
+async def test_feature_drop_undrop_by_preview_number(chat: Chatter) -> None:
+    await seed_week(chat)
+    assert "已置顶：奔腾" in await chat.say("/digest feature 3", user="admin")
+    text = await preview(chat)
+    assert "2. 奔腾" in text and "3. 大煌" in text  # featured member moved first
+    assert "已从本期移除：Attention Is All You Need" in await chat.say(
+        "/digest drop 1", user="admin"
+    )
+    text = await preview(chat)
+    assert "Attention Is All You Need" in text.split("已移除")[1]  # only in the dropped list
+    assert "论文 0 篇" in text
+    assert "已恢复：Attention Is All You Need" in await chat.say("/digest undrop 1", user="admin")
+    assert "论文 1 篇" in await preview(chat)
+    assert "已取消置顶：奔腾" in await chat.say("/digest feature 2", user="admin")
+
+
+@pytest.mark.parametrize("arg", ["", "abc", "0", "99", "-1", "1.5", "１", "9999999"])
+async def test_bad_entry_numbers_get_clear_replies_and_change_nothing(
+    chat: Chatter, arg: str
+) -> None:
+    await seed_week(chat)
+    for sub in ("feature", "drop", "undrop"):
+        text = await chat.say(f"/digest {sub} {arg}", user="admin")
+        assert ("用法" in text) or ("没有编号" in text), (sub, arg, text)
+    with chat.app.db.session() as s:
+        for issue in s.scalars(select(DigestIssue)):
+            assert issue.featured == [] and issue.dropped == []
+
+
+async def test_status_shows_period_in_group_timezone_and_counts(chat: Chatter) -> None:
+    await seed_week(chat)
+    text = await chat.say("/digest status", user="admin")
+    # clock: Mon 2026-11-16 09:00 UTC; cron Sunday 20:00 Asia/Shanghai
+    assert "2026-11-15 20:00 – 2026-11-22 20:00（Asia/Shanghai）" in text
+    assert "第1期（未发布）" in text
+    assert "论文 1 篇" in text and "心得 2 条（2 人）" in text and "问答 1 个" in text
+
+
+async def test_publish_without_closed_issue_asks_for_now(chat: Chatter, sender: Any) -> None:
+    await seed_week(chat)
+    text = await chat.say("/digest publish", user="admin")
+    assert "/digest publish now" in text and "2026-11-22 20:00" in text
+    assert sender.sent == []
+
+
+async def test_publish_now_sends_once_and_status_shows_delivery(
+    chat: Chatter, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await seed_week(chat)
+    text = await chat.say("/digest publish now", user="admin")
+    assert "第1期已发布" in text and "console:console-group" in text
+    assert len(sender.sent) == 1
+    digest_text = sender.sent[0].reply.text
+    assert "大煌" in digest_text and "Attention Is All You Need" in digest_text
+    assert sender.sent[0].chat.chat_id == "console-group"
+    # the next issue starts where this one was closed: new content goes there
+    clock.advance(hours=1)
+    await chat.say("/checkin 发布之后的心得", user="u2", name="奔腾")
+    again = await chat.say("/digest publish now", user="admin")
+    assert "第2期已发布" in again
+    assert len(sender.sent) == 2 and "发布之后的心得" in sender.sent[1].reply.text
+    assert "发布之后的心得" not in digest_text
+    status = await chat.say("/digest status", user="admin")
+    assert "第1期" in status and "已发布" in status and "已发送 1/1 条" in status
+    with chat.app.db.session() as s:
+        issues = s.scalars(select(DigestIssue).order_by(DigestIssue.number)).all()
+        assert [i.status for i in issues[:2]] == ["published", "published"]
+        assert issues[0].period_end == issues[1].period_start  # contiguous
+        assert issues[0].markdown and "大煌" in issues[0].markdown
+        assert s.scalars(select(DigestDelivery.state)).all() == ["sent", "sent"]
+
+
+async def test_publish_now_of_an_empty_issue_is_refused(chat: Chatter, sender: Any) -> None:
+    text = await chat.say("/digest publish now", user="admin")
+    assert "没有任何内容" in text
+    assert sender.sent == []
+
+
+async def test_publish_closed_week_after_it_ends(
+    chat: Chatter, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await seed_week(chat)
+    await preview(chat)  # creates issue 1 for this week
+    clock.advance(days=7)
+    text = await chat.say("/digest publish", user="admin")
+    assert "第1期已发布" in text
+    assert len(sender.sent) == 1
+    again = await chat.say("/digest publish", user="admin")
+    assert "没有已结束、待发布的周报" in again
+    assert len(sender.sent) == 1  # never twice
+
+
+async def test_english_messages(tmp_path: Any, clock: FakeClock) -> None:
+    app = build_app(make_config(tmp_path, language="en"), clock=clock)
+    try:
+        chat = Chatter(app, clock)
+        assert "Usage: /digest" in await chat.say("/digest nope", user="admin")
+        assert "no papers, notes or questions" in await chat.say(
+            "/digest publish now", user="admin"
+        )
+        assert "for admins only" in await chat.say("/digest status", user="bob")
+    finally:
+        app.db.dispose()
