@@ -322,6 +322,9 @@ class ConsoleAdapter:
     # -- output --------------------------------------------------------------------------
     def _deliver(self, reply: Reply, chat: ChatRef) -> None:
         target = reply.chat or chat
+        if target != chat:
+            title = target.title or target.chat_id
+            self._write(self._t("outgoing", chat=f"{title} ({PLATFORM}:{target.chat_id})"))
         if reply.private and not target.is_private:
             target = ChatRef(PLATFORM, f"dm-{self.user_id}", "private", self.user_name)
             self._write("  → " + self._t("private_to", name=self.user_name))

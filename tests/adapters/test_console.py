@@ -292,6 +292,7 @@ async def test_image_html_invite_and_question_replies(app, tmp_path):
         Reply("邀请你", invite_to_room="room-1"),
         Reply("❓ 问题 #7", question_id=7),
         Reply("私下说", private=True),
+        Reply("发到别的群", chat=ChatRef("console", "other-room", "group", "读书会")),
     ]
     scripted = ScriptedDispatcher(app.config, replies)
     out = await run_console(scripted, "hi\n", tmp_path)
@@ -303,6 +304,7 @@ async def test_image_html_invite_and_question_replies(app, tmp_path):
     [(chat, message_id, question_id)] = scripted.recorded
     assert chat.chat_id == "console-group" and question_id == 7 and message_id.endswith("b4")
     assert "私聊给 新同学" in out
+    assert "机器人发往 读书会 (console:other-room)" in out
     [incoming] = scripted.incoming
     assert incoming.sender.qualified_id == "console:member" and incoming.text == "hi"
 
