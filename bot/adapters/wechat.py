@@ -110,6 +110,12 @@ class WechatAdapter:
         self._send_lock = asyncio.Lock()
         self._last_send = float("-inf")
         self._questions: deque[tuple[str, str, str]] = deque(maxlen=200)
+        self._known_rooms = {
+            chat.chat_id
+            for group in config.groups
+            for chat in group.chats
+            if chat.platform == PLATFORM
+        }
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -259,11 +265,28 @@ class WechatAdapter:
             return
         if incoming is None:
             return
+        self._note_chat(incoming)
         try:
             for reply in await self.dispatcher.dispatch(incoming):
                 await self._deliver(incoming, reply)
         except Exception:
             log.exception("WeChat: failed to answer message %s", message_id)
+
+    def _note_chat(self, incoming: Incoming) -> None:
+        """Log where messages come from; warn once about rooms missing from the config."""
+        chat, sender = incoming.chat, incoming.sender
+        log.debug(
+            "WeChat: message %s in %s %s 「%s」 from %s 「%s」",
+            incoming.message_id, chat.kind, chat.chat_id, chat.title, sender.user_id,
+            sender.display_name,
+        )  # fmt: skip
+        if chat.kind == "group" and chat.chat_id not in self._known_rooms:
+            self._known_rooms.add(chat.chat_id)
+            log.warning(
+                "WeChat: room 「%s」 (%s) is not in groups[].chats; add "
+                '{platform: wechat, chat_id: "%s"} to post digests and reminders there',
+                chat.title, chat.chat_id, chat.chat_id,
+            )  # fmt: skip
 
     async def to_incoming(self, msg: Any) -> Incoming | None:
         """Map a wechaty ``Message`` to :class:`Incoming`; None for non-text and own messages."""

@@ -33,6 +33,7 @@ def load_wechaty() -> ModuleType:
         options.__hash__ = object.__hash__  # type: ignore[assignment,method-assign]
     try:
         import wechaty
+        import wechaty_puppet_service  # noqa: F401  (imported lazily by wechaty; set up its logger now)
     except ImportError as exc:  # e.g. Python 3.13 removed telnetlib, which wechaty imports
         raise WechatyMissingError(f"{INSTALL_HINT} ({exc})") from exc
     _quiet_library_logs()

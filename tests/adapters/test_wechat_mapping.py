@@ -252,6 +252,20 @@ async def test_redelivered_message_id_is_dispatched_once(make: Any) -> None:
     assert [i.message_id for i in adapter.dispatcher.incoming] == ["w8"]  # type: ignore[attr-defined]
 
 
+async def test_unconfigured_room_is_reported_once_with_the_config_line(
+    make: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter, bot = make()
+    for message_id in ("w20", "w21"):
+        bot.messages[message_id] = FakeMessage(message_id, bot.contacts["bob"], "hi", bot.room)
+        await adapter._handle(message_id)
+    hints = [r.getMessage() for r in caplog.records if "not in groups[].chats" in r.getMessage()]
+    assert hints == [
+        "WeChat: room 「ML自学者俱乐部」 (study@chatroom) is not in groups[].chats; add "
+        '{platform: wechat, chat_id: "study@chatroom"} to post digests and reminders there'
+    ]
+
+
 async def test_join_invites_a_friend_and_not_a_member(make: Any) -> None:
     adapter, bot = make()
     join = Reply("加入我们的说明", invite_to_room=ROOM)

@@ -30,7 +30,6 @@ from tests.conftest import make_config, require_or_skip
 
 PEERS = Path(__file__).resolve().parents[1] / "peers"
 GATEWAY = PEERS / "wechat_gateway.mjs"
-HAS_DIGEST_HANDLER = (PEERS.parents[1] / "handlers" / "digest.py").exists()
 ROOM = "study@chatroom"
 AT = "\u2005"
 Event = dict[str, Any]
@@ -335,25 +334,38 @@ async def test_send_raises_after_retries_when_the_puppet_keeps_failing(
 
 
 async def test_admin_publishes_the_digest_and_the_room_receives_it(
-    gateway: Gateway, adapter: Any
+    gateway: Gateway, adapter: Any, wechat_app: App
 ) -> None:
     require_or_skip(
-        HAS_DIGEST_HANDLER,
-        "the /digest handler (handlers/digest.py) is not there yet",
+        wechat_app.dispatcher.registry.find_command("digest") is not None,
+        "the /digest command (handlers/digest_admin.py) is not there yet",
     )
-    since = gateway.mark()
-    await gateway.say("alice", "/checkin 本周读完了《深度学习》第五章", room=ROOM)
-    await gateway.wait(sent_text(ROOM), since)
+    notes = {
+        "alice": "本周读完了《深度学习》第五章，" + "整理了机器学习基础的笔记；" * 8,
+        "bob": "复现了 ResNet-18 在 CIFAR-10 上的训练，" + "记录了学习率调度的对比实验；" * 8,
+        "carol": "读了 Attention Is All You Need，" + "推导了多头注意力的复杂度；" * 8,
+    }
+    for who, note in notes.items():
+        since = gateway.mark()
+        await gateway.say(who, f"/checkin {note}", room=ROOM)
+        await gateway.wait(sent_text(ROOM), since)
     since = gateway.mark()
     await gateway.say("bob", "/digest publish now", room=ROOM)
     refused = await gateway.wait(sent_text(ROOM), since)
     assert "管理员" in refused["text"]
+
     since = gateway.mark()
     await gateway.say("alice", "/digest publish now", room=ROOM)
-    await gateway.wait(lambda e: e["event"] == "text" and "第五章" in e["text"], since, within=20)
+    await gateway.wait(lambda e: e["event"] == "url", since, within=20)
     events = await gateway.settle(since, quiet=1.5)
-    texts = [e for e in events if e["event"] == "text" and e["to"] == ROOM]
-    assert len(texts) >= 2 and all(len(e["text"]) <= 300 for e in texts)
+    parts = [e for e in events if e["event"] == "text" and not e["mentions"]]
+    cards = [e for e in events if e["event"] == "url"]
+    assert len(parts) >= 3 and all(e["to"] == ROOM and len(e["text"]) <= 300 for e in parts)
+    assert parts[0]["text"].startswith("【ML自学者俱乐部周报 · 第1期】")
+    digest = re.sub(r"\s", "", "".join(e["text"] for e in parts))
+    assert all(re.sub(r"\s", "", note) in digest for note in notes.values())
+    assert [c["url"] for c in cards] == ["http://127.0.0.1:8080/issues/1"]
+    assert events.index(cards[0]) > events.index(parts[-1])  # the 阅读原文 card comes last
 
 
 async def test_reconnects_after_the_gateway_drops(gateway: Gateway, adapter: Any) -> None:
