@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from types import ModuleType
 
 INSTALL_HINT = (
@@ -28,6 +29,8 @@ def load_wechaty() -> ModuleType:
         from wechaty_puppet.schemas import puppet as puppet_schemas
     except ImportError as exc:
         raise WechatyMissingError(f"{INSTALL_HINT} ({exc})") from exc
+    # wechaty creates its cache dir (``CACHE_DIR``, default ./.wechaty) at import: not in the cwd
+    os.environ.setdefault("CACHE_DIR", os.path.join(tempfile.gettempdir(), "studybot-wechaty"))
     options = puppet_schemas.PuppetOptions
     if getattr(options, "__hash__", None) is None:
         options.__hash__ = object.__hash__  # type: ignore[assignment,method-assign]
