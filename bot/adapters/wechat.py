@@ -20,24 +20,28 @@ into ``wechat.study_room_id`` unless already a member.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import json
 import logging
-import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
+from bot.adapters.wechat_connect import (
+    WechatError,
+    WechatSendError,
+    check_reachable,
+    discover_endpoint,
+    explain,
+    fresh_pools,
+    is_unauthenticated,
+    payload_value,
+)
+from bot.adapters.wechat_send import WechatOutbound
 from bot.adapters.wechat_text import (
-    AT_SEPARATOR,
-    ReadMore,
     RecentIds,
-    extract_read_more,
     normalise_command,
     parse_quote,
     quote_matches,
-    split_text,
     strip_bot_mention,
     timestamp_to_datetime,
 )
@@ -49,8 +53,9 @@ from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
 
 log = logging.getLogger(__name__)
 
+__all__ = ["WechatAdapter", "WechatError", "WechatSendError"]
+
 PLATFORM = "wechat"
-DISCOVERY_URL = "https://api.chatie.io/v0/hosties/{token}"
 
 MSG = Messages(
     {
@@ -66,21 +71,11 @@ MSG = Messages(
 )
 
 
-class WechatError(RuntimeError):
-    """The WeChat connection failed; the message says why and which setting to check."""
-
-
-class WechatSendError(WechatError):
-    """A message could not be sent after the adapter's retries."""
-
-
 class WechatAdapter:
     """Runs the bot on WeChat through a wechaty puppet service (see docs/wechat.md)."""
 
     platform = PLATFORM
     reconnect_delays: Sequence[float] = (1, 2, 4, 8, 16, 32, 60, 60, 60, 60)
-    send_retries = 3
-    retry_delay = 1.0
     connect_timeout = 5.0
 
     def __init__(
@@ -107,8 +102,7 @@ class WechatAdapter:
         self._stopping = False
         self._recent = RecentIds()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._send_lock = asyncio.Lock()
-        self._last_send = float("-inf")
+        self.outbound = WechatOutbound(self.settings, self._ready, lambda: self._bot)
         self._questions: deque[tuple[str, str, str]] = deque(maxlen=200)
         self._known_rooms = {
             chat.chat_id
@@ -128,8 +122,8 @@ class WechatAdapter:
                 "wechat.token is not set: use the token of your puppet service (docs/wechat.md)"
             )
         if not self.endpoint:
-            self.endpoint = await self._discover_endpoint()
-        await self._check_reachable()
+            self.endpoint = await discover_endpoint(self.token)
+        await check_reachable(self.endpoint, self.connect_timeout)
         options = wechaty.WechatyOptions(
             puppet="wechaty-puppet-service",
             puppet_options=PuppetOptions(token=self.token, end_point=self.endpoint),
@@ -153,7 +147,7 @@ class WechatAdapter:
         error = self._connection.exception() if ended else None
         await self.stop()
         if ended:
-            raise WechatError(self._explain(error)) from error
+            raise WechatError(explain(self.endpoint, error)) from error
         raise WechatError(
             f"no login from the WeChat puppet service at {self.endpoint} within {timeout:g} s: "
             "is the WeChat account logged in on the gateway (scan its QR code)? "
@@ -176,7 +170,7 @@ class WechatAdapter:
         if self._bot is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._bot.puppet.stop(), timeout=5)
-            _fresh_pools(self._bot)
+            fresh_pools(self._bot)
             self._bot = None
 
     async def _run_connection(self) -> None:
@@ -196,8 +190,8 @@ class WechatAdapter:
                 return
             if self.logins == 0:
                 raise error or WechatError("the puppet service closed the event stream")
-            reason = self._explain(error)
-            if _is_unauthenticated(error):
+            reason = explain(self.endpoint, error)
+            if is_unauthenticated(error):
                 log.error("WeChat: %s; stopping", reason)
                 self.finished.set()
                 return
@@ -223,7 +217,7 @@ class WechatAdapter:
         with contextlib.suppress(Exception):  # drop the previous stream and its listeners
             await asyncio.wait_for(bot.puppet.stop(), timeout=self.connect_timeout)
         await bot.init_puppet()  # binds fresh Contact/Room/Message classes to the puppet
-        _fresh_pools(bot)
+        fresh_pools(bot)
         puppet = bot.puppet
         puppet.on("login", lambda payload: self._spawn(self._logged_in(payload.contact_id)))
         puppet.on("logout", self._logged_out)
@@ -294,10 +288,10 @@ class WechatAdapter:
             return None
         payload = msg.payload
         talker = msg.talker()
-        sender = UserRef(PLATFORM, talker.contact_id, _payload_value(talker, "name"))
+        sender = UserRef(PLATFORM, talker.contact_id, payload_value(talker, "name"))
         room = msg.room()
         if room is not None:
-            chat = ChatRef(PLATFORM, room.room_id, "group", _payload_value(room, "topic"))
+            chat = ChatRef(PLATFORM, room.room_id, "group", payload_value(room, "topic"))
         else:
             chat = ChatRef(PLATFORM, talker.contact_id, "private", sender.display_name)
         text = msg.text()
@@ -350,113 +344,19 @@ class WechatAdapter:
         await self._post(chat, reply, [incoming.sender.user_id] if in_same_room else [])
 
     async def _post(self, chat: ChatRef, reply: Reply, mention_ids: list[str]) -> list[str]:
-        text, link = extract_read_more(reply.text)
-        conversation = chat.chat_id
-        ids: list[str] = []
-        if reply.image:
-            ids.append(await self._send_image(conversation, reply))
-        prefix = await self._mention_prefix(mention_ids)
-        for index, part in enumerate(split_text(prefix + text, self.settings.max_text_chars)):
-            ids.append(await self._send_text(conversation, part, mention_ids if index == 0 else []))
-        if link is not None:
-            ids.append(await self._send_link(conversation, link, text))
-        sent = [message_id for message_id in ids if message_id]
+        sent = await self.outbound.post(
+            chat.chat_id,
+            reply.text,
+            mention_ids=mention_ids,
+            group=self.dispatcher.group_for_chat(chat).name,
+            image=reply.image,
+            image_name=reply.image_name,
+        )
         if reply.question_id is not None:
             for message_id in sent:
                 self.dispatcher.record_sent(chat, message_id, reply.question_id)
-            self._questions.append((conversation, sent[0] if sent else "", text))
+            self._questions.append((chat.chat_id, sent[0] if sent else "", reply.text))
         return sent
-
-    async def _mention_prefix(self, contact_ids: list[str]) -> str:
-        names = []
-        for contact_id in contact_ids:
-            try:
-                contact = self._bot.Contact.load(contact_id)
-                await contact.ready()
-                names.append(f"@{contact.name}{AT_SEPARATOR}")
-            except Exception as exc:
-                log.debug("WeChat: no name for mention %s: %s", contact_id, exc)
-        return "".join(names)
-
-    async def _send_text(self, conversation: str, text: str, mention_ids: list[str]) -> str:
-        puppet = self._bot.puppet
-        return await self._attempt(
-            f"text to {conversation}",
-            lambda: puppet.message_send_text(
-                conversation_id=conversation, message=text, mention_ids=mention_ids or None
-            ),
-        )
-
-    async def _send_link(self, conversation: str, link: ReadMore, text: str) -> str:
-        """A UrlLink card; puppets without cards (e.g. the web protocol) get the link as text."""
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        group = self.dispatcher.group_for_chat(ChatRef(PLATFORM, conversation)).name
-        card = {
-            "url": link.url,
-            "title": f"{link.label} · {group}"[:60],
-            "description": (lines[0] if lines else link.line)[:120],
-            "thumbnailUrl": "",
-        }
-        puppet = self._bot.puppet
-        try:
-            return await self._attempt(
-                f"link card to {conversation}",
-                lambda: puppet.message_send_url(conversation, json.dumps(card, ensure_ascii=False)),
-                retries=1,
-            )
-        except WechatSendError as exc:
-            log.info("WeChat: UrlLink card not sent (%s); sending the link as text", exc)
-            return await self._send_text(conversation, link.line, [])
-
-    async def _send_image(self, conversation: str, reply: Reply) -> str:
-        from wechaty_puppet import FileBox
-
-        assert reply.image is not None
-        box = FileBox.from_base64(base64.b64encode(reply.image), name=reply.image_name)
-        puppet = self._bot.puppet
-        try:
-            return await self._attempt(
-                f"image to {conversation}",
-                lambda: puppet.message_send_file(conversation_id=conversation, file=box),
-                retries=1,
-            )
-        except WechatSendError as exc:  # the text still goes out
-            log.warning("WeChat: image not sent: %s", exc)
-            return ""
-
-    async def _attempt(
-        self, what: str, make: Callable[[], Awaitable[Any]], retries: int | None = None
-    ) -> str:
-        """Run one send, paced and serialised, retrying with backoff; raise when all fail."""
-        retries = retries or self.send_retries
-        last: Exception | None = None
-        for attempt in range(retries):
-            await self._wait_ready(what)
-            async with self._send_lock:
-                wait = self._last_send + self.settings.send_interval_seconds - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                try:
-                    return str(await make() or "")
-                except Exception as exc:
-                    last = exc
-                finally:
-                    self._last_send = time.monotonic()
-            log.warning(
-                "WeChat: sending %s failed (attempt %d of %d): %s", what, attempt + 1, retries, last
-            )
-            if attempt + 1 < retries:
-                await asyncio.sleep(self.retry_delay * 2**attempt)
-        raise WechatSendError(f"sending {what} failed after {retries} attempt(s): {last}") from last
-
-    async def _wait_ready(self, what: str) -> None:
-        if self._bot is None:
-            raise WechatSendError(f"cannot send {what}: the WeChat adapter is stopped")
-        if not self._ready.is_set():
-            try:
-                await asyncio.wait_for(self._ready.wait(), self.settings.login_timeout_seconds)
-            except TimeoutError:
-                raise WechatSendError(f"cannot send {what}: not logged in to WeChat") from None
 
     # -- 「自学」: invite a friend into the study room ----------------------------------------
     async def _invite(self, incoming: Incoming, reply: Reply) -> None:
@@ -473,7 +373,7 @@ class WechatAdapter:
         try:
             room = self._bot.Room.load(room_id)
             await room.ready()
-            topic = _payload_value(room, "topic") or topic
+            topic = payload_value(room, "topic") or topic
             members = await self._bot.puppet.room_members(room_id)
         except Exception as exc:
             log.warning(
@@ -486,7 +386,7 @@ class WechatAdapter:
             return
         try:
             contact = self._bot.Contact.load(contact_id)
-            await self._attempt(
+            await self.outbound.attempt(
                 f"room invite of {contact_id}", lambda: room.add(contact), retries=1
             )
         except Exception as exc:
@@ -499,82 +399,3 @@ class WechatAdapter:
             await self._post(dm, Reply(reply.text), [])
             return
         await self._post(dm, Reply(MSG.get("invited", self.lang, room=topic)), [])
-
-    # -- connection checks -----------------------------------------------------------------
-    async def _discover_endpoint(self) -> str:
-        """Ask the wechaty token directory for the endpoint (when wechat.endpoint is unset)."""
-        import aiohttp
-
-        url = DISCOVERY_URL.format(token=self.token)
-        try:
-            async with (
-                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
-                session.get(url) as response,
-            ):
-                data = await response.json(content_type=None)
-        except Exception as exc:
-            raise WechatError(
-                "wechat.endpoint is not set and the token's endpoint could not be discovered "
-                f"({exc.__class__.__name__}): set wechat.endpoint to host:port of your puppet service"
-            ) from None
-        host = data.get("ip") or data.get("host") if isinstance(data, dict) else None
-        if not host or host == "0.0.0.0" or not data.get("port"):
-            raise WechatError(
-                "the puppet service token has no registered endpoint: is the gateway running? "
-                "Or set wechat.endpoint to host:port"
-            )
-        return f"{host}:{data['port']}"
-
-    async def _check_reachable(self) -> None:
-        from wechaty_puppet_service.utils import extract_host_and_port
-
-        assert self.endpoint is not None
-        try:
-            host, port = extract_host_and_port(self.endpoint)
-            _, writer = await asyncio.wait_for(
-                asyncio.open_connection(host, port), timeout=self.connect_timeout
-            )
-        except Exception as exc:
-            detail = str(exc) or exc.__class__.__name__
-            raise WechatError(
-                f"cannot reach the WeChat puppet service at {self.endpoint} "
-                f"(wechat.endpoint): {detail}"
-            ) from None
-        writer.close()
-        with contextlib.suppress(Exception):
-            await writer.wait_closed()
-
-    def _explain(self, error: BaseException | None) -> str:
-        where = f"the WeChat puppet service at {self.endpoint}"
-        if error is None:
-            return f"{where} closed the connection"
-        if _is_unauthenticated(error):
-            return f"{where} rejected the token (UNAUTHENTICATED): check wechat.token"
-        status = getattr(error, "status", None)
-        if status is not None:
-            return f"{where} failed: {getattr(status, 'name', status)}: {getattr(error, 'message', '')}"
-        return f"{where} failed: {error.__class__.__name__}: {error}"
-
-
-def _is_unauthenticated(error: BaseException | None) -> bool:
-    return getattr(getattr(error, "status", None), "name", "") == "UNAUTHENTICATED"
-
-
-def _payload_value(entity: Any, key: str) -> str:
-    """``entity.payload.<key>`` or '' (wechaty raises when a payload is not loaded)."""
-    try:
-        return str(getattr(entity.payload, key, "") or "")
-    except Exception:
-        return ""
-
-
-def _fresh_pools(bot: Any) -> None:
-    """Give this bot's Contact/Room/Tag classes their own empty caches.
-
-    wechaty keeps them in class attributes shared by every ``Wechaty`` instance, so a second
-    bot (a reconnect, a test) would otherwise get objects bound to an old puppet.
-    """
-    for name in ("Contact", "ContactSelf", "Room", "Tag"):
-        cls = getattr(bot, name, None)
-        if cls is not None:
-            cls._pool = {}

@@ -170,7 +170,7 @@ def make(config_factory: Callable[..., Config]) -> Callable[..., tuple[WechatAda
         settings = {"token": "t", "endpoint": "127.0.0.1:1", "send_interval_seconds": 0}
         config = config_factory(wechat={**settings, **wechat})
         adapter = WechatAdapter(FakeDispatcher(config), config)  # type: ignore[arg-type]
-        adapter.retry_delay = 0.01
+        adapter.outbound.retry_delay = 0.01
         bot = FakeBot()
         adapter._bot = bot
         adapter.self_id, adapter.self_name = "bot", "学习助手"

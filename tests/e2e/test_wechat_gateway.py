@@ -185,7 +185,7 @@ async def adapter(wechat_app: App, gateway: Gateway) -> AsyncIterator[Any]:
 
     bot = WechatAdapter(wechat_app.dispatcher, wechat_app.config)
     bot.reconnect_delays = (0.2, 0.5, 1, 2)
-    bot.retry_delay = 0.05
+    bot.outbound.retry_delay = 0.05
     wechat_app.add_sender(bot)
     await bot.start()
     yield bot
