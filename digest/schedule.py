@@ -1,0 +1,228 @@
+"""The scheduler: APScheduler 3 (AsyncIOScheduler) with a persistent job store on the bot's DB.
+
+Jobs per group (stable ids, so restarts never duplicate them):
+
+* ``digest-publish:<slug>``: ``config.digest.cron`` in the group's timezone; publishes every
+  closed, unpublished issue (:meth:`digest.service.DigestService.publish_due`).
+* ``digest-preview:<slug>``: ``preview_lead_minutes`` before each publish; sends the numbered
+  preview to the admins' private chats (and the console).
+* ``digest-retry:<slug>``: every :data:`RETRY_MINUTES`; finishes issues whose publishing
+  started but failed for some chat.
+
+Jobs live in the table ``apscheduler_jobs`` (created by APScheduler). ``coalesce=True`` and a
+7-day ``misfire_grace_time`` make a job missed during downtime run once, late, at start-up;
+publishing is exactly-once by database state (:mod:`digest.publish`), so a repeated run is a
+no-op. A persisted job whose trigger is unchanged is kept as it is (replacing it would move
+its missed run time into the future and lose the catch-up).
+
+Adding jobs from another module: job functions must be importable module-level functions
+with simple (picklable) arguments. Either get the running scheduler with
+:func:`scheduler_for(app) <scheduler_for>` and ``add_job(..., id="stable-id",
+replace_existing=True)``, or list a ``"module:function"`` in :data:`JOB_REGISTRARS`; each
+registrar is called as ``function(scheduler, app)`` at start-up, before jobs run. Inside a job,
+:func:`running_app` returns the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from digest.service import DigestService
+
+log = logging.getLogger(__name__)
+
+JOBS_TABLE = "apscheduler_jobs"
+MISFIRE_GRACE = int(timedelta(days=7).total_seconds())
+RETRY_MINUTES = 15
+#: ``module:function`` registrars called as ``function(scheduler, app)`` at start-up.
+JOB_REGISTRARS: list[str] = ["digest.reminders:register_reminder_job"]
+
+_running: dict[str, Any] = {}  # "app" -> App, "scheduler" -> AsyncIOScheduler
+
+
+def running_app() -> App:
+    """The app whose scheduler is running in this process (for job functions)."""
+    app = _running.get("app")
+    if app is None:
+        raise RuntimeError("no scheduler running in this process")
+    return app  # type: ignore[no-any-return]
+
+
+def scheduler_for(app: App) -> AsyncIOScheduler | None:
+    """The running scheduler of ``app`` (None when not started)."""
+    if _running.get("app") is app:
+        return _running.get("scheduler")
+    return None
+
+
+def _service() -> DigestService:
+    return running_app().services.extra["digest"]  # type: ignore[no-any-return]
+
+
+# -- job functions (referenced by name in the job store) -------------------------------------
+async def publish_job(group_slug: str) -> None:
+    """Publish the group's closed issues (late after downtime, never twice)."""
+    reports = await _service().publish_due(group_slug)
+    log.info("digest publish job %s: %s", group_slug, [r.status for r in reports])
+
+
+async def preview_job(group_slug: str) -> None:
+    """Send the coming issue's preview to the admins."""
+    sent = await _service().send_preview(group_slug)
+    log.info("digest preview for %s sent as %d messages", group_slug, sent)
+
+
+async def retry_job(group_slug: str) -> None:
+    """Finish publishing issues that some chat did not get yet."""
+    await _service().retry(group_slug)
+
+
+# -- triggers --------------------------------------------------------------------------------
+class LeadTrigger(BaseTrigger):
+    """Fires ``minutes`` before every fire of a crontab in ``timezone`` (the preview)."""
+
+    def __init__(self, crontab: str, timezone: str, minutes: int) -> None:
+        self.crontab, self.timezone, self.minutes = crontab, timezone, minutes
+        self._cron = CronTrigger.from_crontab(crontab, timezone=timezone)
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        lead = timedelta(minutes=self.minutes)
+        previous = previous_fire_time + lead if previous_fire_time else None
+        fire = self._cron.get_next_fire_time(previous, now + lead)
+        return fire - lead if fire is not None else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"version": 1, "crontab": self.crontab, "tz": self.timezone, "min": self.minutes}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["crontab"], state["tz"], state["min"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"<LeadTrigger {self.minutes} min before {self.crontab!r} in {self.timezone}>"
+
+
+def publish_trigger(crontab: str, timezone: str) -> CronTrigger:
+    return CronTrigger.from_crontab(crontab, timezone=timezone)
+
+
+# -- start / stop ----------------------------------------------------------------------------
+def _trigger_key(trigger: BaseTrigger) -> tuple[str, str, str]:
+    """What makes two triggers fire alike (an interval's start time is left out)."""
+    return (type(trigger).__name__, str(trigger), str(getattr(trigger, "timezone", "")))
+
+
+def _ensure_job(
+    scheduler: AsyncIOScheduler,
+    job_id: str,
+    func: Callable[..., Awaitable[None]],
+    trigger: BaseTrigger,
+    args: list[Any],
+    **options: Any,
+) -> None:
+    """Add the job unless the store already has it with the same function, args and trigger."""
+    existing = scheduler.get_job(job_id)
+    ref = f"{func.__module__}:{func.__qualname__}"
+    if (
+        existing is not None
+        and existing.func_ref == ref
+        and list(existing.args) == args
+        and _trigger_key(existing.trigger) == _trigger_key(trigger)
+    ):
+        return
+    scheduler.add_job(func, trigger, args=args, id=job_id, replace_existing=True, **options)
+
+
+def add_digest_jobs(scheduler: AsyncIOScheduler, app: App) -> list[str]:
+    """The publish, preview and retry jobs of every group; returns their ids."""
+    config = app.config
+    ids = []
+    for group in config.groups:
+        slug, tz = group.slug, group.timezone
+        jobs: list[tuple[str, Callable[..., Awaitable[None]], BaseTrigger, int]] = [
+            (
+                f"digest-publish:{slug}",
+                publish_job,
+                publish_trigger(config.digest.cron, tz),
+                MISFIRE_GRACE,
+            ),
+            (f"digest-retry:{slug}", retry_job, IntervalTrigger(minutes=RETRY_MINUTES), 60),
+        ]
+        if config.digest.preview_lead_minutes > 0:
+            lead = config.digest.preview_lead_minutes
+            jobs.append(
+                (
+                    f"digest-preview:{slug}",
+                    preview_job,
+                    LeadTrigger(config.digest.cron, tz, lead),
+                    max(60, lead * 60),
+                )
+            )
+        for job_id, func, trigger, grace in jobs:
+            _ensure_job(
+                scheduler,
+                job_id,
+                func,
+                trigger,
+                [slug],
+                coalesce=True,
+                misfire_grace_time=grace,
+                max_instances=1,
+            )
+            ids.append(job_id)
+    return ids
+
+
+def _registrars() -> list[Callable[[AsyncIOScheduler, App], Any]]:
+    found = []
+    for name in JOB_REGISTRARS:
+        module, _, attr = name.partition(":")
+        try:
+            found.append(getattr(importlib.import_module(module), attr))
+        except (ImportError, AttributeError):
+            log.debug("job registrar %s not available", name)
+    return found
+
+
+async def start_scheduler(app: App) -> Callable[[], Awaitable[None]]:
+    """Start the scheduler on the bot's database; returns an async ``stop()``."""
+    store = SQLAlchemyJobStore(engine=app.db.engine, tablename=JOBS_TABLE)
+    scheduler = AsyncIOScheduler(
+        jobstores={"default": store},
+        job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE, "max_instances": 1},
+        timezone=UTC,
+    )
+    _running.update(app=app, scheduler=scheduler)
+    scheduler.start(paused=True)  # load persisted jobs before (re)adding ours
+    try:
+        add_digest_jobs(scheduler, app)
+        for registrar in _registrars():
+            registrar(scheduler, app)
+    except BaseException:
+        scheduler.shutdown(wait=False)
+        _running.clear()
+        raise
+    scheduler.resume()
+    await asyncio.sleep(0)  # let the first wake-up (overdue jobs) be processed while running
+
+    async def stop() -> None:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        if _running.get("scheduler") is scheduler:
+            _running.clear()
+
+    return stop
