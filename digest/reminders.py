@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.config import Config, GroupConfig
+from bot.config import Config
 from bot.i18n import Messages
 from bot.model import ChatRef, Outgoing, Reply
 from storage import engagement
@@ -198,7 +198,10 @@ async def run_reminders(group_slug: str, due_iso: str | None = None) -> int:
         log.warning("reminder job ran before register_reminder_job(); skipped")
         return 0
     config = app.config
-    group_config = _group_config(config, group_slug)
+    group_config = next((g for g in config.groups if g.slug == group_slug), None)
+    if group_config is None or not config.reminders.enabled:
+        log.info("reminders for %s are not configured any more; skipped", group_slug)
+        return 0
     now = app.dispatcher.clock()
     due = datetime.fromisoformat(due_iso) if due_iso else now
     allowed = next_allowed_time(now, config.reminders.quiet_hours, group_config.timezone)
@@ -219,20 +222,23 @@ async def run_reminders(group_slug: str, due_iso: str | None = None) -> int:
     return await send_all(app, messages)
 
 
-def _group_config(config: Config, slug: str) -> GroupConfig:
-    return next(g for g in config.groups if g.slug == slug)
-
-
 def register_reminder_job(scheduler: Any, app: App) -> list[str]:
     """Add one cron job per group (``reminders.cron`` in the group's timezone); returns ids.
 
     Job ids are stable (``studybot-reminders:<slug>``) and replace earlier ones, so restarts
-    never duplicate them. Does nothing when ``reminders.enabled`` is false.
+    never duplicate them. Jobs of groups no longer configured, or all of them when
+    ``reminders.enabled`` is false, are removed from a persistent job store.
     """
     from apscheduler.triggers.cron import CronTrigger
 
     _state["app"], _state["scheduler"] = app, scheduler
-    if not app.config.reminders.enabled:
+    enabled = app.config.reminders.enabled
+    wanted = {f"{JOB_PREFIX}:{g.slug}" for g in app.config.groups} if enabled else set()
+    for job in scheduler.get_jobs():
+        base = job.id.removesuffix(":postponed")
+        if job.id.startswith(f"{JOB_PREFIX}:") and base not in wanted:
+            scheduler.remove_job(job.id)
+    if not enabled:
         return []
     ids = []
     for group in app.config.groups:

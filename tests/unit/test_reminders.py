@@ -175,9 +175,11 @@ async def test_job_registration_is_stable_and_sends(chat, clock):
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.start(paused=True)
     ids = reminders.register_reminder_job(scheduler, chat.app)
-    assert reminders.register_reminder_job(scheduler, chat.app) == ids == [
-        "studybot-reminders:ml-club"
-    ]
+    assert (
+        reminders.register_reminder_job(scheduler, chat.app)
+        == ids
+        == ["studybot-reminders:ml-club"]
+    )
     jobs = scheduler.get_jobs()
     scheduler.shutdown(wait=False)
     assert [job.id for job in jobs] == ids
@@ -211,3 +213,50 @@ async def test_missing_or_failing_sender_is_logged_not_raised(chat, clock, caplo
     reminders.register_reminder_job(AsyncIOScheduler(timezone=UTC), chat.app)
     assert await reminders.run_reminders("ml-club") == 0
     assert "no console sender" in caplog.text
+
+
+async def test_disabling_reminders_removes_persisted_jobs(chat, config_factory, clock):
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        reminders.register_reminder_job(scheduler, chat.app)
+        scheduler.add_job(
+            reminders.run_reminders,
+            "date",
+            run_date=clock() + timedelta(hours=1),
+            args=["gone"],
+            id="studybot-reminders:gone:postponed",
+        )
+        scheduler.add_job(reminders.run_reminders, "interval", hours=1, args=["x"], id="someone-else")
+        off = build_app(config_factory(reminders={"enabled": False}), clock=clock)
+        try:
+            assert reminders.register_reminder_job(scheduler, off) == []
+            assert [job.id for job in scheduler.get_jobs()] == ["someone-else"]
+            assert await reminders.run_reminders("ml-club") == 0
+        finally:
+            off.db.dispose()
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+async def test_job_for_a_removed_group_does_nothing(chat):
+    reminders.register_reminder_job(AsyncIOScheduler(timezone=UTC), chat.app)
+    assert await reminders.run_reminders("no-such-group") == 0
+
+
+async def test_the_bot_scheduler_registers_and_persists_the_job(bot_app):
+    from digest.schedule import scheduler_for, start_scheduler
+
+    stop = await start_scheduler(bot_app)
+    try:
+        job = scheduler_for(bot_app).get_job("studybot-reminders:ml-club")
+        assert job is not None and job.func_ref == "digest.reminders:run_reminders"
+        assert str(job.trigger.timezone) == SH
+    finally:
+        await stop()
+    stop = await start_scheduler(bot_app)  # a restart: still exactly one reminder job
+    try:
+        ids = [j.id for j in scheduler_for(bot_app).get_jobs()]
+        assert ids.count("studybot-reminders:ml-club") == 1
+    finally:
+        await stop()
