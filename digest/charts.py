@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.db import Database
 from storage.models import Group
 from storage.stats import DEFAULT_WEEKS, WeekActivity, week_label, weekly_activity
 
@@ -139,4 +141,20 @@ def stats_chart_png(
     """The /stats chart for ``group`` as PNG bytes (used by the web archive's /stats.png)."""
     activity = weekly_activity(session, group, now, weeks)
     name = group.name if cjk_font() or group.name.isascii() else group.slug
+    return render_activity_chart(activity, name, lang)
+
+
+def stats_png_for(
+    db: Database, group_slug: str, now: datetime, *, lang: str = "zh"
+) -> bytes | None:
+    """The chart of group ``group_slug`` in its own unit of work (None: no such group yet).
+
+    Blocking (database + rendering): from async code call it via ``asyncio.to_thread``.
+    """
+    with db.session() as session:
+        group = session.scalars(select(Group).where(Group.slug == group_slug)).one_or_none()
+        if group is None:
+            return None
+        activity = weekly_activity(session, group, now, DEFAULT_WEEKS)
+        name = group.name if cjk_font() or group.name.isascii() else group.slug
     return render_activity_chart(activity, name, lang)

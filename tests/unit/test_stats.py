@@ -105,3 +105,10 @@ def test_chinese_labels_when_a_cjk_font_is_installed():
         pytest.skip("no CJK font installed (fc-list :lang=zh is empty): English labels are used")
     png = render_without_warnings([], "ML自学者俱乐部", "zh")
     assert png[:8] == PNG_MAGIC
+
+
+async def test_chart_for_the_web_archive(chat, clock, bot_app):
+    await fill(chat, clock)
+    png = charts.stats_png_for(bot_app.db, "ml-club", clock(), lang="en")
+    assert png is not None and png_size(png) == (900, 600)
+    assert charts.stats_png_for(bot_app.db, "no-such-group", clock()) is None
