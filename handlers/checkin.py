@@ -56,8 +56,8 @@ MSG = Messages(
     }
 )
 
-_EDIT = re.compile(r"^(?:edit|修改|编辑)\s+[#＃]?(\d{1,12})(?:\s+(.*))?$", re.S | re.I)
-_DELETE = re.compile(r"^(?:del|delete|rm|删除)\s+[#＃]?(\d{1,12})\s*$", re.I)
+_EDIT = re.compile(r"^(?:edit|修改|编辑)\s+[#＃]?(\d{1,9})(?:\s+(.*))?$", re.S | re.I)
+_DELETE = re.compile(r"^(?:del|delete|rm|删除)\s+[#＃]?(\d{1,9})\s*$", re.I)
 
 
 def _preview(text: str) -> str:

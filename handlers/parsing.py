@@ -109,6 +109,11 @@ _TRAILING = ".,;:!?"
 _SHOWN = 80
 
 
+def _valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates (not encodable, not storable) replaced by '?'."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _shown(url: str) -> str:
     shown = _UNSAFE.sub("", url)
     return shown if len(shown) <= _SHOWN else shown[: _SHOWN - 1] + "…"
@@ -146,7 +151,7 @@ def validate_url(text: str) -> str:
     Raises :class:`InvalidURL` for other schemes, a missing/bogus host, spaces or control
     characters, or more than :data:`MAX_URL_LENGTH` characters.
     """
-    url = text.strip()
+    url = _valid_unicode(text).strip()
     if not url:
         raise EmptyInput()
     if len(url) > MAX_URL_LENGTH:
@@ -199,7 +204,7 @@ def url_key(url: str) -> str:
     """A key for duplicate detection: https, lower-case host, no default port, fragment,
     ``utm_*`` parameters or trailing slash. Keys longer than 512 characters end in a hash."""
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(_valid_unicode(url).strip())
         host = (parts.hostname or "").lower()
         port = parts.port
     except ValueError:
@@ -223,8 +228,8 @@ def url_key(url: str) -> str:
 
 # -- arXiv and GitHub -----------------------------------------------------------------------
 
-_ARXIV_NEW = r"(?P<new>\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v\d+)?"
-_ARXIV_OLD = r"(?P<old>[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]{2})?/\d{7})(?:v\d+)?"
+_ARXIV_NEW = r"(?P<new>[0-9]{2}(?:0[1-9]|1[0-2])\.[0-9]{4,5})(?:v[0-9]+)?"
+_ARXIV_OLD = r"(?P<old>[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]{2})?/[0-9]{7})(?:v[0-9]+)?"
 _ARXIV_ID = rf"(?:{_ARXIV_NEW}|{_ARXIV_OLD})"
 _ARXIV_URL = re.compile(
     r"(?i:(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/)"
@@ -344,7 +349,7 @@ def parse_paper(args: str) -> PaperInput:
     The link may be anywhere and may be ``arXiv:1903.10258``; a GitHub repository link becomes
     ``code_url``. Fields are separated by ``|`` or ``｜``; extra separators stay in the last one.
     """
-    text = _CONTROL.sub("", args).strip()
+    text = _CONTROL.sub("", _valid_unicode(args)).strip()
     if not text:
         raise EmptyInput()
     urls = find_urls(text)
@@ -391,7 +396,7 @@ def parse_paper(args: str) -> PaperInput:
 
 def parse_share(args: str) -> tuple[str, list[str], str]:
     """Parse ``<url> #tag ... text`` into (checked URL, tags, text without the URL and tags)."""
-    text = _CONTROL.sub("", args).strip()
+    text = _CONTROL.sub("", _valid_unicode(args)).strip()
     if not text:
         raise EmptyInput()
     urls = find_urls(text)
