@@ -361,3 +361,30 @@ async def test_anonymous_group_admin_posting_as_the_group_is_admin(tg: Harness) 
     assert listing["text"].startswith("关键词回复")
     other_bot = {"id": 777, "is_bot": True, "first_name": "Spam"}
     assert await tg.say("自学", other_bot) == []  # other bots are not served
+
+
+async def test_app_wiring_builds_the_adapter_as_a_sender(tmp_path: Path, clock: FakeClock) -> None:
+    from bot.app import make_adapter
+
+    app = build_app(telegram_config(tmp_path), clock=clock)
+    try:
+        adapter = make_adapter("telegram", app)
+        assert isinstance(adapter, TelegramAdapter) and adapter.platform == "telegram"
+        app.add_sender(adapter)
+        assert app.senders["telegram"] is adapter
+        with pytest.raises(ValueError, match="telegram"):
+            await adapter.send(Outgoing(ChatRef("wechat", "room"), Reply("x")))
+    finally:
+        app.db.dispose()
+
+
+async def test_reminder_to_the_configured_group_mentions_members(tg: Harness) -> None:
+    await tg.say("#打卡 第一周", DAHUANG)
+    tg.api.accepted.clear()
+    reminder = Outgoing(GROUP_REF, Reply("本周还没打卡的同学："), mention_user_ids=("11", "99"))
+    [message_id] = await tg.adapter.send(reminder)
+    [sent] = tg.api.sent(GROUP["id"])
+    assert str(sent["message_id"]) == message_id
+    assert sent["text"] == (
+        '本周还没打卡的同学：\n<a href="tg://user?id=11">大煌</a> <a href="tg://user?id=99">99</a>'
+    )
