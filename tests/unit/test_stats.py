@@ -112,3 +112,21 @@ async def test_chart_for_the_web_archive(chat, clock, bot_app):
     png = charts.stats_png_for(bot_app.db, "ml-club", clock(), lang="en")
     assert png is not None and png_size(png) == (900, 600)
     assert charts.stats_png_for(bot_app.db, "no-such-group", clock()) is None
+
+
+async def test_web_archive_serves_the_chart(chat, clock, bot_app):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.web import Archive, make_web_app
+
+    client = TestClient(TestServer(make_web_app(Archive(bot_app.config, bot_app.db))))
+    await client.start_server()
+    try:
+        empty = await client.get("/stats.png")
+        assert empty.status == 404  # no group row yet: nobody has talked to the bot
+        await fill(chat, clock)
+        response = await client.get("/stats.png")
+        assert response.status == 200 and response.content_type == "image/png"
+        assert png_size(await response.read()) == (900, 600)
+    finally:
+        await client.close()
