@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from bot.model import ChatRef, Outgoing, Reply
 from digest.periods import PeriodError, ensure_issue, issue_ending_at_or_before
-from digest.preview import preview_replies
+from digest.preview import digest_of, preview_replies
 from digest.publish import Publisher, PublishReport, group_config
 from storage.identity import ensure_group
 from storage.models import DigestIssue, Group
@@ -30,6 +30,14 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
+
+
+def close_early(issue: DigestIssue, now: datetime) -> None:
+    """Publishing a draft before its period ends closes the period now (the next issue
+    starts here, so nothing sent later is lost)."""
+    end = now + timedelta(microseconds=1)  # what was sent up to this moment is in
+    if issue.status == "draft" and issue.period_start < end < issue.period_end:
+        issue.period_end = end
 
 
 class DigestService:
@@ -78,6 +86,25 @@ class DigestService:
             return (
                 "没有待发布的周报。" if self.lang == "zh" else "No digest waiting to be published."
             )
+        report = await self.publish_issue(slug, issue_id)
+        return report.summary(self.lang)
+
+    async def publish_now(self, slug: str) -> str:
+        """Publish the current period at once (closing it now); a summary."""
+        group_id = self._group(slug)
+        with self.app.db.session() as s:
+            group = s.get(Group, group_id)
+            assert group is not None
+            issue = ensure_issue(s, group, self.clock(), self.app.config.digest.cron)
+            if issue.status == "draft":
+                if digest_of(s, issue, self.app.config).is_empty:
+                    return (
+                        f"第{issue.number}期还没有任何内容，不发布。"
+                        if self.lang == "zh"
+                        else f"Issue {issue.number} has nothing in it yet; not published."
+                    )
+                close_early(issue, self.clock())
+            issue_id = issue.id
         report = await self.publish_issue(slug, issue_id)
         return report.summary(self.lang)
 

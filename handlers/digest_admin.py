@@ -7,8 +7,6 @@ period's issue while it is a draft; publishing runs after this message's unit of
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from bot.context import Context
@@ -17,6 +15,7 @@ from bot.model import Reply
 from bot.registry import command
 from digest.periods import PeriodError, ensure_issue, issue_ending_at_or_before
 from digest.preview import digest_of, dropped_digest, preview_replies, status_text
+from digest.service import close_early
 from storage.models import DigestIssue
 
 MAX_PREFACE = 2000
@@ -187,9 +186,7 @@ def _publish(ctx: Context, rest: str) -> Reply | None:
         if issue.status == "draft":
             if digest_of(ctx.session, issue, ctx.config).is_empty:
                 raise ctx.fail(MSG, "empty", n=issue.number)
-            end = ctx.now + timedelta(microseconds=1)  # what was sent up to this moment
-            if issue.period_start < end < issue.period_end:
-                issue.period_end = end  # close the period now; the next one starts here
+            close_early(issue, ctx.now)  # the next issue starts now
     slug, number = ctx.group.slug, issue.number
 
     async def run() -> Reply:
