@@ -166,6 +166,7 @@ async def test_index_of_five_years_is_fast(tmp_path: Path, clock: FakeClock) -> 
             assert body.index("第260期") < body.index("第1期<")  # newest first
             assert elapsed < 2.0, f"index took {elapsed:.2f}s"
             feed, xml = await get(session, "/feed.xml")
+            assert feed.status == 200
             assert len(ET.fromstring(xml.encode()).findall("./channel/item")) == 20
     finally:
         await handle()
