@@ -10,14 +10,20 @@ import asyncio
 import contextlib
 from typing import Any
 
+from bot.config import ConfigError
+
 DISCOVERY_URL = "https://api.chatie.io/v0/hosties/{token}"
 
 
-class WechatError(RuntimeError):
-    """The WeChat connection failed; the message says why and which setting to check."""
+class WechatError(ConfigError):
+    """WeChat could not start; the message says why and which setting to check.
+
+    A :class:`~bot.config.ConfigError`, so ``studybot run`` prints it as one clear line
+    (exit status 2) instead of a traceback.
+    """
 
 
-class WechatSendError(WechatError):
+class WechatSendError(RuntimeError):
     """A message could not be sent after the adapter's retries."""
 
 

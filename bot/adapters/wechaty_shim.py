@@ -13,14 +13,19 @@ import os
 import tempfile
 from types import ModuleType
 
+from bot.config import ConfigError
+
 INSTALL_HINT = (
     "WeChat support needs the optional extra: pip install 'studybot[wechat]' "
     "(or make run/make test which install it)"
 )
 
 
-class WechatyMissingError(RuntimeError):
-    """The optional ``wechat`` extra is not installed (or cannot be imported)."""
+class WechatyMissingError(ConfigError):
+    """The optional ``wechat`` extra is not installed (or cannot be imported).
+
+    A :class:`~bot.config.ConfigError`, so ``studybot run`` prints the install hint cleanly.
+    """
 
 
 def load_wechaty() -> ModuleType:
