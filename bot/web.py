@@ -139,7 +139,7 @@ class Archive:
         return ENV.get_template("archive_index.html").render(
             group_name=self.group_name,
             issues=rows,
-            intro=self.config.digest.default_preface,
+            intro=None,
             root=root,
         )
 
