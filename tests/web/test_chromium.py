@@ -14,7 +14,7 @@ import aiohttp
 
 from bot.web import start_web
 from digest.publish import Publisher
-from tests.conftest import FakeClock, require_or_skip
+from tests.conftest import Chatter, FakeClock, require_or_skip
 from tests.support.digest_world import (
     GROUP_CHAT,
     SLUG,
@@ -24,7 +24,6 @@ from tests.support.digest_world import (
     make_senders,
     seed_week,
 )
-from tests.conftest import Chatter
 
 PEERS = Path(__file__).resolve().parents[1] / "peers"
 CHROMIUM = Path("/usr/bin/chromium")
