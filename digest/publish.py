@@ -84,6 +84,7 @@ MSG = Messages(
         "state_pending": ("待重试", "to retry"),
         "state_claimed": ("发送中", "sending"),
         "state_sending": ("发送中", "sending"),
+        "web": ("网页版（阅读原文）：{url}", "On the web: {url}"),
         "no_sender": ("没有 {platform} 的发送通道（适配器未运行）", "no {platform} sender running"),
     }
 )
@@ -149,6 +150,7 @@ class PublishReport:
     status: str
     deliveries: list[DeliveryStatus] = field(default_factory=list)
     parts_sent_now: int = 0
+    web_url: str | None = None
 
     @property
     def published(self) -> bool:
@@ -166,6 +168,8 @@ class PublishReport:
             return MSG.get("no_chats", lang, n=self.number)
         key = "published" if self.published else "partial"
         lines = [MSG.get(key, lang, n=self.number)]
+        if self.web_url:
+            lines.append(MSG.get("web", lang, url=self.web_url))
         for d in self.deliveries:
             line = MSG.get(
                 "line",
@@ -425,6 +429,7 @@ class Publisher:
                 number=issue.number,
                 status=issue.status,
                 deliveries=[delivery_status(r) for r in rows],
+                web_url=issue_url(self.config, issue.number) if issue.html else None,
             )
 
 
