@@ -1,0 +1,148 @@
+"""/checkin (打卡, #打卡, #心得): weekly learning notes, listing, editing, deleting, week bounds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.app import build_app
+from storage.checkins import week_bounds
+from storage.models import CheckIn, Member
+from tests.conftest import Chatter
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def rows(chat, **where):
+    with chat.app.db.session() as session:
+        stmt = select(CheckIn).order_by(CheckIn.id)
+        if "user" in where:
+            stmt = stmt.join(Member).where(Member.platform_user_id == where["user"])
+        return [(c.id, c.text, c.created_at, c.edited_at) for c in session.scalars(stmt)]
+
+
+async def test_checkin_is_stored_and_counted_per_member_and_week(chat):
+    first = await chat.say("/checkin 看完 CS231n 第三讲，理解了反向传播", user="u1", name="大煌")
+    assert "✅" in first and "大煌" in first and "第 1 条" in first
+    second = await chat.say("#打卡 复习了 SVM 的对偶问题", user="u1", name="大煌")
+    assert "第 2 条" in second and "周报" in second
+    other = await chat.say("#心得 读了 BERT 论文", user="u2", name="奔腾")
+    assert "奔腾" in other and "第 1 条" in other
+    alias = await chat.say("/打卡 第三条", user="u1", name="大煌")
+    assert "第 3 条" in alias
+    texts = [text for _, text, _, _ in rows(chat, user="u1")]
+    assert texts == ["看完 CS231n 第三讲，理解了反向传播", "复习了 SVM 的对偶问题", "第三条"]
+    assert [t for _, t, _, _ in rows(chat, user="u2")] == ["读了 BERT 论文"]
+
+
+async def test_checkin_time_comes_from_the_clock(chat, clock):
+    await chat.say("/checkin 学习", user="u1")
+    [(_, _, created_at, _)] = rows(chat)
+    assert created_at == clock.now
+
+
+async def test_week_boundary_is_monday_midnight_in_the_group_timezone(chat, clock):
+    # Sunday 2026-11-22 23:30 in Shanghai is 15:30 UTC: still the week of Monday 11-16.
+    clock.set(datetime(2026, 11, 22, 23, 30, tzinfo=SHANGHAI))
+    assert "第 1 条" in await chat.say("/checkin 周日晚上的心得", user="u1")
+    clock.set(datetime(2026, 11, 22, 23, 59, tzinfo=SHANGHAI))
+    assert "第 2 条" in await chat.say("/checkin 周日最后一条", user="u1")
+    # Monday 00:10 Shanghai (Sunday 16:10 UTC) already belongs to the next week.
+    clock.set(datetime(2026, 11, 23, 0, 10, tzinfo=SHANGHAI))
+    assert "第 1 条" in await chat.say("/checkin 新的一周", user="u1")
+    listing = await chat.say("/checkin", user="u1")
+    assert "新的一周" in listing and "周日" not in listing
+
+
+def test_week_bounds_are_utc_and_seven_days():
+    start, end = week_bounds(datetime(2026, 11, 22, 15, 30, tzinfo=UTC), "Asia/Shanghai")
+    assert start == datetime(2026, 11, 15, 16, 0, tzinfo=UTC)  # Mon 11-16 00:00 +08:00
+    assert end == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
+    start, end = week_bounds(datetime(2026, 11, 22, 16, 0, tzinfo=UTC), "Asia/Shanghai")
+    assert start == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
+
+
+async def test_empty_checkin_lists_this_weeks_entries_with_ids(chat, clock):
+    assert "还没有" in await chat.say("/checkin", user="u1")
+    await chat.say("/checkin 第一条心得", user="u1")
+    await chat.say("/checkin 第二条心得", user="u1")
+    await chat.say("/checkin 别人的心得", user="u2")
+    listing = await chat.say("/checkin", user="u1")
+    ids = [checkin_id for checkin_id, *_ in rows(chat, user="u1")]
+    for checkin_id in ids:
+        assert f"[{checkin_id}]" in listing
+    assert "第一条心得" in listing and "第二条心得" in listing and "别人的心得" not in listing
+    assert "edit" in listing and "del" in listing
+    assert "#打卡" in await chat.say("#打卡", user="u3")  # bare hashtag: hint how to check in
+    clock.advance(days=7)
+    assert "还没有" in await chat.say("/checkin", user="u1")
+
+
+async def test_edit_and_delete_own_entry(chat, clock):
+    await chat.say("/checkin 原来的内容", user="u1")
+    [(checkin_id, *_)] = rows(chat)
+    clock.advance(hours=1)
+    reply = await chat.say(f"/checkin edit {checkin_id} 修改后的内容", user="u1")
+    assert "已修改" in reply
+    [(_, text, created_at, edited_at)] = rows(chat)
+    assert text == "修改后的内容" and edited_at == clock.now and created_at < edited_at
+    assert "已删除" in await chat.say(f"/checkin del #{checkin_id}", user="u1")
+    assert rows(chat) == []
+
+
+async def test_members_cannot_touch_others_entries_but_admins_can(chat):
+    await chat.say("/checkin 我的心得", user="u1")
+    [(checkin_id, *_)] = rows(chat)
+    refused = await chat.say(f"/checkin edit {checkin_id} 篡改", user="u2")
+    assert "不是你的" in refused
+    assert "不是你的" in await chat.say(f"/checkin del {checkin_id}", user="u2")
+    assert rows(chat)[0][1] == "我的心得"
+    assert "已修改" in await chat.say(f"/checkin edit {checkin_id} 管理员修正", user="admin")
+    assert rows(chat)[0][1] == "管理员修正"
+    assert "已删除" in await chat.say(f"/checkin del {checkin_id}", user="admin")
+    assert rows(chat) == []
+
+
+async def test_edit_and_delete_bad_input(chat):
+    await chat.say("/checkin 内容", user="u1")
+    [(checkin_id, *_)] = rows(chat)
+    assert "没有找到" in await chat.say("/checkin del 99999", user="u1")
+    assert "没有找到" in await chat.say("/checkin edit 99999 新内容", user="u1")
+    assert "用法" in await chat.say(f"/checkin edit {checkin_id}", user="u1")
+    assert "用法" in await chat.say("/checkin edit", user="u1")
+    assert "用法" in await chat.say("/checkin del", user="u1")
+    assert [t for _, t, _, _ in rows(chat)] == ["内容"]
+
+
+async def test_metacharacters_are_stored_verbatim_and_control_chars_stripped(chat):
+    text = "<b>粗体</b> & *星号* _下划线_ [链接](x) `code` {name}"
+    replies = await chat.send(f"/checkin {text}\x00\x07", user="u1", name="<i>Eve</i>")
+    assert len(replies) == 1 and replies[0].html is None
+    assert "<i>Eve</i>" in replies[0].text
+    [(_, stored, _, _)] = rows(chat)
+    assert stored == text
+    listing = await chat.say("/checkin", user="u1")
+    assert "<b>粗体</b> & *星号*" in listing
+
+
+async def test_huge_checkin_is_refused_and_nothing_stored(chat):
+    reply = await chat.say("/checkin " + "学" * 10_000, user="u1")
+    assert "太长" in reply
+    reply = await chat.say("/checkin " + "学" * 3500, user="u1")  # under the dispatcher limit
+    assert "太长" in reply
+    assert rows(chat) == []
+
+
+async def test_english_replies(config_factory, clock):
+    app = build_app(config_factory(language="en"), clock=clock)
+    try:
+        chat = Chatter(app, clock)
+        saved = await chat.say("/checkin finished the CS231n lecture 3", user="u1", name="Ann")
+        assert "Saved Ann's learning note #1 this week" in saved
+        assert "no learning notes" in await chat.say("/checkin", user="u2")
+        assert "not yours" in await chat.say("/checkin del 1", user="u2")
+        assert "too long" in await chat.say("/checkin " + "x" * 3500, user="u1")
+    finally:
+        app.db.dispose()

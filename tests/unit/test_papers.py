@@ -1,0 +1,121 @@
+"""/paper (论文, #论文) and /papers: validation, arXiv/GitHub recognition, duplicates, week list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.app import build_app
+from storage.models import Paper
+from tests.conftest import Chatter
+
+DCL = "https://arxiv.org/abs/1903.10258"
+
+
+def papers(chat):
+    with chat.app.db.session() as session:
+        return list(session.scalars(select(Paper).order_by(Paper.id)))
+
+
+async def test_paper_with_title_summary_one_liner_and_code(chat):
+    reply = await chat.say(
+        f"/paper {DCL} CVPR2019：细粒度图像识别新论文 | 引入“拆解与建构学习”机制… ｜ "
+        "强迫分类模块着重于判别性区域 https://github.com/JDAI-CV/DCL",
+        user="u1",
+        name="大煌",
+    )
+    assert "CVPR2019：细粒度图像识别新论文" in reply
+    assert "1903.10258" in reply and "https://github.com/JDAI-CV/DCL" in reply
+    [paper] = papers(chat)
+    assert paper.url == DCL and paper.arxiv_id == "1903.10258"
+    assert paper.url_key == "arxiv:1903.10258"
+    assert paper.code_url == "https://github.com/JDAI-CV/DCL"
+    assert paper.title == "CVPR2019：细粒度图像识别新论文"
+    assert paper.summary == "引入“拆解与建构学习”机制…"
+    assert paper.one_liner == "强迫分类模块着重于判别性区域"
+    assert paper.member.display_name == "大煌"
+    assert f"#{paper.id}" in reply
+
+
+async def test_arxiv_token_alias_and_hashtag(chat):
+    assert "2401.01234" in await chat.say("/论文 arXiv:2401.01234v2 Some Title", user="u1")
+    assert "已收录" in await chat.say(
+        "#论文 http://openaccess.thecvf.com/DCL.pdf 无 arXiv", user="u2"
+    )
+    first, second = papers(chat)
+    assert first.url == "https://arxiv.org/abs/2401.01234" and first.title == "Some Title"
+    assert second.arxiv_id is None and second.code_url is None and second.title == "无 arXiv"
+
+
+async def test_duplicate_arxiv_id_is_refused_with_pointer(chat, clock):
+    clock.set(datetime(2026, 11, 17, 22, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    await chat.say(f"/paper {DCL} DCL 细粒度识别", user="u1", name="大煌")
+    clock.advance(days=1)
+    for variant in ("http://arxiv.org/pdf/1903.10258v2.pdf", "arXiv:1903.10258 别的标题"):
+        reply = await chat.say(f"/paper {variant}", user="u2", name="奔腾")
+        [earlier] = papers(chat)
+        assert "已经分享过" in reply
+        assert f"#{earlier.id}" in reply and "DCL 细粒度识别" in reply
+        assert "大煌" in reply and "2026-11-17" in reply
+    assert len(papers(chat)) == 1
+
+
+async def test_duplicate_url_variants_are_refused(chat):
+    await chat.say("/paper https://openaccess.thecvf.com/content/DCL.pdf 原始", user="u1")
+    for variant in (
+        "http://OpenAccess.thecvf.com/content/DCL.pdf/",
+        "https://openaccess.thecvf.com/content/DCL.pdf?utm_source=wechat#page=2",
+    ):
+        assert "已经分享过" in await chat.say(f"/paper {variant}", user="u2")
+    assert "已收录" in await chat.say(
+        "/paper https://openaccess.thecvf.com/content/other.pdf", user="u2"
+    )
+    assert len(papers(chat)) == 2
+
+
+async def test_bad_paper_input_stores_nothing(chat):
+    usage = await chat.say("/paper", user="u1")
+    assert "用法" in usage and "arxiv" in usage.lower()
+    assert "http://" in await chat.say("/paper ftp://example.com/paper.pdf 标题", user="u1")
+    assert "域名" in await chat.say("/paper https://not-a-host/paper 标题", user="u1")
+    assert "没有找到链接" in await chat.say("/paper 一篇很好的论文", user="u1")
+    assert "空格" in await chat.say("/paper https://exa\u200emple.com/x", user="u1")
+    assert "标题太长" in await chat.say("/paper https://x.com/p " + "长" * 400, user="u1")
+    assert "太长" in await chat.say("/paper https://x.com/p " + "a" * 10_000, user="u1")
+    assert papers(chat) == []
+
+
+async def test_metacharacters_stored_verbatim(chat):
+    title = "<b>Attention</b> & *all* _you_ [need](x) `!`"
+    replies = await chat.send(f"/paper https://x.com/p {title} | <i>摘要</i>\x1b", user="u1")
+    assert title in replies[0].text and replies[0].html is None
+    [paper] = papers(chat)
+    assert paper.title == title and paper.summary == "<i>摘要</i>"
+
+
+async def test_papers_lists_this_weeks_papers(chat, clock):
+    assert "还没有" in await chat.say("/papers", user="u1")
+    await chat.say(f"/paper {DCL} DCL", user="u1", name="大煌")
+    await chat.say("/paper https://arxiv.org/abs/1903.10520 MetaPruning", user="u2", name="奔腾")
+    listing = await chat.say("/papers", user="u3")
+    assert "2 篇" in listing and "DCL — 大煌" in listing and "MetaPruning — 奔腾" in listing
+    assert DCL in listing
+    clock.advance(days=7)
+    assert "还没有" in await chat.say("/论文列表", user="u3")
+
+
+async def test_english_replies(config_factory, clock):
+    app = build_app(config_factory(language="en"), clock=clock)
+    try:
+        chat = Chatter(app, clock)
+        assert "Usage: /paper <url>" in await chat.say("/paper", user="u1")
+        saved = await chat.say(f"/paper {DCL} DCL", user="u1", name="Ann")
+        assert "Paper #1 saved: DCL" in saved and "arXiv: 1903.10258" in saved
+        dup = await chat.say("/paper arXiv:1903.10258", user="u2")
+        assert "already shared" in dup and "Ann" in dup
+        assert "must start with http" in await chat.say("/paper ftp://x.org/p", user="u2")
+        assert "Papers this week (1)" in await chat.say("/papers", user="u2")
+    finally:
+        app.db.dispose()
