@@ -144,14 +144,18 @@ class DigestService:
                     .order_by(DigestIssue.number)
                 )
             )
-        return await self._publish_all(slug, ids)
+        return await self._publish_all(slug, ids, quiet_failures=True)
 
-    async def _publish_all(self, slug: str, ids: list[int]) -> list[PublishReport]:
+    async def _publish_all(
+        self, slug: str, ids: list[int], *, quiet_failures: bool = False
+    ) -> list[PublishReport]:
+        """Publish each issue; admins hear about progress, and about failures unless quiet
+        (the retry job runs every few minutes: it reports only when something was sent)."""
         reports = []
         for issue_id in ids:
             report = await self.publish_issue(slug, issue_id)
             reports.append(report)
-            if report.parts_sent_now or report.uncertain or not report.published:
+            if report.parts_sent_now or (not report.published and not quiet_failures):
                 await self.notify_admins(report.summary(self.lang))
         return reports
 

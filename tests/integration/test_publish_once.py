@@ -277,3 +277,23 @@ async def test_misfired_job_after_downtime_publishes_once(db_url: str, clock: Fa
     finally:
         await stop()
         app.db.dispose()
+
+
+async def test_scheduler_retry_finishes_and_admins_hear_once(world: Any, clock: FakeClock) -> None:
+    app, senders, issue_id = world
+    service = app.services.extra["digest"]
+    senders["telegram"].fail_on = {1}
+
+    def admin_notes() -> list[str]:
+        return [o.reply.text for o in senders["console"].sent if o.chat.chat_id == "admin"]
+
+    reports = await service.publish_due(SLUG)  # the cron job: issue 1 just closed
+    assert [r.status for r in reports] == ["publishing"]
+    assert len(admin_notes()) == 1 and "待重试" in admin_notes()[0]
+    retried = await service.retry(SLUG)  # the retry job, 15 minutes later: telegram is back
+    assert retried[0].published
+    assert len(admin_notes()) == 2 and "第1期已发布" in admin_notes()[1]
+    to_group = [o.reply.html for o in senders["telegram"].sent if o.chat.chat_id == "-1001"]
+    assert to_group == stored_parts(app, issue_id, "telegram")
+    assert await service.retry(SLUG) == []  # nothing left to do, nothing said
+    assert len(admin_notes()) == 2
