@@ -101,7 +101,8 @@ def _label(ctx: Context, hit: Hit) -> str:
 def _format(ctx: Context, result: SearchPage, echo: str, args: str) -> str:
     zone = ZoneInfo(ctx.group.timezone or "UTC")
     key = "relaxed" if result.relaxed else "header"
-    lines = [ctx.text(MSG, key, query=echo, total=result.total)]
+    total = f"{result.total}+" if result.capped else str(result.total)
+    lines = [ctx.text(MSG, key, query=echo, total=total)]
     first = (result.page - 1) * result.per_page
     for i, hit in enumerate(result.items, start=first + 1):
         day = hit.created_at.astimezone(zone).strftime("%Y-%m-%d")

@@ -22,7 +22,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from storage.models import Member, Question
-from storage.search_index import MODELS, rebuild_index
+from storage.search_index import MODELS, rebuild_index, scope_token
 from storage.search_text import (
     KINDS,
     ParsedQuery,
@@ -48,7 +48,8 @@ __all__ = [
 
 SNIPPET_CHARS = 80
 RELAXED_LIMIT = 100  # candidates re-ordered when not every word matches
-BM25_WEIGHTS = "0, 0, 0, 2.0, 1.0"  # kind, ref_id, group_id (unindexed), tags, body
+PG_WINDOW = 2000  # PostgreSQL ranks (and counts) at most this many newest matches
+BM25_WEIGHTS = "0, 0, 0, 2.0, 1.0, 0"  # kind, ref_id, group_id (unindexed), tags, body, scope
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class SearchPage:
     per_page: int
     items: list[Hit] = field(default_factory=list)
     relaxed: bool = False
+    capped: bool = False  # PostgreSQL: more than ``total`` matches exist (total == PG_WINDOW)
     query: ParsedQuery = field(default_factory=ParsedQuery)
 
     @property
@@ -108,66 +110,115 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _ranked(
-    session: Session,
-    group_id: int,
-    expression: str,
-    *,
-    kinds: Sequence[str],
-    tags: Sequence[str],
-    exclude: tuple[str, int] | None,
-    limit: int,
-    offset: int,
-    with_body: bool = False,
-    newest: bool = False,
-) -> list[Any]:
-    """Rows (kind, ref_id, score, total[, body]) best first; no expression: newest first."""
-    pg = session.get_bind().dialect.name == "postgresql"
-    params: dict[str, Any] = {"group_id": group_id, "limit": limit, "offset": offset}
-    where = ["d.group_id = :group_id"]
-    if kinds:
-        names = [f":kind{i}" for i in range(len(kinds))]
-        where.append(f"d.kind IN ({', '.join(names)})")
-        params.update({f"kind{i}": kind for i, kind in enumerate(kinds)})
-    for i, tag in enumerate(tags):
-        where.append(f"(' ' || d.tag_list || ' ') LIKE :tag{i} ESCAPE '\\'")
-        params[f"tag{i}"] = f"% {_like_escape(tag)} %"
-    if exclude is not None:
-        where.append("NOT (d.kind = :ex_kind AND d.ref_id = :ex_id)")
-        params.update(ex_kind=exclude[0], ex_id=exclude[1])
-    body = ", d.body" if with_body else ""
-    order = "d.created_at DESC, d.id DESC" if newest else "score DESC, d.created_at DESC, d.id DESC"
-    if not expression:
+@dataclass(frozen=True)
+class Filters:
+    """Where to look: one group, optionally some kinds, every one of some tags."""
+
+    group_id: int
+    kinds: Sequence[str] = ()
+    tags: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Row:
+    """An index row found: what it points at, its rank and its tokens."""
+
+    kind: str
+    ref_id: int
+    score: float
+    body: str
+
+
+def _fts_match(words: str, where: Filters) -> str:
+    """A MATCH expression: words over tags+body, filters as exact ``scope`` tokens."""
+    parts = [f"{{tags body}} : ({words})"] if words else []
+    parts.append(f"scope : {_fts_quote(scope_token('g', where.group_id))}")
+    if where.kinds:
+        kinds = " OR ".join(_fts_quote(scope_token("k", k)) for k in where.kinds)
+        parts.append(f"scope : ({kinds})")
+    parts += [f"scope : {_fts_quote(scope_token('t', t))}" for t in where.tags]
+    return " AND ".join(parts)
+
+
+def _pg_where(words: str, where: Filters, params: dict[str, Any]) -> str:
+    clauses = ["d.group_id = :group_id"]
+    params["group_id"] = where.group_id
+    if words:
+        clauses.append("d.tsv @@ to_tsquery('simple', :q)")
+        params["q"] = words
+    if where.kinds:
+        clauses.append(f"d.kind IN ({', '.join(f':kind{i}' for i in range(len(where.kinds)))})")
+        params.update({f"kind{i}": kind for i, kind in enumerate(where.kinds)})
+    if where.tags:
+        clauses.append("d.scope_tsv @@ to_tsquery('simple', :tags)")
+        params["tags"] = " & ".join(_pg_quote(scope_token("t", t)) for t in where.tags)
+    return " AND ".join(clauses)
+
+
+def _pg_find(
+    session: Session, words: str, where: Filters, *, limit: int, offset: int, count: bool
+) -> tuple[list[Row], int]:
+    """PostgreSQL: ts_rank_cd over the newest :data:`PG_WINDOW` matches; count capped there."""
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    clause = _pg_where(words, where, params)
+    newest = f"SELECT d.* FROM search_docs d WHERE {clause} ORDER BY d.created_at DESC, d.id DESC"
+    score = "ts_rank_cd(m.tsv, to_tsquery('simple', :q))" if words else "0.0"
+    order = "score DESC, m.created_at DESC" if words else "m.created_at DESC"
+    sql = (
+        f"SELECT m.kind, m.ref_id, {score} AS score, m.body FROM ({newest} LIMIT {PG_WINDOW}) m "
+        f"ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset"
+    )
+    rows = [Row(*r) for r in session.execute(text(sql), params)]
+    if not count:
+        return rows, len(rows)
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM search_docs d WHERE {clause} LIMIT {PG_WINDOW}) c"
+    return rows, int(session.scalar(text(sql), params) or 0)
+
+
+def _find(
+    session: Session, words: str, where: Filters, *, limit: int, offset: int, count: bool = True
+) -> tuple[list[Row], int]:
+    """One page of rows (best first; newest first without words) and the total count.
+
+    ``words`` is an expression from :func:`_expression` for this session's dialect.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return _pg_find(session, words, where, limit=limit, offset=offset, count=count)
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    params["q"] = _fts_match(words, where)
+    if words:  # rank inside FTS5 (bm25 needs the FTS cursor), then fetch the page's rows
         sql = (
-            f"SELECT d.kind, d.ref_id, 0.0 AS score, count(*) OVER () AS total{body} "
-            f"FROM search_docs d WHERE {' AND '.join(where)} "
-            "ORDER BY d.created_at DESC, d.id DESC LIMIT :limit OFFSET :offset"
-        )
-    elif pg:
-        params["q"] = expression
-        sql = (
-            "SELECT d.kind, d.ref_id, ts_rank_cd(d.tsv, q.q) AS score, "
-            f"count(*) OVER () AS total{body} "
-            "FROM search_docs d, (SELECT to_tsquery('simple', :q) AS q) q "
-            f"WHERE d.tsv @@ q.q AND {' AND '.join(where)} "
-            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+            f"SELECT rowid, -bm25(search_index, {BM25_WEIGHTS}) AS score FROM search_index "
+            "WHERE search_index MATCH :q ORDER BY score DESC, rowid DESC "
+            "LIMIT :limit OFFSET :offset"
         )
     else:
-        params["q"] = expression
-        sql = (  # bm25() only works in the FTS query itself: rank first, then join
-            "WITH m AS MATERIALIZED (SELECT rowid AS id, "
-            f"-bm25(search_index, {BM25_WEIGHTS}) AS score "
-            "FROM search_index WHERE search_index MATCH :q) "
-            f"SELECT d.kind, d.ref_id, m.score, count(*) OVER () AS total{body} "
-            f"FROM m JOIN search_docs d ON d.id = m.id WHERE {' AND '.join(where)} "
-            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+        sql = (
+            "SELECT d.id, 0.0 AS score FROM search_docs d WHERE d.group_id = :group_id AND d.id IN "
+            "(SELECT rowid FROM search_index WHERE search_index MATCH :q) "
+            "ORDER BY d.created_at DESC, d.id DESC LIMIT :limit OFFSET :offset"
         )
-    return list(session.execute(text(sql), params))
-
-
-def _count(session: Session, group_id: int, expression: str, **filters: Any) -> int:
-    rows = _ranked(session, group_id, expression, limit=1, offset=0, exclude=None, **filters)
-    return int(rows[0].total) if rows else 0
+        params["group_id"] = where.group_id
+    ranked = list(session.execute(text(sql), params))
+    rows = []
+    if ranked:
+        ids = ", ".join(str(int(r[0])) for r in ranked)
+        found = {
+            r.id: r
+            for r in session.execute(
+                text(f"SELECT id, kind, ref_id, body FROM search_docs WHERE id IN ({ids})")
+            )
+        }
+        rows = [
+            Row(found[i].kind, found[i].ref_id, float(sc), found[i].body)
+            for i, sc in ranked
+            if i in found
+        ]
+    total = len(rows)
+    if count:
+        sql = "SELECT count(*) FROM search_index WHERE search_index MATCH :q"
+        total = int(session.scalar(text(sql), {"q": params["q"]}) or 0)
+    return rows, total
 
 
 def search(
@@ -198,59 +249,42 @@ def search(
     if not groups and parsed.words.strip() and not (parsed.tags or parsed.kinds):
         return result  # only stopwords or punctuation: nothing to look for
     pg = session.get_bind().dialect.name == "postgresql"
-    filters: dict[str, Any] = {"kinds": parsed.kinds, "tags": parsed.tags}
+    where = Filters(group_id, parsed.kinds, parsed.tags)
     offset = (page - 1) * per_page
-    expression = _with_tags(_expression(groups, any_word=False, pg=pg), parsed.tags, pg)
-    rows = _ranked(
-        session, group_id, expression, limit=per_page, offset=offset, exclude=None,
-        newest=not groups, **filters,
-    )  # fmt: skip
-    total = int(rows[0].total) if rows else _count(session, group_id, expression, **filters)
+    words = _expression(groups, any_word=False, pg=pg) if groups else ""
+    rows, total = _find(session, words, where, limit=per_page, offset=offset)
+    result.capped = pg and total >= PG_WINDOW
     if total == 0 and len(groups) > 1:
-        rows, total = _relaxed(session, group_id, groups, pg, offset, per_page, filters)
+        rows, total = _relaxed(session, groups, where, pg, offset, per_page)
         result.relaxed = total > 0
     result.total = total
     result.items = _hits(session, rows, [t for g in groups for t in g])
     return result
 
 
-def _with_tags(expression: str, tags: Sequence[str], pg: bool) -> str:
-    """On SQLite let FTS5 narrow to the tags too (the LIKE filter keeps them exact)."""
-    if pg or not tags:
-        return expression
-    tag_match = " AND ".join(f"tags : {_fts_quote(t)}" for t in tags)
-    return f"({expression}) AND {tag_match}" if expression else tag_match
-
-
 def _relaxed(
     session: Session,
-    group_id: int,
     groups: Sequence[tuple[str, ...]],
+    where: Filters,
     pg: bool,
     offset: int,
     per_page: int,
-    filters: dict[str, Any],
-) -> tuple[list[Any], int]:
+) -> tuple[list[Row], int]:
     """Entries having some of the words: most words matched first, then by rank.
 
     Only whole words are OR-ed (a compound's pieces would count it several times); the best
     :data:`RELAXED_LIMIT` candidates are ordered by how many query words each contains.
     """
     whole = [(word,) for word, *_ in groups]
-    expression = _with_tags(_expression(whole, any_word=True, pg=pg), filters["tags"], pg)
-    rows = _ranked(
-        session, group_id, expression, limit=RELAXED_LIMIT, offset=0, exclude=None,
-        with_body=True, **filters,
-    )  # fmt: skip
-    if not rows:
-        return [], 0
+    words = _expression(whole, any_word=True, pg=pg)
+    rows, total = _find(session, words, where, limit=RELAXED_LIMIT, offset=0)
 
-    def coverage(row: Any) -> int:
+    def coverage(row: Row) -> int:
         present = set(row.body.split())
         return sum(1 for group in groups if group[0] in present or set(group[1:]) <= present)
 
     ordered = sorted(rows, key=lambda row: (-coverage(row), -row.score))
-    return ordered[offset : offset + per_page], min(int(rows[0].total), RELAXED_LIMIT)
+    return ordered[offset : offset + per_page], min(total, RELAXED_LIMIT)
 
 
 def _hits(session: Session, rows: Sequence[Any], words: Sequence[str]) -> list[Hit]:
@@ -326,13 +360,15 @@ def similar_questions(
     if not wanted or limit < 1:
         return []
     pg = session.get_bind().dialect.name == "postgresql"
-    expression = _expression([(t,) for t in wanted], any_word=True, pg=pg)
-    exclude = ("question", exclude_id) if exclude_id is not None else None
-    rows = _ranked(
-        session, group_id, expression, kinds=["question"], tags=[], exclude=exclude,
-        limit=limit * 4, offset=0, with_body=True,
-    )  # fmt: skip
-    ids = [r.ref_id for r in rows if _overlap(set(wanted), set(r.body.split())) >= 0.5][:limit]
+    words = _expression([(t,) for t in wanted], any_word=True, pg=pg)
+    where = Filters(group_id, ["question"])
+    rows, _ = _find(session, words, where, limit=limit * 4 + 1, offset=0, count=False)
+    wanted_set = set(wanted)
+    ids = [
+        r.ref_id
+        for r in rows
+        if r.ref_id != exclude_id and _overlap(wanted_set, set(r.body.split())) >= 0.5
+    ][:limit]
     if not ids:
         return []
     found = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(ids)))}

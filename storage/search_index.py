@@ -1,8 +1,9 @@
 """The search index: one ``search_docs`` row per check-in, question, answer, paper and resource.
 
 ``search_docs(id, kind, ref_id, group_id, member_id, question_id, created_at, tags, tag_list,
-body)`` holds the jieba tokens (``tags``/``body``, space-joined) and the exact tag names
-(``tag_list``, for ``#tag`` filters). Full text on top of it:
+body, scope)`` holds the jieba tokens (``tags``/``body``, space-joined), the exact tag names
+(``tag_list``) and ``scope``: filter tokens (``g<group> k<kind> t<tag hex>``) that let FTS5
+apply group/type/#tag filters inside the MATCH. Full text on top of it:
 
 - SQLite: ``search_index``, an FTS5 table with ``content='search_docs'`` (external content,
   tokenizer ``unicode61`` over the pre-segmented text), kept in step here, ranked by ``bm25()``;
@@ -84,11 +85,12 @@ search_docs = Table(
     Column("tags", Text, nullable=False),
     Column("tag_list", Text, nullable=False),
     Column("body", Text, nullable=False),
+    Column("scope", Text, nullable=False),
 )
 _INSERT = search_docs.insert()
 _FTS_ADD = text(
-    "INSERT INTO search_index(rowid, kind, ref_id, group_id, tags, body) "
-    "SELECT id, kind, ref_id, group_id, tags, body FROM search_docs "
+    "INSERT INTO search_index(rowid, kind, ref_id, group_id, tags, body, scope) "
+    "SELECT id, kind, ref_id, group_id, tags, body, scope FROM search_docs "
     "WHERE kind = :kind AND ref_id = :ref_id"
 )
 
@@ -111,6 +113,7 @@ class Doc:
     tags: str
     tag_list: str
     body: str
+    scope: str
 
     def params(self) -> dict[str, Any]:
         return {
@@ -123,6 +126,7 @@ class Doc:
             "tags": self.tags,
             "tag_list": self.tag_list,
             "body": self.body,
+            "scope": self.scope,
         }
 
 
@@ -148,6 +152,21 @@ def make_doc(
         tags=" ".join([*names, token_text(*names)]).strip(),  # raw names for #tag filters
         tag_list=" ".join(names),
         body=token_text(*texts),
+        scope=scope_text(group_id, kind, names),
+    )
+
+
+def scope_token(prefix: str, value: object) -> str:
+    """One FTS5 token for an exact filter: ``g12``, ``kpaper``, ``t`` + the tag's UTF-8 hex."""
+    if prefix == "t":
+        return "t" + str(value).encode("utf-8").hex()
+    return f"{prefix}{value}"
+
+
+def scope_text(group_id: int, kind: str, tags: Iterable[str]) -> str:
+    """The ``scope`` column: group, kind and tags as tokens no search word can produce."""
+    return " ".join(
+        [scope_token("g", group_id), scope_token("k", kind)] + [scope_token("t", t) for t in tags]
     )
 
 
@@ -210,8 +229,9 @@ def remove(conn: Connection, where: str, params: Sequence[dict[str, Any]]) -> No
     if conn.dialect.name == "sqlite":
         conn.execute(
             text(
-                "INSERT INTO search_index(search_index, rowid, kind, ref_id, group_id, tags, body) "
-                f"SELECT 'delete', id, kind, ref_id, group_id, tags, body FROM search_docs "
+                "INSERT INTO search_index(search_index, rowid, kind, ref_id, group_id, tags, body, "
+                "scope) SELECT 'delete', id, kind, ref_id, group_id, tags, body, scope "
+                "FROM search_docs "
                 f"WHERE {where}"
             ),
             list(params),

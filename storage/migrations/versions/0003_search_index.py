@@ -63,7 +63,7 @@ def _table(name: str, *columns: str) -> sa.TableClause:
 
 def _index_existing_rows(bind: sa.Connection) -> None:
     """Index entries stored before this migration, reading only columns that exist at 0003."""
-    from storage.search_index import make_doc, write
+    from storage.search_index import make_doc
 
     questions = _table("questions", "group_id", "member_id", "text")
     groups = {qid: gid for qid, gid in bind.execute(sa.select(questions.c.id, questions.c.group_id))}
@@ -84,8 +84,8 @@ def _index_existing_rows(bind: sa.Connection) -> None:
         ),
         "resource": _table("resources", "group_id", "member_id", "text", "url"),
     }
+    docs = []
     for kind, table in sources.items():
-        docs = []
         for row in bind.execute(sa.select(table)).mappings():
             if kind == "answer":
                 group_id, question_id = groups.get(row["question_id"]), row["question_id"]
@@ -104,7 +104,30 @@ def _index_existing_rows(bind: sa.Connection) -> None:
                     tags.get(row["id"], []) if kind == "resource" else (), question_id,
                 )
             )
-        write(bind, docs)
+    _write(bind, docs)
+
+
+COLUMNS_0003 = "kind, ref_id, group_id, member_id, question_id, created_at, tags, tag_list, body"
+
+
+def _write(bind: sa.Connection, docs: list) -> None:
+    """Insert index rows with the columns search_docs has at this revision."""
+    if not docs:
+        return
+    table = sa.table(
+        "search_docs",
+        *(sa.column(c) for c in COLUMNS_0003.split(", ") if c != "created_at"),
+        sa.column("created_at", storage.models.UTCDateTime()),
+    )
+    names = COLUMNS_0003.split(", ")
+    bind.execute(sa.insert(table), [{n: getattr(d, n) for n in names} for d in docs])
+    if bind.dialect.name == "sqlite":
+        bind.execute(
+            sa.text(
+                "INSERT INTO search_index(rowid, kind, ref_id, group_id, tags, body) "
+                "SELECT id, kind, ref_id, group_id, tags, body FROM search_docs"
+            )
+        )
 
 
 def downgrade() -> None:
