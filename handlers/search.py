@@ -41,10 +41,10 @@ MSG = Messages(
             "没有找到与「{query}」相关的内容。换个关键词试试，或去掉 #标签 / 类型 过滤。",
             "Nothing found for “{query}”. Try other words, or drop the #tag / kind filters.",
         ),
-        "header": ("🔎「{query}」共 {total} 条结果：", "🔎 {total} results for “{query}”:"),
+        "header": ("🔎「{query}」共 {total} 条结果：", "🔎 “{query}”: {total} found"),
         "relaxed": (
             "🔎 没有同时包含所有关键词的内容，以下 {total} 条包含部分关键词：",
-            "🔎 Nothing has every word; {total} results contain some of them:",
+            "🔎 Nothing has every word; {total} found with some of them:",
         ),
         "past_end": (
             "「{query}」只有 {pages} 页结果，发送 /search {args} page {pages} 查看最后一页。",

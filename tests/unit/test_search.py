@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +196,7 @@ async def test_search_command_shows_kind_member_date_and_snippet(seeded):
     assert "第 1/1 页" in reply
 
 
-async def test_search_alias_and_english(seeded):
+async def test_search_alias(seeded):
     assert "Word2Vec" in await seeded.say("/搜索 词向量", user="searcher3")
 
 
@@ -476,3 +477,69 @@ def test_similar_questions_ranks_excludes_itself_and_stays_in_group(fresh):
         assert all(q.group_id == mine.id and q.id != new.id for q in found)
         assert "怎么画图" not in [q.text for q in found] and len(found) <= 3
         assert similar_questions(session, mine.id, "，。！？", exclude_id=new.id) == []
+
+
+# -- isolation, scope tokens, language, PostgreSQL window ----------------------------------------
+def test_filter_tokens_are_not_searchable_words(seeded):
+    gid = group_id(seeded.app)
+    for word in (f"g{gid}", "kpaper", "kcheckin", "t" + b"blog".hex(), "scope"):
+        assert run(seeded.app, word).total == 0, word
+
+
+def test_other_groups_entries_are_not_found(fresh):
+    app = fresh.app
+    with app.db.session() as session:
+        member = Member(platform="console", platform_user_id="m", display_name="m")
+        mine, other = Group(slug="a", name="a"), Group(slug="b", name="b")
+        session.add_all([member, mine, other])
+        session.flush()
+        session.add(CheckIn(group_id=other.id, member_id=member.id, text="别组的 知识蒸馏 笔记"))
+        session.add(CheckIn(group_id=mine.id, member_id=member.id, text="本组的 数据增强 笔记"))
+    with app.db.session() as session:
+        assert search(session, mine.id, "知识蒸馏").total == 0
+        assert search(session, other.id, "知识蒸馏").total == 1
+        assert search(session, mine.id, "笔记").total == 1
+
+
+async def test_english_replies(tmp_path):
+    clock = FakeClock()
+    app = build_app(make_config(tmp_path, language="en"), clock=clock)
+    try:
+        chat = Chatter(app, clock)
+        assert "Usage: /search" in await chat.say("/search", user="u1")
+        await chat.say("/checkin learned word2vec negative sampling", user="u2", name="Ann")
+        reply = await chat.say("/search word2vec", user="u3")
+        assert reply.startswith("🔎 “word2vec”: 1 found") and "[check-in" in reply
+        assert "Ann · 2026-11-16" in reply and "Page 1/1" in reply
+        assert "Nothing found" in await chat.say("/search hotpot", user="u4")
+        assert "Unknown kind" in await chat.say("/search type:movie x", user="u5")
+    finally:
+        app.db.dispose()
+
+
+async def test_dates_are_shown_in_the_group_timezone(fresh):
+    fresh.clock.set(datetime(2026, 11, 16, 20, 30, tzinfo=UTC))  # 04:30 next day in Shanghai
+    await fresh.say("/checkin 复习 反向传播", user="u1", name="大煌")
+    assert "大煌 · 2026-11-17" in await fresh.say("/search 反向传播", user="u2")
+
+
+async def test_postgres_counts_and_ranks_within_a_window(fresh, monkeypatch):
+    import storage.search
+
+    monkeypatch.setattr(storage.search, "PG_WINDOW", 3)
+    for i in range(5):
+        await fresh.say(f"/checkin 第{i}次 练习 卷积", user=f"u{i}")
+    page = run(fresh.app, "卷积")
+    pg = fresh.app.db.dialect == "postgresql"
+    assert page.capped is pg and page.total == (3 if pg else 5)
+    reply = await fresh.say("/search 卷积", user="reader")
+    assert ("共 3+ 条结果" if pg else "共 5 条结果") in reply
+
+
+def test_jieba_loads_only_when_first_needed():
+    import subprocess
+    import sys
+
+    code = "import sys, storage.db, storage.search, handlers.search; print('jieba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
