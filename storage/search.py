@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage import search_engine as engine
 from storage.models import Member, Question
-from storage.search_index import MODELS, rebuild_index, scope_token
+from storage.search_engine import Filters, Row
+from storage.search_index import MODELS, rebuild_index
 from storage.search_text import (
     KINDS,
     ParsedQuery,
@@ -48,8 +50,6 @@ __all__ = [
 
 SNIPPET_CHARS = 80
 RELAXED_LIMIT = 100  # candidates re-ordered when not every word matches
-PG_WINDOW = 2000  # PostgreSQL ranks (and counts) at most this many newest matches
-BM25_WEIGHTS = "0, 0, 0, 2.0, 1.0, 0"  # kind, ref_id, group_id (unindexed), tags, body, scope
 
 
 @dataclass(frozen=True)
@@ -76,149 +76,12 @@ class SearchPage:
     per_page: int
     items: list[Hit] = field(default_factory=list)
     relaxed: bool = False
-    capped: bool = False  # PostgreSQL: more than ``total`` matches exist (total == PG_WINDOW)
+    capped: bool = False  # PostgreSQL: ``total`` is the ranking window, more matches exist
     query: ParsedQuery = field(default_factory=ParsedQuery)
 
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))
-
-
-def _fts_quote(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
-
-
-def _pg_quote(token: str) -> str:
-    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def _expression(groups: Sequence[tuple[str, ...]], *, any_word: bool, pg: bool) -> str:
-    """``(w OR (p1 AND p2)) AND ...`` in FTS5 or tsquery syntax; every token quoted."""
-    quote, and_, or_ = (_pg_quote, " & ", " | ") if pg else (_fts_quote, " AND ", " OR ")
-    if any_word:
-        return or_.join(quote(tok) for tok in dict.fromkeys(t for g in groups for t in g))
-    parts = []
-    for word, *pieces in groups:
-        if pieces:
-            parts.append(f"({quote(word)}{or_}({and_.join(quote(p) for p in pieces)}))")
-        else:
-            parts.append(quote(word))
-    return and_.join(parts)
-
-
-def _like_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Where to look: one group, optionally some kinds, every one of some tags."""
-
-    group_id: int
-    kinds: Sequence[str] = ()
-    tags: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class Row:
-    """An index row found: what it points at, its rank and its tokens."""
-
-    kind: str
-    ref_id: int
-    score: float
-    body: str
-
-
-def _fts_match(words: str, where: Filters) -> str:
-    """A MATCH expression: words over tags+body, filters as exact ``scope`` tokens."""
-    parts = [f"{{tags body}} : ({words})"] if words else []
-    parts.append(f"scope : {_fts_quote(scope_token('g', where.group_id))}")
-    if where.kinds:
-        kinds = " OR ".join(_fts_quote(scope_token("k", k)) for k in where.kinds)
-        parts.append(f"scope : ({kinds})")
-    parts += [f"scope : {_fts_quote(scope_token('t', t))}" for t in where.tags]
-    return " AND ".join(parts)
-
-
-def _pg_where(words: str, where: Filters, params: dict[str, Any]) -> str:
-    clauses = ["d.group_id = :group_id"]
-    params["group_id"] = where.group_id
-    if words:
-        clauses.append("d.tsv @@ to_tsquery('simple', :q)")
-        params["q"] = words
-    if where.kinds:
-        clauses.append(f"d.kind IN ({', '.join(f':kind{i}' for i in range(len(where.kinds)))})")
-        params.update({f"kind{i}": kind for i, kind in enumerate(where.kinds)})
-    if where.tags:
-        clauses.append("d.scope_tsv @@ to_tsquery('simple', :tags)")
-        params["tags"] = " & ".join(_pg_quote(scope_token("t", t)) for t in where.tags)
-    return " AND ".join(clauses)
-
-
-def _pg_find(
-    session: Session, words: str, where: Filters, *, limit: int, offset: int, count: bool
-) -> tuple[list[Row], int]:
-    """PostgreSQL: ts_rank_cd over the newest :data:`PG_WINDOW` matches; count capped there."""
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
-    clause = _pg_where(words, where, params)
-    newest = f"SELECT d.* FROM search_docs d WHERE {clause} ORDER BY d.created_at DESC, d.id DESC"
-    score = "ts_rank_cd(m.tsv, to_tsquery('simple', :q))" if words else "0.0"
-    order = "score DESC, m.created_at DESC" if words else "m.created_at DESC"
-    sql = (
-        f"SELECT m.kind, m.ref_id, {score} AS score, m.body FROM ({newest} LIMIT {PG_WINDOW}) m "
-        f"ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset"
-    )
-    rows = [Row(*r) for r in session.execute(text(sql), params)]
-    if not count:
-        return rows, len(rows)
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM search_docs d WHERE {clause} LIMIT {PG_WINDOW}) c"
-    return rows, int(session.scalar(text(sql), params) or 0)
-
-
-def _find(
-    session: Session, words: str, where: Filters, *, limit: int, offset: int, count: bool = True
-) -> tuple[list[Row], int]:
-    """One page of rows (best first; newest first without words) and the total count.
-
-    ``words`` is an expression from :func:`_expression` for this session's dialect.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        return _pg_find(session, words, where, limit=limit, offset=offset, count=count)
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
-    params["q"] = _fts_match(words, where)
-    if words:  # rank inside FTS5 (bm25 needs the FTS cursor), then fetch the page's rows
-        sql = (
-            f"SELECT rowid, -bm25(search_index, {BM25_WEIGHTS}) AS score FROM search_index "
-            "WHERE search_index MATCH :q ORDER BY score DESC, rowid DESC "
-            "LIMIT :limit OFFSET :offset"
-        )
-    else:
-        sql = (
-            "SELECT d.id, 0.0 AS score FROM search_docs d WHERE d.group_id = :group_id AND d.id IN "
-            "(SELECT rowid FROM search_index WHERE search_index MATCH :q) "
-            "ORDER BY d.created_at DESC, d.id DESC LIMIT :limit OFFSET :offset"
-        )
-        params["group_id"] = where.group_id
-    ranked = list(session.execute(text(sql), params))
-    rows = []
-    if ranked:
-        ids = ", ".join(str(int(r[0])) for r in ranked)
-        found = {
-            r.id: r
-            for r in session.execute(
-                text(f"SELECT id, kind, ref_id, body FROM search_docs WHERE id IN ({ids})")
-            )
-        }
-        rows = [
-            Row(found[i].kind, found[i].ref_id, float(sc), found[i].body)
-            for i, sc in ranked
-            if i in found
-        ]
-    total = len(rows)
-    if count:
-        sql = "SELECT count(*) FROM search_index WHERE search_index MATCH :q"
-        total = int(session.scalar(text(sql), {"q": params["q"]}) or 0)
-    return rows, total
 
 
 def search(
@@ -251,9 +114,9 @@ def search(
     pg = session.get_bind().dialect.name == "postgresql"
     where = Filters(group_id, parsed.kinds, parsed.tags)
     offset = (page - 1) * per_page
-    words = _expression(groups, any_word=False, pg=pg) if groups else ""
-    rows, total = _find(session, words, where, limit=per_page, offset=offset)
-    result.capped = pg and total >= PG_WINDOW
+    words = engine.expression(groups, any_word=False, pg=pg) if groups else ""
+    rows, total = engine.find(session, words, where, limit=per_page, offset=offset)
+    result.capped = pg and total >= engine.PG_WINDOW
     if total == 0 and len(groups) > 1:
         rows, total = _relaxed(session, groups, where, pg, offset, per_page)
         result.relaxed = total > 0
@@ -276,8 +139,8 @@ def _relaxed(
     :data:`RELAXED_LIMIT` candidates are ordered by how many query words each contains.
     """
     whole = [(word,) for word, *_ in groups]
-    words = _expression(whole, any_word=True, pg=pg)
-    rows, total = _find(session, words, where, limit=RELAXED_LIMIT, offset=0)
+    words = engine.expression(whole, any_word=True, pg=pg)
+    rows, total = engine.find(session, words, where, limit=RELAXED_LIMIT, offset=0)
 
     def coverage(row: Row) -> int:
         present = set(row.body.split())
@@ -360,9 +223,9 @@ def similar_questions(
     if not wanted or limit < 1:
         return []
     pg = session.get_bind().dialect.name == "postgresql"
-    words = _expression([(t,) for t in wanted], any_word=True, pg=pg)
+    words = engine.expression([(t,) for t in wanted], any_word=True, pg=pg)
     where = Filters(group_id, ["question"])
-    rows, _ = _find(session, words, where, limit=limit * 4 + 1, offset=0, count=False)
+    rows, _ = engine.find(session, words, where, limit=limit * 4 + 1, offset=0, count=False)
     wanted_set = set(wanted)
     ids = [
         r.ref_id

@@ -524,9 +524,9 @@ async def test_dates_are_shown_in_the_group_timezone(fresh):
 
 
 async def test_postgres_counts_and_ranks_within_a_window(fresh, monkeypatch):
-    import storage.search
+    import storage.search_engine
 
-    monkeypatch.setattr(storage.search, "PG_WINDOW", 3)
+    monkeypatch.setattr(storage.search_engine, "PG_WINDOW", 3)
     for i in range(5):
         await fresh.say(f"/checkin 第{i}次 练习 卷积", user=f"u{i}")
     page = run(fresh.app, "卷积")
