@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each prints figures with the machine they ran on."""
