@@ -114,8 +114,13 @@ class Dispatcher:
             return Route(self.registry.find_command(name), name, args.strip())
         for tag in self.registry.hashtags:
             if text.startswith(tag) and (len(text) == len(tag) or text[len(tag)].isspace()):
-                spec = self.registry.find_hashtag(tag)
-                return Route(spec, spec.name if spec else tag, text[len(tag) :].strip())
+                rest = text[len(tag) :]
+            elif text.endswith(tag) and len(text) > len(tag) and text[-len(tag) - 1].isspace():
+                rest = text[: -len(tag)]  # "今天学了 CNN #打卡": a trailing tag counts too
+            else:
+                continue
+            spec = self.registry.find_hashtag(tag)
+            return Route(spec, spec.name if spec else tag, rest.strip())
         return None
 
     # -- entry point ---------------------------------------------------------------------
