@@ -30,6 +30,7 @@ async def run_bot(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    _warm_up_search()
     extras = await _start_extras(app, web=web)
     try:
         for adapter in adapters:
@@ -53,6 +54,18 @@ async def run_bot(
     return 0
 
 
+def _warm_up_search() -> None:
+    """Load jieba's dictionary now, so the first message (or search) is not the slow one."""
+    try:
+        from storage.search import warm_up
+    except ImportError:
+        return
+    try:
+        warm_up()
+    except Exception:  # a cold first search is better than no bot
+        log.warning("search warm-up failed", exc_info=True)
+
+
 async def _start_extras(app: App, *, web: bool) -> list:
     """Start the scheduler and the web archive when those modules are present."""
     stoppers = []
@@ -60,8 +73,9 @@ async def _start_extras(app: App, *, web: bool) -> list:
         from digest.schedule import start_scheduler
     except ImportError:
         start_scheduler = None  # type: ignore[assignment]
-    if start_scheduler is not None and app.config.digest.enabled:
-        stoppers.append(await start_scheduler(app))
+    config = app.config
+    if start_scheduler is not None and (config.digest.enabled or config.reminders.enabled):
+        stoppers.append(await start_scheduler(app))  # runs the jobs only while it leads
     if web and app.config.web.enabled:
         try:
             from bot.web import start_web

@@ -15,6 +15,12 @@ publishing is exactly-once by database state (:mod:`digest.publish`), so a repea
 no-op. A persisted job whose trigger is unchanged is kept as it is (replacing it would move
 its missed run time into the future and lose the catch-up).
 
+Leadership: of several bot processes on one database (webhook mode behind a load balancer) only
+the holder of :class:`storage.leader.LeaderLock` (a PostgreSQL advisory lock, or a ``flock``
+beside a SQLite file) runs the scheduler. The others are followers: they retry every
+:data:`LEADER_RETRY_SECONDS` and start the jobs when they get the lock (the leader dying
+releases it). ``stop()`` shuts the scheduler down and releases the lock.
+
 Adding jobs from another module: job functions must be importable module-level functions
 with simple (picklable) arguments. Either get the running scheduler with
 :func:`scheduler_for(app) <scheduler_for>` and ``add_job(..., id="stable-id",
@@ -26,6 +32,7 @@ registrar is called as ``function(scheduler, app)`` at start-up, before jobs run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -37,6 +44,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from storage.leader import LeaderLock
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -47,6 +58,8 @@ log = logging.getLogger(__name__)
 JOBS_TABLE = "apscheduler_jobs"
 MISFIRE_GRACE = int(timedelta(days=7).total_seconds())
 RETRY_MINUTES = 15
+#: How often a follower tries to become the scheduler leader (tests make it shorter).
+LEADER_RETRY_SECONDS = 20.0
 #: ``module:function`` registrars called as ``function(scheduler, app)`` at start-up.
 JOB_REGISTRARS: list[str] = ["digest.reminders:register_reminder_job"]
 
@@ -150,6 +163,11 @@ def _ensure_job(
 def add_digest_jobs(scheduler: AsyncIOScheduler, app: App) -> list[str]:
     """The publish, preview and retry jobs of every group; returns their ids."""
     config = app.config
+    if not config.digest.enabled:  # drop persisted digest jobs; reminders may still run
+        for job in scheduler.get_jobs():
+            if job.id.startswith(("digest-publish:", "digest-preview:", "digest-retry:")):
+                scheduler.remove_job(job.id)
+        return []
     ids = []
     for group in config.groups:
         slug, tz = group.slug, group.timezone
@@ -198,8 +216,14 @@ def _registrars() -> list[Callable[[AsyncIOScheduler, App], Any]]:
     return found
 
 
-async def start_scheduler(app: App) -> Callable[[], Awaitable[None]]:
-    """Start the scheduler on the bot's database; returns an async ``stop()``."""
+def _shared(engine: Engine) -> bool:
+    """Whether other processes can open this database (an in-memory SQLite one cannot)."""
+    url = make_url(str(engine.url))
+    return url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:")
+
+
+def _run_jobs(app: App) -> AsyncIOScheduler:
+    """Start the scheduler on the bot's database with every job (this process leads)."""
     store = SQLAlchemyJobStore(engine=app.db.engine, tablename=JOBS_TABLE)
     scheduler = AsyncIOScheduler(
         jobstores={"default": store},
@@ -217,12 +241,66 @@ async def start_scheduler(app: App) -> Callable[[], Awaitable[None]]:
         _running.clear()
         raise
     scheduler.resume()
-    await asyncio.sleep(0)  # let the first wake-up (overdue jobs) be processed while running
+    return scheduler
+
+
+async def start_scheduler(
+    app: App,
+    *,
+    leader_retry: float | None = None,
+    on_leader: Callable[[], object] | None = None,
+) -> Callable[[], Awaitable[None]]:
+    """Run the jobs if this process becomes leader (now, or later as a follower retrying every
+    ``leader_retry`` seconds, default :data:`LEADER_RETRY_SECONDS`; ``on_leader()`` is called
+    when the jobs start); returns an async ``stop()`` that shuts the scheduler down and steps
+    down."""
+    lock = LeaderLock(app.db.engine) if _shared(app.db.engine) else None
+    interval = LEADER_RETRY_SECONDS if leader_retry is None else leader_retry
+    state: dict[str, Any] = {"scheduler": None, "task": None}
+
+    def lead() -> bool:
+        if lock is not None and not lock.acquire():
+            return False
+        try:
+            state["scheduler"] = _run_jobs(app)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        if on_leader is not None:
+            on_leader()
+        return True
+
+    async def follow() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if lead():
+                    log.info("scheduler: this process is now the leader; jobs started")
+                    await asyncio.sleep(0)
+                    return
+            except Exception:
+                log.exception("scheduler: could not take over leadership; retrying")
+
+    if lead():
+        await asyncio.sleep(0)  # let the first wake-up (overdue jobs) be processed while running
+    else:
+        log.info("scheduler: another process leads; retrying every %s s", interval)
+        state["task"] = asyncio.create_task(follow())
 
     async def stop() -> None:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-        if _running.get("scheduler") is scheduler:
-            _running.clear()
+        task = state["task"]
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        scheduler = state["scheduler"]
+        if scheduler is not None:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            if _running.get("scheduler") is scheduler:
+                _running.clear()
+        if lock is not None:
+            lock.release()
 
     return stop
