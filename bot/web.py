@@ -130,8 +130,13 @@ class Archive:
 
     # -- pages -------------------------------------------------------------------------------
     def index_html(
-        self, *, link: Callable[[int], str] = lambda n: f"issues/{n}", root: str = ""
+        self,
+        *,
+        link: Callable[[int], str] = lambda n: f"issues/{n}",
+        root: str = "",
+        stats_url: str | None = None,
     ) -> str:
+        """The index page; ``stats_url`` adds the activity chart (served live, not exported)."""
         rows = [
             {"number": r.number, "period": r.period(self.zone), "link": link(r.number)}
             for r in self.issues()
@@ -141,6 +146,7 @@ class Archive:
             issues=rows,
             intro=None,
             root=root,
+            stats_url=stats_url,
         )
 
     def not_found_html(self, message: str, *, root: str = "/") -> str:
@@ -263,7 +269,7 @@ def make_web_app(archive: Archive) -> web.Application:
         return response
 
     async def index(request: web.Request) -> web.Response:
-        return _respond(request, archive.index_html(), "text/html")
+        return _respond(request, archive.index_html(stats_url="stats.png"), "text/html")
 
     async def issue(request: web.Request) -> web.Response:
         number = int(request.match_info["number"])

@@ -75,6 +75,15 @@ async def test_index_lists_published_issues(server: aiohttp.ClientSession) -> No
     assert "第2期" not in body  # the draft is not listed
 
 
+async def test_index_shows_the_activity_chart(server: aiohttp.ClientSession) -> None:
+    _, body = await get(server, "/")
+    assert '<img src="stats.png"' in body
+    async with server.get("/stats.png") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "image/png"
+        assert (await response.read()).startswith(b"\x89PNG")
+
+
 async def test_issue_page_escapes_member_html(server: aiohttp.ClientSession) -> None:
     response, body = await get(server, "/issues/1")
     assert response.status == 200
