@@ -1,0 +1,69 @@
+"""Scheduler leadership in one process, and what the runner starts."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.runner import _start_extras
+from digest.schedule import scheduler_for, start_scheduler
+from tests.conftest import FakeClock
+from tests.support.digest_world import SLUG, make_app
+
+
+async def test_follower_starts_the_jobs_when_the_leader_stops(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    first, second = make_app(url, clock), make_app(url, clock)
+    became: list[str] = []
+    stop_first = await start_scheduler(first, on_leader=lambda: became.append("first"))
+    stop_second = await start_scheduler(
+        second, leader_retry=0.05, on_leader=lambda: became.append("second")
+    )
+    try:
+        await asyncio.sleep(0.3)  # several retries: the lock is taken
+        assert became == ["first"] and scheduler_for(second) is None
+        await stop_first()  # steps down and releases the lock
+        for _ in range(100):
+            if scheduler_for(second) is not None:
+                break
+            await asyncio.sleep(0.02)
+        scheduler = scheduler_for(second)
+        assert became == ["first", "second"] and scheduler is not None
+        assert scheduler.get_job(f"digest-publish:{SLUG}") is not None
+    finally:
+        await stop_first()
+        await stop_second()
+        first.db.dispose()
+        second.db.dispose()
+    assert scheduler_for(second) is None
+
+
+async def test_reminders_alone_start_the_scheduler_without_digest_jobs(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    app = make_app(url, clock)
+    stop = await start_scheduler(app)  # the digest jobs are persisted...
+    await stop()
+    app.db.dispose()
+    app = make_app(url, clock, digest={"enabled": False})
+    stoppers = await _start_extras(app, web=False)
+    try:
+        assert len(stoppers) == 1
+        scheduler = scheduler_for(app)
+        assert scheduler is not None
+        ids = {job.id for job in scheduler.get_jobs()}
+        assert ids == {f"studybot-reminders:{SLUG}"}  # ...and dropped once digest is disabled
+    finally:
+        for stop in stoppers:
+            await stop()
+        app.db.dispose()
+
+    app = make_app(url, clock, digest={"enabled": False}, reminders={"enabled": False})
+    try:
+        assert await _start_extras(app, web=False) == []
+        assert scheduler_for(app) is None
+    finally:
+        app.db.dispose()
