@@ -31,10 +31,11 @@ $(PEERS)/node_modules/.installed: $(PEERS)/package.json $(PEERS)/package-lock.js
 
 peers: $(PEERS)/node_modules/.installed
 
+# Debian's chromium for the browser tests, and a small CJK font so pages and charts show Chinese
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
 		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 			|| { echo "could not install chromium"; test "$(CI)" != "true"; }; \
 		else echo "chromium not installed: browser tests will skip"; test "$(CI)" != "true"; fi; \
 	fi
