@@ -271,22 +271,35 @@ async def start_scheduler(
             on_leader()
         return True
 
-    async def follow() -> None:
+    def step_down() -> None:
+        scheduler = state["scheduler"]
+        state["scheduler"] = None
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+        if _running.get("scheduler") is scheduler:
+            _running.clear()
+
+    async def supervise() -> None:
+        """Follower: try to lead. Leader: check the lock still holds, else stop the jobs."""
         while True:
             await asyncio.sleep(interval)
             try:
-                if lead():
-                    log.info("scheduler: this process is now the leader; jobs started")
-                    await asyncio.sleep(0)
-                    return
+                if state["scheduler"] is None:
+                    if lead():
+                        log.info("scheduler: this process is now the leader; jobs started")
+                        await asyncio.sleep(0)
+                elif lock is not None and not lock.still_held():
+                    log.warning("scheduler: leadership lost; jobs stopped, following again")
+                    step_down()
             except Exception:
-                log.exception("scheduler: could not take over leadership; retrying")
+                log.exception("scheduler: leadership check failed; retrying")
 
     if lead():
         await asyncio.sleep(0)  # let the first wake-up (overdue jobs) be processed while running
     else:
         log.info("scheduler: another process leads; retrying every %s s", interval)
-        state["task"] = asyncio.create_task(follow())
+    if lock is not None:
+        state["task"] = asyncio.create_task(supervise())
 
     async def stop() -> None:
         task = state["task"]
@@ -294,12 +307,7 @@ async def start_scheduler(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        scheduler = state["scheduler"]
-        if scheduler is not None:
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
-            if _running.get("scheduler") is scheduler:
-                _running.clear()
+        step_down()
         if lock is not None:
             lock.release()
 

@@ -9,6 +9,7 @@ wasted work and duplicate previews.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -85,6 +86,28 @@ class LeaderLock:
         self._file = handle
         log.info("became %s leader (file lock %s)", self.name, self._lock_path())
         return True
+
+    def still_held(self) -> bool:
+        """Check the lock is really still ours; on a lost PostgreSQL session step down.
+
+        A session-level advisory lock lives exactly as long as its connection: if that
+        connection was dropped (server restart, network, idle kill) another process may now
+        lead, so this process must stop running jobs.
+        """
+        if self._file is not None:
+            return True
+        if self._connection is None:
+            return False
+        try:
+            self._connection.execute(text("SELECT 1"))
+            self._connection.commit()
+            return True
+        except Exception:
+            log.warning("lost the %s leadership: its database session is gone", self.name)
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+            return False
 
     def release(self) -> None:
         if self._connection is not None:

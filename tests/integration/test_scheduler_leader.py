@@ -67,3 +67,40 @@ async def test_reminders_alone_start_the_scheduler_without_digest_jobs(
         assert scheduler_for(app) is None
     finally:
         app.db.dispose()
+
+
+async def test_leader_whose_database_session_dies_stops_its_jobs(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """PostgreSQL: the advisory lock dies with its session; the old leader must notice."""
+    from sqlalchemy import text
+
+    from tests.conftest import require_or_skip
+    from tests.support.databases import pg_available, temporary_database
+
+    require_or_skip(pg_available(), "PostgreSQL not reachable: set STUDYBOT_TEST_PG_URL")
+    with temporary_database("postgres", tmp_path) as url:
+        first, second = make_app(url, clock), make_app(url, clock)
+        stop_first = await start_scheduler(first, leader_retry=0.05)
+        stop_second = await start_scheduler(second, leader_retry=0.05)
+        try:
+            old = scheduler_for(first)
+            assert old is not None and old.running and scheduler_for(second) is None
+            with first.db.engine.connect() as connection:  # kill the leader's lock session
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                        "WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+                    )
+                )
+            for _ in range(200):
+                if not old.running and scheduler_for(second) is not None:
+                    break
+                await asyncio.sleep(0.02)
+            assert not old.running, "old leader kept running jobs"
+            assert scheduler_for(second) is not None, "follower did not take over"
+        finally:
+            await stop_first()
+            await stop_second()
+            first.db.dispose()
+            second.db.dispose()
