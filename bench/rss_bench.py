@@ -1,0 +1,202 @@
+"""RSS of the running bot: ``studybot run`` (console adapter + web archive + scheduler).
+
+Starts the real console script as a subprocess on a temporary SQLite database (temp config,
+web archive on a free port, digest scheduler and reminders on), feeds it messages on stdin
+(check-ins, questions, answers, papers, /search, /me, /stats) and reads ``VmRSS`` and the peak
+``VmHWM`` from ``/proc/<pid>/status`` after warm-up and after the load. Target: < 150 MB.
+
+Also reports which heavy libraries the running bot's process has imported after the load
+(from a one-line probe in a separate interpreter that builds the same app), so a regression
+such as an eager ``matplotlib.pyplot`` import shows up by name.
+
+Run: ``python -m bench.rss_bench [--messages 400]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench.machine import describe
+from bench.search_bench import ENGLISH, entry_text, sentences
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = Path(sys.executable).with_name("studybot")
+TARGET_MB = 150.0
+HEAVY = ("matplotlib", "matplotlib.pyplot", "jieba", "telegram", "wechaty", "PIL", "numpy",
+         "apscheduler", "aiohttp", "jinja2", "rich", "psycopg")  # fmt: skip
+
+
+def proc_status(pid: int) -> dict[str, float]:
+    """VmRSS / VmHWM of ``pid`` in MB."""
+    out: dict[str, float] = {}
+    with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+        for line in status:
+            key = line.split(":", 1)[0]
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(line.split()[1]) / 1024
+    return out
+
+
+def messages(count: int, seed: int = 3) -> list[str]:
+    """A mix members send: mostly check-ins, then questions, answers, searches, /me, papers."""
+    rng, pool = random.Random(seed), sentences()
+    out: list[str] = []
+    for i in range(count):
+        out.append(f":user u{i % 40} 同学{i % 40}")
+        roll = rng.random()
+        if roll < 0.5:
+            out.append(f"/checkin {entry_text(rng, pool)}")
+        elif roll < 0.62:
+            out.append(f"/ask {entry_text(rng, pool)[:100]}？")
+        elif roll < 0.7:
+            out.append(f"/answer {rng.randint(1, 5)} {entry_text(rng, pool)[:200]}")
+        elif roll < 0.85:
+            out.append(f"/search {rng.choice(ENGLISH)}")
+        elif roll < 0.95:
+            out.append("/me")
+        else:
+            n = rng.randint(1000, 9999)
+            out.append(f"/paper https://arxiv.org/abs/2101.{n:05d} {rng.choice(pool)[:60]}")
+    return out
+
+
+class Bot:
+    """The console bot in a subprocess; a reader thread collects its stdout lines."""
+
+    def __init__(self, tmp: Path) -> None:
+        config = tmp / "studybot.yaml"
+        config.write_text(
+            f"database: {{url: 'sqlite:///{tmp / 'bot.db'}'}}\n"
+            "web: {enabled: true, host: 127.0.0.1, port: 0}\n"
+            "reminders: {enabled: true}\n",
+            encoding="utf-8",
+        )
+        command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("STUDYBOT_", "TELEGRAM_"))}
+        env["PYTHONPATH"] = str(ROOT)
+        self.proc = subprocess.Popen(
+            [*command, "--config", str(config), "run", "--platform", "console"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            cwd=tmp,
+            env=env,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def send(self, lines: list[str]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("".join(f"{line}\n" for line in lines))
+        self.proc.stdin.flush()
+
+    def sync(self, tag: str, timeout: float = 300) -> None:
+        """Wait until every line sent so far was handled (the console echoes :user names)."""
+        self.send([f":user probe 探针{tag}"])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if f"探针{tag}" in self.lines.get(timeout=1):
+                    return
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"bot exited: {self.proc.stderr.read()}") from None  # type: ignore[union-attr]
+        raise TimeoutError(f"bot did not answer probe {tag}")
+
+    def stop(self) -> str:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        return self.proc.stderr.read() if self.proc.stderr else ""
+
+
+PROBE = """
+import sys, json
+from bot.app import build_app, load_handlers
+from bot.cli import resolve_config
+import bot.runner, bot.web, digest.schedule
+from storage.search import warm_up
+warm_up()
+app = build_app(resolve_config(sys.argv[1]))
+print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy})))
+"""
+
+
+def imported_heavy(tmp: Path) -> list[str]:
+    """Heavy top-level packages a freshly started bot (app built, search warmed) imports."""
+    roots = {h.split(".")[0] for h in HEAVY}
+    code = PROBE.replace("{heavy}", repr(roots))
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp / "studybot.yaml")],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    if out.returncode:
+        return [f"(probe failed: {out.stderr.strip()[-200:]})"]
+    import json
+
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    return [h for h in HEAVY if h in loaded]
+
+
+def run(count: int) -> dict[str, float]:
+    print(f"RSS benchmark on {describe()}")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        started = time.perf_counter()
+        bot = Bot(tmp)
+        try:
+            bot.sync("start")
+            startup = time.perf_counter() - started
+            idle = proc_status(bot.proc.pid)
+            bot.send(messages(20, seed=1))
+            bot.sync("warm")
+            warm = proc_status(bot.proc.pid)
+            t0 = time.perf_counter()
+            bot.send(messages(count))
+            bot.sync("load")
+            took = time.perf_counter() - t0
+            loaded = proc_status(bot.proc.pid)
+        finally:
+            stderr = bot.stop()
+        if "Traceback" in stderr:
+            print(stderr[-2000:])
+        heavy = imported_heavy(tmp)
+    print(f"  startup to first reply: {startup:.1f} s; idle RSS {idle['VmRSS']:.0f} MB")
+    print(f"  after warm-up (20 messages): RSS {warm['VmRSS']:.0f} MB")
+    print(f"  after {count} more messages ({count / took:.0f} msg/s incl. console I/O): "
+          f"RSS {loaded['VmRSS']:.0f} MB, peak (VmHWM) {loaded['VmHWM']:.0f} MB")  # fmt: skip
+    print(f"  heavy modules in a started bot: {', '.join(heavy) or 'none'}")
+    ok = "OK" if loaded["VmHWM"] < TARGET_MB else "MISSED"
+    print(f"  target peak RSS < {TARGET_MB:.0f} MB: {ok}")
+    return {"idle_mb": idle["VmRSS"], "warm_mb": warm["VmRSS"], "rss_mb": loaded["VmRSS"],
+            "peak_mb": loaded["VmHWM"]}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=400)
+    args = parser.parse_args(argv)
+    return run(args.messages)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""Telegram path vs a bare python-telegram-bot echo bot, both through the npm emulator.
+
+Both bots long-poll the same ``telegram-test-api`` emulator (tests/peers/telegram_server.mjs)
+with the test-only :class:`tests.e2e.telegram_emulator.EmulatorRequest` and the same poll
+interval. Simulated users post ``/checkin ...`` messages through the emulator's client API:
+
+- one at a time (send, wait for the reply): median / p95 latency and messages/s;
+- a burst (post all, then wait for every reply): messages/s.
+
+(a) the baseline: a bare PTB ``Application`` whose only handler sends the text back;
+(b) ours: :class:`bot.adapters.telegram.TelegramAdapter` with the real dispatcher and SQLite
+storage handling /checkin. Target: ours >= 80 % of the echo bot's throughput.
+
+Run: ``python -m bench.telegram_bench [--count 100] [--burst 200] [--profile]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import pstats
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+from bench.machine import describe, percentiles
+from bench.search_bench import entry_text, sentences
+from bot.adapters.telegram import TelegramAdapter
+from bot.app import build_app
+from bot.config import parse_config
+from tests.e2e.telegram_emulator import (
+    EmulatorRequest,
+    EmulatorServer,
+    TelegramUser,
+    emulator_available,
+)
+
+GROUP = {"id": -100888, "type": "supergroup", "title": "ML自学者俱乐部"}
+POLL = 0.005
+TARGET_RATIO = 0.8
+Stopper = Callable[[], Awaitable[None]]
+
+
+def new_token() -> str:
+    return f"{uuid.uuid4().int % 10**9}:bench-{uuid.uuid4().hex}"
+
+
+async def start_echo(api: str, token: str) -> Stopper:
+    """The baseline: PTB polling the emulator, echoing every text message."""
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is not None and message.text:
+            await context.bot.send_message(message.chat_id, message.text)
+
+    application: Application[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .request(EmulatorRequest())
+        .get_updates_request(EmulatorRequest())
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    await application.initialize()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=POLL)
+    await application.start()
+
+    async def stop() -> None:
+        assert application.updater is not None
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+    return stop
+
+
+async def start_ours(api: str, token: str, tmp: Path) -> Stopper:
+    """The product: TelegramAdapter + dispatcher + SQLite storage."""
+    config = parse_config(
+        {
+            "database": {"url": f"sqlite:///{tmp / f'tg-{token[:6]}.db'}"},
+            "telegram": {"token": token},
+            "limits": {"messages_per_minute": 10**9, "burst": 10**9},
+            "web": {"enabled": False},
+            "groups": [{"slug": "ml-club", "chats": [{"platform": "telegram",
+                                                      "chat_id": GROUP["id"]}]}],
+        }
+    )  # fmt: skip
+    app = build_app(config)
+    adapter = TelegramAdapter(
+        app.dispatcher,
+        config,
+        request=EmulatorRequest(),
+        get_updates_request=EmulatorRequest(),
+        base_url=f"{api}/bot",
+        poll_interval=POLL,
+        retry_delays=(0.05, 0.1),
+    )
+    app.add_sender(adapter)
+    await adapter.start()
+
+    async def stop() -> None:
+        await adapter.stop()
+        app.db.dispose()
+
+    return stop
+
+
+async def measure(api: str, token: str, count: int, burst: int) -> dict[str, Any]:
+    pool = sentences()
+    import random
+
+    rng = random.Random(9)
+    texts = [f"/checkin {entry_text(rng, pool)[:200]}" for _ in range(count + burst + 5)]
+    async with httpx.AsyncClient(base_url=api, timeout=30) as client:
+        users = [TelegramUser(client, token, 100 + i, f"同学{i}") for i in range(20)]
+        for text in texts[:5]:  # warm-up (jieba, connections, first member rows)
+            await users[0].say(text, GROUP)
+            await users[0].replies(GROUP, within=30)
+        latencies: list[float] = []
+        t0 = time.perf_counter()
+        for i in range(count):
+            began = time.perf_counter()
+            await users[i % 20].say(texts[5 + i], GROUP)
+            await users[i % 20].replies(GROUP, within=30)
+            latencies.append((time.perf_counter() - began) * 1000)
+        sequential = count / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for i in range(burst):
+            await users[i % 20].say(texts[5 + count + i], GROUP)
+        posted = time.perf_counter() - t0
+        await users[0].replies(GROUP, count=burst, within=120)
+        burst_rate = burst / (time.perf_counter() - t0)
+    return {"sequential": sequential, "latency": latencies, "burst": burst_rate,
+            "post_s": posted}  # fmt: skip
+
+
+async def bench(label: str, start: Callable[[str], Awaitable[Stopper]], api: str, count: int,
+                burst: int, profile: bool) -> dict[str, Any]:  # fmt: skip
+    token = new_token()
+    stop = await start(token)
+    profiler = cProfile.Profile() if profile else None
+    try:
+        if profiler:
+            profiler.enable()
+        result = await measure(api, token, count, burst)
+    finally:
+        if profiler:
+            profiler.disable()
+        await stop()
+    p = percentiles(result["latency"])
+    print(f"  {label:<36} one at a time {result['sequential']:6.1f} msg/s "
+          f"(latency p50 {p['p50']:5.1f} ms, p95 {p['p95']:5.1f} ms)   "
+          f"burst {result['burst']:6.1f} msg/s")  # fmt: skip
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
+        print(out.getvalue())
+    return result
+
+
+async def run(count: int, burst: int, profile: bool) -> dict[str, float]:
+    server = EmulatorServer()
+    server.start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"[{count} one at a time, then a burst of {burst}; poll interval {POLL} s]")
+            echo = await bench("(a) bare PTB echo bot", lambda t: start_echo(server.api, t),
+                               server.api, count, burst, False)  # fmt: skip
+            ours = await bench("(b) studybot /checkin (SQLite)",
+                               lambda t: start_ours(server.api, t, Path(tmp)),
+                               server.api, count, burst, profile)  # fmt: skip
+    finally:
+        server.stop()
+    seq_ratio = ours["sequential"] / echo["sequential"]
+    burst_ratio = ours["burst"] / echo["burst"]
+    for name, ratio in (("one at a time", seq_ratio), ("burst", burst_ratio)):
+        ok = "OK" if ratio >= TARGET_RATIO else "MISSED"
+        print(f"  ours / echo, {name}: {ratio:.0%} (target >= {TARGET_RATIO:.0%}: {ok})")
+    return {
+        "echo_seq": echo["sequential"],
+        "ours_seq": ours["sequential"],
+        "echo_burst": echo["burst"],
+        "ours_burst": ours["burst"],
+        "ratio_seq": seq_ratio,
+        "ratio_burst": burst_ratio,
+        "ours_p50_ms": statistics.median(ours["latency"]),
+        "echo_p50_ms": statistics.median(echo["latency"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, float] | None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--burst", type=int, default=200)
+    parser.add_argument("--profile", action="store_true", help="cProfile our bot's run")
+    args = parser.parse_args(argv)
+    print(f"Telegram benchmark on {describe()}")
+    if not emulator_available():
+        print("  skipped: node or tests/peers/node_modules missing (run `make peers`)")
+        return None
+    return asyncio.run(run(args.count, args.burst, args.profile))
+
+
+if __name__ == "__main__":
+    main()
