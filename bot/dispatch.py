@@ -179,8 +179,7 @@ class Dispatcher:
         try:
             with self.db.session() as session:
                 key = (incoming.platform, incoming.chat.chat_id, incoming.message_id)
-                if delivery.already_processed(session, *key):
-                    return []
+                delivery.claim(session, *key)  # IntegrityError if already handled
                 group = identity.ensure_group(
                     session, group_config.slug, group_config.name, group_config.timezone
                 )
@@ -196,7 +195,6 @@ class Dispatcher:
                     or member.role == "admin"
                 )
                 if route is not None and route.spec is not None and route.spec.admin and not is_admin:
-                    delivery.mark_processed(session, *key)
                     return [Reply(COMMON.get("admin_only", lang, name=route.spec.name))]
                 ctx = Context(
                     incoming=incoming,
@@ -217,7 +215,6 @@ class Dispatcher:
                     result = await route.spec.handler(ctx)
                 else:
                     result = await self._keyword_reply(ctx, keyword or "")
-                delivery.mark_processed(session, *key)
             replies = _as_list(result)
             for job in ctx.deferred:
                 replies.extend(_as_list(await job()))
@@ -225,8 +222,9 @@ class Dispatcher:
         except UserError as error:
             return [Reply(error.text)]
         except IntegrityError:
-            # the processed-message record collided: another worker handled this message
-            log.info("message %s handled concurrently; skipped", incoming.message_id)
+            # the processed-message record collided: this message was already handled (a
+            # re-delivery, or another worker concurrently)
+            log.info("message %s already handled; skipped", incoming.message_id)
             return []
         except Exception:
             log.exception("handler failed for message %s", incoming.message_id)

@@ -17,6 +17,17 @@ def mark_processed(session: Session, platform: str, chat_id: str, message_id: st
     session.add(ProcessedMessage(platform=platform, chat_id=chat_id, message_id=message_id))
 
 
+def claim(session: Session, platform: str, chat_id: str, message_id: str) -> None:
+    """Record the message as handled *before* handling it, in the handler's transaction.
+
+    Raises ``IntegrityError`` (primary key) if it was already handled, so a re-delivered
+    message is refused with one INSERT instead of a SELECT plus an INSERT; a failing handler
+    rolls the record back with its own writes.
+    """
+    mark_processed(session, platform, chat_id, message_id)
+    session.flush()
+
+
 def record_sent_question(
     session: Session, platform: str, chat_id: str, message_id: str, question_id: int
 ) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -77,6 +78,17 @@ _ready = False
 def _jieba():  # type: ignore[no-untyped-def]
     """jieba, initialised once on first use (about a second) with logging silenced."""
     global _ready
+    if "jieba" not in sys.modules:
+        # jieba's _compat imports pkg_resources (~6 MB RSS, ~60 ms) only to open its own
+        # dictionary file and falls back to a plain open() without it: hide it while importing.
+        hidden = "pkg_resources" not in sys.modules
+        if hidden:
+            sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+        try:
+            import jieba
+        finally:
+            if hidden:
+                del sys.modules["pkg_resources"]
     import jieba
 
     if not _ready:
