@@ -150,6 +150,7 @@ class TelegramConfig(_Section):
     webhook: TelegramWebhookConfig | None = None
     base_url: str | None = None
     admin_cache_seconds: int = Field(default=300, ge=0)
+    rate_limiter: bool = True  # Telegram's flood limits (AIORateLimiter); off only for benchmarks
 
 
 class WechatConfig(_Section):

@@ -7,13 +7,15 @@ SQLite gets WAL, ``synchronous=NORMAL``, foreign keys and a busy timeout.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage.search_index  # noqa: F401  (registers the search-index flush hook)
@@ -55,6 +57,38 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
+_REVISION_LINE = re.compile(
+    r"""^(down_revision|revision)\b[^=]*=\s*['"]?([\w.-]+|None)['"]?""", re.M
+)
+
+
+def script_heads() -> set[str]:
+    """Head revision(s) of our migration scripts, read from the files without Alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
+        if "revision" in found:
+            revisions.add(found["revision"])
+            if found.get("down_revision", "None") != "None":
+                parents.add(found["down_revision"])
+    return revisions - parents
+
+
+def at_head(engine: Engine) -> bool:
+    """True when the database is already at the scripts' head (start-up needs no Alembic)."""
+    try:
+        with engine.connect() as connection:
+            current = {
+                row[0]
+                for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+            }
+    except SQLAlchemyError:
+        return False
+    heads = script_heads()
+    return bool(heads) and current == heads
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` with Alembic (the only way tables are created)."""
     from alembic import command
@@ -91,8 +125,8 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        if migrate:
-            upgrade(self.engine)
+        if migrate and not at_head(self.engine):
+            upgrade(self.engine)  # imports Alembic only when there is something to do
 
     @property
     def dialect(self) -> str:

@@ -103,7 +103,9 @@ class TelegramAdapter:
     ) -> Application[Any, Any, Any, Any, Any, Any]:
         token = self.config.telegram.token
         assert token is not None
-        builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=0))
+        builder = ApplicationBuilder().token(token)
+        if self.config.telegram.rate_limiter:
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
         if request is not None:
             builder = builder.request(request)
         else:

@@ -41,3 +41,18 @@ def test_models_match_migrations(database_url):
         assert diff == [], f"models differ from migrations: {diff}"
     finally:
         engine.dispose()
+
+
+def test_start_up_skips_alembic_only_when_already_at_head(database_url):
+    from storage.db import at_head, script_heads
+
+    assert len(script_heads()) == 1, "migration scripts must have exactly one head"
+    engine = make_engine(database_url)
+    try:
+        assert at_head(engine) is False  # empty database: migrate
+        upgrade(engine)
+        assert at_head(engine) is True
+        downgrade(engine, "-1")
+        assert at_head(engine) is False  # one behind: migrate again
+    finally:
+        engine.dispose()
