@@ -103,7 +103,7 @@ class TelegramAdapter:
     ) -> Application[Any, Any, Any, Any, Any, Any]:
         token = self.config.telegram.token
         assert token is not None
-        builder = ApplicationBuilder().token(token)
+        builder: Any = ApplicationBuilder().token(token)
         if self.config.telegram.rate_limiter:
             builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
         if request is not None:
