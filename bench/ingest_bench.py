@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from bench.machine import describe, percentiles
+from bench.search_bench import pg_database
 from bot.app import build_app
 from bot.config import parse_config
 from bot.model import ChatRef, Incoming, UserRef
@@ -96,11 +97,18 @@ def run(count: int, pg_url: str | None) -> None:
         targets.append(("postgres", pg_url))
     for name, url in targets:
         print(f"[{name}]")
-        raw_url = f"sqlite:///{tmp / 'raw.db'}" if name == "sqlite" else url
-        rate, samples = _raw_inserts(raw_url, count)
-        _report("baseline: raw SQLAlchemy insert", rate, samples)
-        rate, samples = asyncio.run(_through_dispatch(url, count))
-        _report("studybot dispatch + storage", rate, samples)
+        if name == "sqlite":
+            _measure(f"sqlite:///{tmp / 'raw.db'}", url, count)
+            continue
+        with pg_database(url) as raw_url, pg_database(url) as dispatch_url:
+            _measure(raw_url, dispatch_url, count)
+
+
+def _measure(raw_url: str, dispatch_url: str, count: int) -> None:
+    rate, samples = _raw_inserts(raw_url, count)
+    _report("baseline: raw SQLAlchemy insert", rate, samples)
+    rate, samples = asyncio.run(_through_dispatch(dispatch_url, count))
+    _report("studybot dispatch + storage", rate, samples)
 
 
 def main() -> None:

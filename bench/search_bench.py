@@ -18,23 +18,21 @@ import random
 import re
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 
 from bench.machine import describe, percentiles, rss_mb
-from storage.db import Database, normalise_url
+from storage.db import Database
 from storage.models import Answer, CheckIn, Group, Member, Paper, Question, Resource, Tag
 from storage.models import resource_tags as resource_tags_table
 from storage.search import search, similar_questions, warm_up
 from storage.search_index import rebuild_index
 from storage.search_text import ML_WORDS
+from tests.support.databases import temporary_pg_database
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 ENGLISH = (
@@ -229,19 +227,9 @@ def run(label: str, url: str, entries: int, nqueries: int) -> None:
     db.dispose()
 
 
-@contextmanager
-def pg_database(server: str) -> Iterator[str]:
-    server = normalise_url(server)
-    name = f"studybot_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def pg_database(server: str) -> AbstractContextManager[str]:
+    """A temporary PostgreSQL database for a bench run (dropped afterwards)."""
+    return temporary_pg_database(server, prefix="studybot_bench")
 
 
 def main() -> None:

@@ -45,7 +45,15 @@ def temporary_database(kind: str, tmp_path: Path) -> Iterator[str]:
         return
     server = pg_server_url()
     assert server is not None
-    name = f"studybot_test_{uuid.uuid4().hex[:12]}"
+    with temporary_pg_database(server) as url:
+        yield url
+
+
+@contextmanager
+def temporary_pg_database(server: str, prefix: str = "studybot_test") -> Iterator[str]:
+    """Create a uniquely named database on the PostgreSQL ``server``; drop it afterwards."""
+    server = normalise_url(server)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
