@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import cast
+
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import ProcessedMessage, SentMessage
@@ -24,8 +26,12 @@ def claim(session: Session, platform: str, chat_id: str, message_id: str) -> Non
     message is refused with one INSERT instead of a SELECT plus an INSERT; a failing handler
     rolls the record back with its own writes.
     """
-    mark_processed(session, platform, chat_id, message_id)
-    session.flush()
+    session.flush()  # anything pending goes first, as before
+    session.execute(_CLAIM, {"platform": platform, "chat_id": chat_id, "message_id": message_id})
+
+
+# A Core INSERT (same row, same primary-key refusal) without a unit-of-work flush per message.
+_CLAIM = insert(cast(Table, ProcessedMessage.__table__))
 
 
 def record_sent_question(

@@ -103,7 +103,10 @@ class CheckIn(Base):
     """A weekly learning note (学习心得 / 打卡)."""
 
     __tablename__ = "checkins"
-    __table_args__ = (Index("ix_checkins_group_created", "group_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_checkins_group_created", "group_id", "created_at"),
+        Index("ix_checkins_group_member_created", "group_id", "member_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)

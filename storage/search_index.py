@@ -19,6 +19,7 @@ drops theirs. Bulk ``insert()/update()/delete()`` statements bypass the ORM: cal
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.sql.elements import TextClause
 
 from storage.models import (
     Answer,
@@ -226,17 +228,28 @@ def remove(conn: Connection, where: str, params: Sequence[dict[str, Any]]) -> No
     """Delete index rows matching ``where`` (SQL over search_docs columns) for each params."""
     if not params:
         return
+    fts_delete, docs_delete = _remove_statements(where)
+    args = _one_or_many(params)
     if conn.dialect.name == "sqlite":
-        conn.execute(
-            text(
-                "INSERT INTO search_index(search_index, rowid, kind, ref_id, group_id, tags, body, "
-                "scope) SELECT 'delete', id, kind, ref_id, group_id, tags, body, scope "
-                "FROM search_docs "
-                f"WHERE {where}"
-            ),
-            list(params),
-        )
-    conn.execute(text(f"DELETE FROM search_docs WHERE {where}"), list(params))
+        conn.execute(fts_delete, args)
+    conn.execute(docs_delete, args)
+
+
+def _one_or_many(params: Sequence[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
+    """One row's parameters as a plain execute (cheaper than an executemany of one)."""
+    return params[0] if len(params) == 1 else list(params)
+
+
+@functools.cache
+def _remove_statements(where: str) -> tuple[TextClause, TextClause]:
+    """The two statements of :func:`remove`, built once per ``where`` (a handful in use)."""
+    fts_delete = text(
+        "INSERT INTO search_index(search_index, rowid, kind, ref_id, group_id, tags, body, "
+        "scope) SELECT 'delete', id, kind, ref_id, group_id, tags, body, scope "
+        "FROM search_docs "
+        f"WHERE {where}"
+    )
+    return fts_delete, text(f"DELETE FROM search_docs WHERE {where}")
 
 
 def write(conn: Connection, docs: Sequence[Doc]) -> None:
@@ -245,9 +258,9 @@ def write(conn: Connection, docs: Sequence[Doc]) -> None:
         return
     keys = [{"kind": d.kind, "ref_id": d.ref_id} for d in docs]
     remove(conn, "kind = :kind AND ref_id = :ref_id", keys)
-    conn.execute(_INSERT, [d.params() for d in docs])
+    conn.execute(_INSERT, _one_or_many([d.params() for d in docs]))
     if conn.dialect.name == "sqlite":
-        conn.execute(_FTS_ADD, keys)
+        conn.execute(_FTS_ADD, _one_or_many(keys))
 
 
 def _changed(obj: Any, kind: str) -> bool:
