@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.i18n import Messages
-from bot.model import Incoming, Reply
+from bot.model import Incoming
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -34,8 +34,8 @@ class UserError(Exception):
 class Services:
     """Hooks wired by bot.app for handlers that need more than storage.
 
-    ``publish_digest(group_slug, period_number | None) -> summary text`` sends the digest to
-    the group's chats; ``preview_digest`` builds it without sending; both are set by bot.app.
+    ``publish_digest(group_slug, number=None) -> summary text`` sends the digest to the
+    group's chats (set by ``digest.service.wire``).
     ``extra`` holds optional services by name (search index, stats renderer, ...).
     """
 
@@ -77,9 +77,6 @@ class Context:
         Use it for work that opens its own sessions or talks to platforms.
         """
         self.deferred.append(job)
-
-    def reply(self, text: str, **kwargs: Any) -> Reply:
-        return Reply(text=text, **kwargs)
 
     def fail(self, messages: Messages, key: str, /, **values: object) -> UserError:
         """``raise ctx.fail(MSG, "key")``: a UserError in the configured language."""

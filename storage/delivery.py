@@ -10,10 +10,6 @@ from sqlalchemy.orm import Session
 from storage.models import ProcessedMessage, SentMessage
 
 
-def already_processed(session: Session, platform: str, chat_id: str, message_id: str) -> bool:
-    return session.get(ProcessedMessage, (platform, chat_id, message_id)) is not None
-
-
 def mark_processed(session: Session, platform: str, chat_id: str, message_id: str) -> None:
     """Record the message as handled; the primary key refuses a second record."""
     session.add(ProcessedMessage(platform=platform, chat_id=chat_id, message_id=message_id))
