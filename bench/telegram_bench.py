@@ -38,6 +38,7 @@ from bench.search_bench import entry_text, sentences
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import build_app
 from bot.config import parse_config
+from storage.search import warm_up
 from tests.e2e.telegram_emulator import (
     EmulatorRequest,
     EmulatorServer,
@@ -101,6 +102,7 @@ async def start_ours(api: str, token: str, tmp: Path) -> Stopper:
         }
     )  # fmt: skip
     app = build_app(config)
+    warm_up()  # as `studybot run` does at start: jieba's dictionary is loaded before messages
     adapter = TelegramAdapter(
         app.dispatcher,
         config,
@@ -115,6 +117,8 @@ async def start_ours(api: str, token: str, tmp: Path) -> Stopper:
 
     async def stop() -> None:
         await adapter.stop()
+        if app.indexer is not None:
+            await app.indexer.close()
         app.db.dispose()
 
     return stop

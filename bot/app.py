@@ -21,6 +21,7 @@ from bot.dispatch import Dispatcher
 from bot.model import utcnow
 from bot.registry import REGISTRY, Registry
 from storage.db import Database
+from storage.search_worker import IndexWorker
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class App:
     services: Services
     senders: dict[str, Sender] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    indexer: IndexWorker | None = None
 
     def add_sender(self, sender: Sender) -> None:
         self.senders[sender.platform] = sender
@@ -66,7 +68,9 @@ def build_app(
         clock=clock,
         bot_usernames=bot_usernames,
     )
-    app = App(config=config, db=database, dispatcher=dispatcher, services=services)
+    indexer = IndexWorker(database)  # search indexing after the reply, not before it
+    database.on_index_queued = indexer.notify
+    app = App(config=config, db=database, dispatcher=dispatcher, services=services, indexer=indexer)
     _wire_services(app, clock)
     return app
 

@@ -89,7 +89,9 @@ def _export(args: argparse.Namespace) -> int:
     rows = sum(
         len(g.checkins) + len(g.questions) + len(g.papers) + len(g.resources) for g in data.groups
     )
-    print(f"exported {len(data.groups)} group(s), {len(data.members)} member(s), {rows} entries to {out}")
+    print(
+        f"exported {len(data.groups)} group(s), {len(data.members)} member(s), {rows} entries to {out}"
+    )
     if args.markdown:
         files = write_markdown(data, Path(args.markdown))
         print(f"wrote {len(files)} Markdown file(s) under {args.markdown}")
@@ -156,6 +158,23 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reindex(args: argparse.Namespace) -> int:
+    from storage.db import Database
+    from storage.search_index import rebuild_index
+
+    config = _config(args)
+    db = Database(config.database.url)
+    try:
+        with progress_bar("reindex") as progress, db.session() as session:
+            count = rebuild_index(session, progress=lambda n: progress("entries", n, n))
+    except Exception as exc:
+        return _fail(f"reindex failed, the old index is kept: {exc}")
+    finally:
+        db.dispose()
+    print(f"search index rebuilt: {count} entries")
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add ``export``, ``import`` and ``db`` to the ``studybot`` command line."""
     export = subparsers.add_parser("export", help="export all data to JSON (and Markdown)")
@@ -179,3 +198,5 @@ def register(subparsers: Any) -> None:
     down = db_sub.add_parser("downgrade", help="revert migrations to REVISION (e.g. -1, base)")
     down.add_argument("revision")
     down.set_defaults(func=_migrate)
+    reindex = db_sub.add_parser("reindex", help="rebuild the search index from the entries")
+    reindex.set_defaults(func=_reindex)

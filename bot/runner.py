@@ -31,6 +31,8 @@ async def run_bot(
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     _warm_up_search()
+    if app.indexer is not None:
+        app.indexer.notify()  # index what a crash or an older version left queued
     extras = await _start_extras(app, web=web)
     try:
         for adapter in adapters:
@@ -50,6 +52,8 @@ async def run_bot(
         for stopper in reversed(extras):
             with contextlib.suppress(Exception):
                 await stopper()
+        if app.indexer is not None:
+            await app.indexer.close()
         app.db.dispose()
     return 0
 

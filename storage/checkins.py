@@ -7,12 +7,14 @@ Several check-ins of one member in a week are separate rows; the digest merges t
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import CheckIn
+from storage.search_index import queue_for_search
 
 
 def zone(name: str) -> ZoneInfo:
@@ -33,14 +35,19 @@ def week_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def add_checkin(
-    session: Session, group_id: int, member_id: int, text: str, now: datetime
-) -> CheckIn:
-    """Store one check-in at ``now``."""
-    checkin = CheckIn(group_id=group_id, member_id=member_id, text=text, created_at=now)
-    session.add(checkin)
-    session.flush()
-    return checkin
+def add_checkin(session: Session, group_id: int, member_id: int, text: str, now: datetime) -> int:
+    """Store one check-in at ``now``; returns its id.
+
+    The busiest write of the bot, so a Core INSERT rather than a unit-of-work flush; the entry
+    is queued for the search index explicitly (the flush hook does that for ORM writes).
+    """
+    values = {"group_id": group_id, "member_id": member_id, "text": text, "created_at": now}
+    checkin_id = int(session.execute(_INSERT_CHECKIN, values).scalar_one())
+    queue_for_search(session, "checkin", checkin_id)
+    return checkin_id
+
+
+_INSERT_CHECKIN = insert(cast(Table, CheckIn.__table__)).returning(CheckIn.__table__.c.id)
 
 
 def member_checkins(

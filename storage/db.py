@@ -1,14 +1,15 @@
 """Engine, sessions (unit of work) and migrations.
 
 :class:`Database` owns the engine. ``with db.session() as s:`` is one unit of work: it commits
-when the block ends normally and rolls back on any exception, so nothing is stored half-way.
+when the block ends normally and rolls back on any exception, so nothing is stored half-way;
+after a commit that queued entries for the search index it calls ``on_index_queued``.
 SQLite gets WAL, ``synchronous=NORMAL``, foreign keys and a busy timeout.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-import storage.search_index  # noqa: F401  (registers the search-index flush hook)
+from storage.search_index import QUEUED  # importing it registers the search-index flush hook
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -125,6 +126,8 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # called after a commit that queued entries for the search index (see search_worker)
+        self.on_index_queued: Callable[[], None] | None = None
         if migrate and not at_head(self.engine):
             upgrade(self.engine)  # imports Alembic only when there is something to do
 
@@ -144,6 +147,8 @@ class Database:
             raise
         finally:
             session.close()
+        if session.info.pop(QUEUED, False) and self.on_index_queued is not None:
+            self.on_index_queued()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,7 +1,7 @@
 """Search over what members sent: check-ins, questions, answers, papers and resources.
 
 :func:`search` runs a /search query (see :mod:`storage.search_text` for the syntax) against the
-index kept by :mod:`storage.search_index`: SQLite FTS5 ranked by ``bm25()`` or PostgreSQL
+index kept by :mod:`storage.search_index` (entries still queued for indexing are indexed first): SQLite FTS5 ranked by ``bm25()`` or PostgreSQL
 full text ranked by ``ts_rank_cd``. Every word must match; when nothing does, the words are
 OR-ed instead (``SearchPage.relaxed``). User text only reaches the engine as quoted tokens of
 letters and digits, so no input can make a full-text syntax error.
@@ -25,6 +25,7 @@ from storage import search_engine as engine
 from storage.models import Member, Question
 from storage.search_engine import Filters, Row
 from storage.search_index import MODELS, rebuild_index
+from storage.search_queue import index_pending
 from storage.search_text import (
     KINDS,
     ParsedQuery,
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 SNIPPET_CHARS = 80
+CATCH_UP_LIMIT = 1000  # queued entries a search indexes first, at most
 RELAXED_LIMIT = 100  # candidates re-ordered when not every word matches
 
 
@@ -84,6 +86,12 @@ class SearchPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
+def catch_up(session: Session) -> int:
+    """Index what was queued a moment ago, so a search finds it (bounded: a backlog after a
+    restart or a dictionary change is left to the background worker)."""
+    return index_pending(session, limit=CATCH_UP_LIMIT, wait=False)
+
+
 def search(
     session: Session,
     group_id: int,
@@ -111,6 +119,7 @@ def search(
     result = SearchPage(total=0, page=page, per_page=per_page, query=parsed)
     if not groups and parsed.words.strip() and not (parsed.tags or parsed.kinds):
         return result  # only stopwords or punctuation: nothing to look for
+    catch_up(session)
     pg = session.get_bind().dialect.name == "postgresql"
     where = Filters(group_id, parsed.kinds, parsed.tags)
     offset = (page - 1) * per_page
@@ -222,6 +231,7 @@ def similar_questions(
     wanted = list(dict.fromkeys(tokens(text)))[:32]
     if not wanted or limit < 1:
         return []
+    catch_up(session)
     pg = session.get_bind().dialect.name == "postgresql"
     words = engine.expression([(t,) for t in wanted], any_word=True, pg=pg)
     where = Filters(group_id, ["question"])

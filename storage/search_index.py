@@ -10,11 +10,13 @@ apply group/type/#tag filters inside the MATCH. Full text on top of it:
 - PostgreSQL: a generated ``tsv`` column (``to_tsvector('simple', ...)``, tags weighted A) with a
   GIN index, ranked by ``ts_rank_cd``.
 
-Sync: an ``after_flush`` hook on every Session rewrites the rows of the entries a flush added,
-changed or deleted, on the flush's own connection -- so the index commits or rolls back with the
-message that caused it. Deleting a question drops its answers' rows; deleting a member or group
-drops theirs. Bulk ``insert()/update()/delete()`` statements bypass the ORM: call
-:func:`rebuild_index` after imports, migrations or a dictionary change.
+Sync: an ``after_flush`` hook on every Session queues the entries a flush added or changed
+(:mod:`storage.search_queue`, same transaction as the message) and removes the index rows of
+deleted ones at once. Deleting a question drops its answers' rows; deleting a member or group
+drops theirs. Queued entries are segmented and written by :func:`storage.search_queue.index_pending`
+after the reply (background worker) or before the next search. Bulk ``insert()/update()/delete()``
+statements bypass the ORM: call :func:`rebuild_index` after imports, migrations or a dictionary
+change.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.sql.elements import TextClause
 
+from storage import search_queue
 from storage.models import (
     Answer,
     CheckIn,
@@ -55,7 +58,8 @@ from storage.models import (
 from storage.models import resource_tags as resource_tags_table
 from storage.search_text import hashtags, token_text
 
-SEARCH_TABLES = ("search_docs", "search_index")
+SEARCH_TABLES = ("search_docs", "search_index", "search_queue")
+QUEUED = "search_queued"  # Session.info key: this transaction queued entries for indexing
 
 MODELS: dict[str, type[Any]] = {
     "checkin": CheckIn,
@@ -269,7 +273,7 @@ def _changed(obj: Any, kind: str) -> bool:
 
 
 def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
-    """Bring the index in line with what this flush wrote, in the same transaction."""
+    """Queue what this flush added or changed; drop the index rows of what it deleted."""
     changed = [o for o in session.new if type(o) in KIND_OF]
     changed += [o for o in session.dirty if type(o) in KIND_OF and _changed(o, KIND_OF[type(o)])]
     gone = [o for o in session.deleted if type(o) in KIND_OF or type(o) in (Member, Group)]
@@ -289,11 +293,19 @@ def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
                 "kind = :kind AND ref_id = :ref_id",
                 [{"kind": KIND_OF[type(obj)], "ref_id": obj.id}],
             )
-    docs = [doc for doc in (doc_for(obj, conn) for obj in changed) if doc is not None]
-    write(conn, docs)
+    if changed:
+        # segmenting and index writes happen after the reply (storage.search_queue)
+        search_queue.enqueue(conn, [(KIND_OF[type(obj)], obj.id) for obj in changed])
+        session.info[QUEUED] = True
 
 
 event.listen(Session, "after_flush", _after_flush)
+
+
+def queue_for_search(session: Session, kind: str, ref_id: int) -> None:
+    """Queue an entry written with a Core statement (no flush hook) for the search index."""
+    search_queue.enqueue(session.connection(), [(kind, ref_id)])
+    session.info[QUEUED] = True
 
 
 # -- rebuilding -----------------------------------------------------------------------------
@@ -323,6 +335,7 @@ def rebuild_index(
     conn = session.connection()
     sqlite = conn.dialect.name == "sqlite"
     conn.execute(text("DELETE FROM search_docs"))
+    search_queue.clear(conn)  # everything is indexed below
     if sqlite:
         conn.execute(text("INSERT INTO search_index(search_index) VALUES ('delete-all')"))
     count = 0

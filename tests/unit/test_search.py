@@ -24,6 +24,7 @@ from bot.app import App, build_app
 from storage.models import Answer, CheckIn, Group, Member, Paper, Question, Resource
 from storage.search import rebuild_index, search, similar_questions
 from storage.search_index import MODELS
+from storage.search_queue import index_all_pending, pending_count
 from tests.conftest import Chatter, FakeClock, make_config, pg_url, require_or_skip
 from tests.support.databases import temporary_database
 
@@ -133,6 +134,8 @@ def full_text(app: App, kind: str, ref_id: int) -> str:
 
 
 def index_rows(app: App) -> int:
+    """Rows in the index once it has caught up with what is queued."""
+    index_all_pending(app.db.session)
     with app.db.session() as session:
         return int(session.scalar(text("SELECT count(*) FROM search_docs")) or 0)
 
@@ -312,9 +315,13 @@ def test_rolled_back_insert_leaves_no_index_row(fresh):
     with pytest.raises(RuntimeError), app.db.session() as session:
         session.add(CheckIn(group_id=group.id, member_id=member.id, text="独角兽词汇 unicornword"))
         session.flush()
+        assert pending_count(session) == 1  # queued in the message's own transaction
+        assert search(session, group.id, "unicornword").total == 1  # a search indexes it first
         assert index_rows_in(session) == before + 1
         raise RuntimeError("message failed")
     assert index_rows(app) == before
+    with app.db.session() as session:
+        assert pending_count(session) == 0
     with app.db.session() as session:
         assert search(session, group.id, "unicornword").total == 0
 
