@@ -1,0 +1,50 @@
+"""What each digest chat is sent: an issue rendered into the parts of one platform.
+
+Owns the issue's web-archive address (the WeChat 阅读原文 link), the links the stored issue
+page uses, the plain-text fallback of a Telegram HTML part, and :func:`render_parts`, which
+:mod:`digest.publish` freezes into every delivery at the first attempt.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bot.config import Config
+from digest.model import Digest
+from digest.render import render_markdown, render_telegram, render_wechat
+
+ISSUE_HOME_URL = "../"  # the issue page's link to the index, relative (server and export)
+ISSUE_FEED_URL = "../atom.xml"
+
+
+def issue_url(config: Config, number: int) -> str:
+    """The issue's page on the web archive: the WeChat 阅读原文 link."""
+    return f"{config.web.base_url.rstrip('/')}/issues/{number}"
+
+
+_LINK = re.compile(r'<a\s+href="([^"]*)"[^>]*>(.*?)</a>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def html_to_text(part: str) -> str:
+    """A plain-text fallback of a Telegram HTML part: tags dropped, links as ``text (url)``."""
+
+    def link(match: re.Match[str]) -> str:
+        url, label = html.unescape(match.group(1)), _TAG.sub("", match.group(2))
+        label = html.unescape(label)
+        return label if label.strip() == url else f"{label} ({url})"
+
+    return html.unescape(_TAG.sub("", _LINK.sub(lambda m: html.escape(link(m)), part)))
+
+
+def render_parts(d: Digest, platform: str, config: Config) -> list[dict[str, str | None]]:
+    """The messages a chat on ``platform`` gets: [{"text": plain, "html": telegram-html}]."""
+    if platform == "telegram":
+        return [{"text": html_to_text(p), "html": p} for p in render_telegram(d)]
+    if platform == "wechat":
+        return [
+            {"text": p, "html": None}
+            for p in render_wechat(d, max_chars=config.wechat.max_text_chars)
+        ]
+    return [{"text": render_markdown(d), "html": None}]

@@ -1,0 +1,126 @@
+"""What a digest publish run reports: each chat's delivery state and the admins' summary.
+
+Owns the zh/en texts of the publisher (:data:`MSG`, also used by the preview),
+:class:`DeliveryStatus` (one chat), :class:`PublishReport` (one issue, with
+:meth:`PublishReport.summary` for admins) and :func:`delivery_status`, which reads a
+:class:`~storage.models.DigestDelivery` row into a status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.i18n import Messages
+from digest.publish_claims import TERMINAL
+from storage.models import DigestDelivery
+
+MSG = Messages(
+    {
+        "published": ("第{n}期已发布 ✅", "Issue {n} published ✅"),
+        "partial": (
+            "第{n}期尚未发完，失败的会自动重试：",
+            "Issue {n} is not fully delivered yet; failed chats are retried automatically:",
+        ),
+        "empty": (
+            "第{n}期没有任何内容（论文、心得、提问都没有），不发布。",
+            "Issue {n} has no papers, notes or questions; nothing was published.",
+        ),
+        "no_chats": (
+            "第{n}期：配置里没有接收周报的群（groups[].chats 中 digest: true）。",
+            "Issue {n}: no chat is configured to receive the digest (groups[].chats digest: true).",
+        ),
+        "line": ("· {chat}：{state} {sent}/{total} 条", "· {chat}: {state} {sent}/{total} parts"),
+        "error": ("（错误：{error}）", " (error: {error})"),
+        "doubt": (
+            "  ⚠️ 第{part}条发送时程序中断，可能没有送达（为避免重复，没有重发），请到该群确认。",
+            "  ⚠️ part {part} was being sent when the bot stopped; it may be missing (not resent "
+            "to avoid a duplicate): please check that chat.",
+        ),
+        "state_sent": ("已发送", "sent"),
+        "state_uncertain": ("已发送（有疑问）", "sent (in doubt)"),
+        "state_pending": ("待重试", "to retry"),
+        "state_claimed": ("发送中", "sending"),
+        "state_sending": ("发送中", "sending"),
+        "web": ("网页版（阅读原文）：{url}", "On the web: {url}"),
+        "no_sender": ("没有 {platform} 的发送通道（适配器未运行）", "no {platform} sender running"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """Where one chat's delivery stands."""
+
+    platform: str
+    chat_id: str
+    state: str
+    parts_sent: int
+    parts_total: int
+    attempts: int
+    last_error: str | None
+    doubtful_part: int | None
+
+    @property
+    def done(self) -> bool:
+        return self.state in TERMINAL
+
+
+@dataclass
+class PublishReport:
+    """What :meth:`Publisher.publish` did; ``status`` is the issue's status afterwards."""
+
+    group_slug: str
+    issue_id: int
+    number: int
+    status: str
+    deliveries: list[DeliveryStatus] = field(default_factory=list)
+    parts_sent_now: int = 0
+    web_url: str | None = None
+
+    @property
+    def published(self) -> bool:
+        return self.status == "published"
+
+    @property
+    def uncertain(self) -> list[DeliveryStatus]:
+        return [d for d in self.deliveries if d.state == "uncertain"]
+
+    def summary(self, lang: str = "zh") -> str:
+        """A short zh/en text for admins."""
+        if self.status == "empty":
+            return MSG.get("empty", lang, n=self.number)
+        if not self.deliveries:
+            return MSG.get("no_chats", lang, n=self.number)
+        key = "published" if self.published else "partial"
+        lines = [MSG.get(key, lang, n=self.number)]
+        if self.web_url:
+            lines.append(MSG.get("web", lang, url=self.web_url))
+        for d in self.deliveries:
+            line = MSG.get(
+                "line",
+                lang,
+                chat=f"{d.platform}:{d.chat_id}",
+                state=MSG.get(f"state_{d.state}", lang) if f"state_{d.state}" in MSG else d.state,
+                sent=d.parts_sent,
+                total=d.parts_total,
+            )
+            if d.last_error and not d.done:
+                line += MSG.get("error", lang, error=d.last_error[:200])
+            lines.append(line)
+            if d.doubtful_part is not None:
+                lines.append(MSG.get("doubt", lang, part=d.doubtful_part + 1))
+        return "\n".join(lines)
+
+
+def delivery_status(row: DigestDelivery) -> DeliveryStatus:
+    """One delivery row as a :class:`DeliveryStatus`."""
+    return DeliveryStatus(
+        platform=row.platform,
+        chat_id=row.chat_id,
+        state=row.state,
+        parts_sent=row.parts_sent,
+        parts_total=len(row.parts or []),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        doubtful_part=row.doubtful_part,
+    )
