@@ -550,3 +550,26 @@ def test_jieba_loads_only_when_first_needed():
     code = "import sys, storage.db, storage.search, handlers.search; print('jieba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- the trimmed dictionary ---------------------------------------------------------------------
+def test_trimmed_dictionary_keeps_common_words_and_drops_rare_ones(tmp_path):
+    from storage.search_text import MIN_WORD_FREQ, trimmed_dictionary
+
+    source = tmp_path / "dict.txt"
+    source.write_text(
+        "学习 5000 v\n底料 2 n\n词向量 6 n\nC语言 3 n\n龟龙麟凤 3 ns\n坏行\n", encoding="utf-8"
+    )
+    trimmed = trimmed_dictionary(source, tmp_path / "cache")
+    words = [line.split()[0] for line in trimmed.read_text(encoding="utf-8").splitlines()]
+    assert MIN_WORD_FREQ == 5 and words == ["学习", "底料", "词向量"]
+    assert trimmed_dictionary(source, tmp_path / "cache") == trimmed  # written once
+
+
+async def test_words_left_out_of_the_dictionary_are_still_found(fresh):
+    """``C语言`` and ``龟龙麟凤`` are too rare for the trimmed dictionary: split, still found."""
+    await fresh.say("/checkin 用 C语言 手写了反向传播", user="u1")
+    await fresh.say("/checkin 读到成语 龟龙麟凤 的出处", user="u2")
+    assert run(fresh.app, "C语言").total == 1
+    assert run(fresh.app, "龟龙麟凤").total == 1
+    assert run(fresh.app, "C语言 龟龙麟凤").relaxed
