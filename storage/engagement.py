@@ -16,74 +16,76 @@ Streak rules:
 
 Leaderboard points (see :data:`WEIGHTS`): check-in 3, answer 2, paper 2, resource 1.
 Everything is computed with a handful of aggregate queries per call, never one per member.
+
+Week arithmetic and away weeks live in :mod:`storage.engagement_weeks`, away periods in the
+database in :mod:`storage.engagement_away`, contributions and the leaderboard in
+:mod:`storage.engagement_rank`; this module computes streaks, and every public name of the
+four is importable from here.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Answer, AwayPeriod, CheckIn, Group, Member, Paper, Question, Resource
+from storage.engagement_away import (
+    away_member_ids,
+    away_periods_by_member,
+    current_away,
+    end_away,
+    set_away,
+)
+from storage.engagement_rank import (
+    WEIGHTS,
+    RankEntry,
+    active_member_ids,
+    contribution_counts,
+    leaderboard,
+    score,
+)
+from storage.engagement_weeks import (
+    AWAY_MIN_DAYS,
+    away_weeks,
+    group_tz,
+    week_bounds,
+    week_start,
+    weeks_back,
+)
+from storage.models import CheckIn, Group, Member
 
-AWAY_MIN_DAYS = 3
-"""An away period excuses a week when it covers at least this many days of it."""
-
-WEIGHTS: dict[str, int] = {"checkin": 3, "answer": 2, "paper": 2, "resource": 1}
-"""Leaderboard points per contribution kind."""
+__all__ = [
+    "AWAY_MIN_DAYS",
+    "HISTORY_WEEKS",
+    "WEIGHTS",
+    "RankEntry",
+    "Streak",
+    "WeekStatus",
+    "active_member_ids",
+    "away_member_ids",
+    "away_periods_by_member",
+    "away_weeks",
+    "checkin_weeks",
+    "compute_streak",
+    "contribution_counts",
+    "current_away",
+    "end_away",
+    "group_tz",
+    "leaderboard",
+    "member_streak",
+    "score",
+    "set_away",
+    "streaks_for_group",
+    "week_bounds",
+    "week_start",
+    "weeks_back",
+]
 
 HISTORY_WEEKS = 8
-
-
-# -- weeks -------------------------------------------------------------------------------
-def week_start(moment: datetime, tz: ZoneInfo) -> date:
-    """The Monday (local date) of the ISO week containing ``moment`` in ``tz``."""
-    local = moment.astimezone(tz).date()
-    return local - timedelta(days=local.weekday())
-
-
-def week_bounds(monday: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) of the week starting ``monday``, as aware UTC datetimes."""
-    start = datetime.combine(monday, time(0), tzinfo=tz)
-    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
-def weeks_back(this_monday: date, count: int) -> list[date]:
-    """The ``count`` Mondays ending with ``this_monday``, oldest first."""
-    return [this_monday - timedelta(weeks=count - 1 - i) for i in range(count)]
-
-
-def group_tz(group: Group) -> ZoneInfo:
-    return ZoneInfo(group.timezone)
-
-
-def away_weeks(
-    periods: Iterable[tuple[datetime, datetime]], tz: ZoneInfo, *, min_days: int = AWAY_MIN_DAYS
-) -> set[date]:
-    """Mondays of the weeks that ``periods`` cover for at least ``min_days`` days (wall clock)."""
-    covered: dict[date, timedelta] = defaultdict(timedelta)
-    for start, end in periods:
-        if end <= start:
-            continue
-        local_start = start.astimezone(tz).replace(tzinfo=None)
-        local_end = end.astimezone(tz).replace(tzinfo=None)
-        monday = week_start(start, tz)
-        while True:
-            week_from = datetime.combine(monday, time(0))
-            week_to = week_from + timedelta(days=7)
-            if week_from >= local_end:
-                break
-            overlap = min(local_end, week_to) - max(local_start, week_from)
-            if overlap > timedelta(0):
-                covered[monday] += overlap
-            monday += timedelta(weeks=1)
-    return {monday for monday, total in covered.items() if total >= timedelta(days=min_days)}
 
 
 # -- streaks -----------------------------------------------------------------------------
@@ -170,19 +172,6 @@ def compute_streak(
     return Streak(current, longest, total, this_monday in active, history)
 
 
-def away_periods_by_member(
-    session: Session, member_ids: Sequence[int] | None = None
-) -> dict[int, list[tuple[datetime, datetime]]]:
-    """All away periods, grouped by member (one query)."""
-    stmt = select(AwayPeriod.member_id, AwayPeriod.starts_at, AwayPeriod.ends_at)
-    if member_ids is not None:
-        stmt = stmt.where(AwayPeriod.member_id.in_(member_ids))
-    result: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for member_id, start, end in session.execute(stmt):
-        result[member_id].append((start, end))
-    return result
-
-
 def checkin_weeks(
     session: Session, group: Group, member_ids: Sequence[int] | None = None
 ) -> dict[int, Counter[date]]:
@@ -236,158 +225,3 @@ def member_streak(
     return streaks_for_group(session, group, now, [member_id], history_weeks=history_weeks)[
         member_id
     ]
-
-
-# -- away periods -------------------------------------------------------------------------
-def current_away(session: Session, member_id: int, now: datetime) -> AwayPeriod | None:
-    """The away period covering ``now``, if any (the latest-ending one)."""
-    return session.scalars(
-        select(AwayPeriod)
-        .where(
-            AwayPeriod.member_id == member_id,
-            AwayPeriod.starts_at <= now,
-            AwayPeriod.ends_at > now,
-        )
-        .order_by(AwayPeriod.ends_at.desc())
-        .limit(1)
-    ).first()
-
-
-def set_away(session: Session, member: Member, now: datetime, until: datetime) -> AwayPeriod:
-    """Mark ``member`` away from ``now`` until ``until`` (replacing a running period's end)."""
-    period = current_away(session, member.id, now)
-    if period is None:
-        period = AwayPeriod(member_id=member.id, starts_at=now, ends_at=until)
-        session.add(period)
-    else:
-        period.ends_at = until
-    member.away_until = until
-    session.flush()
-    return period
-
-
-def end_away(session: Session, member: Member, now: datetime) -> bool:
-    """End a running away period now; False when the member was not away."""
-    period = current_away(session, member.id, now)
-    member.away_until = None
-    if period is None:
-        return False
-    period.ends_at = now
-    session.flush()
-    return True
-
-
-def away_member_ids(session: Session, member_ids: Sequence[int], now: datetime) -> set[int]:
-    """Which of ``member_ids`` are away at ``now`` (one query)."""
-    if not member_ids:
-        return set()
-    return set(
-        session.scalars(
-            select(AwayPeriod.member_id).where(
-                AwayPeriod.member_id.in_(member_ids),
-                AwayPeriod.starts_at <= now,
-                AwayPeriod.ends_at > now,
-            )
-        )
-    )
-
-
-# -- contributions and leaderboard ---------------------------------------------------------
-def contribution_counts(
-    session: Session,
-    group: Group,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    member_ids: Sequence[int] | None = None,
-) -> dict[int, Counter[str]]:
-    """Per member: how many check-ins, questions, answers, papers, resources (one query)."""
-
-    def window(stmt, column, member_column):  # type: ignore[no-untyped-def]
-        if since is not None:
-            stmt = stmt.where(column >= since)
-        if until is not None:
-            stmt = stmt.where(column < until)
-        if member_ids is not None:
-            stmt = stmt.where(member_column.in_(member_ids))
-        return stmt.group_by(member_column)
-
-    parts = [
-        window(
-            select(model.member_id, literal(kind).label("kind"), func.count().label("n")).where(
-                model.group_id == group.id
-            ),
-            model.created_at,
-            model.member_id,
-        )
-        for kind, model in (
-            ("checkin", CheckIn),
-            ("question", Question),
-            ("paper", Paper),
-            ("resource", Resource),
-        )
-    ]
-    parts.append(
-        window(
-            select(Answer.member_id, literal("answer").label("kind"), func.count().label("n"))
-            .join(Question, Question.id == Answer.question_id)
-            .where(Question.group_id == group.id),
-            Answer.created_at,
-            Answer.member_id,
-        )
-    )
-    counts: dict[int, Counter[str]] = defaultdict(Counter)
-    for member_id, kind, n in session.execute(union_all(*parts)):
-        counts[member_id][kind] += n
-    return counts
-
-
-def score(counts: Counter[str]) -> int:
-    """Leaderboard points for one member's contribution counts."""
-    return sum(WEIGHTS.get(kind, 0) * n for kind, n in counts.items())
-
-
-@dataclass(frozen=True)
-class RankEntry:
-    """One leaderboard line. Equal scores share a rank (1, 2, 2, 4)."""
-
-    rank: int
-    member_id: int
-    name: str
-    points: int
-    counts: Counter[str]
-
-
-def leaderboard(
-    session: Session, group: Group, since: datetime | None = None, until: datetime | None = None
-) -> list[RankEntry]:
-    """Everyone with points in [since, until), best first (two queries in total)."""
-    counts = contribution_counts(session, group, since, until)
-    scored = {mid: (score(c), c) for mid, c in counts.items() if score(c) > 0}
-    if not scored:
-        return []
-    rows = session.execute(
-        select(Member.id, Member.display_name).where(Member.id.in_(list(scored)))
-    )
-    names: dict[int, str] = {member_id: name for member_id, name in rows}
-    order = sorted(
-        scored,
-        key=lambda mid: (-scored[mid][0], -scored[mid][1]["checkin"], names.get(mid, ""), mid),
-    )
-    entries: list[RankEntry] = []
-    for position, member_id in enumerate(order, start=1):
-        points, member_counts = scored[member_id]
-        rank = entries[-1].rank if entries and entries[-1].points == points else position
-        entries.append(RankEntry(rank, member_id, names.get(member_id, "?"), points, member_counts))
-    return entries
-
-
-def active_member_ids(session: Session, group: Group, since: datetime) -> set[int]:
-    """Members who checked in since ``since``."""
-    return set(
-        session.scalars(
-            select(CheckIn.member_id)
-            .where(CheckIn.group_id == group.id, CheckIn.created_at >= since)
-            .distinct()
-        )
-    )
-

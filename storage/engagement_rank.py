@@ -1,0 +1,119 @@
+"""Contributions and the leaderboard: counts per member and kind, points, ranks.
+
+Points per contribution (:data:`WEIGHTS`): check-in 3, answer 2, paper 2, resource 1. Counts
+come from one UNION query per call, never one per member; equal scores share a rank.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from storage.models import Answer, CheckIn, Group, Member, Paper, Question, Resource
+
+WEIGHTS: dict[str, int] = {"checkin": 3, "answer": 2, "paper": 2, "resource": 1}
+"""Leaderboard points per contribution kind."""
+
+
+def contribution_counts(
+    session: Session,
+    group: Group,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    member_ids: Sequence[int] | None = None,
+) -> dict[int, Counter[str]]:
+    """Per member: how many check-ins, questions, answers, papers, resources (one query)."""
+
+    def window(stmt, column, member_column):  # type: ignore[no-untyped-def]
+        if since is not None:
+            stmt = stmt.where(column >= since)
+        if until is not None:
+            stmt = stmt.where(column < until)
+        if member_ids is not None:
+            stmt = stmt.where(member_column.in_(member_ids))
+        return stmt.group_by(member_column)
+
+    parts = [
+        window(
+            select(model.member_id, literal(kind).label("kind"), func.count().label("n")).where(
+                model.group_id == group.id
+            ),
+            model.created_at,
+            model.member_id,
+        )
+        for kind, model in (
+            ("checkin", CheckIn),
+            ("question", Question),
+            ("paper", Paper),
+            ("resource", Resource),
+        )
+    ]
+    parts.append(
+        window(
+            select(Answer.member_id, literal("answer").label("kind"), func.count().label("n"))
+            .join(Question, Question.id == Answer.question_id)
+            .where(Question.group_id == group.id),
+            Answer.created_at,
+            Answer.member_id,
+        )
+    )
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for member_id, kind, n in session.execute(union_all(*parts)):
+        counts[member_id][kind] += n
+    return counts
+
+
+def score(counts: Counter[str]) -> int:
+    """Leaderboard points for one member's contribution counts."""
+    return sum(WEIGHTS.get(kind, 0) * n for kind, n in counts.items())
+
+
+@dataclass(frozen=True)
+class RankEntry:
+    """One leaderboard line. Equal scores share a rank (1, 2, 2, 4)."""
+
+    rank: int
+    member_id: int
+    name: str
+    points: int
+    counts: Counter[str]
+
+
+def leaderboard(
+    session: Session, group: Group, since: datetime | None = None, until: datetime | None = None
+) -> list[RankEntry]:
+    """Everyone with points in [since, until), best first (two queries in total)."""
+    counts = contribution_counts(session, group, since, until)
+    scored = {mid: (score(c), c) for mid, c in counts.items() if score(c) > 0}
+    if not scored:
+        return []
+    rows = session.execute(
+        select(Member.id, Member.display_name).where(Member.id.in_(list(scored)))
+    )
+    names: dict[int, str] = {member_id: name for member_id, name in rows}
+    order = sorted(
+        scored,
+        key=lambda mid: (-scored[mid][0], -scored[mid][1]["checkin"], names.get(mid, ""), mid),
+    )
+    entries: list[RankEntry] = []
+    for position, member_id in enumerate(order, start=1):
+        points, member_counts = scored[member_id]
+        rank = entries[-1].rank if entries and entries[-1].points == points else position
+        entries.append(RankEntry(rank, member_id, names.get(member_id, "?"), points, member_counts))
+    return entries
+
+
+def active_member_ids(session: Session, group: Group, since: datetime) -> set[int]:
+    """Members who checked in since ``since``."""
+    return set(
+        session.scalars(
+            select(CheckIn.member_id)
+            .where(CheckIn.group_id == group.id, CheckIn.created_at >= since)
+            .distinct()
+        )
+    )
