@@ -85,6 +85,8 @@ class Reply:
     asks the adapter to send it to the sender privately where the platform allows.
     ``invite_to_room`` asks the adapter to invite the sender into that room (WeChat 「自学」);
     ``image`` is an optional PNG (e.g. the /stats chart) sent with ``text`` as its caption.
+    ``file`` is an optional attachment (e.g. the /export JSON) named ``file_name``: sent as a
+    document (Telegram), a file (WeChat) or saved under the data folder (console).
     """
 
     text: str
@@ -96,6 +98,8 @@ class Reply:
     invite_to_room: str | None = None
     image: bytes | None = None
     image_name: str = "image.png"
+    file: bytes | None = None
+    file_name: str = "file.bin"
 
 
 @dataclass(frozen=True, slots=True)

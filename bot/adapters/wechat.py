@@ -153,6 +153,7 @@ class WechatAdapter(WechatSession):
             group=self.dispatcher.group_for_chat(chat).name,
             image=reply.image,
             image_name=reply.image_name,
+            file=(reply.file, reply.file_name) if reply.file is not None else None,
         )
         if reply.question_id is not None:
             for message_id in sent:

@@ -22,6 +22,12 @@ from bot.config import WechatConfig
 
 log = logging.getLogger(__name__)
 
+FILE_NOT_SENT = (
+    "\n（微信未能发送文件。/export 可在 Telegram 或控制台使用，也可以在服务器上运行"
+    " studybot export。/ WeChat could not send the file: use /export on Telegram or the"
+    " console, or run studybot export on the server.）"
+)
+
 
 class WechatOutbound:
     """Paced, retried sends through the adapter's current puppet."""
@@ -53,12 +59,21 @@ class WechatOutbound:
         group: str,
         image: bytes | None = None,
         image_name: str = "image.png",
+        file: tuple[bytes, str] | None = None,
     ) -> list[str]:
-        """Image (if any), text parts (the first one @-mentioning), then the 阅读原文 card."""
+        """Image or file (if any), text parts (the first one @-mentioning), the 阅读原文 card.
+
+        ``file`` is ``(data, name)`` (e.g. the /export JSON), sent as a FileBox; when the
+        puppet refuses it, a note saying where /export works follows the text.
+        """
         text, link = extract_read_more(text)
         ids: list[str] = []
         if image:
-            ids.append(await self.send_image(conversation, image, image_name))
+            ids.append(await self.send_file(conversation, image, image_name, what="image") or "")
+        if file is not None:
+            sent_file = await self.send_file(conversation, *file)
+            ids.append(sent_file or "")
+            text += FILE_NOT_SENT if sent_file is None else ""
         prefix = await self.mention_prefix(mention_ids)
         for index, part in enumerate(split_text(prefix + text, self.settings.max_text_chars)):
             ids.append(await self.send_text(conversation, part, mention_ids if index == 0 else []))
@@ -106,20 +121,23 @@ class WechatOutbound:
             log.info("WeChat: UrlLink card not sent (%s); sending the link as text", exc)
             return await self.send_text(conversation, link.line, [])
 
-    async def send_image(self, conversation: str, image: bytes, name: str) -> str:
+    async def send_file(
+        self, conversation: str, data: bytes, name: str, *, what: str = "file"
+    ) -> str | None:
+        """An image or any file as a FileBox: its message id, None when it was not sent."""
         from wechaty_puppet import FileBox
 
-        box = FileBox.from_base64(base64.b64encode(image), name=name)
+        box = FileBox.from_base64(base64.b64encode(data), name=name)
         puppet = self._current_bot().puppet
         try:
             return await self.attempt(
-                f"image to {conversation}",
+                f"{what} to {conversation}",
                 lambda: puppet.message_send_file(conversation_id=conversation, file=box),
                 retries=1,
             )
         except WechatSendError as exc:  # the text still goes out
-            log.warning("WeChat: image not sent: %s", exc)
-            return ""
+            log.warning("WeChat: %s not sent: %s", what, exc)
+            return None
 
     async def attempt(
         self, what: str, make: Callable[[], Awaitable[Any]], retries: int | None = None
