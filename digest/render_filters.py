@@ -1,0 +1,162 @@
+"""The Jinja2 filters that escape user text for each digest target, and the environment.
+
+Every piece of user text in a template goes through one of these: ``md`` / ``md_quote``
+(Markdown), ``tg`` (Telegram HTML), ``wx`` (WeChat plain text: links replaced by
+「（链接见阅读原文）」), ``rich`` (the web page); URLs through ``md_url`` / ``safe_href`` /
+``tg_href`` (http(s) only, else ''). :data:`ENV` loads ``digest/templates`` with autoescaping
+on only for ``.html`` templates; :mod:`digest.render` renders with it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from digest.text import (
+    IMAGE,
+    TEXT,
+    escape_attr,
+    escape_html,
+    escape_markdown,
+    safe_url,
+    segments,
+)
+
+WECHAT_LINK_NOTE = "（链接见阅读原文）"
+WECHAT_IMAGE_NOTE = "（图片见阅读原文）"
+_SLOT_CHARS = re.compile("[\ue000\ue001]")
+
+
+def _looks_like_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://", "www."))
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+_SLOT = re.compile("\ue000(\\d+)\ue001")
+
+
+def f_md(text: str) -> str:
+    """Markdown: escape plain runs, keep http(s) links (bare URLs become autolinks).
+
+    Links are swapped for placeholders while the whole text is escaped, so line-level rules
+    (a line of dashes, a heading mark) see each line as a reader would.
+    """
+    links: list[str] = []
+    source = []
+    for seg in segments(_SLOT_CHARS.sub("", text or "")):
+        if seg.kind == TEXT:
+            source.append(seg.text)
+            continue
+        if seg.kind == IMAGE:
+            links.append(f"![{escape_markdown(seg.text)}]({seg.url})")
+        elif _looks_like_url(seg.text):
+            links.append(f"<{seg.url}>")
+        else:
+            links.append(f"[{escape_markdown(seg.text)}]({seg.url})")
+        source.append(f"\ue000{len(links) - 1}\ue001")
+    escaped = escape_markdown("".join(source))
+    return _SLOT.sub(lambda m: links[int(m.group(1))], escaped)
+
+
+def f_md_quote(text: str) -> str:
+    """Markdown blockquote of user text (every line prefixed)."""
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in f_md(text).split("\n"))
+
+
+def f_url(url: str | None) -> str:
+    """A safe http(s) URL or '' (templates test it to leave a bad link out)."""
+    return (safe_url(url) or "") if url else ""
+
+
+def f_tg(text: str) -> str:
+    """Telegram HTML: escape plain runs, http(s) links as ``<a href>``."""
+    out = []
+    for seg in segments(text or ""):
+        if seg.kind == TEXT:
+            out.append(escape_html(seg.text))
+        else:
+            label = "图片" if seg.kind == IMAGE else seg.text
+            out.append(f'<a href="{escape_attr(seg.url)}">{escape_html(label or seg.url)}</a>')
+    return "".join(out)
+
+
+def f_tg_href(url: str | None) -> str:
+    """A safe http(s) URL escaped for a Telegram ``href`` attribute, or ''."""
+    return escape_attr(f_url(url))
+
+
+def f_wx(text: str) -> str:
+    """WeChat plain text: links replaced by their text and 「（链接见阅读原文）」."""
+    out = []
+    for seg in segments(text or ""):
+        if seg.kind == TEXT:
+            out.append(seg.text)
+        elif seg.kind == IMAGE:
+            out.append(WECHAT_IMAGE_NOTE)
+        elif _looks_like_url(seg.text):
+            out.append(WECHAT_LINK_NOTE)
+        else:
+            out.append(seg.text + WECHAT_LINK_NOTE)
+    return "".join(out)
+
+
+def f_rich(text: str) -> Markup:
+    """HTML: paragraphs and line breaks, text escaped, only http(s) URLs as links."""
+    paragraphs = re.split(r"\n\s*\n", (text or "").strip())
+    html_parts = []
+    for paragraph in paragraphs:
+        if not paragraph.strip():
+            continue
+        inner = []
+        for seg in segments(paragraph):
+            if seg.kind == TEXT:
+                inner.append(escape_html(seg.text).replace("\n", "<br>\n"))
+            else:
+                label = (
+                    f"[图片{('：' + seg.text) if seg.text else ''}]"
+                    if seg.kind == IMAGE
+                    else seg.text
+                )
+                inner.append(
+                    f'<a href="{escape_attr(seg.url)}" rel="nofollow noopener">'
+                    f"{escape_html(label)}</a>"
+                )
+        html_parts.append("<p>" + "".join(inner) + "</p>")
+    return Markup("\n".join(html_parts))
+
+
+def f_anchor(key: str) -> str:
+    """An id for an HTML anchor: lower case, anything but a-z, 0-9 and - as -."""
+    return re.sub(r"[^a-z0-9-]", "-", key.lower())
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("digest", "templates"),
+        autoescape=select_autoescape(
+            enabled_extensions=("html",), default_for_string=False, default=False
+        ),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+    )
+    env.filters.update(
+        md=f_md,
+        md_quote=f_md_quote,
+        md_url=f_url,
+        safe_href=f_url,
+        tg=f_tg,
+        tg_plain=escape_html,
+        tg_href=f_tg_href,
+        wx=f_wx,
+        rich=f_rich,
+        anchor=f_anchor,
+    )
+    return env
+
+
+ENV = _environment()
