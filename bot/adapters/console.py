@@ -84,6 +84,8 @@ MSG = Messages(
         "private_to": ("私聊给 {name}", "privately to {name}"),
         "image_saved": ("图片已保存：{path}", "image saved: {path}"),
         "image_failed": ("图片保存失败：{error}", "could not save the image: {error}"),
+        "file_saved": ("文件已保存：{path}", "file saved: {path}"),
+        "file_failed": ("文件保存失败：{error}", "could not save the file: {error}"),
         "invite": ("（将邀请你加入群 {room}）", "(would invite you to room {room})"),
         "outgoing": ("── 机器人发往 {chat} ──", "── bot message to {chat} ──"),
         "mentions": ("提醒：{users}", "mentions: {users}"),
@@ -344,6 +346,8 @@ class ConsoleAdapter:
                 log.exception("could not record question message %s", short)
         if reply.image is not None:
             self._save_image(reply)
+        if reply.file is not None:
+            self._save_file(reply.file, reply.file_name)
         if reply.invite_to_room:
             self._write("     " + self._t("invite", room=reply.invite_to_room))
         return short
@@ -359,6 +363,17 @@ class ConsoleAdapter:
             self._write("     " + self._t("image_failed", error=error))
             return
         self._write("     " + self._t("image_saved", path=path))
+
+    def _save_file(self, data: bytes, name: str) -> None:
+        """An attachment (e.g. the /export file) goes to ``exports/`` beside the images."""
+        path = self.image_dir.parent / "exports" / (Path(name).name or "file.bin")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        except OSError as error:
+            self._write("     " + self._t("file_failed", error=error))
+            return
+        self._write("     " + self._t("file_saved", path=path))
 
     def _whoami(self) -> str:
         role = self._t("role_admin") if self.admin else ""

@@ -317,8 +317,15 @@ class TelegramAdapter:
                 self.dispatcher.record_sent(chat, str(sent_message.message_id), reply.question_id)
 
     async def _send(self, chat_id: int | str, reply: Reply, reply_to: int | None) -> list[Message]:
-        """Photo (with the text as caption when it fits), then the text if it did not fit."""
+        """Document or photo (text as caption when it fits), then the text if it did not fit."""
         sent: list[Message] = []
+        if reply.file is not None:  # a document (e.g. /export), same caption rule as photos
+            doc = await self.outbound.send_document(
+                chat_id, reply.file, reply.file_name, reply.text, reply_to=reply_to
+            )
+            if doc is not None and (doc.caption or not reply.text.strip()):
+                return [doc]
+            sent += [doc] if doc is not None else []
         if reply.image is not None:
             photo = await self.outbound.send_photo(
                 chat_id, reply.image, reply.image_name, reply.text, reply_to=reply_to

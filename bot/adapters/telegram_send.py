@@ -165,6 +165,40 @@ class TelegramOutbound:
             log.warning("sendPhoto to %s failed (%s); sending the text instead", chat_id, error)
             return None
 
+    async def send_document(
+        self,
+        chat_id: int | str,
+        data: bytes,
+        filename: str,
+        text: str,
+        *,
+        reply_to: int | None = None,
+    ) -> Message | None:
+        """sendDocument (e.g. the /export file), like :meth:`send_photo`: caption when it fits."""
+        caption = escape(text) if caption_fits(text) else None
+        parameters = (
+            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if reply_to is not None
+            else None
+        )
+        try:
+            return await self.call(
+                f"sendDocument to {chat_id}",
+                lambda bot: bot.send_document(
+                    chat_id,
+                    data,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    filename=filename,
+                    reply_parameters=parameters,
+                ),
+            )
+        except Forbidden:
+            raise
+        except TelegramError as error:
+            log.warning("sendDocument to %s failed (%s); sending the text instead", chat_id, error)
+            return None
+
     async def send_parts(
         self, chat_id: int | str, parts: Sequence[str], *, reply_to: int | None = None
     ) -> list[Message]:

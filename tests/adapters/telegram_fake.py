@@ -3,7 +3,8 @@
 ``FakeBotAPI.calls`` holds ``(endpoint, parameters)`` for every request; ``fail(endpoint,
 *responses)`` queues failures (HTTP status + Telegram error body, or an exception) that the
 next calls of that endpoint get before normal answers resume. ``sent()`` lists the messages
-Telegram accepted. Update builders produce real Bot API ``Update`` JSON.
+Telegram accepted; uploads (sendPhoto, sendDocument) carry ``files``: field name ->
+``(filename, bytes, mime type)``. Update builders produce real Bot API ``Update`` JSON.
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ class FakeBotAPI(BaseRequest):
     ) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
+        if request_data is not None and request_data.contains_files:
+            params["files"] = dict(request_data.multipart_data)  # name -> (filename, bytes, type)
         self.calls.append((endpoint, params))
         queued = self.failures.get(endpoint)
         outcome = queued.pop(0) if queued else None
@@ -108,7 +111,7 @@ class FakeBotAPI(BaseRequest):
     def answer(self, endpoint: str, params: dict[str, Any]) -> Any:
         if endpoint == "getMe":
             return BOT
-        if endpoint in ("sendMessage", "sendPhoto"):
+        if endpoint in ("sendMessage", "sendPhoto", "sendDocument"):
             chat_id = int(params["chat_id"])
             chat = GROUP if chat_id == GROUP["id"] else {"id": chat_id, "type": "private"}
             message: dict[str, Any] = {
@@ -119,6 +122,16 @@ class FakeBotAPI(BaseRequest):
             }
             if endpoint == "sendMessage":
                 message["text"] = params["text"]
+            elif endpoint == "sendDocument":
+                name, _data, mime = params["files"]["document"]
+                message["document"] = {
+                    "file_id": "d1",
+                    "file_unique_id": "ud1",
+                    "file_name": name,
+                    "mime_type": mime,
+                }
+                if params.get("caption"):
+                    message["caption"] = params["caption"]
             else:
                 message["photo"] = [
                     {"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}
