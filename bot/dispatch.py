@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.config import Config, GroupConfig
 from bot.context import Context, Services, UserError
@@ -98,6 +99,7 @@ class Dispatcher:
             (chat.platform, chat.chat_id): group for group in config.groups for chat in group.chats
         }
         self._admins = set(config.admins)
+        self._groups: dict[str, Group] = {}  # slug -> committed row (see _group)
         self._join_words = set(config.join.keywords)
 
     # -- routing -------------------------------------------------------------------------
@@ -179,10 +181,14 @@ class Dispatcher:
         try:
             with self.db.session() as session:
                 key = (incoming.platform, incoming.chat.chat_id, incoming.message_id)
-                delivery.claim(session, *key)  # IntegrityError if already handled
-                group = identity.ensure_group(
-                    session, group_config.slug, group_config.name, group_config.timezone
-                )
+                try:
+                    delivery.claim(session, *key)
+                except IntegrityError:
+                    # the processed-message record exists: this message was already handled
+                    # (a re-delivery, or another worker concurrently)
+                    log.info("message %s already handled; skipped", incoming.message_id)
+                    raise _AlreadyHandled from None
+                group = self._group(session, group_config)
                 member = identity.ensure_member(
                     session,
                     incoming.platform,
@@ -215,20 +221,28 @@ class Dispatcher:
                     result = await route.spec.handler(ctx)
                 else:
                     result = await self._keyword_reply(ctx, keyword or "")
+            self._groups.setdefault(group_config.slug, group)  # committed: safe to reuse
             replies = _as_list(result)
             for job in ctx.deferred:
                 replies.extend(_as_list(await job()))
             return replies
         except UserError as error:
             return [Reply(error.text)]
-        except IntegrityError:
-            # the processed-message record collided: this message was already handled (a
-            # re-delivery, or another worker concurrently)
-            log.info("message %s already handled; skipped", incoming.message_id)
+        except _AlreadyHandled:
             return []
         except Exception:
             log.exception("handler failed for message %s", incoming.message_id)
+            self._groups.clear()  # in case the group row itself is what went wrong
             return [Reply(COMMON.get("internal_error", lang))]
+
+    def _group(self, session: Session, config: GroupConfig) -> Group:
+        """The chat's group row. Groups change only with the config (``ensure_group`` at the
+        first message), so later messages attach the committed row from memory
+        (``merge(load=False)``, no query) instead of selecting it again."""
+        cached = self._groups.get(config.slug)
+        if cached is not None:
+            return session.merge(cached, load=False)
+        return identity.ensure_group(session, config.slug, config.name, config.timezone)
 
     async def _keyword_reply(self, ctx: Context, word: str) -> list[Reply]:
         spec = self.registry.keywords.get(word)
@@ -250,6 +264,10 @@ class Dispatcher:
             delivery.record_sent_question(
                 session, chat.platform, chat.chat_id, message_id, question_id
             )
+
+
+class _AlreadyHandled(Exception):
+    """The message's processed-message record already exists."""
 
 
 def _as_list(result: Reply | Sequence[Reply] | None) -> list[Reply]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 
@@ -30,7 +31,7 @@ async def run_bot(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    _warm_up_search()
+    warm_up_process()
     if app.indexer is not None:
         app.indexer.notify()  # index what a crash or an older version left queued
     extras = await _start_extras(app, web=web)
@@ -58,16 +59,19 @@ async def run_bot(
     return 0
 
 
-def _warm_up_search() -> None:
-    """Load jieba's dictionary now, so the first message (or search) is not the slow one."""
+def warm_up_process() -> None:
+    """Get the process ready for messages: load jieba's dictionary now (so the first message
+    or search is not the slow one), then freeze what start-up allocated out of the garbage
+    collector's sight (``gc.freeze``): full collections then walk only objects made while
+    serving, which keeps them short (about 20 % of the CPU per Telegram message otherwise)."""
     try:
         from storage.search import warm_up
-    except ImportError:
-        return
-    try:
+
         warm_up()
     except Exception:  # a cold first search is better than no bot
         log.warning("search warm-up failed", exc_info=True)
+    gc.collect()
+    gc.freeze()
 
 
 async def _start_extras(app: App, *, web: bool) -> list:

@@ -27,15 +27,15 @@ log = logging.getLogger(__name__)
 
 
 class IndexWorker:
-    """Keeps the search index caught up within about a second of quiet."""
+    """Keeps the search index caught up: half a second after the last message, 10 s at most."""
 
     def __init__(
         self,
         db: Database,
         *,
-        idle: float = 0.25,
-        max_delay: float = 2.0,
-        backlog: int = 400,
+        idle: float = 0.5,
+        max_delay: float = 10.0,
+        backlog: int = 1000,
         batch: int = 200,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
