@@ -3,7 +3,8 @@
 * ``studybot export --out data.json [--markdown DIR]``: everything, as versioned JSON
   (see :mod:`storage.export_schema`) and optionally as Markdown files.
 * ``studybot import data.json``: merge an export into the configured database; idempotent
-  and all-or-nothing (a bad file imports nothing and says what is wrong).
+  and all-or-nothing (a bad file imports nothing and says what is wrong). A gzip-compressed
+  file (``.json.gz``, as the chat command ``/export`` sends large groups) is read too.
 * ``studybot db backup --out backup.db``: SQLite online backup, safe while the bot runs.
 * ``studybot db upgrade [REV]`` / ``studybot db downgrade REV``: Alembic migrations.
 
@@ -13,6 +14,7 @@ Progress bars (rich) appear on a terminal only.
 from __future__ import annotations
 
 import argparse
+import gzip
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -104,10 +106,13 @@ def _import(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":  # a gzip-compressed export (the chat command /export)
+            raw = gzip.decompress(raw)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         return _fail(f"{path}: no such file; nothing imported")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
         return _fail(f"{path}: cannot read it as UTF-8 text ({exc}); nothing imported")
     try:
         data = load_export(text)

@@ -2,7 +2,8 @@
 
 :func:`export_data` reads every group with its members' contributions into the
 :mod:`storage.export_schema` model (deterministic order, so exporting the same data twice gives
-the same file apart from ``exported_at``); :func:`write_markdown` writes a readable copy;
+the same file apart from ``exported_at``); :func:`export_group` reads one group (the chat
+command ``/export``); :func:`write_markdown` writes a readable copy;
 :func:`backup_sqlite` copies a live SQLite database with ``sqlite3.Connection.backup``.
 Import lives in :mod:`storage.importer`.
 """
@@ -18,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, selectinload
 
@@ -196,6 +197,24 @@ def export_data(session: Session, now: datetime, progress: Progress = _noop) -> 
         out.append(_group(session, group, refs))
         progress(f"group {group.slug}", done, total)
     return Export(exported_at=now, members=members, groups=out)
+
+
+def export_group(session: Session, slug: str, now: datetime) -> Export | None:
+    """One group in the same format (the chat command ``/export``); None for an unknown slug.
+
+    Members: all of them when the database holds this group only (the file then equals the
+    one ``studybot export`` writes), else the members who wrote something in this group, so
+    one group's admins do not receive the other groups' member lists.
+    """
+    group = session.scalars(select(Group).where(Group.slug == slug)).first()
+    if group is None:
+        return None
+    members, refs = _members(session)
+    out = _group(session, group, refs)
+    if session.scalar(select(func.count()).select_from(Group)) != 1:
+        used = out.member_refs()
+        members = [m for m in members if m.ref in used]
+    return Export(exported_at=now, members=members, groups=[out])
 
 
 def dump_json(data: Export) -> str:
