@@ -19,7 +19,7 @@ from digest.model import SECTION_TITLES, Digest
 from digest.publish import MSG as PUBLISH_MSG
 from digest.publish import delivery_status, html_to_text, issue_url
 from digest.render import render_telegram
-from storage.models import CheckIn, DigestDelivery, DigestIssue
+from storage.models import CheckIn, DigestDelivery, DigestIssue, Group
 
 MSG = Messages(
     {
@@ -67,7 +67,9 @@ MSG = Messages(
 
 def digest_of(session: Session, issue: DigestIssue, config: Config) -> Digest:
     """The issue's digest as it would be published now (admin choices applied)."""
-    return build_digest(session, issue, config, web_url=issue_url(config, issue.number))
+    group = session.get(Group, issue.group_id)
+    slug = group.slug if group is not None else None
+    return build_digest(session, issue, config, web_url=issue_url(config, issue.number, slug))
 
 
 def dropped_digest(session: Session, issue: DigestIssue, config: Config) -> Digest:

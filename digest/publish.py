@@ -138,7 +138,8 @@ class Publisher:
             missing = [c for c in targets if (c.platform, c.chat_id) not in have]
             if status != "draft" and not missing:
                 return status
-            d = build_digest(s, issue, self.config, web_url=issue_url(self.config, issue.number))
+            url = issue_url(self.config, issue.number, gconf.slug)
+            d = build_digest(s, issue, self.config, web_url=url)
         if status == "draft" and d.is_empty:
             with self.db.session() as s:
                 s.execute(
@@ -256,5 +257,5 @@ class Publisher:
                 number=issue.number,
                 status=issue.status,
                 deliveries=[delivery_status(r) for r in rows],
-                web_url=issue_url(self.config, issue.number) if issue.html else None,
+                web_url=issue_url(self.config, issue.number, group_slug) if issue.html else None,
             )

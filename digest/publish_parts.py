@@ -18,9 +18,15 @@ ISSUE_HOME_URL = "../"  # the issue page's link to the index, relative (server a
 ISSUE_FEED_URL = "../atom.xml"
 
 
-def issue_url(config: Config, number: int) -> str:
-    """The issue's page on the web archive: the WeChat 阅读原文 link."""
-    return f"{config.web.base_url.rstrip('/')}/issues/{number}"
+def archive_path(config: Config, slug: str | None = None) -> str:
+    """Where a group's web archive lives: the root (``""``) for the first configured group
+    (and when ``slug`` is None), ``/g/<slug>`` for the others."""
+    return "" if slug is None or slug == config.groups[0].slug else f"/g/{slug}"
+
+
+def issue_url(config: Config, number: int, slug: str | None = None) -> str:
+    """The issue's page on the web archive (the WeChat 阅读原文 link) in group ``slug``."""
+    return f"{config.web.base_url.rstrip('/')}{archive_path(config, slug)}/issues/{number}"
 
 
 _LINK = re.compile(r'<a\s+href="([^"]*)"[^>]*>(.*?)</a>', re.S)
