@@ -1,0 +1,248 @@
+"""The web archive's content: one group's published issues as pages and RSS/Atom feeds.
+
+:class:`Archive` reads straight from the database and needs no web server (``studybot digest
+export`` writes its pages to files; :mod:`bot.web` serves them). The first configured group's
+archive lives at the site root, the others under ``/g/<slug>/``
+(:func:`digest.publish_parts.archive_path`), so links and feeds name the right group. Issue
+pages are the HTML stored when the issue was published; issues are visible once their
+publishing has started (the WeChat 阅读原文 link must already work). Member text is escaped
+by the renderers and the autoescaping Jinja2 templates.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import func, select
+
+from bot.config import Config, GroupConfig
+from digest.publish_parts import archive_path
+from storage.db import Database
+from storage.models import DigestIssue, Group
+
+VISIBLE = ("publishing", "published")
+FEED_ITEMS = 20
+_XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_MAIN = re.compile(r"<main>(.*)</main>", re.S)
+ATOM = "http://www.w3.org/2005/Atom"
+
+ENV = Environment(
+    loader=PackageLoader("digest", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _xml_text(value: str) -> str:
+    return _XML_INVALID.sub("", value)
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    """One published issue as the index and feeds list it."""
+
+    number: int
+    period_start: datetime
+    period_end: datetime
+    published_at: datetime | None
+
+    def period(self, zone: ZoneInfo) -> str:
+        start, end = self.period_start.astimezone(zone), self.period_end.astimezone(zone)
+        return f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}"
+
+
+class Archive:
+    """Pages and feeds of one group's published issues (default: the first configured group).
+
+    ``base_url`` is where this group's archive lives: the site root for the first group,
+    ``<site>/g/<slug>`` for the others; feeds and issue links use it.
+    """
+
+    def __init__(self, config: Config, db: Database, group: GroupConfig | None = None) -> None:
+        self.config = config
+        self.db = db
+        self.group_config = group or config.groups[0]
+        self.zone = ZoneInfo(self.group_config.timezone)
+        site = config.web.base_url.rstrip("/")
+        self.base_url = site + archive_path(config, self.group_config.slug)
+
+    @property
+    def group_name(self) -> str:
+        return self.group_config.name
+
+    def issue_url(self, number: int) -> str:
+        return f"{self.base_url}/issues/{number}"
+
+    def _visible(self) -> Any:
+        return (
+            select(DigestIssue)
+            .join(Group, Group.id == DigestIssue.group_id)
+            .where(Group.slug == self.group_config.slug, DigestIssue.status.in_(VISIBLE))
+        )
+
+    def issues(self) -> list[IssueRow]:
+        """Published issues, newest first (only the light columns are read)."""
+        stmt = (
+            select(
+                DigestIssue.number,
+                DigestIssue.period_start,
+                DigestIssue.period_end,
+                DigestIssue.published_at,
+            )
+            .join(Group, Group.id == DigestIssue.group_id)
+            .where(Group.slug == self.group_config.slug, DigestIssue.status.in_(VISIBLE))
+            .where(DigestIssue.html.is_not(None))
+            .order_by(DigestIssue.number.desc())
+        )
+        with self.db.session() as s:
+            return [IssueRow(*row) for row in s.execute(stmt)]
+
+    def _issue(self, number: int) -> DigestIssue | None:
+        with self.db.session() as s:
+            return s.scalars(self._visible().where(DigestIssue.number == number)).first()
+
+    def issue_html(self, number: int) -> str | None:
+        issue = self._issue(number)
+        return issue.html if issue is not None else None
+
+    def issue_markdown(self, number: int) -> str | None:
+        issue = self._issue(number)
+        return issue.markdown if issue is not None else None
+
+    # -- pages -------------------------------------------------------------------------------
+    def index_html(
+        self,
+        *,
+        link: Callable[[int], str] = lambda n: f"issues/{n}",
+        root: str = "",
+        stats_url: str | None = None,
+        groups: Sequence[tuple[str, str, bool]] = (),
+    ) -> str:
+        """The index page; ``stats_url`` adds the activity chart (served live, not exported);
+        ``groups`` lists the site's groups when there are several: (name, link, is this one)."""
+        rows = [
+            {"number": r.number, "period": r.period(self.zone), "link": link(r.number)}
+            for r in self.issues()
+        ]
+        return ENV.get_template("archive_index.html").render(
+            group_name=self.group_name,
+            issues=rows,
+            intro=None,
+            root=root,
+            stats_url=stats_url,
+            groups=[{"name": n, "link": href, "current": here} for n, href, here in groups],
+        )
+
+    def not_found_html(self, message: str, *, root: str = "/") -> str:
+        return ENV.get_template("archive_404.html").render(
+            group_name=self.group_name, message=message, root=root
+        )
+
+    # -- feeds -------------------------------------------------------------------------------
+    def _feed_entries(self) -> list[tuple[IssueRow, str]]:
+        with self.db.session() as s:
+            found = s.scalars(
+                self._visible()
+                .where(DigestIssue.html.is_not(None))
+                .order_by(DigestIssue.number.desc())
+                .limit(FEED_ITEMS)
+            ).all()
+            rows = []
+            for issue in found:
+                match = _MAIN.search(issue.html or "")
+                body = match.group(1) if match else (issue.html or "")
+                row = IssueRow(
+                    issue.number, issue.period_start, issue.period_end, issue.published_at
+                )
+                rows.append((row, body))
+        return rows
+
+    def _title(self, row: IssueRow) -> str:
+        return f"{self.group_name}周报 · 第{row.number}期（{row.period(self.zone)}）"
+
+    def rss(self) -> bytes:
+        """RSS 2.0 of the latest issues (content as escaped HTML in ``description``)."""
+        rss = ET.Element("rss", version="2.0")
+        channel = ET.SubElement(rss, "channel")
+        entries = self._feed_entries()
+        for tag, value in (
+            ("title", f"{self.group_name}周报"),
+            ("link", f"{self.base_url}/"),
+            ("description", _xml_text(self.config.digest.default_preface)),
+            ("language", "zh-cn"),
+        ):
+            ET.SubElement(channel, tag).text = value
+        if entries:
+            ET.SubElement(channel, "lastBuildDate").text = format_datetime(
+                _when(entries[0][0]), usegmt=True
+            )
+        for row, body in entries:
+            item = ET.SubElement(channel, "item")
+            ET.SubElement(item, "title").text = self._title(row)
+            ET.SubElement(item, "link").text = self.issue_url(row.number)
+            ET.SubElement(item, "guid", isPermaLink="true").text = self.issue_url(row.number)
+            ET.SubElement(item, "pubDate").text = format_datetime(_when(row), usegmt=True)
+            ET.SubElement(item, "description").text = _xml_text(body)
+        return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+
+    def atom(self) -> bytes:
+        """An Atom feed of the latest issues (content type html)."""
+        ET.register_namespace("", ATOM)
+
+        def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+            element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+            element.text = text
+            return element
+
+        feed = ET.Element(f"{{{ATOM}}}feed")
+        entries = self._feed_entries()
+        sub(feed, "id", f"{self.base_url}/")
+        sub(feed, "title", f"{self.group_name}周报")
+        sub(feed, "subtitle", _xml_text(self.config.digest.default_preface))
+        updated = _when(entries[0][0]) if entries else datetime(2000, 1, 1, tzinfo=UTC)
+        sub(feed, "updated", updated.isoformat())
+        sub(feed, "link", href=f"{self.base_url}/atom.xml", rel="self")
+        sub(feed, "link", href=f"{self.base_url}/")
+        author = sub(feed, "author")
+        sub(author, "name", self.group_name)
+        for row, body in entries:
+            entry = sub(feed, "entry")
+            sub(entry, "id", self.issue_url(row.number))
+            sub(entry, "title", self._title(row))
+            sub(entry, "updated", _when(row).isoformat())
+            sub(entry, "link", href=self.issue_url(row.number))
+            sub(entry, "content", _xml_text(body), type="html")
+        return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def _when(row: IssueRow) -> datetime:
+    return row.published_at or row.period_end
+
+
+def issue_counts(db: Database) -> dict[str, int]:
+    """Visible issues per group slug (one query, for the list of groups)."""
+    stmt = (
+        select(Group.slug, func.count(DigestIssue.id))
+        .join(DigestIssue, Group.id == DigestIssue.group_id)
+        .where(DigestIssue.status.in_(VISIBLE), DigestIssue.html.is_not(None))
+        .group_by(Group.slug)
+    )
+    with db.session() as s:
+        return {slug: count for slug, count in s.execute(stmt)}
+
+
+def groups_html(groups: Sequence[tuple[str, str, int]]) -> str:
+    """The list of groups at ``/g/``: (name, link, number of issues) each."""
+    rows = [{"name": name, "link": link, "count": count} for name, link, count in groups]
+    return ENV.get_template("archive_groups.html").render(
+        group_name="", groups=rows, root="", no_feeds=True
+    )
