@@ -90,8 +90,8 @@ def _read(engine: Engine, slug: str, now: datetime) -> tuple[Export | None, byte
 )
 async def export(ctx: Context) -> None:
     """Read the group after this unit of work commits; reply privately with the file."""
-    engine = ctx.session.get_bind()
-    assert isinstance(engine, Engine)
+    bind = ctx.session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine  # a session on a Connection
     slug, name, now = ctx.group.slug, ctx.group.name, ctx.now
 
     async def run() -> Reply:
