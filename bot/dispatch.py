@@ -128,6 +128,17 @@ class Dispatcher:
     # -- entry point ---------------------------------------------------------------------
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
         """Handle one message; returns the replies to send (possibly none)."""
+        job = self.prepare(incoming)
+        return job if isinstance(job, list) else await self.run(job)
+
+    def needs_lookups(self, incoming: Incoming) -> bool:
+        """Whether routing the message reads the database (keywords, replies to questions);
+        a plain command does not, so it may join a batch (see ``bot.batching``)."""
+        route = self.route(clean_text(incoming.text))
+        return route is None or route.spec is None
+
+    def prepare(self, incoming: Incoming) -> Job | list[Reply]:
+        """Route and check a message: a :class:`Job` to run, or the final replies."""
         lang = self.config.language
         text = clean_text(incoming.text)
         route = self.route(text)
@@ -149,7 +160,7 @@ class Dispatcher:
         allowed, warn, wait = self.rate_limiter.check(incoming.sender.qualified_id)
         if not allowed:
             return [Reply(COMMON.get("rate_limited", lang, seconds=wait))] if warn else []
-        return await self._run(incoming, route, keyword, question_id)
+        return Job(incoming, route, keyword, question_id)
 
     def _question_for_reply(self, incoming: Incoming) -> int | None:
         assert incoming.reply_to_message_id is not None
@@ -173,67 +184,86 @@ class Dispatcher:
             ).first()
         return found is not None
 
-    async def _run(
-        self, incoming: Incoming, route: Route | None, keyword: str | None, question_id: int | None
-    ) -> list[Reply]:
-        lang = self.config.language
-        group_config = self.group_for_chat(incoming.chat)
+    async def run(self, job: Job) -> list[Reply]:
+        """Run one job in a transaction of its own."""
         try:
             with self.db.session() as session:
-                key = (incoming.platform, incoming.chat.chat_id, incoming.message_id)
-                try:
-                    delivery.claim(session, *key)
-                except IntegrityError:
-                    # the processed-message record exists: this message was already handled
-                    # (a re-delivery, or another worker concurrently)
-                    log.info("message %s already handled; skipped", incoming.message_id)
-                    raise _AlreadyHandled from None
-                group = self._group(session, group_config)
-                member = identity.ensure_member(
-                    session,
-                    incoming.platform,
-                    incoming.sender.user_id,
-                    clean_text(incoming.sender.display_name)[:200],
-                )
-                is_admin = (
-                    incoming.sender.qualified_id in self._admins
-                    or incoming.platform_admin
-                    or member.role == "admin"
-                )
-                if route is not None and route.spec is not None and route.spec.admin and not is_admin:
-                    return [Reply(COMMON.get("admin_only", lang, name=route.spec.name))]
-                ctx = Context(
-                    incoming=incoming,
-                    command=route.spec.name if route and route.spec else "",
-                    args=route.args if route else (keyword or ""),
-                    session=session,
-                    config=self.config,
-                    group_config=group_config,
-                    group=group,
-                    member=member,
-                    is_admin=is_admin,
-                    registry=self.registry,
-                    now=self.clock(),
-                    services=self.services,
-                    question_id=question_id,
-                )
-                if route is not None and route.spec is not None:
-                    result = await route.spec.handler(ctx)
-                else:
-                    result = await self._keyword_reply(ctx, keyword or "")
-            self._groups.setdefault(group_config.slug, group)  # committed: safe to reuse
-            replies = _as_list(result)
-            for job in ctx.deferred:
-                replies.extend(_as_list(await job()))
+                result, ctx = await self.execute(session, job)
+        except Exception as error:
+            return self.failed(job, error)
+        return await self.finish(result, ctx)
+
+    async def execute(self, session: Session, job: Job) -> tuple[Result, Context | None]:
+        """Claim the message, load group and member, check rights, run the handler.
+
+        Raises what the handler raises (the caller rolls back); :class:`AlreadyHandled` when
+        the message's processed-message record exists already.
+        """
+        incoming, route = job.incoming, job.route
+        group_config = self.group_for_chat(incoming.chat)
+        key = (incoming.platform, incoming.chat.chat_id, incoming.message_id)
+        try:
+            delivery.claim(session, *key)
+        except IntegrityError:
+            # a re-delivery, or another worker handled it concurrently
+            log.info("message %s already handled; skipped", incoming.message_id)
+            raise AlreadyHandled from None
+        group = self._group(session, group_config)
+        member = identity.ensure_member(
+            session,
+            incoming.platform,
+            incoming.sender.user_id,
+            clean_text(incoming.sender.display_name)[:200],
+        )
+        is_admin = (
+            incoming.sender.qualified_id in self._admins
+            or incoming.platform_admin
+            or member.role == "admin"
+        )
+        if route is not None and route.spec is not None and route.spec.admin and not is_admin:
+            lang = self.config.language
+            return Reply(COMMON.get("admin_only", lang, name=route.spec.name)), None
+        ctx = Context(
+            incoming=incoming,
+            command=route.spec.name if route and route.spec else "",
+            args=route.args if route else (job.keyword or ""),
+            session=session,
+            config=self.config,
+            group_config=group_config,
+            group=group,
+            member=member,
+            is_admin=is_admin,
+            registry=self.registry,
+            now=self.clock(),
+            services=self.services,
+            question_id=job.question_id,
+        )
+        if route is not None and route.spec is not None:
+            return await route.spec.handler(ctx), ctx
+        return await self._keyword_reply(ctx, job.keyword or ""), ctx
+
+    async def finish(self, result: Result, ctx: Context | None) -> list[Reply]:
+        """After the commit: remember the group row, run deferred jobs, collect replies."""
+        replies = _as_list(result)
+        if ctx is None:
             return replies
-        except UserError as error:
+        self._groups.setdefault(ctx.group_config.slug, ctx.group)  # committed: safe to reuse
+        try:
+            for deferred in ctx.deferred:
+                replies.extend(_as_list(await deferred()))
+        except Exception as error:
+            return self.failed(Job(ctx.incoming, None, None, None), error)
+        return replies
+
+    def failed(self, job: Job, error: Exception) -> list[Reply]:
+        """The replies for a job that raised (its transaction was rolled back)."""
+        if isinstance(error, UserError):
             return [Reply(error.text)]
-        except _AlreadyHandled:
+        if isinstance(error, AlreadyHandled):
             return []
-        except Exception:
-            log.exception("handler failed for message %s", incoming.message_id)
-            self._groups.clear()  # in case the group row itself is what went wrong
-            return [Reply(COMMON.get("internal_error", lang))]
+        log.error("handler failed for message %s", job.incoming.message_id, exc_info=error)
+        self._groups.clear()  # in case the group row itself is what went wrong
+        return [Reply(COMMON.get("internal_error", self.config.language))]
 
     def _group(self, session: Session, config: GroupConfig) -> Group:
         """The chat's group row. Groups change only with the config (``ensure_group`` at the
@@ -266,8 +296,21 @@ class Dispatcher:
             )
 
 
-class _AlreadyHandled(Exception):
+class AlreadyHandled(Exception):
     """The message's processed-message record already exists."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A routed, checked message waiting for its transaction."""
+
+    incoming: Incoming
+    route: Route | None
+    keyword: str | None
+    question_id: int | None
+
+
+Result = Reply | Sequence[Reply] | None
 
 
 def _as_list(result: Reply | Sequence[Reply] | None) -> list[Reply]:

@@ -24,8 +24,10 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import urlparse
+from weakref import WeakValueDictionary
 
 from telegram import Bot, Message, Update
 from telegram.constants import ChatType, MessageEntityType
@@ -38,6 +40,7 @@ from bot.adapters.telegram_admin import ChatAdmins, register_commands
 from bot.adapters.telegram_outbox import PLATFORM, chat_key
 from bot.adapters.telegram_send import TelegramOutbound
 from bot.adapters.telegram_text import escape, render_html
+from bot.batching import InOrderBatcher, dispatch_many
 from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.i18n import Messages
@@ -46,6 +49,7 @@ from bot.model import ChatKind, ChatRef, Incoming, Outgoing, Reply, UserRef
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE]
+CONCURRENT_UPDATES = 100  # getUpdates returns at most 100 at a time
 MSG = Messages(
     {
         "dm_blocked": (
@@ -92,6 +96,8 @@ class TelegramAdapter:
             lambda: self.application.bot, config.telegram.admin_cache_seconds
         )
         self._seen: OrderedDict[tuple[int, int], None] = OrderedDict()
+        self.batcher = InOrderBatcher(partial(dispatch_many, dispatcher))
+        self._send_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
         self._outbox_task: asyncio.Task[None] | None = None
         self.finished = asyncio.Event()
 
@@ -103,7 +109,9 @@ class TelegramAdapter:
     ) -> Application[Any, Any, Any, Any, Any, Any]:
         token = self.config.telegram.token
         assert token is not None
-        builder: Any = ApplicationBuilder().token(token)
+        # updates are handled concurrently (CONCURRENT_UPDATES at a time) but dispatched in
+        # arrival order, in batches (bot.batching), and each chat's replies are sent in order
+        builder: Any = ApplicationBuilder().token(token).concurrent_updates(CONCURRENT_UPDATES)
         if self.config.telegram.rate_limiter:
             builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
         if request is not None:
@@ -232,11 +240,24 @@ class TelegramAdapter:
         self._seen[key] = None
         while len(self._seen) > 10_000:
             self._seen.popitem(last=False)
-        incoming = await self.to_incoming(message)
-        if incoming is None:
+        slot = self.batcher.reserve()  # its place in line, before anything is awaited
+        incoming = None
+        try:
+            incoming = await self.to_incoming(message)
+        finally:
+            self.batcher.fill(slot, incoming)
+        replies = await self.batcher.replies(slot)
+        if incoming is None or not replies:
             return
-        for reply in await self.dispatcher.dispatch(incoming):
-            await self.send_reply(incoming, reply, message)
+        async with self._chat_lock(message.chat.id):  # a chat's replies go out in order
+            for reply in replies:
+                await self.send_reply(incoming, reply, message)
+
+    def _chat_lock(self, chat_id: int) -> asyncio.Lock:
+        lock = self._send_locks.get(chat_id)
+        if lock is None:
+            lock = self._send_locks[chat_id] = asyncio.Lock()
+        return lock
 
     async def to_incoming(self, message: Message) -> Incoming | None:
         """The neutral form of a Telegram message, or None for what the bot ignores."""

@@ -111,6 +111,35 @@ async def test_check_in_ask_and_answer_by_reply_in_a_group(bot: Bot) -> None:
         assert answer.member.display_name == "小明"
 
 
+async def test_a_burst_is_stored_and_answered_in_order(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """Updates are handled concurrently and in batches: order must still hold. (Telegram's
+    ~20 messages a minute per group is PTB's rate limiter's business: off here.)"""
+    bot = await start_bot(emulator, tmp_path, rate_limiter=False)
+    try:
+        await _burst_in_order(bot)
+    finally:
+        await bot.adapter.stop()
+        await bot.client.aclose()
+        bot.app.db.dispose()
+
+
+async def _burst_in_order(bot: Bot) -> None:
+    members = [bot.user(60 + i, f"成员{i}") for i in range(6)]
+    for i in range(30):  # posted back to back: the bot fetches them several at a time
+        await members[i % 6].say(f"/checkin 第{i:02d}条 burst", GROUP)
+    await bot.user(70, "提问者").say("/ask 连发之后提问？", GROUP)
+    replies = await members[0].replies(GROUP, count=31, within=30)
+    texts = [item["message"]["text"] for item in replies]
+    for i, text in enumerate(texts[:30]):  # each reply names its member and their running count
+        assert f"成员{i % 6} 本周第 {i // 6 + 1} 条" in text, (i, text)
+    assert "连发之后提问" in texts[30]
+    with bot.app.db.session() as session:
+        notes = list(session.scalars(select(CheckIn.text).order_by(CheckIn.id)))
+    assert notes == [f"第{i:02d}条 burst" for i in range(30)]
+
+
 async def test_join_keyword_in_a_private_chat(bot: Bot) -> None:
     newcomer = bot.user(31, "新人")
     await newcomer.say("自学", newcomer.dm)

@@ -1,0 +1,123 @@
+"""Messages that arrive together are handled together: one transaction, in arrival order.
+
+A burst (a busy group, a bot coming back after downtime) brings many updates at once. Handling
+each in a transaction of its own spends much of its time opening, committing and closing that
+transaction; :func:`dispatch_many` runs a run of plain commands in **one** transaction instead,
+each message seeing the writes of those before it, exactly as if they ran one by one. If any
+message of the batch fails (bad input, a duplicate, a handler error), the whole transaction is
+rolled back and the batch is run again one message at a time, so each message still stores
+all or nothing and gets its own reply. Messages whose routing reads the database (keywords,
+replies to a question) end the batch and run on their own, after what came before committed.
+
+:class:`InOrderBatcher` feeds it from an adapter that handles updates concurrently: each update
+reserves a slot on arrival (in order), fills it once translated, and waits for its replies;
+ready slots at the head are dispatched as one batch, so the database sees messages in exactly
+the order they arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.dispatch import Dispatcher, Job
+from bot.model import Incoming, Reply
+
+
+async def run_batch(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[list[Reply]] | None:
+    """All ``jobs`` in one transaction; None when one of them failed (nothing was stored)."""
+    outcomes = []
+    try:
+        with dispatcher.db.session() as session:
+            for job in jobs:
+                outcomes.append(await dispatcher.execute(session, job))
+    except Exception:
+        return None
+    return [await dispatcher.finish(result, ctx) for result, ctx in outcomes]
+
+
+async def dispatch_many(dispatcher: Dispatcher, incomings: Sequence[Incoming]) -> list[list[Reply]]:
+    """The replies to each message, as if dispatched one after another."""
+    out: list[list[Reply]] = [[] for _ in incomings]
+    pending: list[tuple[int, Job]] = []
+
+    async def flush() -> None:
+        jobs = [job for _, job in pending]
+        results = await run_batch(dispatcher, jobs) if len(jobs) > 1 else None
+        if results is None:  # one message, or the batch failed: one transaction each
+            results = [await dispatcher.run(job) for job in jobs]
+        for (index, _), replies in zip(pending, results, strict=True):
+            out[index] = replies
+        pending.clear()
+
+    for index, incoming in enumerate(incomings):
+        if dispatcher.needs_lookups(incoming):
+            await flush()  # its routing must see what came before
+            out[index] = await dispatcher.dispatch(incoming)
+            continue
+        job = dispatcher.prepare(incoming)
+        if isinstance(job, list):
+            out[index] = job
+        else:
+            pending.append((index, job))
+    await flush()
+    return out
+
+
+@dataclass
+class _Slot:
+    future: asyncio.Future[list[Reply]]
+    incoming: Incoming | None = None
+    ready: bool = False
+
+
+@dataclass
+class InOrderBatcher:
+    """Dispatches concurrently arriving messages in arrival order, as batches."""
+
+    dispatch: Callable[[Sequence[Incoming]], Awaitable[list[list[Reply]]]]
+    _slots: deque[_Slot] = field(default_factory=deque)
+    _running: bool = False
+
+    def reserve(self) -> _Slot:
+        """Hold the message's place in line (call on arrival, before any ``await``)."""
+        slot = _Slot(asyncio.get_running_loop().create_future())
+        self._slots.append(slot)
+        return slot
+
+    def fill(self, slot: _Slot, incoming: Incoming | None) -> None:
+        """The translated message (None: nothing to dispatch); always call, even on error."""
+        slot.incoming, slot.ready = incoming, True
+        if not self._running:
+            self._running = True
+            asyncio.get_running_loop().call_soon(self._start)
+
+    def _start(self) -> None:
+        asyncio.get_running_loop().create_task(self._drain(), name="dispatch-batch")
+
+    async def _drain(self) -> None:
+        try:
+            while self._slots and self._slots[0].ready:
+                batch: list[_Slot] = []
+                while self._slots and self._slots[0].ready:
+                    batch.append(self._slots.popleft())
+                incomings = [slot.incoming for slot in batch if slot.incoming is not None]
+                try:
+                    results = iter(await self.dispatch(incomings))
+                except Exception as error:  # dispatch_many does not raise; be safe anyway
+                    for slot in batch:
+                        if not slot.future.done():
+                            slot.future.set_exception(error)
+                    continue
+                for slot in batch:
+                    replies = next(results) if slot.incoming is not None else []
+                    if not slot.future.done():  # its update may have been cancelled (shutdown)
+                        slot.future.set_result(replies)
+        finally:
+            self._running = False
+
+    async def replies(self, slot: _Slot) -> list[Reply]:
+        """Wait for the slot's replies."""
+        return await slot.future
