@@ -2,7 +2,8 @@
 
 One method, :meth:`TelegramAdapter.to_incoming`, translates an ``Update`` into the neutral
 :class:`Incoming`; :meth:`TelegramAdapter.handle_update` dispatches it and sends the replies
-(``bot/adapters/telegram_send.py`` does retries, splitting and the outbox).
+(``telegram_reply.py`` places replies; ``telegram_send.py`` does retries, splitting and
+the outbox).
 
 Choices worth knowing:
 - Polling by default (pending updates are kept across restarts), webhook when
@@ -12,6 +13,9 @@ Choices worth knowing:
 - Edited messages, channel posts, service messages and messages without text are ignored: a
   check-in is edited with its own command, and re-running a handler for an edit would store it
   twice. A re-delivered update is dropped here (recent ids) and by the dispatcher (database).
+- Bursts: PTB hands over up to ``CONCURRENT_UPDATES`` updates at once; each takes its place in
+  line on arrival, messages are dispatched in that order (plain commands of a burst in one
+  transaction, see ``bot.batching``) and each chat's replies are sent in order.
 - Admins: config admins (dispatcher) plus the chat's administrators from
   ``getChatAdministrators``, asked only for commands and cached ``admin_cache_seconds``; in a
   private chat, administrators of the group's configured Telegram chats count.
@@ -31,36 +35,26 @@ from weakref import WeakValueDictionary
 
 from telegram import Bot, Message, Update
 from telegram.constants import ChatType, MessageEntityType
-from telegram.error import Forbidden
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.adapters import telegram_outbox as outbox
 from bot.adapters.telegram_admin import ChatAdmins, register_commands
 from bot.adapters.telegram_outbox import PLATFORM, chat_key
+from bot.adapters.telegram_reply import TelegramReplies
 from bot.adapters.telegram_send import TelegramOutbound
-from bot.adapters.telegram_text import escape, render_html
 from bot.batching import InOrderBatcher, dispatch_many
 from bot.config import Config
 from bot.dispatch import Dispatcher
-from bot.i18n import Messages
-from bot.model import ChatKind, ChatRef, Incoming, Outgoing, Reply, UserRef
+from bot.model import ChatKind, ChatRef, Incoming, UserRef
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE]
 CONCURRENT_UPDATES = 100  # getUpdates returns at most 100 at a time
-MSG = Messages(
-    {
-        "dm_blocked": (
-            "{name}，我无法私信你：请先打开与我的私聊并发送 /start，再试一次。",
-            "{name}, I can't message you privately: open a chat with me, send /start, then retry.",
-        ),
-    }
-)
 
 
-class TelegramAdapter:
+class TelegramAdapter(TelegramReplies):
     """Serves the dispatcher on Telegram; also the digest publisher's Telegram sender."""
 
     platform = PLATFORM
@@ -302,78 +296,3 @@ class TelegramAdapter:
         else:
             chats = [chat_id]
         return await self.chat_admins.any_of(user_id, chats)
-
-    # -- outbound --------------------------------------------------------------------------
-    async def send_reply(self, incoming: Incoming, reply: Reply, message: Message) -> None:
-        """Send one handler reply where it belongs; record question announcements."""
-        if reply.chat is not None and reply.chat.platform != PLATFORM:
-            log.warning(
-                "reply for %s chat %s skipped by telegram", reply.chat.platform, reply.chat.chat_id
-            )
-            return
-        target = chat_key(
-            reply.chat.chat_id
-            if reply.chat
-            else incoming.sender.user_id
-            if reply.private
-            else incoming.chat.chat_id
-        )
-        reply_to = int(reply.reply_to_message_id) if reply.reply_to_message_id else None
-        if reply_to is None and target == message.chat.id and not incoming.chat.is_private:
-            reply_to = message.message_id
-        try:
-            sent = await self._send(target, reply, reply_to)
-        except Forbidden as error:
-            log.warning("cannot message %s (%s)", target, error)
-            if reply.private and not incoming.chat.is_private:
-                name = incoming.sender.display_name
-                notice = MSG.get("dm_blocked", self.config.language, name=name)
-                await self.outbound.deliver(
-                    message.chat.id, escape(notice), reply_to=message.message_id
-                )
-            return
-        if reply.question_id is not None:
-            for sent_message in sent:
-                chat = ChatRef(PLATFORM, str(sent_message.chat_id), incoming.chat.kind)
-                self.dispatcher.record_sent(chat, str(sent_message.message_id), reply.question_id)
-
-    async def _send(self, chat_id: int | str, reply: Reply, reply_to: int | None) -> list[Message]:
-        """Document or photo (text as caption when it fits), then the text if it did not fit."""
-        sent: list[Message] = []
-        if reply.file is not None:  # a document (e.g. /export), same caption rule as photos
-            doc = await self.outbound.send_document(
-                chat_id, reply.file, reply.file_name, reply.text, reply_to=reply_to
-            )
-            if doc is not None and (doc.caption or not reply.text.strip()):
-                return [doc]
-            sent += [doc] if doc is not None else []
-        if reply.image is not None:
-            photo = await self.outbound.send_photo(
-                chat_id, reply.image, reply.image_name, reply.text, reply_to=reply_to
-            )
-            if photo is not None:
-                sent.append(photo)
-                if photo.caption or not reply.text.strip():
-                    return sent
-        return sent + await self.outbound.deliver(chat_id, render_html(reply), reply_to=reply_to)
-
-    async def send(self, outgoing: Outgoing) -> list[str]:
-        """Post a bot-initiated message (digest, reminder); raises on final failure."""
-        if outgoing.chat.platform != PLATFORM:
-            raise ValueError(f"telegram cannot send to a {outgoing.chat.platform} chat")
-        chat_id = chat_key(outgoing.chat.chat_id)
-        reply = outgoing.reply
-        ids: list[str] = []
-        if reply.image is not None:
-            photo = await self.outbound.send_photo(
-                chat_id, reply.image, reply.image_name, reply.text
-            )
-            if photo is not None:
-                ids.append(str(photo.message_id))
-                if photo.caption or not reply.text.strip():
-                    return ids
-        html = render_html(reply)
-        mentions = self.outbound.mention_line(outgoing.mention_user_ids)
-        if mentions:
-            html = f"{html}\n{mentions}"
-        return ids + await self.outbound.send_outgoing(chat_id, html)
