@@ -137,6 +137,14 @@ class WebConfig(_Section):
     base_url: str = "http://127.0.0.1:8080"
 
 
+class ChartsConfig(_Section):
+    """Charts (/stats, the web archive's stats.png) are drawn with matplotlib."""
+
+    # in a short-lived child process (~1 s more per chart): matplotlib, numpy and the font cache
+    # (~50 MB) leave with it instead of staying in the bot's memory
+    separate_process: bool = True
+
+
 class TelegramWebhookConfig(_Section):
     url: str
     listen: str = "0.0.0.0"
@@ -174,6 +182,7 @@ class Config(_Section):
     reminders: ReminderConfig = ReminderConfig()
     limits: LimitsConfig = LimitsConfig()
     web: WebConfig = WebConfig()
+    charts: ChartsConfig = ChartsConfig()
     telegram: TelegramConfig = TelegramConfig()
     wechat: WechatConfig = WechatConfig()
 

@@ -138,14 +138,16 @@ def make_web_app(archive: Archive) -> web.Application:
         """The /stats activity chart (members active and check-ins per week)."""
         import asyncio
 
-        from digest.charts import stats_png_for
+        from digest.charts import group_activity, render_chart
 
         which, root = target(request)
         slug, lang = which.group_config.slug, config.language
-        now = datetime.now(UTC)
-        png = await asyncio.to_thread(stats_png_for, db, slug, now, lang=lang)
-        if png is None:
+        found = await asyncio.to_thread(group_activity, db, slug, datetime.now(UTC))
+        if found is None:
             return not_found("还没有统计数据。", which, root)
+        weeks, name = found
+        separate = config.charts.separate_process
+        png = await render_chart(weeks, name, slug, lang, separate_process=separate)
         return web.Response(
             body=png, content_type="image/png", headers={"Cache-Control": "max-age=600"}
         )

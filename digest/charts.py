@@ -4,14 +4,21 @@ Two panels over the last weeks: members active per week and check-ins per week. 
 labels need a CJK font; when none is installed (``fc-list :lang=zh`` is empty) the labels are
 English and the title uses the group's slug, so the image never shows tofu boxes.
 Rendering uses the object-oriented API (no pyplot global state), so it may run in a thread.
+
+The running bot renders with :func:`render_chart`: by default in a short-lived child process
+(``charts.separate_process``), so matplotlib, numpy and the font cache (~50 MB) never stay in
+the bot's own memory; the child exits after each chart.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
+import multiprocessing
 import shutil
 import subprocess
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from functools import cache
 
@@ -133,6 +140,45 @@ def render_activity_chart(weeks: Sequence[WeekActivity], name: str, lang: str = 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def chart_for_group(weeks: Sequence[WeekActivity], name: str, slug: str, lang: str) -> bytes:
+    """The chart titled with the group's name, or its slug when no font could draw the name."""
+    name = name if name.isascii() or cjk_font() else slug
+    return render_activity_chart(weeks, name, lang)
+
+
+_children: ProcessPoolExecutor | None = None
+
+
+def _child_pool() -> ProcessPoolExecutor:
+    """One worker, a fresh process per chart (spawned: nothing of the bot's state is copied)."""
+    global _children
+    if _children is None:
+        context = multiprocessing.get_context("spawn")
+        _children = ProcessPoolExecutor(max_workers=1, mp_context=context, max_tasks_per_child=1)
+    return _children
+
+
+async def render_chart(
+    weeks: Sequence[WeekActivity], name: str, slug: str, lang: str, *, separate_process: bool
+) -> bytes:
+    """The chart PNG, rendered off the event loop: in a child process or in a thread."""
+    args = (list(weeks), name, slug, lang)
+    if not separate_process:
+        return await asyncio.to_thread(chart_for_group, *args)
+    return await asyncio.get_running_loop().run_in_executor(_child_pool(), chart_for_group, *args)
+
+
+def group_activity(
+    db: Database, group_slug: str, now: datetime
+) -> tuple[list[WeekActivity], str] | None:
+    """(weeks, group name) for the chart of ``group_slug``; None when there is no such group."""
+    with db.session() as session:
+        group = session.scalars(select(Group).where(Group.slug == group_slug)).one_or_none()
+        if group is None:
+            return None
+        return weekly_activity(session, group, now, DEFAULT_WEEKS), group.name
 
 
 def stats_chart_png(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.context import Context
 from bot.i18n import Messages
 from bot.model import Reply
 from bot.registry import command
-from digest.charts import cjk_font, render_activity_chart
+from digest.charts import render_chart
 from storage import engagement
 from storage.stats import group_stats
 
@@ -65,6 +63,11 @@ async def stats(ctx: Context) -> Reply:
         resource=totals["resource"],
         weeks=CHART_WEEKS,
     )
-    name = ctx.group.name if cjk_font() or ctx.group.name.isascii() else ctx.group.slug
-    png = await asyncio.to_thread(render_activity_chart, figures.weeks, name, ctx.lang)
+    png = await render_chart(
+        figures.weeks,
+        ctx.group.name,
+        ctx.group.slug,
+        ctx.lang,
+        separate_process=ctx.config.charts.separate_process,
+    )
     return Reply(text, image=png, image_name=f"stats-{ctx.group.slug}.png")

@@ -47,6 +47,8 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
         "database": {"url": f"sqlite:///{tmp_path / 'studybot.db'}"},
         "admins": ["console:admin"],
         "web": {"enabled": False},
+        # charts in a thread: a child process per chart costs ~1 s (tested on its own)
+        "charts": {"separate_process": False},
     }
     data.update(overrides)
     return parse_config(data)

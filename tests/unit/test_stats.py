@@ -9,7 +9,6 @@ import warnings
 import pytest
 from matplotlib.image import imread
 
-import handlers.stats as stats_handler
 from digest import charts
 from storage.identity import get_group
 from storage.stats import weekly_activity
@@ -81,7 +80,6 @@ def render_without_warnings(*args) -> bytes:
 async def test_no_cjk_font_falls_back_to_english_without_tofu(chat, clock, bot_app, monkeypatch):
     await fill(chat, clock)
     monkeypatch.setattr(charts, "cjk_font", lambda: None)
-    monkeypatch.setattr(stats_handler, "cjk_font", lambda: None)
     with bot_app.db.session() as session:
         weeks = weekly_activity(session, get_group(session, "ml-club"), clock(), 12)
     png = render_without_warnings(weeks, "ML自学者俱乐部", "zh")
@@ -105,6 +103,23 @@ def test_chinese_labels_when_a_cjk_font_is_installed():
         pytest.skip("no CJK font installed (fc-list :lang=zh is empty): English labels are used")
     png = render_without_warnings([], "ML自学者俱乐部", "zh")
     assert png[:8] == PNG_MAGIC
+
+
+async def test_charts_are_drawn_in_a_child_process(chat, clock, bot_app, monkeypatch):
+    """The default: matplotlib works in a fresh child, never in the bot's own process."""
+    await fill(chat, clock)
+    with bot_app.db.session() as session:
+        group = get_group(session, "ml-club")
+        weeks = weekly_activity(session, group, clock(), 12)
+
+    def not_here(*_args: object) -> bytes:
+        raise AssertionError("rendered in the bot's own process")
+
+    monkeypatch.setattr(charts, "render_activity_chart", not_here)  # the child is unpatched
+    png = await charts.render_chart(weeks, group.name, group.slug, "en", separate_process=True)
+    assert png[:8] == PNG_MAGIC and png_size(png) == (900, 600)
+    with pytest.raises(AssertionError, match="own process"):
+        await charts.render_chart(weeks, group.name, group.slug, "en", separate_process=False)
 
 
 async def test_chart_for_the_web_archive(chat, clock, bot_app):
