@@ -5,24 +5,23 @@
 the same file apart from ``exported_at``); :func:`export_group` reads one group (the chat
 command ``/export``); :func:`write_markdown` writes a readable copy;
 :func:`backup_sqlite` copies a live SQLite database with ``sqlite3.Connection.backup``.
-Import lives in :mod:`storage.importer`.
+Import lives in :mod:`storage.importer`; Markdown in :mod:`storage.export_markdown`, backups
+in :mod:`storage.backup` (both importable from here as before).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, selectinload
 
+from storage.backup import BackupError, backup_sqlite, sqlite_path
+from storage.export_markdown import md_text, write_markdown
 from storage.export_schema import (
     AnswerOut,
     AwayOut,
@@ -230,139 +229,15 @@ def write_json(data: Export, path: Path) -> None:
     os.replace(tmp, path)
 
 
-# -- Markdown -----------------------------------------------------------------------------
-_HTML = str.maketrans({"<": "&lt;", ">": "&gt;", "&": "&amp;"})
-_LINE_START = re.compile(r"^(\s*)([#>*+\-=|]|\d+\.)", re.M)
-
-
-def md_text(text: str) -> str:
-    """User text made inert for Markdown: no raw HTML, no accidental headings or lists."""
-    escaped = _LINE_START.sub(r"\1\\\2", text.translate(_HTML))
-    return escaped.replace("[", "\\[").replace("]", "\\]").replace("\n", "  \n  ")
-
-
-def _when(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
-def _group_markdown(group: GroupOut, names: dict[str, str]) -> dict[str, str]:
-    tz = ZoneInfo(group.timezone)
-
-    def who(ref: str) -> str:
-        return md_text(names.get(ref) or ref)
-
-    files: dict[str, str] = {}
-    lines = [f"# {md_text(group.name)} — 学习心得 / check-ins", ""]
-    lines += [
-        f"- {_when(c.created_at, tz)} **{who(c.member)}**：{md_text(c.text)}"
-        for c in group.checkins
-    ]
-    files["checkins.md"] = "\n".join(lines)
-    lines = [f"# {md_text(group.name)} — 疑问解答 / questions", ""]
-    for q in group.questions:
-        lines += [
-            "",
-            f"## #{q.number} ({q.status}) {who(q.member)} · {_when(q.created_at, tz)}",
-            "",
-        ]
-        lines.append(md_text(q.text))
-        for i, a in enumerate(q.answers):
-            mark = " ⭐" if i == q.best_answer else ""
-            lines.append(f"- **{who(a.member)}**{mark}：{md_text(a.text)}")
-    files["questions.md"] = "\n".join(lines)
-    lines = [f"# {md_text(group.name)} — 论文速递 / papers", ""]
-    for p in group.papers:
-        title = md_text(p.title or p.url)
-        lines.append(f"- [{title}](<{p.url}>) — {who(p.member)}, {_when(p.created_at, tz)}")
-        if p.code_url:
-            lines.append(f"  - code: <{p.code_url}>")
-        for text in (p.summary, p.one_liner):
-            if text:
-                lines.append(f"  - {md_text(text)}")
-    files["papers.md"] = "\n".join(lines)
-    lines = [f"# {md_text(group.name)} — 学习资料 / resources", ""]
-    for r in group.resources:
-        tags = " ".join(f"`#{t}`" for t in r.tags)
-        lines.append(f"- <{r.url}> {tags} {md_text(r.text)} — {who(r.member)}".rstrip())
-    files["resources.md"] = "\n".join(lines)
-    for issue in group.digest_issues:
-        if issue.markdown:
-            files[f"digests/{issue.number:03d}.md"] = issue.markdown
-    index = [f"# {md_text(group.name)}", ""]
-    index += [f"- [{name}]({name})" for name in files]
-    files["README.md"] = "\n".join(index)
-    return {name: text.rstrip("\n") + "\n" for name, text in files.items()}
-
-
-def write_markdown(data: Export, directory: Path) -> list[Path]:
-    """One folder per group: README, check-ins, questions, papers, resources, digests."""
-    names = {m.ref: m.display_name for m in data.members}
-    written = []
-    for group in data.groups:
-        for name, text in _group_markdown(group, names).items():
-            path = directory / group.slug / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
-    return written
-
-
-# -- backup ---------------------------------------------------------------------------------
-class BackupError(RuntimeError):
-    """The backup cannot be made (wrong database kind, unreadable file...)."""
-
-
-def sqlite_path(url: str) -> Path:
-    """The file of a SQLite URL; :class:`BackupError` for other databases."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        raise BackupError(
-            f"studybot db backup works on SQLite only; this database is "
-            f"{parsed.get_backend_name()}. Use its own tool, e.g. "
-            f"pg_dump --format=custom --file=studybot.dump {parsed.database or 'DBNAME'}"
-        )
-    if not parsed.database or parsed.database == ":memory:":
-        raise BackupError("an in-memory SQLite database cannot be backed up")
-    path = Path(parsed.database).expanduser()
-    if not path.exists():
-        raise BackupError(f"database file {path} does not exist")
-    return path
-
-
-def backup_sqlite(url: str, out: Path, progress: Progress = _noop, pages: int = 256) -> int:
-    """Copy the live database to ``out`` with SQLite's online backup API; returns pages.
-
-    Safe while the bot runs: readers and writers continue. Written to a temporary file, checked
-    with ``PRAGMA integrity_check`` and then renamed, so ``out`` is never half-written.
-    """
-    source_path = sqlite_path(url)
-    out = out.expanduser()
-    if out.resolve() == source_path.resolve():
-        raise BackupError("the backup file must differ from the database file")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    source = sqlite3.connect(str(source_path), timeout=30)
-    target = sqlite3.connect(str(tmp))
-    copied = 0
-    try:
-
-        def step(status: int, remaining: int, total: int) -> None:
-            nonlocal copied
-            copied = total
-            progress("backup", total - remaining, total)
-
-        source.backup(target, pages=pages, progress=step)
-        target.execute("PRAGMA journal_mode=DELETE")
-        ok = target.execute("PRAGMA integrity_check").fetchone()
-        if not ok or ok[0] != "ok":
-            raise BackupError(f"the backup failed its integrity check: {ok}")
-    except BaseException:
-        target.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    finally:
-        target.close()
-        source.close()
-    os.replace(tmp, out)
-    return copied
+__all__ = [
+    "BackupError",
+    "Progress",
+    "backup_sqlite",
+    "dump_json",
+    "export_data",
+    "export_group",
+    "md_text",
+    "sqlite_path",
+    "write_json",
+    "write_markdown",
+]

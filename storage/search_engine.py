@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from storage.search_index import scope_token
+from storage.search_docs import scope_token
 
 PG_WINDOW = 2000  # PostgreSQL ranks (and counts) at most this many newest matches
 BM25_WEIGHTS = "0, 0, 0, 2.0, 1.0, 0"  # kind, ref_id, group_id (unindexed), tags, body, scope

@@ -10,7 +10,7 @@ apply group/type/#tag filters inside the MATCH. Full text on top of it:
 - PostgreSQL: a generated ``tsv`` column (``to_tsvector('simple', ...)``, tags weighted A) with a
   GIN index, ranked by ``ts_rank_cd``.
 
-Sync: an ``after_flush`` hook on every Session queues the entries a flush added or changed
+Rows are built by :mod:`storage.search_docs`. Sync: an ``after_flush`` hook on every Session queues the entries a flush added or changed
 (:mod:`storage.search_queue`, same transaction as the message) and removes the index rows of
 deleted ones at once. Deleting a question drops its answers' rows; deleting a member or group
 drops theirs. Queued entries are segmented and written by :func:`storage.search_queue.index_pending`
@@ -22,9 +22,7 @@ change.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -52,12 +50,18 @@ from storage.models import (
     Paper,
     Question,
     Resource,
-    Tag,
     UTCDateTime,
 )
-from storage.models import resource_tags as resource_tags_table
-from storage.search_text import hashtags, token_text
+from storage.search_docs import Doc, doc_for, make_doc, scope_text, scope_token
 
+__all__ = [  # the row builders live in storage.search_docs; importable from here as before
+    "Doc",
+    "doc_for",
+    "make_doc",
+    "rebuild_index",
+    "scope_text",
+    "scope_token",
+]
 SEARCH_TABLES = ("search_docs", "search_index", "search_queue")
 QUEUED = "search_queued"  # Session.info key: this transaction queued entries for indexing
 
@@ -104,127 +108,6 @@ _FTS_ADD = text(
 def include_in_autogenerate(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic ``include_name`` hook: the search tables are managed by hand, not by models."""
     return not (type_ == "table" and name is not None and name.startswith("search_"))
-
-
-@dataclass(frozen=True)
-class Doc:
-    """One row of the index, before it is written."""
-
-    kind: str
-    ref_id: int
-    group_id: int
-    member_id: int
-    question_id: int | None
-    created_at: datetime
-    tags: str
-    tag_list: str
-    body: str
-    scope: str
-
-    def params(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "ref_id": self.ref_id,
-            "group_id": self.group_id,
-            "member_id": self.member_id,
-            "question_id": self.question_id,
-            "created_at": self.created_at,
-            "tags": self.tags,
-            "tag_list": self.tag_list,
-            "body": self.body,
-            "scope": self.scope,
-        }
-
-
-def make_doc(
-    kind: str,
-    ref_id: int,
-    group_id: int,
-    member_id: int,
-    created_at: datetime,
-    texts: Sequence[str],
-    tags: Iterable[str] = (),
-    question_id: int | None = None,
-) -> Doc:
-    """Tokenise an entry's texts; ``#tags`` written in them join its explicit tags."""
-    names = list(dict.fromkeys([*(t.lower() for t in tags), *hashtags(" ".join(texts))]))
-    return Doc(
-        kind=kind,
-        ref_id=ref_id,
-        group_id=group_id,
-        member_id=member_id,
-        question_id=question_id,
-        created_at=created_at,
-        tags=" ".join([*names, token_text(*names)]).strip(),  # raw names for #tag filters
-        tag_list=" ".join(names),
-        body=token_text(*texts),
-        scope=scope_text(group_id, kind, names),
-    )
-
-
-def scope_token(prefix: str, value: object) -> str:
-    """One FTS5 token for an exact filter: ``g12``, ``kpaper``, ``t`` + the tag's UTF-8 hex."""
-    if prefix == "t":
-        return "t" + str(value).encode("utf-8").hex()
-    return f"{prefix}{value}"
-
-
-def scope_text(group_id: int, kind: str, tags: Iterable[str]) -> str:
-    """The ``scope`` column: group, kind and tags as tokens no search word can produce."""
-    return " ".join(
-        [scope_token("g", group_id), scope_token("k", kind)] + [scope_token("t", t) for t in tags]
-    )
-
-
-def doc_for(
-    obj: Any,
-    conn: Connection,
-    *,
-    tags: Sequence[str] | None = None,
-    question_groups: dict[int, int] | None = None,
-) -> Doc | None:
-    """The index row of a flushed model object (SQL only on ``conn``, never the session).
-
-    ``tags`` (a resource's tag names) and ``question_groups`` (question id -> group id) save a
-    query per entry when known, as in :func:`rebuild_index`.
-    """
-    if isinstance(obj, CheckIn):
-        return make_doc("checkin", obj.id, obj.group_id, obj.member_id, obj.created_at, [obj.text])
-    if isinstance(obj, Question):
-        return make_doc(
-            "question", obj.id, obj.group_id, obj.member_id, obj.created_at, [obj.text],
-            question_id=obj.id,
-        )  # fmt: skip
-    if isinstance(obj, Answer):
-        if question_groups is not None:
-            group_id = question_groups.get(obj.question_id)
-        else:
-            group_id = conn.scalar(select(Question.group_id).where(Question.id == obj.question_id))
-        if group_id is None:
-            return None
-        return make_doc(
-            "answer", obj.id, group_id, obj.member_id, obj.created_at, [obj.text],
-            question_id=obj.question_id,
-        )  # fmt: skip
-    if isinstance(obj, Paper):
-        texts = [obj.title, obj.one_liner, obj.summary, obj.url, obj.code_url or ""]
-        return make_doc("paper", obj.id, obj.group_id, obj.member_id, obj.created_at, texts)
-    if isinstance(obj, Resource):
-        names = (
-            tags
-            if tags is not None
-            else conn.scalars(
-                select(Tag.name)
-                .join(resource_tags_table, resource_tags_table.c.tag_id == Tag.id)
-                .where(resource_tags_table.c.resource_id == obj.id)
-                .order_by(Tag.name)
-            ).all()
-        )
-        texts = [obj.text, obj.url]
-        return make_doc(
-            "resource", obj.id, obj.group_id, obj.member_id, obj.created_at, texts, names
-        )
-    return None
 
 
 # -- writing --------------------------------------------------------------------------------

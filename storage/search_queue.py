@@ -78,7 +78,8 @@ def index_pending(session: Session, *, limit: int | None = DEFAULT_BATCH, wait: 
     Returns how many queue rows were handled. With ``wait=False`` on PostgreSQL, returns 0
     at once if another transaction is draining.
     """
-    from storage.search_index import MODELS, doc_for, remove, write
+    from storage.search_docs import doc_for
+    from storage.search_index import MODELS, remove, write
 
     if not has_pending(session):
         return 0
