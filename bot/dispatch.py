@@ -243,6 +243,12 @@ class Dispatcher:
         return [Reply(reply)] if reply else []
 
     # -- bookkeeping adapters call back ---------------------------------------------------
+    def announcement_of(self, chat: ChatRef, number: int) -> str | None:
+        """The id of the bot's latest message in ``chat`` announcing question ``number``
+        (for platforms whose replies quote text instead of pointing at a message id)."""
+        with self.db.session() as session:
+            return delivery.announcement_of(session, chat.platform, chat.chat_id, number)
+
     def record_sent(self, chat: ChatRef, message_id: str, question_id: int) -> None:
         """An adapter reports the platform id of a message that announced a question."""
         with self.db.session() as session:

@@ -7,7 +7,7 @@ from typing import cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from storage.models import ProcessedMessage, SentMessage
+from storage.models import ProcessedMessage, Question, SentMessage
 
 
 def mark_processed(session: Session, platform: str, chat_id: str, message_id: str) -> None:
@@ -52,3 +52,18 @@ def question_for_reply(
             SentMessage.message_id == message_id,
         )
     ).one_or_none()
+
+
+def announcement_of(session: Session, platform: str, chat_id: str, number: int) -> str | None:
+    """The id of the bot's latest message in the chat announcing question ``number``."""
+    return session.scalars(
+        select(SentMessage.message_id)
+        .join(Question, Question.id == SentMessage.question_id)
+        .where(
+            SentMessage.platform == platform,
+            SentMessage.chat_id == chat_id,
+            Question.number == number,
+        )
+        .order_by(SentMessage.sent_at.desc())
+        .limit(1)
+    ).first()

@@ -18,6 +18,7 @@ supports it); 「自学」 in a DM becomes an invitation into the study room.
 from __future__ import annotations
 
 import logging
+import re
 from collections import deque
 from typing import Any
 
@@ -38,6 +39,7 @@ from bot.dispatch import Dispatcher
 from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
 
 log = logging.getLogger(__name__)
+QUESTION_NUMBER = re.compile(r"(?:问题|Question) ?#(\d{1,9})")  # the announcement's "问题 #N"
 
 __all__ = ["MSG", "PLATFORM", "WechatAdapter", "WechatError", "WechatSendError"]
 
@@ -117,11 +119,16 @@ class WechatAdapter(WechatSession):
         )
 
     def _quoted_question(self, chat_id: str, quoted: str) -> str | None:
-        """The id of the question announcement a quote reply quotes (sent since start)."""
+        """The id of the question announcement a quote reply quotes: one sent since start
+        (matched by text), else -- after a restart -- the chat's stored announcement of the
+        question number the quote shows (``#N``)."""
         for sent_chat, message_id, text in reversed(self._questions):
             if sent_chat == chat_id and message_id and quote_matches(quoted, text):
                 return message_id
-        return None
+        number = QUESTION_NUMBER.search(quoted)
+        if number is None:
+            return None
+        return self.dispatcher.announcement_of(ChatRef(PLATFORM, chat_id), int(number[1]))
 
     # -- outgoing --------------------------------------------------------------------------
     async def send(self, outgoing: Outgoing) -> list[str]:

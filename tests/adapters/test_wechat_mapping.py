@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,7 +28,7 @@ from bot.adapters.wechat_text import (
     strip_bot_mention,
 )
 from bot.config import Config
-from bot.model import ChatRef, Incoming, Outgoing, Reply
+from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
 
 ROOM = "study@chatroom"
 TEXT = SimpleNamespace(name="MESSAGE_TYPE_TEXT")
@@ -163,6 +164,9 @@ class FakeDispatcher:
     def group_for_chat(self, chat: ChatRef) -> Any:
         return self.config.groups[0]
 
+    def announcement_of(self, chat: ChatRef, number: int) -> str | None:
+        return None
+
 
 @pytest.fixture
 def make(config_factory: Callable[..., Config]) -> Callable[..., tuple[WechatAdapter, FakeBot]]:
@@ -229,6 +233,36 @@ async def test_quote_reply_to_a_question_announcement_points_at_it(make: Any) ->
     incoming = await adapter.to_incoming(FakeMessage("w6", bot.contacts["bob"], quote, bot.room))
     assert incoming is not None
     assert incoming.reply_to_message_id == ids[0] and incoming.text == "随机丢弃神经元"
+
+
+async def test_quote_reply_finds_its_question_after_a_restart(tmp_path: Path) -> None:
+    """The in-memory list of announcements is gone after a restart: the database answers."""
+    from bot.app import build_app
+    from tests.conftest import make_config
+
+    wechat = {"token": "t", "endpoint": "127.0.0.1:1", "send_interval_seconds": 0}
+    groups = [{"slug": "ml-club", "chats": [{"platform": "wechat", "chat_id": ROOM}]}]
+    config = make_config(tmp_path, wechat=wechat, groups=groups)
+    app = build_app(config)
+    room = ChatRef("wechat", ROOM, "group")
+    asked = Incoming(room, UserRef("wechat", "alice", "Alice"), "/ask 什么是 dropout？", "m1")
+    [announcement] = await app.dispatcher.dispatch(asked)
+    assert announcement.question_id is not None
+    app.dispatcher.record_sent(room, "sent-42", announcement.question_id)  # sent before the restart
+
+    adapter = WechatAdapter(app.dispatcher, config)  # a new process: nothing in memory
+    bot = FakeBot()
+    adapter._bot, adapter.self_id, adapter.self_name = bot, "bot", "学习助手"
+    quoted = announcement.text[:16]
+    quote = f"「学习助手：{quoted}…」\n- - - - - - - - - - - - - - -\n测试时要关掉随机丢弃"
+    incoming = await adapter.to_incoming(FakeMessage("w9", bot.contacts["bob"], quote, bot.room))
+    assert incoming is not None and incoming.reply_to_message_id == "sent-42"
+    [saved] = await app.dispatcher.dispatch(incoming)
+    assert "#1" in saved.text
+    unrelated = "「学习助手：📄 已收录论文 #1 Attention」\n- - - - - - - - - - - - - - -\n好的"
+    plain = await adapter.to_incoming(FakeMessage("w10", bot.contacts["bob"], unrelated, bot.room))
+    assert plain is not None and plain.reply_to_message_id is None
+    app.db.dispose()
 
 
 async def test_group_reply_mentions_the_sender_and_private_reply_goes_to_the_contact(
