@@ -306,6 +306,8 @@ class OutboxMessage(Base):
     chat_id: Mapped[str] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str | None] = mapped_column(Text, default=None)
+    reply_to: Mapped[str | None] = mapped_column(String(128), default=None)  # message answered
+    question_id: Mapped[int | None] = mapped_column(Integer, default=None)  # it announces this
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)

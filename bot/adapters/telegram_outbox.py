@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.adapters.telegram_text import escape, split_html, strip_tags
 from bot.model import utcnow
+from storage import delivery
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -48,19 +50,30 @@ def chat_key(chat_id: str | int) -> int | str:
         return text
 
 
-def save(db: Database | None, chat_id: int | str, parts: Sequence[str], error: Exception) -> None:
-    """Persist unsent parts so the background task resends them later."""
+def save(
+    db: Database | None,
+    chat_id: int | str,
+    parts: Sequence[str],
+    error: Exception,
+    *,
+    reply_to: int | None = None,
+    question_id: int | None = None,
+) -> None:
+    """Persist unsent parts so the background task resends them later (the first part as a
+    reply to ``reply_to``; each one recorded as announcing ``question_id``)."""
     if db is None:
         log.error("could not send %d part(s) to %s (%s); no database", len(parts), chat_id, error)
         return
     with db.session() as session:
-        for part in parts:
+        for index, part in enumerate(parts):
             session.add(
                 OutboxMessage(
                     platform=PLATFORM,
                     chat_id=str(chat_id),
                     text=strip_tags(part),
                     html=part,
+                    reply_to=str(reply_to) if reply_to is not None and index == 0 else None,
+                    question_id=question_id,
                     attempts=1,
                     last_error=str(error)[:500],
                 )
@@ -109,12 +122,15 @@ async def flush(db: Database | None, outbound: TelegramOutbound, limit: int = 50
             ).rowcount
             row = session.get(OutboxMessage, row_id)
             assert row is not None
-            chat_id, attempts = row.chat_id, row.attempts
+            chat_id, attempts, question_id = row.chat_id, row.attempts, row.question_id
+            reply_to = int(row.reply_to) if row.reply_to and row.reply_to.isdigit() else None
             html = row.html if row.html is not None else escape(row.text)
         if claimed != 1:
             continue
         try:
-            await outbound.send_parts(chat_key(chat_id), split_html(html))
+            messages = await outbound.send_parts(
+                chat_key(chat_id), split_html(html), reply_to=reply_to
+            )
         except TelegramError as error:
             final = is_final(error) or attempts >= MAX_ATTEMPTS
             _settle(db, row_id, "failed" if final else "pending", str(error))
@@ -123,9 +139,23 @@ async def flush(db: Database | None, outbound: TelegramOutbound, limit: int = 50
                 break  # Telegram is unreachable: keep the order, try again later
             continue
         _settle(db, row_id, "sent", None)
+        if question_id is not None:
+            _record_announcements(db, messages, question_id)
         sent += 1
         log.info("outbox row %s sent to %s", row_id, chat_id)
     return sent
+
+
+def _record_announcements(db: Database, messages: Sequence[Any], question_id: int) -> None:
+    """Replies to a resent question announcement count as answers, as for a direct send."""
+    try:
+        with db.session() as session:
+            for message in messages:
+                delivery.record_sent_question(
+                    session, PLATFORM, str(message.chat_id), str(message.message_id), question_id
+                )
+    except SQLAlchemyError as error:  # e.g. the question was deleted meanwhile
+        log.warning("question %s announcement not recorded (%s)", question_id, error)
 
 
 def _settle(db: Database, row_id: int, state: str, error: str | None) -> None:

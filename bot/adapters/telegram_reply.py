@@ -95,7 +95,9 @@ class TelegramReplies:
                 sent.append(photo)
                 if photo.caption or not reply.text.strip():
                     return sent
-        return sent + await self.outbound.deliver(chat_id, render_html(reply), reply_to=reply_to)
+        return sent + await self.outbound.deliver(
+            chat_id, render_html(reply), reply_to=reply_to, question_id=reply.question_id
+        )
 
     async def send(self, outgoing: Outgoing) -> list[str]:
         """Post a bot-initiated message (digest, reminder); raises on final failure."""

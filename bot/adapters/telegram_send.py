@@ -221,7 +221,12 @@ class TelegramOutbound:
         return sent
 
     async def deliver(
-        self, chat_id: int | str, html: str, *, reply_to: int | None = None
+        self,
+        chat_id: int | str,
+        html: str,
+        *,
+        reply_to: int | None = None,
+        question_id: int | None = None,
     ) -> list[Message]:
         """Send a reply; what still fails after the retries is logged and put in the outbox.
 
@@ -248,7 +253,14 @@ class TelegramOutbound:
                         strip_tags(part),
                     )
                     return sent
-                outbox.save(self.db, chat_id, parts[index:], error)
+                outbox.save(
+                    self.db,
+                    chat_id,
+                    parts[index:],
+                    error,
+                    reply_to=reply_to if index == 0 else None,
+                    question_id=question_id,
+                )
                 return sent
         return sent
 

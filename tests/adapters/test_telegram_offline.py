@@ -221,6 +221,19 @@ async def test_network_failures_go_to_the_outbox_and_are_resent_once(tg: Harness
         assert row.state == "sent" and row.sent_at is not None
 
 
+async def test_an_announcement_resent_from_the_outbox_keeps_its_thread_and_its_answers(
+    tg: Harness,
+) -> None:
+    tg.api.fail("sendMessage", *[BAD_GATEWAY] * 4)
+    assert await tg.say("/ask 为什么要 warmup？", DAHUANG, message_id=555) == []
+    assert await tg.adapter.flush_outbox() == 1
+    [announcement] = tg.api.sent(GROUP["id"])
+    assert announcement["reply_parameters"]["message_id"] == 555  # still a reply to the asker
+    replied = bot_message(announcement, announcement["message_id"])
+    sent = await tg.say("让 Adam 的二阶矩估计先稳定下来", XIAOMING, reply_to=replied)
+    assert tg.count(Answer) == 1 and "#1" in sent[0]["text"]
+
+
 async def test_outbox_keeps_rows_pending_while_telegram_is_down(tg: Harness) -> None:
     tg.api.fail("sendMessage", *[BAD_GATEWAY] * 8)
     await tg.say("/start", DAHUANG, chat=private_chat(DAHUANG))
