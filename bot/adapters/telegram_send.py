@@ -17,7 +17,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from sqlalchemy import select
 from telegram import Bot, Message, ReplyParameters
@@ -49,6 +49,13 @@ def retry_seconds(error: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def reply_parameters(reply_to: int | None) -> ReplyParameters | None:
+    """Reply to ``reply_to`` if it still exists (sent anyway when it was deleted)."""
+    if reply_to is None:
+        return None
+    return ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
 
 
 class TelegramOutbound:
@@ -104,11 +111,7 @@ class TelegramOutbound:
         self, chat_id: int | str, part: str, *, reply_to: int | None = None
     ) -> Message:
         """Send one HTML part; falls back to plain text if Telegram rejects the markup."""
-        parameters = (
-            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-            if reply_to is not None
-            else None
-        )
+        parameters = reply_parameters(reply_to)
         what = f"sendMessage to {chat_id}"
         try:
             return await self.call(
@@ -141,29 +144,7 @@ class TelegramOutbound:
 
         The caller then sends the text as a message, so nothing is lost. ``Forbidden`` raises.
         """
-        caption = escape(text) if caption_fits(text) else None
-        parameters = (
-            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-            if reply_to is not None
-            else None
-        )
-        try:
-            return await self.call(
-                f"sendPhoto to {chat_id}",
-                lambda bot: bot.send_photo(
-                    chat_id,
-                    image,
-                    caption=caption,
-                    parse_mode=ParseMode.HTML,
-                    filename=filename,
-                    reply_parameters=parameters,
-                ),
-            )
-        except Forbidden:
-            raise
-        except TelegramError as error:
-            log.warning("sendPhoto to %s failed (%s); sending the text instead", chat_id, error)
-            return None
+        return await self._send_file("photo", chat_id, image, filename, text, reply_to)
 
     async def send_document(
         self,
@@ -175,28 +156,38 @@ class TelegramOutbound:
         reply_to: int | None = None,
     ) -> Message | None:
         """sendDocument (e.g. the /export file), like :meth:`send_photo`: caption when it fits."""
+        return await self._send_file("document", chat_id, data, filename, text, reply_to)
+
+    async def _send_file(
+        self,
+        kind: Literal["photo", "document"],
+        chat_id: int | str,
+        data: bytes,
+        filename: str,
+        text: str,
+        reply_to: int | None,
+    ) -> Message | None:
         caption = escape(text) if caption_fits(text) else None
-        parameters = (
-            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-            if reply_to is not None
-            else None
-        )
-        try:
-            return await self.call(
-                f"sendDocument to {chat_id}",
-                lambda bot: bot.send_document(
-                    chat_id,
-                    data,
-                    caption=caption,
-                    parse_mode=ParseMode.HTML,
-                    filename=filename,
-                    reply_parameters=parameters,
-                ),
+        parameters = reply_parameters(reply_to)
+        what = f"send{kind.capitalize()} to {chat_id}"
+
+        def send(bot: Bot) -> Awaitable[Message]:
+            method = bot.send_photo if kind == "photo" else bot.send_document
+            return method(
+                chat_id,
+                data,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                filename=filename,
+                reply_parameters=parameters,
             )
+
+        try:
+            return await self.call(what, send)
         except Forbidden:
             raise
         except TelegramError as error:
-            log.warning("sendDocument to %s failed (%s); sending the text instead", chat_id, error)
+            log.warning("%s failed (%s); sending the text instead", what, error)
             return None
 
     async def send_parts(
