@@ -2,7 +2,8 @@
 
 * ``studybot web [--port N]``: serve only the web archive (no chat adapters).
 * ``studybot digest export --out DIR``: a static copy of the archive: ``index.html``,
-  ``issues/<n>.html``, ``issues/<n>.md`` (for a git archive), ``feed.xml``, ``atom.xml``.
+  ``issues/<n>.html``, ``issues/<n>.md`` (for a git archive), ``feed.xml``, ``atom.xml``; the
+  first group at the root, every other group the same under ``g/<slug>/``.
 * ``studybot digest preview``: print the current period's numbered preview.
 * ``studybot digest publish [--now]``: publish the latest closed issue (``--now``: the current
   one, closing its period now) to the configured chats; console chats print here, Telegram
@@ -61,10 +62,18 @@ def _web(args: argparse.Namespace) -> int:
 
 # -- studybot digest export --------------------------------------------------------------------
 def export_archive(app: App, out: Path) -> int:
-    """Write the static archive into ``out``; returns the number of issues written."""
+    """Write the static archive of every group into ``out`` (the first group at its root, the
+    others under ``g/<slug>/``, as the web archive serves them); returns the issues written."""
     from bot.web import Archive
 
-    archive = Archive(app.config, app.db)
+    written = 0
+    for position, group in enumerate(app.config.groups):
+        folder = out if position == 0 else out / "g" / group.slug
+        written += _export_group(Archive(app.config, app.db, group), folder)
+    return written
+
+
+def _export_group(archive: Any, out: Path) -> int:
     issues_dir = out / "issues"
     issues_dir.mkdir(parents=True, exist_ok=True)
     rows = archive.issues()

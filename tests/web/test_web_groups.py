@@ -210,3 +210,17 @@ def test_one_group_has_no_group_navigation(tmp_path: Path, clock: FakeClock) -> 
         assert "<nav" not in Archive(app.config, app.db).index_html()
     finally:
         app.db.dispose()
+
+
+async def test_static_export_writes_every_group_like_the_site(app: App, tmp_path: Path) -> None:
+    from bot.cli_digest import export_archive
+
+    out = tmp_path / "site"
+    assert export_archive(app, out) == 3
+    assert sorted(p.name for p in (out / "issues").glob("*.html")) == ["1.html", "2.html"]
+    assert [p.name for p in (out / "g" / "cv" / "issues").glob("*.html")] == ["1.html"]
+    cv_index = (out / "g" / "cv" / "index.html").read_text(encoding="utf-8")
+    assert "CV &lt;小组&gt; &amp; 朋友" in cv_index and "CV <小组>" not in cv_index
+    assert "CV内容一" in (out / "g" / "cv" / "issues" / "1.html").read_text(encoding="utf-8")
+    assert "CV内容一" not in (out / "issues" / "1.html").read_text(encoding="utf-8")
+    ET.fromstring((out / "g" / "cv" / "feed.xml").read_bytes())  # a well-formed feed
