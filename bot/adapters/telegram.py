@@ -197,7 +197,7 @@ class TelegramAdapter(TelegramReplies):
         while True:
             await asyncio.sleep(self.outbox_interval)
             try:
-                await outbox.flush(self.dispatcher.db, self.outbound)
+                await self.flush_outbox()
             except Exception:
                 log.exception("outbox flush failed")
 
@@ -207,7 +207,9 @@ class TelegramAdapter(TelegramReplies):
 
     async def flush_outbox(self) -> int:
         """Resend pending outbox rows now (the background task does this periodically)."""
-        return await outbox.flush(self.dispatcher.db, self.outbound)
+        return await outbox.flush(
+            self.dispatcher.db, self.outbound, announced=self.dispatcher.record_sent
+        )
 
     async def register_commands(self) -> None:
         """setMyCommands from the registry (see telegram_admin)."""

@@ -11,7 +11,7 @@ Rows other modules queue for Telegram (platform ``telegram``) are sent the same 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -19,8 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.adapters.telegram_text import escape, split_html, strip_tags
-from bot.model import utcnow
-from storage import delivery
+from bot.model import ChatRef, utcnow
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -101,8 +100,19 @@ def recover_interrupted(db: Database | None) -> None:
             )
 
 
-async def flush(db: Database | None, outbound: TelegramOutbound, limit: int = 50) -> int:
-    """Resend pending outbox rows in order; returns how many were sent."""
+Announced = Callable[[ChatRef, str, int], None]
+
+
+async def flush(
+    db: Database | None,
+    outbound: TelegramOutbound,
+    limit: int = 50,
+    *,
+    announced: Announced | None = None,
+) -> int:
+    """Resend pending outbox rows in order; returns how many were sent. ``announced(chat,
+    message_id, question_id)`` is told about each resent question announcement (the
+    dispatcher's ``record_sent``), so replies to it still count as answers."""
     if db is None:
         return 0
     with db.session() as session:
@@ -139,21 +149,19 @@ async def flush(db: Database | None, outbound: TelegramOutbound, limit: int = 50
                 break  # Telegram is unreachable: keep the order, try again later
             continue
         _settle(db, row_id, "sent", None)
-        if question_id is not None:
-            _record_announcements(db, messages, question_id)
+        if question_id is not None and announced is not None:
+            _record_announcements(announced, messages, question_id)
         sent += 1
         log.info("outbox row %s sent to %s", row_id, chat_id)
     return sent
 
 
-def _record_announcements(db: Database, messages: Sequence[Any], question_id: int) -> None:
+def _record_announcements(announced: Announced, messages: Sequence[Any], question_id: int) -> None:
     """Replies to a resent question announcement count as answers, as for a direct send."""
     try:
-        with db.session() as session:
-            for message in messages:
-                delivery.record_sent_question(
-                    session, PLATFORM, str(message.chat_id), str(message.message_id), question_id
-                )
+        for message in messages:
+            chat = ChatRef(PLATFORM, str(message.chat_id), "group")
+            announced(chat, str(message.message_id), question_id)
     except SQLAlchemyError as error:  # e.g. the question was deleted meanwhile
         log.warning("question %s announcement not recorded (%s)", question_id, error)
 
