@@ -103,6 +103,7 @@ def _export(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from storage.db import Database
     from storage.importer import ImportFormatError, import_data, load_export
+    from storage.search_queue import index_all_pending
 
     path = Path(args.file)
     try:
@@ -126,10 +127,14 @@ def _import(args: argparse.Namespace) -> int:
             if args.dry_run:
                 session.rollback()
     except Exception as exc:
+        db.dispose()
         return _fail(f"{path}: import failed, nothing imported: {exc}")
+    print(("dry run, nothing written:\n" if args.dry_run else "") + report.summary())
+    try:
+        if not args.dry_run:  # the import queued its entries: index them now, not at start
+            print(f"search index: {index_all_pending(db.session)} entries indexed")
     finally:
         db.dispose()
-    print(("dry run, nothing written:\n" if args.dry_run else "") + report.summary())
     return 0
 
 

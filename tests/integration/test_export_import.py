@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import text
 
 from bot.cli import main
 from storage.db import Database
@@ -285,7 +286,16 @@ def test_valid_minimal_file_imports(tmp_path, capsys):
     path = tmp_path / "ok.json"
     path.write_text(json.dumps(valid_export(tmp_path)), encoding="utf-8")
     assert cli("--config", config, "import", str(path)) == 0
-    assert "check-ins: +1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "check-ins: +1" in out
+    assert "search index: 1 entries indexed" in out  # indexed by the import, not left queued
+    db = Database(f"sqlite:///{tmp_path / 'e.db'}")
+    try:
+        with db.session() as session:
+            assert session.scalar(text("SELECT count(*) FROM search_queue")) == 0
+            assert session.scalar(text("SELECT count(*) FROM search_docs")) == 1
+    finally:
+        db.dispose()
 
 
 async def test_failure_halfway_rolls_everything_back(
