@@ -22,10 +22,10 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import Database
+from storage.identity import get_group
 from storage.models import Group
 from storage.stats import DEFAULT_WEEKS, WeekActivity, week_label, weekly_activity
 
@@ -175,7 +175,7 @@ def group_activity(
 ) -> tuple[list[WeekActivity], str] | None:
     """(weeks, group name) for the chart of ``group_slug``; None when there is no such group."""
     with db.session() as session:
-        group = session.scalars(select(Group).where(Group.slug == group_slug)).one_or_none()
+        group = get_group(session, group_slug)
         if group is None:
             return None
         return weekly_activity(session, group, now, DEFAULT_WEEKS), group.name
@@ -186,8 +186,7 @@ def stats_chart_png(
 ) -> bytes:
     """The /stats chart for ``group`` as PNG bytes (used by the web archive's /stats.png)."""
     activity = weekly_activity(session, group, now, weeks)
-    name = group.name if cjk_font() or group.name.isascii() else group.slug
-    return render_activity_chart(activity, name, lang)
+    return chart_for_group(activity, group.name, group.slug, lang)
 
 
 def stats_png_for(
@@ -197,10 +196,8 @@ def stats_png_for(
 
     Blocking (database + rendering): from async code call it via ``asyncio.to_thread``.
     """
-    with db.session() as session:
-        group = session.scalars(select(Group).where(Group.slug == group_slug)).one_or_none()
-        if group is None:
-            return None
-        activity = weekly_activity(session, group, now, DEFAULT_WEEKS)
-        name = group.name if cjk_font() or group.name.isascii() else group.slug
-    return render_activity_chart(activity, name, lang)
+    found = group_activity(db, group_slug, now)
+    if found is None:
+        return None
+    weeks, name = found
+    return chart_for_group(weeks, name, group_slug, lang)
