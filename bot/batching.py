@@ -53,12 +53,11 @@ async def dispatch_many(dispatcher: Dispatcher, incomings: Sequence[Incoming]) -
         pending.clear()
 
     for index, incoming in enumerate(incomings):
-        if dispatcher.needs_lookups(incoming):
-            await flush()  # its routing must see what came before
+        job = dispatcher.prepare(incoming, lookups=False)
+        if job is None:
+            await flush()  # its routing reads the database: it must see what came before
             out[index] = await dispatcher.dispatch(incoming)
-            continue
-        job = dispatcher.prepare(incoming)
-        if isinstance(job, list):
+        elif isinstance(job, list):
             out[index] = job
         else:
             pending.append((index, job))

@@ -84,19 +84,21 @@ class Dispatcher:
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
         """Handle one message; returns the replies to send (possibly none)."""
         job = self.prepare(incoming)
+        assert job is not None  # with lookups, prepare always decides
         return job if isinstance(job, list) else await self.run(job)
 
-    def needs_lookups(self, incoming: Incoming) -> bool:
-        """Whether routing the message reads the database (keywords, replies to questions);
-        a plain command does not, so it may join a batch (see ``bot.batching``)."""
-        route = self.route(clean_text(incoming.text))
-        return route is None or route.spec is None
+    def prepare(self, incoming: Incoming, *, lookups: bool = True) -> Job | list[Reply] | None:
+        """Route and check a message: a :class:`Job` to run, or the final replies.
 
-    def prepare(self, incoming: Incoming) -> Job | list[Reply]:
-        """Route and check a message: a :class:`Job` to run, or the final replies."""
+        With ``lookups=False``, None for a message whose routing reads the database (keywords,
+        replies to questions), before anything is read or counted: a plain command does not,
+        so it may join a batch (see ``bot.batching``).
+        """
         lang = self.config.language
         text = clean_text(incoming.text)
         route = self.route(text)
+        if route is None and not lookups:
+            return None
         keyword = None if route else text
         question_id = None
         if route is None and incoming.reply_to_message_id:
