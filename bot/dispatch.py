@@ -147,7 +147,7 @@ class Dispatcher:
             with self.db.session() as session:
                 result, ctx = await self.execute(session, job)
         except Exception as error:
-            return self.failed(job, error)
+            return self.failed(job.incoming, error)
         return await self.finish(result, ctx)
 
     async def execute(self, session: Session, job: Job) -> tuple[Result, Context | None]:
@@ -209,16 +209,16 @@ class Dispatcher:
             for deferred in ctx.deferred:
                 replies.extend(_as_list(await deferred()))
         except Exception as error:
-            return self.failed(Job(ctx.incoming, None, None, None), error)
+            return self.failed(ctx.incoming, error)
         return replies
 
-    def failed(self, job: Job, error: Exception) -> list[Reply]:
-        """The replies for a job that raised (its transaction was rolled back)."""
+    def failed(self, incoming: Incoming, error: Exception) -> list[Reply]:
+        """The replies for a message whose handling raised (its transaction was rolled back)."""
         if isinstance(error, UserError):
             return [Reply(error.text)]
         if isinstance(error, AlreadyHandled):
             return []
-        log.error("handler failed for message %s", job.incoming.message_id, exc_info=error)
+        log.error("handler failed for message %s", incoming.message_id, exc_info=error)
         self._groups.clear()  # in case the group row itself is what went wrong
         return [Reply(COMMON.get("internal_error", self.config.language))]
 
