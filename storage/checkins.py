@@ -42,7 +42,7 @@ def add_checkin(session: Session, group_id: int, member_id: int, text: str, now:
     is queued for the search index explicitly (the flush hook does that for ORM writes).
     """
     values = {"group_id": group_id, "member_id": member_id, "text": text, "created_at": now}
-    checkin_id = int(session.execute(_INSERT_CHECKIN, values).scalar_one())
+    checkin_id = int(session.connection().execute(_INSERT_CHECKIN, values).scalar_one())
     queue_for_search(session, "checkin", checkin_id)
     return checkin_id
 
@@ -72,7 +72,7 @@ def count_member_checkins(
 ) -> int:
     """How many check-ins the member made in [start, end)."""
     params = {"group_id": group_id, "member_id": member_id, "start": start, "end": end}
-    return int(session.scalar(_COUNT_MEMBER, params) or 0)
+    return int(session.connection().scalar(_COUNT_MEMBER, params) or 0)
 
 
 # Built once (it runs for every check-in); uses ix_checkins_group_member_created.

@@ -23,7 +23,9 @@ def claim(session: Session, platform: str, chat_id: str, message_id: str) -> Non
     rolls the record back with its own writes.
     """
     session.flush()  # anything pending goes first, as before
-    session.execute(_CLAIM, {"platform": platform, "chat_id": chat_id, "message_id": message_id})
+    session.connection().execute(
+        _CLAIM, {"platform": platform, "chat_id": chat_id, "message_id": message_id}
+    )
 
 
 # A Core INSERT (same row, same primary-key refusal) without a unit-of-work flush per message.
