@@ -8,6 +8,7 @@ aliases stay out of the menu (they still work when typed).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -60,7 +61,8 @@ class ChatAdmins:
     """Administrators per chat from getChatAdministrators, cached for ``ttl`` seconds.
 
     A failed lookup (no rights, emulator, network) counts as "no administrators" and is
-    cached briefly, so a broken chat does not cost an API call per command.
+    cached briefly, so a broken chat does not cost an API call per command. Concurrent lookups
+    of one chat share a single request (a burst of commands after a restart asks once).
     """
 
     def __init__(
@@ -70,11 +72,23 @@ class ChatAdmins:
         self.ttl = ttl
         self.clock = clock
         self._cache: dict[int | str, tuple[float, frozenset[int]]] = {}
+        self._locks: dict[int | str, asyncio.Lock] = {}
 
     async def of(self, chat_id: int | str) -> frozenset[int]:
+        """The chat's administrators' user ids (cached; one request at a time per chat)."""
+        cached = self._cached(chat_id)
+        if cached is not None:
+            return cached
+        async with self._locks.setdefault(chat_id, asyncio.Lock()):
+            # whoever waited here finds what the request before it cached
+            cached = self._cached(chat_id)
+            return cached if cached is not None else await self._ask(chat_id)
+
+    def _cached(self, chat_id: int | str) -> frozenset[int] | None:
         cached = self._cache.get(chat_id)
-        if cached is not None and cached[0] > self.clock():
-            return cached[1]
+        return cached[1] if cached is not None and cached[0] > self.clock() else None
+
+    async def _ask(self, chat_id: int | str) -> frozenset[int]:
         ttl = self.ttl
         try:
             members = await self._bot().get_chat_administrators(chat_id)
