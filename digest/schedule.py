@@ -36,17 +36,17 @@ import contextlib
 import importlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from digest.triggers import LeadTrigger, publish_trigger, trigger_key
 from storage.leader import LeaderLock
 
 if TYPE_CHECKING:
@@ -103,42 +103,7 @@ async def retry_job(group_slug: str) -> None:
     await _service().retry(group_slug)
 
 
-# -- triggers --------------------------------------------------------------------------------
-class LeadTrigger(BaseTrigger):
-    """Fires ``minutes`` before every fire of a crontab in ``timezone`` (the preview)."""
-
-    def __init__(self, crontab: str, timezone: str, minutes: int) -> None:
-        self.crontab, self.timezone, self.minutes = crontab, timezone, minutes
-        self._cron = CronTrigger.from_crontab(crontab, timezone=timezone)
-
-    def get_next_fire_time(
-        self, previous_fire_time: datetime | None, now: datetime
-    ) -> datetime | None:
-        lead = timedelta(minutes=self.minutes)
-        previous = previous_fire_time + lead if previous_fire_time else None
-        fire = self._cron.get_next_fire_time(previous, now + lead)
-        return fire - lead if fire is not None else None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"version": 1, "crontab": self.crontab, "tz": self.timezone, "min": self.minutes}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["crontab"], state["tz"], state["min"])  # type: ignore[misc]
-
-    def __repr__(self) -> str:
-        return f"<LeadTrigger {self.minutes} min before {self.crontab!r} in {self.timezone}>"
-
-
-def publish_trigger(crontab: str, timezone: str) -> CronTrigger:
-    return CronTrigger.from_crontab(crontab, timezone=timezone)
-
-
 # -- start / stop ----------------------------------------------------------------------------
-def _trigger_key(trigger: BaseTrigger) -> tuple[str, str, str]:
-    """What makes two triggers fire alike (an interval's start time is left out)."""
-    return (type(trigger).__name__, str(trigger), str(getattr(trigger, "timezone", "")))
-
-
 def _ensure_job(
     scheduler: AsyncIOScheduler,
     job_id: str,
@@ -154,7 +119,7 @@ def _ensure_job(
         existing is not None
         and existing.func_ref == ref
         and list(existing.args) == args
-        and _trigger_key(existing.trigger) == _trigger_key(trigger)
+        and trigger_key(existing.trigger) == trigger_key(trigger)
     ):
         return
     scheduler.add_job(func, trigger, args=args, id=job_id, replace_existing=True, **options)

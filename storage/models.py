@@ -7,60 +7,26 @@ deliveries. The schema is created only by Alembic migrations (``storage/migratio
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A DateTime that stores UTC and always returns timezone-aware values (SQLite included)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use timezone-aware values")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime()}
+# Base and the UTC type live in model_base; migrations refer to them as storage.models.*
+from storage.model_base import Base as Base
+from storage.model_base import UTCDateTime as UTCDateTime
+from storage.model_base import utc_now
 
 
 class Group(Base):
@@ -71,7 +37,7 @@ class Group(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class Member(Base):
@@ -85,7 +51,7 @@ class Member(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(16), default="member")  # member | admin
     away_until: Mapped[datetime | None] = mapped_column(default=None)
-    joined_at: Mapped[datetime] = mapped_column(default=_now)
+    joined_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class AwayPeriod(Base):
@@ -96,7 +62,7 @@ class AwayPeriod(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     starts_at: Mapped[datetime] = mapped_column()
     ends_at: Mapped[datetime] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class CheckIn(Base):
@@ -111,7 +77,7 @@ class CheckIn(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     edited_at: Mapped[datetime | None] = mapped_column(default=None)
     member: Mapped[Member] = relationship(lazy="joined")
 
@@ -133,7 +99,7 @@ class Question(Base):
     best_answer_id: Mapped[int | None] = mapped_column(
         ForeignKey("answers.id", use_alter=True, ondelete="SET NULL"), default=None
     )
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     member: Mapped[Member] = relationship(lazy="joined")
     answers: Mapped[list[Answer]] = relationship(
         back_populates="question", foreign_keys="Answer.question_id", order_by="Answer.id"
@@ -150,7 +116,7 @@ class Answer(Base):
     )
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     member: Mapped[Member] = relationship(lazy="joined")
     question: Mapped[Question] = relationship(
         back_populates="answers", foreign_keys=[question_id]
@@ -176,7 +142,7 @@ class Paper(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     one_liner: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     member: Mapped[Member] = relationship(lazy="joined")
 
 
@@ -206,7 +172,7 @@ class Resource(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     member: Mapped[Member] = relationship(lazy="joined")
     tags: Mapped[list[Tag]] = relationship(secondary=resource_tags, lazy="selectin")
 
@@ -221,7 +187,7 @@ class KeywordReply(Base):
     keyword: Mapped[str] = mapped_column(String(100))
     reply: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(160), default="config")
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class ProcessedMessage(Base):
@@ -231,7 +197,7 @@ class ProcessedMessage(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(default=_now, index=True)
+    processed_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
 
 
 class SentMessage(Base):
@@ -242,7 +208,7 @@ class SentMessage(Base):
     chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
-    sent_at: Mapped[datetime] = mapped_column(default=_now)
+    sent_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class DigestIssue(Base):
@@ -267,7 +233,7 @@ class DigestIssue(Base):
     dropped: Mapped[list[str]] = mapped_column(JSON, default=list)
     markdown: Mapped[str | None] = mapped_column(Text, default=None)
     html: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -289,7 +255,7 @@ class DigestDelivery(Base):
     parts_sent: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
-    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
     # digest.publish: the rendered parts frozen at the first attempt ([{text, html}]), the
     # claim token of the publisher sending them, and a part left in doubt by a crash.
     parts: Mapped[list[dict[str, str | None]] | None] = mapped_column(JSON, default=None)
@@ -311,5 +277,5 @@ class OutboxMessage(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -135,3 +135,19 @@ async def test_preview_job_reaches_admins_privately(db_url: str, clock: FakeCloc
     assert any("1. 基于元学习" in (o.reply.html or "") for o in telegram)
     # nothing went to the group chats: a preview is not a publication
     assert all(o.chat.is_private for s in senders.values() for o in s.sent)
+
+
+def test_a_preview_trigger_stored_under_its_old_module_path_still_loads() -> None:
+    """Job stores written when LeadTrigger lived in digest.schedule keep working."""
+    import pickle
+
+    from digest.triggers import LeadTrigger
+
+    trigger = LeadTrigger("0 21 * * sun", "Asia/Shanghai", 30)
+    stored = pickle.dumps(trigger).replace(b"digest.triggers", b"digest.schedule")
+    assert b"digest.schedule" in stored
+    loaded = pickle.loads(stored)
+    now = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # a Monday
+    fire = loaded.get_next_fire_time(None, now)
+    assert fire == datetime(2026, 11, 22, 20, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert repr(loaded) == repr(trigger)
