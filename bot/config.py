@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.crontab import standard_crontab
+
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 QUALIFIED_ID = re.compile(r"^(console|telegram|wechat):\S+$")
 
@@ -38,13 +40,15 @@ def _check_timezone(value: str) -> str:
 
 
 def _check_crontab(value: str) -> str:
+    """A valid crontab, its weekdays as names (crontab(5) numbering; see bot.crontab)."""
     from apscheduler.triggers.cron import CronTrigger
 
     try:
-        CronTrigger.from_crontab(value)
+        normalised = standard_crontab(value)
+        CronTrigger.from_crontab(normalised)
     except ValueError as exc:
         raise ValueError(f"invalid crontab {value!r}: {exc}") from exc
-    return value
+    return normalised
 
 
 class DatabaseConfig(_Section):
