@@ -70,7 +70,11 @@ def member_checkins(
 def count_member_checkins(
     session: Session, group_id: int, member_id: int, start: datetime, end: datetime
 ) -> int:
-    """How many check-ins the member made in [start, end)."""
+    """How many check-ins the member made in [start, end).
+
+    A Core statement on the session's connection (no autoflush): check-ins are written with
+    Core statements too, so nothing of theirs can be pending in the session.
+    """
     params = {"group_id": group_id, "member_id": member_id, "start": start, "end": end}
     return int(session.connection().scalar(_COUNT_MEMBER, params) or 0)
 
