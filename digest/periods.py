@@ -1,6 +1,7 @@
 """Digest periods: contiguous ``[start, end)`` intervals whose ends are the publish cron's fires.
 
-The cron (``config.digest.cron``, crontab syntax as APScheduler's ``CronTrigger.from_crontab``)
+The cron (``config.digest.cron``: crontab syntax, its weekdays already turned into names by
+the config, see :mod:`bot.crontab`, so APScheduler's ``from_crontab`` reads them as crontab(5))
 is read in the group's timezone as *wall-clock* time: ``0 20 * * sun`` ends every period on
 Sunday 20:00 local, whatever the UTC offset that week. Fire times are computed by matching the
 cron against local wall time (an APScheduler trigger in UTC used as a pure calendar matcher)
