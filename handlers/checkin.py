@@ -109,9 +109,8 @@ async def checkin(ctx: Context) -> Reply:
     if args.lower() in ("del", "delete", "rm", "删除"):
         raise ctx.fail(MSG, "del_usage")
     _check_length(ctx, args)
-    checkins.add_checkin(ctx.session, ctx.group.id, ctx.member.id, args, ctx.now)
-    start, end = checkins.week_bounds(ctx.now, ctx.group.timezone)
-    count = checkins.count_member_checkins(ctx.session, ctx.group.id, ctx.member.id, start, end)
+    week = checkins.week_bounds(ctx.now, ctx.group.timezone)
+    _, count = checkins.add_checkin(ctx.session, ctx.group.id, ctx.member.id, args, ctx.now, week)
     return Reply(ctx.text(MSG, "saved", name=ctx.member.display_name, n=count))
 
 

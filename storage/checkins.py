@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from storage.models import CheckIn
@@ -35,19 +35,50 @@ def week_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def add_checkin(session: Session, group_id: int, member_id: int, text: str, now: datetime) -> int:
-    """Store one check-in at ``now``; returns its id.
+def add_checkin(
+    session: Session,
+    group_id: int,
+    member_id: int,
+    text: str,
+    now: datetime,
+    week: tuple[datetime, datetime],
+) -> tuple[int, int]:
+    """Store one check-in at ``now``; returns its id and the member's number of check-ins in
+    ``week`` ([start, end), see :func:`week_bounds`) counting this one.
 
-    The busiest write of the bot, so a Core INSERT rather than a unit-of-work flush; the entry
-    is queued for the search index explicitly (the flush hook does that for ORM writes).
+    The busiest write of the bot, so one Core INSERT rather than a unit-of-work flush, whose
+    RETURNING also counts the member's *other* check-ins of the week (PostgreSQL's subquery
+    does not see the new row, SQLite's does: excluding it by id reads the same on both). The
+    entry is queued for the search index explicitly (the flush hook does that for ORM writes).
     """
     values = {"group_id": group_id, "member_id": member_id, "text": text, "created_at": now}
-    checkin_id = int(session.connection().execute(_INSERT_CHECKIN, values).scalar_one())
+    values |= {
+        "of_group": group_id,
+        "of_member": member_id,
+        "week_start": week[0],
+        "week_end": week[1],
+    }
+    checkin_id, others = session.connection().execute(_INSERT_CHECKIN, values).one()
     queue_for_search(session, "checkin", checkin_id)
-    return checkin_id
+    return int(checkin_id), int(others) + 1
 
 
-_INSERT_CHECKIN = insert(cast(Table, CheckIn.__table__)).returning(CheckIn.__table__.c.id)
+_CHECKINS = cast(Table, CheckIn.__table__)
+_OTHER = _CHECKINS.alias("other")
+_OTHERS_THAT_WEEK = (
+    select(func.count())
+    .select_from(_OTHER)
+    .where(
+        _OTHER.c.group_id == bindparam("of_group"),
+        _OTHER.c.member_id == bindparam("of_member"),
+        _OTHER.c.created_at >= bindparam("week_start"),
+        _OTHER.c.created_at < bindparam("week_end"),
+        # the row being inserted, by name: SQLAlchemy does not correlate inside RETURNING
+        _OTHER.c.id != literal_column("checkins.id"),
+    )
+    .scalar_subquery()
+)
+_INSERT_CHECKIN = insert(_CHECKINS).returning(_CHECKINS.c.id, _OTHERS_THAT_WEEK)
 
 
 def member_checkins(
@@ -65,27 +96,6 @@ def member_checkins(
         .order_by(CheckIn.created_at, CheckIn.id)
     )
     return list(session.scalars(stmt))
-
-
-def count_member_checkins(
-    session: Session, group_id: int, member_id: int, start: datetime, end: datetime
-) -> int:
-    """How many check-ins the member made in [start, end).
-
-    A Core statement on the session's connection (no autoflush): check-ins are written with
-    Core statements too, so nothing of theirs can be pending in the session.
-    """
-    params = {"group_id": group_id, "member_id": member_id, "start": start, "end": end}
-    return int(session.connection().scalar(_COUNT_MEMBER, params) or 0)
-
-
-# Built once (it runs for every check-in); uses ix_checkins_group_member_created.
-_COUNT_MEMBER = select(func.count(CheckIn.id)).where(
-    CheckIn.group_id == bindparam("group_id"),
-    CheckIn.member_id == bindparam("member_id"),
-    CheckIn.created_at >= bindparam("start"),
-    CheckIn.created_at < bindparam("end"),
-)
 
 
 def group_checkins(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from storage.models import Group, Member
 
@@ -28,31 +29,57 @@ def get_group(session: Session, slug: str) -> Group | None:
     return session.scalars(select(Group).where(Group.slug == slug)).one_or_none()
 
 
-def ensure_member(
-    session: Session, platform: str, user_id: str, display_name: str = ""
-) -> Member:
-    """Return the member for ``platform:user_id``; create it or refresh its display name."""
+def ensure_member(session: Session, platform: str, user_id: str, display_name: str = "") -> Member:
+    """Return the member for ``platform:user_id``; create it or refresh its display name.
+
+    Runs for every message, so the row is read with a Core statement and attached to the
+    session as a loaded instance (no ORM query). The caller flushed the session first
+    (``delivery.claim``), so no unflushed member can hide from that read; a member this
+    session already holds is returned as it is, pending changes included.
+    """
     params = {"platform": platform, "user_id": user_id}
-    member = session.scalars(_MEMBER_BY_IDENTITY, params).one_or_none()
-    if member is None and session.get_bind().dialect.name in _INSERT_IGNORING:
+    conn = session.connection()
+    row = conn.execute(_MEMBER_ROW, params).first()
+    if row is None and conn.dialect.name in _INSERT_IGNORING:
         # INSERT ... ON CONFLICT DO NOTHING, then load it: no SAVEPOINT, and a member created
         # concurrently by another worker is simply found
         values = {"platform": platform, "platform_user_id": user_id}
         values["display_name"] = display_name or user_id
-        session.execute(_INSERT_IGNORING[session.get_bind().dialect.name], values)
-        member = session.scalars(_MEMBER_BY_IDENTITY, params).one()
-    elif member is None:
-        member = Member(
-            platform=platform, platform_user_id=user_id, display_name=display_name or user_id
-        )
-        try:
-            with session.begin_nested():
-                session.add(member)
-                session.flush()
-        except IntegrityError:  # created concurrently by another worker
-            member = session.scalars(_MEMBER_BY_IDENTITY, params).one()
-    elif display_name and member.display_name != display_name:
+        conn.execute(_INSERT_IGNORING[conn.dialect.name], values)
+        row = conn.execute(_MEMBER_ROW, params).one()
+    if row is None:
+        member = _new_member(session, platform, user_id, display_name)
+    else:
+        member = _attached(session, row)
+    if display_name and member.display_name != display_name:
         member.display_name = display_name
+    return member
+
+
+def _attached(session: Session, row: Row[Any]) -> Member:
+    """The session's instance for ``row``: the one it holds, or one made from the row."""
+    held = session.identity_map.get(identity_key(Member, (row.id,)))
+    if held is not None:
+        return cast(Member, held)
+    member = Member(**row._asdict())
+    make_transient_to_detached(member)  # as if loaded by a query: no history, no INSERT
+    session.add(member)
+    return member
+
+
+def _new_member(session: Session, platform: str, user_id: str, display_name: str) -> Member:
+    """Other databases: INSERT in a SAVEPOINT, or find the row another worker just created."""
+    member = Member(
+        platform=platform, platform_user_id=user_id, display_name=display_name or user_id
+    )
+    try:
+        with session.begin_nested():
+            session.add(member)
+            session.flush()
+    except IntegrityError:  # created concurrently by another worker
+        member = session.scalars(
+            _MEMBER_BY_IDENTITY, {"platform": platform, "user_id": user_id}
+        ).one()
     return member
 
 
@@ -62,6 +89,10 @@ _MEMBER_BY_IDENTITY = select(Member).where(
     Member.platform == bindparam("platform"), Member.platform_user_id == bindparam("user_id")
 )
 _MEMBERS = cast(Table, Member.__table__)
+_MEMBER_ROW = select(_MEMBERS).where(
+    _MEMBERS.c.platform == bindparam("platform"),
+    _MEMBERS.c.platform_user_id == bindparam("user_id"),
+)
 _INSERT_IGNORING: dict[str, Any] = {
     "sqlite": sqlite.insert(_MEMBERS).on_conflict_do_nothing(
         index_elements=["platform", "platform_user_id"]

@@ -186,8 +186,9 @@ event.listen(Session, "after_flush", _after_flush)
 
 
 def queue_for_search(session: Session, kind: str, ref_id: int) -> None:
-    """Queue an entry written with a Core statement (no flush hook) for the search index."""
-    search_queue.enqueue(session.connection(), [(kind, ref_id)])
+    """Queue an entry written with a Core statement (no flush hook) for the search index
+    (written with the transaction's other such entries at commit)."""
+    search_queue.defer(session, kind, ref_id)
     session.info[QUEUED] = True
 
 

@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select, text
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, event, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import Question, Resource
@@ -51,6 +51,29 @@ def enqueue(conn: Connection, entries: Sequence[tuple[str, int]]) -> None:
         return
     rows = [{"kind": kind, "ref_id": ref_id} for kind, ref_id in dict.fromkeys(entries)]
     conn.execute(_ENQUEUE, rows[0] if len(rows) == 1 else rows)
+
+
+def defer(session: Session, kind: str, ref_id: int) -> None:
+    """Queue ``(kind, ref_id)`` when the session commits: the entries of one transaction (a
+    burst's batch) go in one INSERT, just before the COMMIT."""
+    session.info.setdefault(_DEFERRED, []).append((kind, ref_id))
+
+
+def write_deferred(session: Session) -> None:
+    """Write the deferred queue rows now (before a commit, or before the queue is read)."""
+    entries = session.info.pop(_DEFERRED, None)
+    if entries:
+        enqueue(session.connection(), entries)
+
+
+def _drop_deferred(session: Session, _previous: Any) -> None:
+    if not session.in_transaction():  # the whole transaction rolled back, not a savepoint
+        session.info.pop(_DEFERRED, None)
+
+
+_DEFERRED = "search_queue.deferred"
+event.listen(Session, "before_commit", write_deferred)
+event.listen(Session, "after_soft_rollback", _drop_deferred)
 
 
 def has_pending(session: Session) -> bool:
@@ -81,6 +104,7 @@ def index_pending(session: Session, *, limit: int | None = DEFAULT_BATCH, wait: 
     from storage.search_docs import doc_for
     from storage.search_index import MODELS, remove, write
 
+    write_deferred(session)  # what this transaction queued counts too
     if not has_pending(session):
         return 0
     conn = session.connection()

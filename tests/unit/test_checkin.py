@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import build_app
+from bot.batching import dispatch_many
+from bot.model import Incoming, UserRef
 from storage.checkins import week_bounds
 from storage.models import CheckIn, Member
-from tests.conftest import Chatter
+from tests.conftest import GROUP_CHAT, Chatter
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -144,5 +146,38 @@ async def test_english_replies(config_factory, clock):
         assert "no learning notes" in await chat.say("/checkin", user="u2")
         assert "not yours" in await chat.say("/checkin del 1", user="u2")
         assert "too long" in await chat.say("/checkin " + "x" * 3500, user="u1")
+    finally:
+        app.db.dispose()
+
+
+async def test_weekly_count_and_member_names_on_both_databases(database_url, config_factory, clock):
+    """The count in the reply comes from the INSERT's RETURNING: only this member, this group
+    week, the new note included, on SQLite and PostgreSQL alike, also inside one batch."""
+    app = build_app(config_factory(database={"url": database_url}), clock=clock)
+    try:
+        chat = Chatter(app, clock)
+        clock.set(datetime(2026, 11, 22, 12, 0, tzinfo=SHANGHAI))  # Sunday: last week
+        assert "第 1 条" in await chat.say("/checkin 上周的心得", user="u1", name="大煌")
+        clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI))  # Monday: a new week
+        assert "第 1 条" in await chat.say("/checkin 本周第一条", user="u1", name="大煌")
+        assert "第 1 条" in await chat.say("/checkin 别人的", user="u2", name="奔腾")
+        incomings = [
+            Incoming(chat=GROUP_CHAT, sender=UserRef("console", user, name), text=text,
+                     message_id=f"batch-{i}", sent_at=clock())
+            for i, (user, name, text) in enumerate([
+                ("u1", "大煌", "/checkin 第二条"), ("u2", "奔腾", "#打卡 第二条"),
+                ("u1", "大煌 (改名)", "/checkin 第三条"), ("u3", "新人", "/checkin 第一条"),
+            ])
+        ]  # fmt: skip
+        replies = await dispatch_many(app.dispatcher, incomings)
+        texts = [r[0].text for r in replies]
+        assert "大煌" in texts[0] and "第 2 条" in texts[0]
+        assert "奔腾" in texts[1] and "第 2 条" in texts[1]
+        assert "大煌 (改名)" in texts[2] and "第 3 条" in texts[2]
+        assert "新人" in texts[3] and "第 1 条" in texts[3]
+        with app.db.session() as session:
+            names = dict(session.execute(select(Member.platform_user_id, Member.display_name)).all())
+            assert names == {"u1": "大煌 (改名)", "u2": "奔腾", "u3": "新人"}
+            assert session.scalar(select(func.count(CheckIn.id))) == 7
     finally:
         app.db.dispose()

@@ -17,10 +17,12 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.app import App, build_app
+from bot.batching import dispatch_many
+from bot.model import Incoming, UserRef
 from storage.models import CheckIn, Group, Member
 from storage.search import search
 from storage.search_queue import index_pending, pending_count
-from tests.conftest import Chatter, FakeClock, make_config, pg_url, require_or_skip
+from tests.conftest import GROUP_CHAT, Chatter, FakeClock, make_config, pg_url, require_or_skip
 from tests.support.databases import temporary_database
 
 BACKENDS = ["sqlite", "postgres"]
@@ -60,6 +62,32 @@ def test_a_reply_does_not_wait_for_indexing_but_a_search_finds_the_entry(db_url,
     assert counts(app) == (1, 0)  # no event loop ran the worker: still queued
     assert "vaeword" in asyncio.run(chat.say("/search vaeword", user="u2"))
     assert counts(app) == (0, 1)
+    app.db.dispose()
+
+
+def test_a_batch_queues_its_entries_at_commit_and_a_search_in_it_sees_them(db_url, tmp_path):
+    """A burst's check-ins share one transaction and one queue INSERT; a /search later in the
+    same batch still finds them, and a batch that fails queues nothing twice."""
+    app = new_app(db_url, tmp_path)
+    clock = FakeClock()
+
+    def incoming(i: int, text: str, message_id: str | None = None) -> Incoming:
+        sender = UserRef("console", f"u{i}", f"成员{i}")
+        return Incoming(chat=GROUP_CHAT, sender=sender, text=text,
+                        message_id=message_id or f"m{i}", sent_at=clock())  # fmt: skip
+
+    burst = [incoming(1, "/checkin 学习了 batchword 一"), incoming(2, "/checkin batchword 二"),
+             incoming(3, "/search batchword")]  # fmt: skip
+    replies = asyncio.run(dispatch_many(app.dispatcher, burst))
+    assert "✅" in replies[0][0].text and "✅" in replies[1][0].text
+    assert "共 2 条结果" in replies[2][0].text
+    assert counts(app) == (0, 2)
+    # a re-delivered message fails the batch: it is re-run one by one, each stored once
+    again = [incoming(4, "/checkin batchword 三"), incoming(1, "/checkin 重复", message_id="m1")]
+    replies = asyncio.run(dispatch_many(app.dispatcher, again))
+    assert "✅" in replies[0][0].text and replies[1] == []
+    assert counts(app) == (1, 2)
+    assert found(app, "batchword") == 3 and counts(app) == (0, 3)
     app.db.dispose()
 
 
