@@ -149,7 +149,8 @@ def _relaxed(
     """
     whole = [(word,) for word, *_ in groups]
     words = engine.expression(whole, any_word=True, pg=pg)
-    rows, total = engine.find(session, words, where, limit=RELAXED_LIMIT, offset=0)
+    # the candidates are capped at RELAXED_LIMIT anyway: their number is the total
+    rows, total = engine.find(session, words, where, limit=RELAXED_LIMIT, offset=0, count=False)
 
     def coverage(row: Row) -> int:
         present = set(row.body.split())

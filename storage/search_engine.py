@@ -102,7 +102,7 @@ def pg_find(
         f"ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset"
     )
     rows = [Row(*r) for r in session.execute(text(sql), params)]
-    if not count:
+    if not count or (offset == 0 and len(rows) < limit):  # all of them are on this page
         return rows, len(rows)
     sql = f"SELECT count(*) FROM (SELECT 1 FROM search_docs d WHERE {clause} LIMIT {PG_WINDOW}) c"
     return rows, int(session.scalar(text(sql), params) or 0)
@@ -148,7 +148,7 @@ def find(
             if i in found
         ]
     total = len(rows)
-    if count:
+    if count and not (offset == 0 and len(ranked) < limit):  # else all are on this page
         sql = "SELECT count(*) FROM search_index WHERE search_index MATCH :q"
         total = int(session.scalar(text(sql), {"q": params["q"]}) or 0)
     return rows, total

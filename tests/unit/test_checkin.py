@@ -176,7 +176,9 @@ async def test_weekly_count_and_member_names_on_both_databases(database_url, con
         assert "大煌 (改名)" in texts[2] and "第 3 条" in texts[2]
         assert "新人" in texts[3] and "第 1 条" in texts[3]
         with app.db.session() as session:
-            names = dict(session.execute(select(Member.platform_user_id, Member.display_name)).all())
+            names = dict(
+                session.execute(select(Member.platform_user_id, Member.display_name)).all()
+            )
             assert names == {"u1": "大煌 (改名)", "u2": "奔腾", "u3": "新人"}
             assert session.scalar(select(func.count(CheckIn.id))) == 7
     finally:

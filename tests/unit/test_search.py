@@ -543,6 +543,40 @@ async def test_postgres_counts_and_ranks_within_a_window(fresh, monkeypatch):
     assert ("共 3+ 条结果" if pg else "共 5 条结果") in reply
 
 
+async def test_totals_are_exact_whether_or_not_a_count_query_runs(fresh):
+    """Page 1 with room to spare is its own total (no count query); a full page, a later page
+    or a page beyond the end count; relaxed matches count their candidates."""
+    for i in range(7):
+        await fresh.say(f"/checkin 第{i}次 复习 countword", user=f"u{i}")
+    await fresh.say("/checkin 只有 loneword 一条", user="u9")
+    assert run(fresh.app, "loneword").total == 1
+    for per_page in (5, 7, 8):
+        page = run(fresh.app, "countword", per_page=per_page)
+        assert page.total == 7 and len(page.items) == min(per_page, 7)
+    assert [run(fresh.app, "countword", page=n).total for n in (2, 3)] == [7, 7]
+    assert len(run(fresh.app, "countword", page=3).items) == 0
+    relaxed = run(fresh.app, "countword loneword")  # no entry has both words
+    assert relaxed.relaxed and relaxed.total == 8 and len(relaxed.items) == 5
+
+
+async def test_postgres_rebuild_leaves_the_planner_fresh_statistics(tmp_path):
+    """After a rebuild (imports, a move from SQLite) PostgreSQL knows the index's size at once
+    instead of planning searches blind until autovacuum gets round to it."""
+    with backend_url("postgres", tmp_path) as url:
+        app = make_app(url, tmp_path, FakeClock())
+        chat = Chatter(app, FakeClock())
+        for i in range(30):
+            await chat.say(f"/checkin 第{i}条 统计信息 statword", user=f"u{i % 7}")
+        with app.db.session() as session:
+            assert rebuild_index(session) == 30
+        with app.db.session() as session:
+            known = session.scalar(
+                text("SELECT reltuples FROM pg_class WHERE relname = 'search_docs'")
+            )
+        app.db.dispose()
+    assert known == 30
+
+
 def test_jieba_loads_only_when_first_needed():
     import subprocess
     import sys
