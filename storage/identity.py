@@ -33,10 +33,11 @@ def ensure_member(session: Session, platform: str, user_id: str, display_name: s
     """Return the member for ``platform:user_id``; create it or refresh its display name.
 
     Runs for every message, so the row is read with a Core statement and attached to the
-    session as a loaded instance (no ORM query). The caller flushed the session first
-    (``delivery.claim``), so no unflushed member can hide from that read; a member this
-    session already holds is returned as it is, pending changes included.
+    session as a loaded instance (no ORM query). Pending changes are flushed first (a no-op
+    on the dispatcher's path, where the claim just flushed), so none can hide from that read;
+    a member this session already holds is returned as it is, pending changes included.
     """
+    session.flush()
     params = {"platform": platform, "user_id": user_id}
     conn = session.connection()
     row = conn.execute(_MEMBER_ROW, params).first()

@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from bot.app import build_app
 from bot.batching import dispatch_many
 from bot.model import Incoming, UserRef
+from storage import identity
 from storage.checkins import week_bounds
+from storage.db import Database
 from storage.models import CheckIn, Member
 from tests.conftest import GROUP_CHAT, Chatter
 
@@ -183,3 +185,23 @@ async def test_weekly_count_and_member_names_on_both_databases(database_url, con
             assert session.scalar(select(func.count(CheckIn.id))) == 7
     finally:
         app.db.dispose()
+
+
+def test_ensure_member_returns_the_sessions_own_instance(database_url):
+    """The member read without an ORM query is the session's instance: one added but not yet
+    flushed, or one already loaded (with its unsaved changes), never a second copy."""
+    db = Database(database_url)
+    try:
+        with db.session() as session:
+            added = Member(platform="console", platform_user_id="p1", display_name="待保存")
+            session.add(added)
+            assert identity.ensure_member(session, "console", "p1") is added
+            added.role = "admin"  # not flushed yet
+            again = identity.ensure_member(session, "console", "p1", "新名字")
+            assert again is added and again.role == "admin"
+        with db.session() as session:
+            stored = identity.ensure_member(session, "console", "p1")
+            assert (stored.display_name, stored.role) == ("新名字", "admin")
+            assert session.scalar(select(func.count(Member.id))) == 1
+    finally:
+        db.dispose()
