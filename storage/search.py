@@ -149,7 +149,7 @@ def _relaxed(
     """
     whole = [(word,) for word, *_ in groups]
     words = engine.expression(whole, any_word=True, pg=pg)
-    # the candidates are capped at RELAXED_LIMIT anyway: their number is the total
+    # the candidates are capped at RELAXED_LIMIT: their number is the total shown
     rows, total = engine.find(session, words, where, limit=RELAXED_LIMIT, offset=0, count=False)
 
     def coverage(row: Row) -> int:
@@ -157,7 +157,7 @@ def _relaxed(
         return sum(1 for group in groups if group[0] in present or set(group[1:]) <= present)
 
     ordered = sorted(rows, key=lambda row: (-coverage(row), -row.score))
-    return ordered[offset : offset + per_page], min(total, RELAXED_LIMIT)
+    return ordered[offset : offset + per_page], total
 
 
 def _hits(session: Session, rows: Sequence[Any], words: Sequence[str]) -> list[Hit]:

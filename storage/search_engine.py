@@ -102,10 +102,15 @@ def pg_find(
         f"ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset"
     )
     rows = [Row(*r) for r in session.execute(text(sql), params)]
-    if not count or (offset == 0 and len(rows) < limit):  # all of them are on this page
+    if not count or _all_on_page(offset, len(rows), limit):
         return rows, len(rows)
     sql = f"SELECT count(*) FROM (SELECT 1 FROM search_docs d WHERE {clause} LIMIT {PG_WINDOW}) c"
     return rows, int(session.scalar(text(sql), params) or 0)
+
+
+def _all_on_page(offset: int, found: int, limit: int) -> bool:
+    """A first page with room to spare holds every match: its size is the total."""
+    return offset == 0 and found < limit
 
 
 def find(
@@ -148,7 +153,7 @@ def find(
             if i in found
         ]
     total = len(rows)
-    if count and not (offset == 0 and len(ranked) < limit):  # else all are on this page
+    if count and not _all_on_page(offset, len(ranked), limit):
         sql = "SELECT count(*) FROM search_index WHERE search_index MATCH :q"
         total = int(session.scalar(text(sql), {"q": params["q"]}) or 0)
     return rows, total
