@@ -2,7 +2,7 @@
 
 :func:`search` runs a /search query (see :mod:`storage.search_text` for the syntax) against the
 index kept by :mod:`storage.search_index` (entries still queued for indexing are indexed first): SQLite FTS5 ranked by ``bm25()`` or PostgreSQL
-full text ranked by ``ts_rank_cd``. Every word must match; when nothing does, the words are
+full text ranked by ``ts_rank``. Every word must match; when nothing does, the words are
 OR-ed instead (``SearchPage.relaxed``). User text only reaches the engine as quoted tokens of
 letters and digits, so no input can make a full-text syntax error.
 
@@ -226,7 +226,7 @@ def similar_questions(
 ) -> list[Question]:
     """Up to ``limit`` earlier questions of the group that resemble ``text``, best first.
 
-    Any shared word makes a candidate (OR, ranked by BM25 / ts_rank_cd); a candidate is kept
+    Any shared word makes a candidate (OR, ranked by BM25 / ts_rank); a candidate is kept
     when the shared words are at least half of the shorter question's words.
     """
     wanted = list(dict.fromkeys(tokens(text)))[:32]

@@ -1,4 +1,4 @@
-"""The full-text engines behind :mod:`storage.search`: FTS5 MATCH / bm25 and tsquery / ts_rank_cd.
+"""The full-text engines behind :mod:`storage.search`: FTS5 MATCH / bm25 and tsquery / ts_rank.
 
 Word expressions come from :func:`expression` (every token quoted, so no user text is ever
 FTS5 or tsquery syntax). Filters: on SQLite the group, kinds and tags are exact ``scope``
@@ -91,19 +91,34 @@ def pg_where(words: str, where: Filters, params: dict[str, Any]) -> str:
 def pg_find(
     session: Session, words: str, where: Filters, *, limit: int, offset: int, count: bool
 ) -> tuple[list[Row], int]:
-    """PostgreSQL: ts_rank_cd over the newest :data:`PG_WINDOW` matches; count capped there."""
+    """PostgreSQL: ``ts_rank`` over the newest :data:`PG_WINDOW` matches; count capped there.
+
+    One statement. The window is a MATERIALIZED CTE of narrow rows (id, date, tsvector), so
+    the planner costs it for all its rows: a tag or word found only in old entries then takes
+    the GIN bitmap instead of walking the whole group newest-first, and a common word walks
+    the date index and stops at the window. The window's size is the (capped) total, counted
+    in the same pass; only the page's rows are read in full.
+    """
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     clause = pg_where(words, where, params)
-    newest = f"SELECT d.* FROM search_docs d WHERE {clause} ORDER BY d.created_at DESC, d.id DESC"
-    score = "ts_rank_cd(m.tsv, to_tsquery('simple', :q))" if words else "0.0"
-    order = "score DESC, m.created_at DESC" if words else "m.created_at DESC"
+    columns = "d.id, d.created_at, d.tsv" if words else "d.id, d.created_at"
+    score = "ts_rank(w.tsv, to_tsquery('simple', :q))" if words else "0.0"
+    order = "score DESC, w.created_at DESC, w.id DESC"
     sql = (
-        f"SELECT m.kind, m.ref_id, {score} AS score, m.body FROM ({newest} LIMIT {PG_WINDOW}) m "
-        f"ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset"
+        f"WITH w AS MATERIALIZED (SELECT {columns} FROM search_docs d WHERE {clause} "
+        f"ORDER BY d.created_at DESC, d.id DESC LIMIT {PG_WINDOW}) "
+        "SELECT m.kind, m.ref_id, r.score, m.body, r.total FROM ("
+        f"SELECT w.id, w.created_at, {score} AS score, count(*) OVER () AS total FROM w "
+        f"ORDER BY {order} LIMIT :limit OFFSET :offset) r "
+        "JOIN search_docs m ON m.id = r.id ORDER BY r.score DESC, r.created_at DESC, r.id DESC"
     )
-    rows = [Row(*r) for r in session.execute(text(sql), params)]
+    found = list(session.execute(text(sql), params))
+    rows = [Row(r.kind, r.ref_id, float(r.score), r.body) for r in found]
     if not count or _all_on_page(offset, len(rows), limit):
         return rows, len(rows)
+    if found:
+        return rows, int(found[0].total)
+    # a page past the end: no row carried the window's size
     sql = f"SELECT count(*) FROM (SELECT 1 FROM search_docs d WHERE {clause} LIMIT {PG_WINDOW}) c"
     return rows, int(session.scalar(text(sql), params) or 0)
 

@@ -8,7 +8,7 @@ apply group/type/#tag filters inside the MATCH. Full text on top of it:
 - SQLite: ``search_index``, an FTS5 table with ``content='search_docs'`` (external content,
   tokenizer ``unicode61`` over the pre-segmented text), kept in step here, ranked by ``bm25()``;
 - PostgreSQL: a generated ``tsv`` column (``to_tsvector('simple', ...)``, tags weighted A) with a
-  GIN index, ranked by ``ts_rank_cd``.
+  GIN index, ranked by ``ts_rank``.
 
 Rows are built by :mod:`storage.search_docs`. Sync: an ``after_flush`` hook on every Session queues the entries a flush added or changed
 (:mod:`storage.search_queue`, same transaction as the message) and removes the index rows of
