@@ -22,17 +22,28 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.dispatch import Dispatcher, Job
+from bot.dispatch import Dispatcher, Job, message_key
 from bot.model import Incoming, Reply
+from storage import delivery, identity
 
 
 async def run_batch(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[list[Reply]] | None:
-    """All ``jobs`` in one transaction; None when one of them failed (nothing was stored)."""
+    """All ``jobs`` in one transaction; None when one of them failed (nothing was stored).
+
+    The batch's messages are claimed in one INSERT (a re-delivered one among them fails the
+    batch, which then runs one by one and skips it) and its senders read in one SELECT.
+    """
     outcomes = []
     try:
         with dispatcher.db.session() as session:
+            delivery.claim_all(session, [message_key(job.incoming) for job in jobs])
+            senders: dict[str, list[str]] = {}
             for job in jobs:
-                outcomes.append(await dispatcher.execute(session, job))
+                senders.setdefault(job.incoming.platform, []).append(job.incoming.sender.user_id)
+            for platform, user_ids in senders.items():
+                identity.preload_members(session, platform, user_ids)
+            for job in jobs:
+                outcomes.append(await dispatcher.execute(session, job, claimed=True))
     except Exception:
         return None
     return [await dispatcher.finish(result, ctx) for result, ctx in outcomes]

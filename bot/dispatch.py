@@ -150,21 +150,26 @@ class Dispatcher:
             return self.failed(job.incoming, error)
         return await self.finish(result, ctx)
 
-    async def execute(self, session: Session, job: Job) -> tuple[Result, Context | None]:
-        """Claim the message, load group and member, check rights, run the handler.
+    async def execute(
+        self, session: Session, job: Job, *, claimed: bool = False
+    ) -> tuple[Result, Context | None]:
+        """Claim the message (unless the caller ``claimed`` it already), load group and
+        member, check rights, run the handler.
 
         Raises what the handler raises (the caller rolls back); :class:`AlreadyHandled` when
         the message's processed-message record exists already.
         """
         incoming, route = job.incoming, job.route
         group_config = self.group_for_chat(incoming.chat)
-        key = (incoming.platform, incoming.chat.chat_id, incoming.message_id)
-        try:
-            delivery.claim(session, *key)
-        except IntegrityError:
-            # a re-delivery, or another worker handled it concurrently
-            log.info("message %s already handled; skipped", incoming.message_id)
-            raise AlreadyHandled from None
+        if claimed:
+            session.flush()  # what the batch's message before this one left pending goes first
+        else:
+            try:
+                delivery.claim(session, *message_key(incoming))
+            except IntegrityError:
+                # a re-delivery, or another worker handled it concurrently
+                log.info("message %s already handled; skipped", incoming.message_id)
+                raise AlreadyHandled from None
         group = self._group(session, group_config)
         member = identity.ensure_member(
             session,
@@ -257,6 +262,11 @@ class Dispatcher:
             delivery.record_sent_question(
                 session, chat.platform, chat.chat_id, message_id, question_id
             )
+
+
+def message_key(incoming: Incoming) -> tuple[str, str, str]:
+    """What the processed-message record of ``incoming`` is keyed by."""
+    return (incoming.platform, incoming.chat.chat_id, incoming.message_id)
 
 
 class AlreadyHandled(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 from sqlalchemy import Table, insert, select
@@ -25,6 +26,15 @@ def claim(session: Session, platform: str, chat_id: str, message_id: str) -> Non
     session.flush()  # anything pending goes first, as before
     session.connection().execute(
         _CLAIM, {"platform": platform, "chat_id": chat_id, "message_id": message_id}
+    )
+
+
+def claim_all(session: Session, keys: Sequence[tuple[str, str, str]]) -> None:
+    """:func:`claim` for several messages (platform, chat id, message id) in one statement:
+    ``IntegrityError`` if any of them was handled already (or appears twice)."""
+    session.flush()
+    session.connection().execute(
+        _CLAIM, [{"platform": p, "chat_id": c, "message_id": m} for p, c, m in keys]
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, select
@@ -35,8 +36,43 @@ def ensure_member(session: Session, platform: str, user_id: str, display_name: s
     Runs for every message, so the row is read with a Core statement and attached to the
     session as a loaded instance (no ORM query). Pending changes are flushed first (a no-op
     on the dispatcher's path, where the claim just flushed), so none can hide from that read;
-    a member this session already holds is returned as it is, pending changes included.
+    a member this session already holds is returned as it is, pending changes included. A
+    member this session resolved before (or :func:`preload_members` loaded) is not read again.
     """
+    known = _known_members(session)
+    member = known.get((platform, user_id))
+    if member is None or member not in session:
+        member = known[(platform, user_id)] = _load_or_create(
+            session, platform, user_id, display_name
+        )
+    if display_name and member.display_name != display_name:
+        member.display_name = display_name
+    return member
+
+
+def preload_members(session: Session, platform: str, user_ids: Iterable[str]) -> None:
+    """Read the members among ``user_ids`` in one statement, so that :func:`ensure_member`
+    finds them in this session (a batch of messages from many senders: one read, not one per
+    message). Senders without a row yet are left to :func:`ensure_member` to create."""
+    wanted = [
+        uid for uid in dict.fromkeys(user_ids) if (platform, uid) not in _known_members(session)
+    ]
+    if not wanted:
+        return
+    session.flush()
+    known = _known_members(session)
+    for row in session.connection().execute(
+        _MEMBER_ROWS, {"platform": platform, "user_ids": wanted}
+    ):
+        known[(platform, row.platform_user_id)] = _attached(session, row)
+
+
+def _known_members(session: Session) -> dict[tuple[str, str], Member]:
+    """(platform, user id) -> the member instance this session resolved (its own cache)."""
+    return cast(dict[tuple[str, str], Member], session.info.setdefault(_KNOWN, {}))
+
+
+def _load_or_create(session: Session, platform: str, user_id: str, display_name: str) -> Member:
     session.flush()
     params = {"platform": platform, "user_id": user_id}
     conn = session.connection()
@@ -49,12 +85,8 @@ def ensure_member(session: Session, platform: str, user_id: str, display_name: s
         conn.execute(_INSERT_IGNORING[conn.dialect.name], values)
         row = conn.execute(_MEMBER_ROW, params).one()
     if row is None:
-        member = _new_member(session, platform, user_id, display_name)
-    else:
-        member = _attached(session, row)
-    if display_name and member.display_name != display_name:
-        member.display_name = display_name
-    return member
+        return _new_member(session, platform, user_id, display_name)
+    return _attached(session, row)
 
 
 def _attached(session: Session, row: Row[Any]) -> Member:
@@ -94,6 +126,11 @@ _MEMBER_ROW = select(_MEMBERS).where(
     _MEMBERS.c.platform == bindparam("platform"),
     _MEMBERS.c.platform_user_id == bindparam("user_id"),
 )
+_MEMBER_ROWS = select(_MEMBERS).where(
+    _MEMBERS.c.platform == bindparam("platform"),
+    _MEMBERS.c.platform_user_id.in_(bindparam("user_ids", expanding=True)),
+)
+_KNOWN = "studybot.members"  # key in Session.info
 _INSERT_IGNORING: dict[str, Any] = {
     "sqlite": sqlite.insert(_MEMBERS).on_conflict_do_nothing(
         index_elements=["platform", "platform_user_id"]

@@ -127,3 +127,47 @@ def test_a_clean_burst_is_one_transaction(tmp_path):
     assert all("✅" in r[0].text for r in replies)
     assert len(commits) == 1
     assert len(stored(app)[0]) == 21
+
+
+def test_senders_known_new_and_renamed_in_one_batch_match_one_by_one(tmp_path):
+    """A batch reads its senders together: members already stored, members seen for the first
+    time, and a member whose name changed mid-burst get the same rows and replies as when the
+    messages are handled one at a time."""
+    from storage.models import Member
+
+    def members(app: App) -> list[tuple[str, str]]:
+        with app.db.session() as session:
+            rows = session.execute(select(Member.platform_user_id, Member.display_name))
+            return sorted((uid, name) for uid, name in rows)
+
+    def burst(ids: itertools.count) -> list[Incoming]:
+        said = [("u1", "老名字", "/checkin 一"), ("u9", "新人", "/checkin 二"),
+                ("u1", "新名字", "/checkin 三"), ("u2", "小二", "/checkin 四"),
+                ("u9", "新人", "/checkin")]  # fmt: skip
+        return [
+            Incoming(
+                chat=GROUP_CHAT,
+                sender=UserRef("console", uid, name),
+                text=text,
+                message_id=str(next(ids)),
+            )
+            for uid, name, text in said
+        ]
+
+    apps = new_app(tmp_path, "f.db"), new_app(tmp_path, "g.db")
+    for app in apps:  # u1 and u2 are known before the burst
+        warm = incomings([("u1", "/checkin 旧"), ("u2", "/checkin 旧")], itertools.count(100))
+        asyncio.run(dispatch_many(app.dispatcher, warm[:1]))
+        asyncio.run(app.dispatcher.dispatch(warm[1]))
+
+    async def sequential() -> list[list[Reply]]:
+        return [await apps[0].dispatcher.dispatch(m) for m in burst(itertools.count(1))]
+
+    expected = asyncio.run(sequential())
+    got = asyncio.run(dispatch_many(apps[1].dispatcher, burst(itertools.count(1))))
+    assert texts(got) == texts(expected)
+    assert "老名字 本周第 2 条" in got[0][0].text and "新名字 本周第 3 条" in got[2][0].text
+    assert "新人 本周第 1 条" in got[1][0].text and "新人" in got[4][0].text
+    assert members(apps[1]) == members(apps[0]) == [
+        ("u1", "新名字"), ("u2", "小二"), ("u9", "新人")
+    ]
