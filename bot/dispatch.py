@@ -230,11 +230,18 @@ class Dispatcher:
     def _group(self, session: Session, config: GroupConfig) -> Group:
         """The chat's group row. Groups change only with the config (``ensure_group`` at the
         first message), so later messages attach the committed row from memory
-        (``merge(load=False)``, no query) instead of selecting it again."""
+        (``merge(load=False)``, no query) instead of selecting it again, once per session."""
+        attached: dict[str, Group] = session.info.setdefault("studybot.groups", {})
+        group = attached.get(config.slug)
+        if group is not None and group in session:
+            return group  # a batch's later messages: already in this session
         cached = self._groups.get(config.slug)
         if cached is not None:
-            return session.merge(cached, load=False)
-        return identity.ensure_group(session, config.slug, config.name, config.timezone)
+            group = session.merge(cached, load=False)
+        else:
+            group = identity.ensure_group(session, config.slug, config.name, config.timezone)
+        attached[config.slug] = group
+        return group
 
     async def _keyword_reply(self, ctx: Context, word: str) -> list[Reply]:
         spec = self.registry.keywords.get(word)
