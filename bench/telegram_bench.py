@@ -177,7 +177,7 @@ async def bench(label: str, start: Callable[[str], Awaitable[Stopper]], api: str
     return result
 
 
-async def run(count: int, burst: int, profile: bool, rounds: int = 3) -> dict[str, float]:
+async def run(count: int, burst: int, profile: bool, rounds: int = 5) -> dict[str, float]:
     """``rounds`` runs of each bot, alternating which goes first, each on a fresh emulator
     (the emulator slows down as it stores messages, so a shared one favours the first bot)."""
     runs: dict[str, list[dict[str, Any]]] = {"echo": [], "ours": []}
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> dict[str, float] | None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--burst", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3, help="runs of each bot (medians)")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of each bot (medians)")
     parser.add_argument("--profile", action="store_true", help="cProfile our bot's first run")
     args = parser.parse_args(argv)
     print(f"Telegram benchmark on {describe()}")
