@@ -23,16 +23,13 @@ def claim(session: Session, platform: str, chat_id: str, message_id: str) -> Non
     message is refused with one INSERT instead of a SELECT plus an INSERT; a failing handler
     rolls the record back with its own writes.
     """
-    session.flush()  # anything pending goes first, as before
-    session.connection().execute(
-        _CLAIM, {"platform": platform, "chat_id": chat_id, "message_id": message_id}
-    )
+    claim_all(session, [(platform, chat_id, message_id)])
 
 
 def claim_all(session: Session, keys: Sequence[tuple[str, str, str]]) -> None:
     """:func:`claim` for several messages (platform, chat id, message id) in one statement:
     ``IntegrityError`` if any of them was handled already (or appears twice)."""
-    session.flush()
+    session.flush()  # anything pending goes first
     session.connection().execute(
         _CLAIM, [{"platform": p, "chat_id": c, "message_id": m} for p, c, m in keys]
     )

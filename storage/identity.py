@@ -54,13 +54,11 @@ def preload_members(session: Session, platform: str, user_ids: Iterable[str]) ->
     """Read the members among ``user_ids`` in one statement, so that :func:`ensure_member`
     finds them in this session (a batch of messages from many senders: one read, not one per
     message). Senders without a row yet are left to :func:`ensure_member` to create."""
-    wanted = [
-        uid for uid in dict.fromkeys(user_ids) if (platform, uid) not in _known_members(session)
-    ]
+    known = _known_members(session)
+    wanted = [uid for uid in dict.fromkeys(user_ids) if (platform, uid) not in known]
     if not wanted:
         return
     session.flush()
-    known = _known_members(session)
     for row in session.connection().execute(
         _MEMBER_ROWS, {"platform": platform, "user_ids": wanted}
     ):
