@@ -58,11 +58,12 @@ def preload_members(session: Session, platform: str, user_ids: Iterable[str]) ->
     wanted = [uid for uid in dict.fromkeys(user_ids) if (platform, uid) not in known]
     if not wanted:
         return
+    # an ORM query here (not the Core read + attach of one member): its loader builds the
+    # instances in one pass, ~0.2 ms whatever the batch, where attaching costs ~0.06 ms each;
+    # members this session holds already come back as they are (identity map)
     session.flush()
-    for row in session.connection().execute(
-        _MEMBER_ROWS, {"platform": platform, "user_ids": wanted}
-    ):
-        known[(platform, row.platform_user_id)] = _attached(session, row)
+    for member in session.scalars(_MEMBERS_BY_IDENTITY, {"platform": platform, "ids": wanted}):
+        known[(platform, member.platform_user_id)] = member
 
 
 def _known_members(session: Session) -> dict[tuple[str, str], Member]:
@@ -124,9 +125,9 @@ _MEMBER_ROW = select(_MEMBERS).where(
     _MEMBERS.c.platform == bindparam("platform"),
     _MEMBERS.c.platform_user_id == bindparam("user_id"),
 )
-_MEMBER_ROWS = select(_MEMBERS).where(
-    _MEMBERS.c.platform == bindparam("platform"),
-    _MEMBERS.c.platform_user_id.in_(bindparam("user_ids", expanding=True)),
+_MEMBERS_BY_IDENTITY = select(Member).where(
+    Member.platform == bindparam("platform"),
+    Member.platform_user_id.in_(bindparam("ids", expanding=True)),
 )
 _KNOWN = "studybot.members"  # key in Session.info
 _INSERT_IGNORING: dict[str, Any] = {
