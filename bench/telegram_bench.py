@@ -9,9 +9,11 @@ interval. Simulated users post ``/checkin ...`` messages through the emulator's 
 
 (a) the baseline: a bare PTB ``Application`` whose only handler sends the text back;
 (b) ours: :class:`bot.adapters.telegram.TelegramAdapter` with the real dispatcher and SQLite
-storage handling /checkin. Target: ours >= 80 % of the echo bot's throughput.
+storage handling /checkin, default config. Target: ours >= 80 % of the echo bot's throughput;
+(c) ours with ``telegram.batch_window_ms: 0`` (no group commit during bursts), for comparison:
+what the batch window buys in the same run (``--no-compare`` leaves it out).
 
-Run: ``python -m bench.telegram_bench [--count 100] [--burst 200] [--profile]``
+Run: ``python -m bench.telegram_bench [--count 100] [--burst 200] [--no-compare] [--profile]``
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -87,14 +90,18 @@ async def start_echo(api: str, token: str) -> Stopper:
     return stop
 
 
-async def start_ours(api: str, token: str, tmp: Path) -> Stopper:
-    """The product: TelegramAdapter + dispatcher + SQLite storage."""
+async def start_ours(api: str, token: str, tmp: Path, window_ms: int | None = None) -> Stopper:
+    """The product: TelegramAdapter + dispatcher + SQLite storage (``window_ms``: override
+    ``telegram.batch_window_ms``; None keeps the default)."""
+    telegram: dict[str, Any] = {"token": token, "rate_limiter": False}
+    if window_ms is not None:
+        telegram["batch_window_ms"] = window_ms
     config = parse_config(
         {
             "database": {"url": f"sqlite:///{tmp / f'tg-{token[:6]}.db'}"},
             # like the echo bot, no flood limiter: in a group Telegram's 20 msg/min would be
             # the only thing measured
-            "telegram": {"token": token, "rate_limiter": False},
+            "telegram": telegram,
             "limits": {"messages_per_minute": 10**9, "burst": 10**9},
             "web": {"enabled": False},
             "groups": [{"slug": "ml-club", "chats": [{"platform": "telegram",
@@ -177,29 +184,36 @@ async def bench(label: str, start: Callable[[str], Awaitable[Stopper]], api: str
     return result
 
 
-async def run(count: int, burst: int, profile: bool, rounds: int = 5) -> dict[str, float]:
-    """``rounds`` runs of each bot, alternating which goes first, each on a fresh emulator
+def _ours(tmp: Path, window_ms: int | None, api: str, token: str) -> Awaitable[Stopper]:
+    return start_ours(api, token, tmp, window_ms)
+
+
+async def run(count: int, burst: int, profile: bool, rounds: int = 5,
+              compare: bool = True) -> dict[str, float]:  # fmt: skip
+    """``rounds`` runs of each bot, rotating which goes first, each on a fresh emulator
     (the emulator slows down as it stores messages, so a shared one favours the first bot)."""
-    runs: dict[str, list[dict[str, Any]]] = {"echo": [], "ours": []}
+    tmp = tempfile.TemporaryDirectory()  # our bots' databases
+    variants: dict[str, tuple[str, Callable[[str, str], Awaitable[Stopper]]]] = {
+        "echo": ("(a) bare PTB echo bot", start_echo),
+        "ours": ("(b) studybot /checkin (SQLite)", partial(_ours, Path(tmp.name), None)),
+    }
+    if compare:
+        variants["no_window"] = ("(c) studybot, batch_window_ms: 0",
+                                 partial(_ours, Path(tmp.name), 0))  # fmt: skip
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     warm_up_process()  # freeze start-up objects for both bots alike (they share this process)
     print(f"[{count} one at a time, then a burst of {burst}; poll interval {POLL} s; "
           f"{rounds} rounds, a fresh emulator per run]")  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
+    names = list(variants)
+    with tmp:
         for round_ in range(rounds):
-            order = ("echo", "ours") if round_ % 2 == 0 else ("ours", "echo")
-            for name in order:
+            for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+                label, start = variants[name]
                 server = EmulatorServer()
                 server.start()
                 try:
-                    if name == "echo":
-                        result = await bench("(a) bare PTB echo bot",
-                                             lambda t, api=server.api: start_echo(api, t),
-                                             server.api, count, burst, False)  # fmt: skip
-                    else:
-                        result = await bench("(b) studybot /checkin (SQLite)",
-                                             lambda t, api=server.api: start_ours(api, t, Path(tmp)),
-                                             server.api, count, burst,
-                                             profile and round_ == 0)  # fmt: skip
+                    result = await bench(label, partial(start, server.api), server.api, count, burst,
+                                         profile and name == "ours" and round_ == 0)  # fmt: skip
                 finally:
                     server.stop()
                 runs[name].append(result)
@@ -212,6 +226,10 @@ async def run(count: int, burst: int, profile: bool, rounds: int = 5) -> dict[st
     seq_ratio, burst_ratio = ours_seq / echo_seq, ours_burst / echo_burst
     print(f"  medians: echo {echo_seq:.1f} / {echo_burst:.1f} msg/s, "
           f"ours {ours_seq:.1f} / {ours_burst:.1f} msg/s (one at a time / burst)")  # fmt: skip
+    if compare:
+        off_seq, off_burst = median("no_window", "sequential"), median("no_window", "burst")
+        print(f"  without the batch window: {off_seq:.1f} / {off_burst:.1f} msg/s, burst "
+              f"{off_burst / echo_burst:.0%} of the echo bot (not a target)")  # fmt: skip
     for name, ratio in (("one at a time", seq_ratio), ("burst", burst_ratio)):
         ok = "OK" if ratio >= TARGET_RATIO else "MISSED"
         print(f"  ours / echo, {name}: {ratio:.0%} (target >= {TARGET_RATIO:.0%}: {ok})")
@@ -233,12 +251,15 @@ def main(argv: list[str] | None = None) -> dict[str, float] | None:
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5, help="runs of each bot (medians)")
     parser.add_argument("--profile", action="store_true", help="cProfile our bot's first run")
+    parser.add_argument("--no-compare", action="store_true",
+                        help="leave out (c), our bot without the batch window")  # fmt: skip
     args = parser.parse_args(argv)
     print(f"Telegram benchmark on {describe()}")
     if not emulator_available():
         print("  skipped: node or tests/peers/node_modules missing (run `make peers`)")
         return None
-    return asyncio.run(run(args.count, args.burst, args.profile, args.rounds))
+    compare = not args.no_compare
+    return asyncio.run(run(args.count, args.burst, args.profile, args.rounds, compare))
 
 
 if __name__ == "__main__":

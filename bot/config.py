@@ -163,6 +163,8 @@ class TelegramConfig(_Section):
     base_url: str | None = None
     admin_cache_seconds: int = Field(default=300, ge=0)
     rate_limiter: bool = True  # Telegram's flood limits (AIORateLimiter); off only for benchmarks
+    # group commit during bursts: a batch waits this long for more messages (0: never waits)
+    batch_window_ms: int = Field(default=30, ge=0, le=1000)
 
 
 class WechatConfig(_Section):

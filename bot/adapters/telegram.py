@@ -15,7 +15,8 @@ Choices worth knowing:
   twice. A re-delivered update is dropped here (recent ids) and by the dispatcher (database).
 - Bursts: PTB hands over up to ``CONCURRENT_UPDATES`` updates at once; each takes its place in
   line on arrival, messages are dispatched in that order (plain commands of a burst in one
-  transaction, see ``bot.batching``) and each chat's replies are sent in order.
+  transaction, see ``bot.batching``) and each chat's replies are sent in order. During a burst
+  a batch waits up to ``telegram.batch_window_ms`` for more messages (group commit).
 - Admins: config admins (dispatcher) plus the chat's administrators from
   ``getChatAdministrators``, asked only for commands and cached ``admin_cache_seconds``; in a
   private chat, administrators of the group's configured Telegram chats count.
@@ -90,7 +91,11 @@ class TelegramAdapter(TelegramReplies):
             lambda: self.application.bot, config.telegram.admin_cache_seconds
         )
         self._seen: OrderedDict[tuple[int, int], None] = OrderedDict()
-        self.batcher = InOrderBatcher(partial(dispatch_many, dispatcher))
+        self.batcher = InOrderBatcher(
+            partial(dispatch_many, dispatcher),
+            window=config.telegram.batch_window_ms / 1000,
+            max_batch=CONCURRENT_UPDATES,
+        )
         self._send_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
         self._outbox_task: asyncio.Task[None] | None = None
         self.finished = asyncio.Event()
