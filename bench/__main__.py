@@ -1,8 +1,9 @@
 """``python -m bench``: every benchmark in sequence, then a summary of figures vs targets.
 
 Runs ingest, digest, search (20k entries by default so the whole suite stays within minutes;
-``python -m bench.search_bench`` alone runs the full 100k), RSS and Telegram. PostgreSQL runs
-are added when ``STUDYBOT_TEST_PG_URL`` is set. ``make bench`` calls this.
+``python -m bench.search_bench`` alone runs the full 100k), RSS, Telegram throughput and
+Telegram reply latency at a steady rate. PostgreSQL runs are added when
+``STUDYBOT_TEST_PG_URL`` is set. ``make bench`` calls this.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ STEPS = [
     ("search", ["bench.search_bench", "--entries", "20000", "--queries", "300"]),
     ("rss", ["bench.rss_bench"]),
     ("telegram", ["bench.telegram_bench"]),
+    ("latency", ["bench.telegram_paced"]),
 ]
 TARGETS = {
     "ingest": "SQLite >= 1,000 msg/s, p99 < 20 ms",
@@ -27,9 +29,11 @@ TARGETS = {
     "search": "p95 < 50 ms",
     "rss": "< 150 MB",
     "telegram": "ours >= 80 % of the echo bot",
+    "latency": "none (what the batch window costs in reply latency)",
 }
 MARKERS = ("studybot dispatch", "digest build", "archive index", "target p95", "target peak",
-           "ours / echo", "skipped")  # fmt: skip
+           "ours / echo", "without the batch window", "reply latency", "check-ins at",
+           "skipped")  # fmt: skip
 
 
 def main() -> int:
