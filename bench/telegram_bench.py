@@ -188,7 +188,7 @@ def _ours(tmp: Path, window_ms: int | None, api: str, token: str) -> Awaitable[S
     return start_ours(api, token, tmp, window_ms)
 
 
-async def run(count: int, burst: int, profile: bool, rounds: int = 5,
+async def run(count: int, burst: int, profile: bool, rounds: int = 9,
               compare: bool = True) -> dict[str, float]:  # fmt: skip
     """``rounds`` runs of each bot, rotating which goes first, each on a fresh emulator
     (the emulator slows down as it stores messages, so a shared one favours the first bot)."""
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> dict[str, float] | None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--burst", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=5, help="runs of each bot (medians)")
+    parser.add_argument("--rounds", type=int, default=9, help="runs of each bot (medians)")
     parser.add_argument("--profile", action="store_true", help="cProfile our bot's first run")
     parser.add_argument("--no-compare", action="store_true",
                         help="leave out (c), our bot without the batch window")  # fmt: skip
