@@ -17,9 +17,9 @@ the order they arrived.
 Group commit: while a burst is under way (the last batch held more than one message and was
 dispatched less than ``window`` seconds ago), the next batch waits up to ``window`` for more
 messages, or until ``max_batch`` are waiting, before it is dispatched. A busy group then pays
-for one transaction per ~10 messages instead of one per poll (~3 messages): on the Telegram
-benchmark's burst, a third less CPU per message, for at most ``window`` more latency. A message
-on its own (no burst) is dispatched at once, as before.
+for one transaction per ~9 messages instead of one per poll (~2.5 messages): on the Telegram
+benchmark's burst, about half the dispatch CPU per message, for at most ``window`` more
+latency. A message on its own (no burst) is dispatched at once, as before.
 """
 
 from __future__ import annotations
