@@ -184,10 +184,6 @@ async def bench(label: str, start: Callable[[str], Awaitable[Stopper]], api: str
     return result
 
 
-def _ours(tmp: Path, window_ms: int | None, api: str, token: str) -> Awaitable[Stopper]:
-    return start_ours(api, token, tmp, window_ms)
-
-
 async def run(count: int, burst: int, profile: bool, rounds: int = 9,
               compare: bool = True) -> dict[str, float]:  # fmt: skip
     """``rounds`` runs of each bot, rotating which goes first, each on a fresh emulator
@@ -195,11 +191,11 @@ async def run(count: int, burst: int, profile: bool, rounds: int = 9,
     tmp = tempfile.TemporaryDirectory()  # our bots' databases
     variants: dict[str, tuple[str, Callable[[str, str], Awaitable[Stopper]]]] = {
         "echo": ("(a) bare PTB echo bot", start_echo),
-        "ours": ("(b) studybot /checkin (SQLite)", partial(_ours, Path(tmp.name), None)),
+        "ours": ("(b) studybot /checkin (SQLite)", partial(start_ours, tmp=Path(tmp.name))),
     }
     if compare:
         variants["no_window"] = ("(c) studybot, batch_window_ms: 0",
-                                 partial(_ours, Path(tmp.name), 0))  # fmt: skip
+                                 partial(start_ours, tmp=Path(tmp.name), window_ms=0))  # fmt: skip
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     warm_up_process()  # freeze start-up objects for both bots alike (they share this process)
     print(f"[{count} one at a time, then a burst of {burst}; poll interval {POLL} s; "

@@ -72,8 +72,8 @@ async def run(rates: list[float], count: int, rounds: int) -> None:
     tmp = tempfile.TemporaryDirectory()
     bots: dict[str, Callable[[str, str], Awaitable[Stopper]]] = {
         "(a) bare PTB echo bot": start_echo,
-        "(b) studybot, default batch window": partial(_ours, Path(tmp.name), None),
-        "(c) studybot, batch_window_ms: 0": partial(_ours, Path(tmp.name), 0),
+        "(b) studybot, default batch window": partial(start_ours, tmp=Path(tmp.name)),
+        "(c) studybot, batch_window_ms: 0": partial(start_ours, tmp=Path(tmp.name), window_ms=0),
     }
     with tmp:
         for rate in rates:
@@ -101,10 +101,6 @@ async def run(rates: list[float], count: int, rounds: int) -> None:
                 worst = max(r["max"] for r in runs)
                 print(f"  {name:<36} reply latency p50 {p50:6.1f} ms, p95 {p95:6.1f} ms, "
                       f"max {worst:6.1f} ms (medians of {rounds})")  # fmt: skip
-
-
-def _ours(tmp: Path, window_ms: int | None, api: str, token: str) -> Awaitable[Stopper]:
-    return start_ours(api, token, tmp, window_ms)
 
 
 def main(argv: list[str] | None = None) -> None:
