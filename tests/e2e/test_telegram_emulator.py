@@ -140,6 +140,30 @@ async def _burst_in_order(bot: Bot) -> None:
     assert notes == [f"第{i:02d}条 burst" for i in range(30)]
 
 
+async def test_with_a_batch_window_a_burst_is_stored_in_a_few_transactions(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """Group commit through the real adapter: while a burst lasts, batches wait for company,
+    so 30 check-ins posted back to back take a few transactions, and still keep their order."""
+    bot = await start_bot(emulator, tmp_path, rate_limiter=False, batch_window_ms=200)
+    batches: list[int] = []
+    dispatch = bot.adapter.batcher.dispatch
+
+    async def counted(incomings: Any) -> Any:
+        batches.append(len(incomings))
+        return await dispatch(incomings)
+
+    bot.adapter.batcher.dispatch = counted
+    try:
+        await _burst_in_order(bot)
+    finally:
+        await bot.adapter.stop()
+        await bot.client.aclose()
+        bot.app.db.dispose()
+    assert sum(batches) == 31
+    assert len(batches) <= 8, batches  # without the window: ~12-15 batches of 2-3
+
+
 async def test_join_keyword_in_a_private_chat(bot: Bot) -> None:
     newcomer = bot.user(31, "新人")
     await newcomer.say("自学", newcomer.dm)
