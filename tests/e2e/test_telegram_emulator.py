@@ -11,6 +11,7 @@ import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,13 +82,24 @@ async def start_bot(emulator: EmulatorServer, tmp_path: Path, **telegram: Any) -
     return Bot(app, adapter, token, client)
 
 
+@asynccontextmanager
+async def running_bot(
+    emulator: EmulatorServer, tmp_path: Path, **telegram: Any
+) -> AsyncIterator[Bot]:
+    """:func:`start_bot`, stopped and closed on the way out."""
+    running = await start_bot(emulator, tmp_path, **telegram)
+    try:
+        yield running
+    finally:
+        await running.adapter.stop()
+        await running.client.aclose()
+        running.app.db.dispose()
+
+
 @pytest.fixture
 async def bot(emulator: EmulatorServer, tmp_path: Path) -> AsyncIterator[Bot]:
-    running = await start_bot(emulator, tmp_path)
-    yield running
-    await running.adapter.stop()
-    await running.client.aclose()
-    running.app.db.dispose()
+    async with running_bot(emulator, tmp_path) as running:
+        yield running
 
 
 async def test_check_in_ask_and_answer_by_reply_in_a_group(bot: Bot) -> None:
@@ -116,13 +128,8 @@ async def test_a_burst_is_stored_and_answered_in_order(
 ) -> None:
     """Updates are handled concurrently and in batches: order must still hold. (Telegram's
     ~20 messages a minute per group is PTB's rate limiter's business: off here.)"""
-    bot = await start_bot(emulator, tmp_path, rate_limiter=False)
-    try:
+    async with running_bot(emulator, tmp_path, rate_limiter=False) as bot:
         await _burst_in_order(bot)
-    finally:
-        await bot.adapter.stop()
-        await bot.client.aclose()
-        bot.app.db.dispose()
 
 
 async def _burst_in_order(bot: Bot) -> None:
@@ -145,21 +152,16 @@ async def test_with_a_batch_window_a_burst_is_stored_in_a_few_transactions(
 ) -> None:
     """Group commit through the real adapter: while a burst lasts, batches wait for company,
     so 30 check-ins posted back to back take a few transactions, and still keep their order."""
-    bot = await start_bot(emulator, tmp_path, rate_limiter=False, batch_window_ms=200)
     batches: list[int] = []
-    dispatch = bot.adapter.batcher.dispatch
+    async with running_bot(emulator, tmp_path, rate_limiter=False, batch_window_ms=200) as bot:
+        dispatch = bot.adapter.batcher.dispatch
 
-    async def counted(incomings: Any) -> Any:
-        batches.append(len(incomings))
-        return await dispatch(incomings)
+        async def counted(incomings: Any) -> Any:
+            batches.append(len(incomings))
+            return await dispatch(incomings)
 
-    bot.adapter.batcher.dispatch = counted
-    try:
+        bot.adapter.batcher.dispatch = counted
         await _burst_in_order(bot)
-    finally:
-        await bot.adapter.stop()
-        await bot.client.aclose()
-        bot.app.db.dispose()
     assert sum(batches) == 31
     assert len(batches) <= 8, batches  # without the window: ~12-15 batches of 2-3
 
@@ -221,18 +223,9 @@ async def test_round_trip_latency(bot: Bot) -> None:
 
 async def test_webhook_mode_receives_updates(emulator: EmulatorServer, tmp_path: Path) -> None:
     port = free_port()
-    running = await start_bot(
-        emulator,
-        tmp_path,
-        mode="webhook",
-        webhook={"url": f"http://127.0.0.1:{port}/tg-hook", "listen": "127.0.0.1", "port": port},
-    )
-    try:
+    hook = {"url": f"http://127.0.0.1:{port}/tg-hook", "listen": "127.0.0.1", "port": port}
+    async with running_bot(emulator, tmp_path, mode="webhook", webhook=hook) as running:
         person = running.user(71, "钩子")
         await person.say("自学", person.dm)
         [join] = await person.replies(person.dm)
         assert join["message"]["text"].startswith(running.app.config.join.text[:20])
-    finally:
-        await running.adapter.stop()
-        await running.client.aclose()
-        running.app.db.dispose()
