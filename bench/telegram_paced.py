@@ -79,9 +79,9 @@ async def run(rates: list[float], count: int, rounds: int) -> None:
         for rate in rates:
             print(f"[{count} check-ins at {rate:g} msg/s from 20 members; {rounds} rounds]")
             results: dict[str, list[dict[str, float]]] = {name: [] for name in bots}
+            names = list(bots)
             for round_ in range(rounds):
-                names = list(bots)[round_ % 3 :] + list(bots)[: round_ % 3]
-                for name in names:
+                for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
                     server = EmulatorServer()
                     server.start()
                     try:
