@@ -35,9 +35,7 @@ def _run(args: argparse.Namespace) -> int:
 
     config = resolve_config(args.config)
     platforms = args.platform or config.platforms
-    return asyncio.run(
-        run_bot(config, platforms, as_admin=args.as_admin, web=not args.no_web)
-    ) or 0
+    return asyncio.run(run_bot(config, platforms, as_admin=args.as_admin, web=not args.no_web)) or 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -109,11 +109,26 @@ class DigestConfig(_Section):
         "需要点击文末的「阅读原文」，才能访问文中的链接。"
     )
     enabled: bool = True
+    #: Order of the content sections; sections left out follow in the default order.
+    sections: list[str] = Field(
+        default_factory=lambda: ["papers", "notes", "resources", "questions"]
+    )
 
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
         return _check_crontab(value)
+
+    @field_validator("sections")
+    @classmethod
+    def _valid_sections(cls, value: list[str]) -> list[str]:
+        known = ("papers", "notes", "resources", "questions")
+        unknown = [s for s in value if s not in known]
+        if unknown:
+            raise ValueError(f"unknown digest section(s) {unknown}; known: {', '.join(known)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a digest section is listed twice")
+        return value
 
 
 class ReminderConfig(_Section):

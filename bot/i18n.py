@@ -44,7 +44,10 @@ COMMON = Messages(
             "抱歉，/{name} 仅限管理员使用。",
             "Sorry, /{name} is for admins only.",
         ),
-        "empty_message": ("消息是空的，没有内容可以记录。", "The message is empty; nothing to record."),
+        "empty_message": (
+            "消息是空的，没有内容可以记录。",
+            "The message is empty; nothing to record.",
+        ),
         "too_long": (
             "消息太长了（{length} 字，上限 {limit} 字），请精简后再发。",
             "That message is too long ({length} characters, limit {limit}). Please shorten it.",

@@ -8,6 +8,9 @@ period_end``:
   the second line of a multi-line title, or a first summary line ``论文名称：...``.
 * 学习心得: one entry per member, ordered by their first note of the week; all their notes
   of the week merged in order (links kept).
+* 学习资料: resources shared in the period (``/share``), each under one of its #tags — the
+  one most used this week (ties: alphabetical) so the week's resources cluster; untagged ones
+  under 其他. Title: the first line/sentence of its text, else the link's host and path.
 * 疑问解答: questions asked in the period, then *carried-over* questions asked earlier that
   either got an answer during the period or are still open without any answer (asked at most
   :data:`CARRY_OVER_DAYS` before the period). Each shows the best answer
@@ -32,15 +35,31 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import Config
-from digest.model import AnswerEntry, Digest, MemberNotes, PaperEntry, QuestionEntry
+from digest.model import (
+    AnswerEntry,
+    Digest,
+    MemberNotes,
+    PaperEntry,
+    QuestionEntry,
+    ResourceEntry,
+)
 from digest.text import make_title
-from storage.models import Answer, CheckIn, DigestIssue, Group, Member, Paper, Question
+from storage.models import (
+    Answer,
+    CheckIn,
+    DigestIssue,
+    Group,
+    Member,
+    Paper,
+    Question,
+    Resource,
+)
 
 CARRY_OVER_DAYS = 28
 MAX_ANSWERS = 3
 _PAPER_NAME = re.compile(r"^论文名称\s*[:：]\s*([^\n]+)(?:\n|$)")
 
-E = TypeVar("E", PaperEntry, MemberNotes, QuestionEntry)
+E = TypeVar("E", PaperEntry, MemberNotes, ResourceEntry, QuestionEntry)
 
 
 def _name(member: Member) -> str:
@@ -89,6 +108,38 @@ def _notes(checkins: Sequence[CheckIn]) -> list[MemberNotes]:
             by_member[checkin.member_id] = entry
         entry.texts.append(text)
     return list(by_member.values())
+
+
+def _link_title(url: str) -> str:
+    """``zhuanlan.zhihu.com/p/123`` for ``https://zhuanlan.zhihu.com/p/123/``."""
+    bare = re.sub(r"^https?://(www\.)?", "", url.strip(), flags=re.IGNORECASE).rstrip("/")
+    return bare if len(bare) <= 60 else bare[:59] + "…"
+
+
+def _resources(resources: Sequence[Resource]) -> list[ResourceEntry]:
+    uses: dict[str, int] = {}
+    for resource in resources:
+        for tag in resource.tags:
+            uses[tag.name] = uses.get(tag.name, 0) + 1
+    entries = []
+    for resource in resources:
+        names = sorted((t.name for t in resource.tags), key=lambda n: (-uses[n], n))
+        text = (resource.text or "").strip()
+        title = make_title(text) if text else ""
+        rest = text
+        if title and text.startswith(title):
+            rest = text[len(title) :].lstrip(" \t\n。.，,：:")
+        entries.append(
+            ResourceEntry(
+                key=f"resource:{resource.id}",
+                title=title or _link_title(resource.url),
+                url=resource.url,
+                text=" ".join(rest.split()),
+                tags=tuple(names),
+                shared_by=_name(resource.member),
+            )
+        )
+    return entries
 
 
 def _question(question: Question, issue: DigestIssue) -> QuestionEntry:
@@ -169,6 +220,15 @@ def build_digest(
         .all()
     )
     questions = _questions(session, issue)
+    resources = (
+        session.scalars(
+            select(Resource)
+            .where(Resource.group_id == group.id, in_period(Resource.created_at))
+            .order_by(Resource.created_at, Resource.id)
+        )
+        .unique()
+        .all()
+    )
 
     featured = list(issue.featured or [])
     dropped = list(issue.dropped or [])
@@ -185,4 +245,6 @@ def build_digest(
         join_text=config.join.text,
         web_url=web_url,
         timezone=group.timezone,
+        resources=_arrange(_resources(resources), featured, dropped),
+        section_order=tuple(config.digest.sections),
     )

@@ -2,26 +2,33 @@
 
 Frozen dataclasses, no ORM objects: a :class:`Digest` can be rendered, compared and stored
 without a database session. Entry keys are stable across rebuilds of the same issue:
-``paper:<Paper.id>``, ``member:<Member.id>`` and ``question:<Question.number>``; they are what
-``DigestIssue.featured`` / ``DigestIssue.dropped`` hold.
+``paper:<Paper.id>``, ``member:<Member.id>``, ``resource:<Resource.id>`` and
+``question:<Question.number>``; they are what ``DigestIssue.featured`` / ``DigestIssue.dropped``
+hold.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 SECTION_PAPERS = "papers"
 SECTION_NOTES = "notes"
 SECTION_QUESTIONS = "questions"
+SECTION_RESOURCES = "resources"
 
-#: Section ids in display order with their Chinese headings (as in the seed digest).
+#: Section ids with their Chinese headings (as in the seed digest), in the default order.
 SECTION_TITLES: dict[str, str] = {
     SECTION_PAPERS: "论文速递",
     SECTION_NOTES: "学习心得",
+    SECTION_RESOURCES: "学习资料",
     SECTION_QUESTIONS: "疑问解答",
 }
+#: The default order of the content sections (``digest.sections`` in config changes it).
+DEFAULT_SECTION_ORDER: tuple[str, ...] = tuple(SECTION_TITLES)
+#: Heading of the 学习资料 group of resources shared without any #tag.
+UNTAGGED = "其他"
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,31 @@ class MemberNotes:
     key: str
     member_name: str
     texts: list[str]
+
+
+@dataclass(frozen=True)
+class ResourceEntry:
+    """One shared resource of 学习资料: its link, a title, the rest of its text (one line),
+    its #tags (most used this week first)."""
+
+    key: str
+    title: str
+    url: str
+    text: str
+    tags: tuple[str, ...]
+    shared_by: str
+
+
+@dataclass(frozen=True)
+class ResourceGroup:
+    """The resources of one #tag (``tag`` without '#'; :data:`UNTAGGED` for the rest)."""
+
+    tag: str
+    resources: list[ResourceEntry]
+
+    @property
+    def heading(self) -> str:
+        return self.tag if self.tag == UNTAGGED else f"#{self.tag}"
 
 
 @dataclass(frozen=True)
@@ -108,14 +140,42 @@ class Digest:
     join_text: str
     web_url: str | None = None
     timezone: str = "Asia/Shanghai"
+    resources: list[ResourceEntry] = field(default_factory=list)
+    section_order: tuple[str, ...] = DEFAULT_SECTION_ORDER
+
+    @property
+    def resource_groups(self) -> list[ResourceGroup]:
+        """学习资料 grouped by each resource's first #tag, groups in order of first appearance;
+        untagged resources last, under :data:`UNTAGGED`."""
+        groups: dict[str, list[ResourceEntry]] = {}
+        for entry in self.resources:
+            groups.setdefault(entry.tags[0] if entry.tags else UNTAGGED, []).append(entry)
+        untagged = groups.pop(UNTAGGED, None)
+        out = [ResourceGroup(tag, items) for tag, items in groups.items()]
+        return out + ([ResourceGroup(UNTAGGED, untagged)] if untagged else [])
+
+    def _section_rows(self, section: str) -> list[tuple[str, str]]:
+        if section == SECTION_PAPERS:
+            return [(p.key, p.title) for p in self.papers]
+        if section == SECTION_NOTES:
+            return [(n.key, n.member_name) for n in self.notes]
+        if section == SECTION_RESOURCES:
+            return [(r.key, r.title) for g in self.resource_groups for r in g.resources]
+        return [(q.key, q.title) for q in self.questions]
+
+    @property
+    def order(self) -> list[str]:
+        """Every content section id in display order (``section_order``, then any missing)."""
+        known = [s for s in self.section_order if s in SECTION_TITLES]
+        return known + [s for s in DEFAULT_SECTION_ORDER if s not in known]
 
     @property
     def entries(self) -> list[TocEntry]:
-        """The table of contents in order: papers, then members, then questions."""
+        """The table of contents in section order (papers, notes, resources, questions by
+        default); resources in the order of their tag groups."""
         rows: list[tuple[str, str, str]] = []
-        rows += [(p.key, SECTION_PAPERS, p.title) for p in self.papers]
-        rows += [(n.key, SECTION_NOTES, n.member_name) for n in self.notes]
-        rows += [(q.key, SECTION_QUESTIONS, q.title) for q in self.questions]
+        for section in self.order:
+            rows += [(key, section, title) for key, title in self._section_rows(section)]
         return [
             TocEntry(key=key, index=i, section=section, title=title)
             for i, (key, section, title) in enumerate(rows, start=1)
@@ -132,14 +192,15 @@ class Digest:
         present = {
             SECTION_PAPERS: bool(self.papers),
             SECTION_NOTES: bool(self.notes),
+            SECTION_RESOURCES: bool(self.resources),
             SECTION_QUESTIONS: bool(self.questions),
         }
-        return [name for name in SECTION_TITLES if present[name]]
+        return [name for name in self.order if present[name]]
 
     @property
     def is_empty(self) -> bool:
-        """True when the week has no papers, notes or questions."""
-        return not (self.papers or self.notes or self.questions)
+        """True when the week has no papers, notes, resources or questions."""
+        return not (self.papers or self.notes or self.resources or self.questions)
 
     @property
     def local_start(self) -> datetime:

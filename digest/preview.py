@@ -25,15 +25,16 @@ MSG = Messages(
     {
         "head": (
             "📰 周报预览 · 第{n}期（{status}）\n周期：{period}（{tz}）\n"
-            "论文 {papers} 篇 · 心得 {members} 人 · 问答 {questions} 个",
+            "论文 {papers} 篇 · 心得 {members} 人 · 资料 {resources} 条 · 问答 {questions} 个",
             "📰 Digest preview · issue {n} ({status})\nPeriod: {period} ({tz})\n"
-            "{papers} papers · notes from {members} members · {questions} questions",
+            "{papers} papers · notes from {members} members · {resources} resources · "
+            "{questions} questions",
         ),
         "featured": ("置顶：{items}", "Featured: {items}"),
         "dropped": ("已移除（/digest undrop N 恢复）：", "Dropped (/digest undrop N restores):"),
         "empty": (
-            "本期还没有任何内容（论文、心得、提问）。",
-            "Nothing in this issue yet (no papers, notes or questions).",
+            "本期还没有任何内容（论文、心得、资料、提问）。",
+            "Nothing in this issue yet (no papers, notes, resources or questions).",
         ),
         "hint": (
             "管理员：/digest feature N 置顶 · drop N 移除 · preface 文字 设置刊首语 · "
@@ -107,6 +108,7 @@ def preview_replies(session: Session, issue: DigestIssue, config: Config) -> lis
             tz=d.timezone,
             papers=len(d.papers),
             members=len(d.notes),
+            resources=len(d.resources),
             questions=len(d.questions),
         )
     ]

@@ -22,7 +22,7 @@ MSG = Messages(
             "Issue {n} is not fully delivered yet; failed chats are retried automatically:",
         ),
         "empty": (
-            "第{n}期没有任何内容（论文、心得、提问都没有），不发布。",
+            "第{n}期没有任何内容（论文、心得、资料、提问都没有），不发布。",
             "Issue {n} has no papers, notes or questions; nothing was published.",
         ),
         "no_chats": (

@@ -24,7 +24,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from digest.model import SECTION_TITLES, Digest
+from digest.model import (
+    SECTION_NOTES,
+    SECTION_PAPERS,
+    SECTION_QUESTIONS,
+    SECTION_RESOURCES,
+    SECTION_TITLES,
+    Digest,
+)
 from digest.render_filters import (
     ENV,
     WECHAT_IMAGE_NOTE,
@@ -99,16 +106,16 @@ def _sections(d: Digest, module: Any, numbered: bool) -> list[list[str]]:
     if toc:
         first, *rest = [str(module.toc_part(d, s, t, numbered)).strip() for s, t in toc]
         sections.append([str(module.section_head("本期内容")) + "\n" + first, *rest])
-    groups: list[tuple[str, list[Any], Any]] = [
-        ("论文速递", d.papers, module.paper),
-        ("学习心得", d.notes, module.notes),
-        ("疑问解答", d.questions, module.question),
-    ]
-    for title, entries, macro in groups:
-        if not entries:
-            continue
+    groups: dict[str, tuple[list[Any], Any]] = {
+        SECTION_PAPERS: (d.papers, module.paper),
+        SECTION_NOTES: (d.notes, module.notes),
+        SECTION_RESOURCES: (d.resource_groups, module.resource_group),
+        SECTION_QUESTIONS: (d.questions, module.question),
+    }
+    for section in d.sections:
+        entries, macro = groups[section]
         blocks = [re.sub(r"\n{3,}", "\n\n", str(macro(e)).strip()) for e in entries]
-        blocks[0] = str(module.section_head(title)) + "\n" + blocks[0]
+        blocks[0] = str(module.section_head(SECTION_TITLES[section])) + "\n" + blocks[0]
         sections.append(blocks)
     sections.append([str(module.section_head("加入我们")) + "\n" + str(module.join(d)).strip()])
     return sections

@@ -62,6 +62,11 @@ def f_md(text: str) -> str:
     return _SLOT.sub(lambda m: links[int(m.group(1))], escaped)
 
 
+def f_md_inline(text: str) -> str:
+    """Markdown on one line (for a list item): whitespace runs, line breaks too, as a space."""
+    return f_md(" ".join((text or "").split()))
+
+
 def f_md_quote(text: str) -> str:
     """Markdown blockquote of user text (every line prefixed)."""
     return "\n".join(f"> {line}" if line.strip() else ">" for line in f_md(text).split("\n"))
@@ -147,6 +152,7 @@ def _environment() -> Environment:
     env.filters.update(
         md=f_md,
         md_quote=f_md_quote,
+        md_inline=f_md_inline,
         md_url=f_url,
         safe_href=f_url,
         tg=f_tg,

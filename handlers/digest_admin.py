@@ -65,8 +65,8 @@ MSG = Messages(
             "send /digest publish now to publish it at once.",
         ),
         "empty": (
-            "第{n}期还没有任何内容（论文、心得、提问），不发布。",
-            "Issue {n} has nothing in it yet (no papers, notes or questions); not published.",
+            "第{n}期还没有任何内容（论文、心得、资料、提问），不发布。",
+            "Issue {n} has nothing in it yet (no papers, notes, resources or questions); not published.",
         ),
         "unavailable": ("发布功能未启用。", "Publishing is not available."),
         "publishing": ("正在发布第{n}期…", "Publishing issue {n}…"),

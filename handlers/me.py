@@ -66,7 +66,10 @@ MSG = Messages(
             "计分：打卡 {checkin} · 回答 {answer} · 论文 {paper} · 资料 {resource}",
             "Points: check-in {checkin} · answer {answer} · paper {paper} · resource {resource}",
         ),
-        "rank_usage": ("用法：/rank（本周）或 /rank all（总榜）", "Usage: /rank (this week) or /rank all"),
+        "rank_usage": (
+            "用法：/rank（本周）或 /rank all（总榜）",
+            "Usage: /rank (this week) or /rank all",
+        ),
         "away_set": (
             "🏖 已请假至 {until}（{days} 天）。请假期间的周不会中断你的连续打卡。"
             "提前回来发送 /away off。",
@@ -105,9 +108,12 @@ def _local(ctx: Context, moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
 async def me(ctx: Context) -> Reply:
     """Show the caller's totals, weekly streak, the last 8 weeks and away status."""
     member = ctx.member
-    counts = engagement.contribution_counts(ctx.session, ctx.group, member_ids=[member.id]).get(
-        member.id
-    ) or Counter()
+    counts = (
+        engagement.contribution_counts(ctx.session, ctx.group, member_ids=[member.id]).get(
+            member.id
+        )
+        or Counter()
+    )
     streak = engagement.member_streak(
         ctx.session, ctx.group, member.id, ctx.now, history_weeks=HISTORY_WEEKS
     )

@@ -118,9 +118,7 @@ class Answer(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     member: Mapped[Member] = relationship(lazy="joined")
-    question: Mapped[Question] = relationship(
-        back_populates="answers", foreign_keys=[question_id]
-    )
+    question: Mapped[Question] = relationship(back_populates="answers", foreign_keys=[question_id])
 
 
 class Paper(Base):

@@ -46,8 +46,9 @@ class GroupStats:
 def _activity_rows(session: Session, group: Group, since: datetime):  # type: ignore[no-untyped-def]
     """(member_id, created_at, is_checkin) of every contribution since ``since``."""
     parts = [
-        select(model.member_id, model.created_at, literal(model is CheckIn).label("is_checkin"))
-        .where(model.group_id == group.id, model.created_at >= since)
+        select(
+            model.member_id, model.created_at, literal(model is CheckIn).label("is_checkin")
+        ).where(model.group_id == group.id, model.created_at >= since)
         for model in (CheckIn, Question, Paper, Resource)
     ]
     parts.append(
@@ -110,4 +111,3 @@ def group_stats(
 def week_label(monday: date) -> str:
     """``11-16`` (the Monday), with the year when the week starts in January's first week."""
     return monday.strftime("%m-%d") if monday.month > 1 or monday.day > 7 else f"{monday:%Y-%m-%d}"
-

@@ -117,8 +117,18 @@ async def test_imported_entries_are_searchable(chat, clock, bot_app, tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     # a separate process, as in real use: no handler module has been imported there
     config = config_file(tmp_path, url, "fresh")
-    argv = [sys.executable, "-m", "bot.cli", "--config", config, "import", str(tmp_path / "data.json")]
-    done = await asyncio.to_thread(subprocess.run, argv, capture_output=True, text=True, timeout=120)
+    argv = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "--config",
+        config,
+        "import",
+        str(tmp_path / "data.json"),
+    ]
+    done = await asyncio.to_thread(
+        subprocess.run, argv, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     from bot.app import build_app
     from tests.conftest import Chatter, make_config
@@ -165,10 +175,23 @@ async def test_markdown_export(chat, clock, bot_app, tmp_path):
     await fill(chat, clock, bot_app)
     source = config_file(tmp_path, bot_app.config.database.url, "source")
     folder = tmp_path / "md"
-    assert cli("--config", source, "export", "--out", str(tmp_path / "x.json"), "--markdown", str(folder)) == 0
+    assert (
+        cli(
+            "--config",
+            source,
+            "export",
+            "--out",
+            str(tmp_path / "x.json"),
+            "--markdown",
+            str(folder),
+        )
+        == 0
+    )
     group = folder / "ml-club"
     checkins = (group / "checkins.md").read_text(encoding="utf-8")
-    assert "大煌" in checkins and "&lt;b&gt;word2vec&lt;/b&gt;" in checkins and "<b>" not in checkins
+    assert (
+        "大煌" in checkins and "&lt;b&gt;word2vec&lt;/b&gt;" in checkins and "<b>" not in checkins
+    )
     assert "\n# 不是标题" not in checkins and "\\# 不是标题" in checkins
     questions = (group / "questions.md").read_text(encoding="utf-8")
     assert "什么是正则化" in questions and "还有 dropout" in questions and "⭐" in questions

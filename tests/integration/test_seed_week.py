@@ -102,6 +102,17 @@ A2 = (
 )
 
 
+# what members /share in the seed's resources files: an article list with [荐]/★ marks
+RESOURCES = [
+    ("奔腾", "/share https://zhuanlan.zhihu.com/p/36564434 #数学 理解梯度下降 [荐]★★★"),
+    (
+        "大灵",
+        "/share https://www.ruanyifeng.com/blog/2017/07/neural-network.html #入门 神经网络入门",
+    ),
+    ("安芯", "/share https://aideadlin.es/?sub=ML,CV,NLP,RO,SP,DM AI Conference Deadlines"),
+]
+
+
 def outline(markdown: str) -> list[tuple[str, list[str]]]:
     """``## section`` headings with their ``### entry`` headings (link syntax removed)."""
     sections: list[tuple[str, list[str]]] = []
@@ -146,6 +157,8 @@ async def test_seed_week_gives_the_seed_digest(chat, clock, bot_app):
     announcement = ok(await chat.send(f"/ask {Q2}", user="u-吕涛", name="吕涛"))[0]
     bot_app.dispatcher.record_sent(GROUP_CHAT, "bot-msg-q2", announcement.question_id)
     ok(await chat.send(A2, user="u-安芯", name="安芯", reply_to="bot-msg-q2"))
+    for user, text in RESOURCES:
+        ok(await chat.send(text, user=f"u-{user}", name=user))
 
     with bot_app.db.session() as session:
         group = get_group(session, bot_app.config.groups[0].slug)
@@ -155,13 +168,28 @@ async def test_seed_week_gives_the_seed_digest(chat, clock, bot_app):
     markdown = render_markdown(digest)
 
     ours, seed = outline(markdown), outline(SEED.read_text(encoding="utf-8"))
-    assert [s for s, _ in ours] == [s for s, _ in seed]
-    assert ours == seed  # same papers, same 7 members in order, same 2 questions
+    # the seed's sections, plus 学习资料 (the seed's preface promises 「学习心得与资料」)
+    assert [s for s, _ in ours] == [
+        "刊首语",
+        "本期内容",
+        "论文速递",
+        "学习心得",
+        "学习资料",
+        "疑问解答",
+        "加入我们",
+    ]
+    assert [s for s in ours if s[0] != "学习资料"] == seed  # same papers, 7 members, 2 questions
+    assert "**\\#数学**" in markdown and "**其他**" in markdown
+    assert (
+        "- [理解梯度下降 \\[荐\\]★★★](https://zhuanlan.zhihu.com/p/36564434)（分享：奔腾）"
+        in markdown
+    )
 
     names = [name for name, _ in NOTES]
     assert toc(markdown) == {
         "论文速递": ["CVPR2019：细粒度图像识别新论文", "基于元学习和AutoML的模型压缩新方法"],
         "学习心得": names,
+        "学习资料": ["理解梯度下降 \\[荐\\]★★★", "神经网络入门", "AI Conference Deadlines"],
         "疑问解答": ["lstm 激活函数为什么 sigmoid 和 tanh 同时存在", "研究生阶段如何规划"],
     }
     for link in (
@@ -185,9 +213,15 @@ async def test_seed_week_gives_the_seed_digest(chat, clock, bot_app):
     assert "其中一个原因如下" in markdown and "第一：你是否真心喜欢你所在领域" in markdown
     assert markdown.rstrip().endswith(bot_app.config.join.text)
 
-    # the same week renders for every target
-    assert all(len(part) < 4096 for part in render_telegram(digest))
+    # the same week renders for every target, 学习资料 included
+    telegram = render_telegram(digest)
+    assert all(len(part) < 4096 for part in telegram)
+    assert '<a href="https://zhuanlan.zhihu.com/p/36564434">理解梯度下降 [荐]★★★</a>（奔腾）' in (
+        "\n".join(telegram)
+    )
     wechat = render_wechat(digest)
+    assert "· 理解梯度下降 [荐]★★★（奔腾）" in "\n".join(wechat)
+    assert "<h2>学习资料</h2>" in render_html(digest)
     assert wechat[-1].rstrip().endswith("https://club.example/1")
     assert "github.com" not in "\n".join(wechat)
     assert (

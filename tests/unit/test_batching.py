@@ -59,7 +59,9 @@ def test_a_batch_gives_the_replies_and_rows_of_one_by_one(tmp_path):
     one_by_one, batched = new_app(tmp_path, "a.db"), new_app(tmp_path, "b.db")
 
     async def sequential() -> list[list[Reply]]:
-        return [await one_by_one.dispatcher.dispatch(m) for m in incomings(BURST, itertools.count(1))]
+        return [
+            await one_by_one.dispatcher.dispatch(m) for m in incomings(BURST, itertools.count(1))
+        ]
 
     expected = asyncio.run(sequential())
     got = asyncio.run(dispatch_many(batched.dispatcher, incomings(BURST, itertools.count(1))))
@@ -119,7 +121,9 @@ def test_a_clean_burst_is_one_transaction(tmp_path):
     from sqlalchemy import event
 
     app = new_app(tmp_path, "e.db")
-    asyncio.run(app.dispatcher.dispatch(incomings([("u0", "/checkin 预热")], itertools.count(90))[0]))
+    asyncio.run(
+        app.dispatcher.dispatch(incomings([("u0", "/checkin 预热")], itertools.count(90))[0])
+    )
     commits: list[int] = []
     event.listen(app.db.engine, "commit", lambda _conn: commits.append(1))
     burst = incomings([(f"u{i}", f"/checkin 第{i}条") for i in range(20)], itertools.count(1))
@@ -168,6 +172,6 @@ def test_senders_known_new_and_renamed_in_one_batch_match_one_by_one(tmp_path):
     assert texts(got) == texts(expected)
     assert "老名字 本周第 2 条" in got[0][0].text and "新名字 本周第 3 条" in got[2][0].text
     assert "新人 本周第 1 条" in got[1][0].text and "新人" in got[4][0].text
-    assert members(apps[1]) == members(apps[0]) == [
-        ("u1", "新名字"), ("u2", "小二"), ("u9", "新人")
-    ]
+    assert (
+        members(apps[1]) == members(apps[0]) == [("u1", "新名字"), ("u2", "小二"), ("u9", "新人")]
+    )

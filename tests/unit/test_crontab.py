@@ -71,7 +71,9 @@ def test_config_stores_the_crontab_with_day_names(tmp_path: Path) -> None:
         ("1-", "invalid day of week"),
     ],
 )
-def test_bad_weekdays_are_refused_with_the_reason(tmp_path: Path, weekday: str, reason: str) -> None:
+def test_bad_weekdays_are_refused_with_the_reason(
+    tmp_path: Path, weekday: str, reason: str
+) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(f"digest: {{cron: '0 20 * * {weekday}'}}\n")
     with pytest.raises(ConfigError) as error:

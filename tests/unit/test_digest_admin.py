@@ -169,6 +169,20 @@ async def test_publish_now_of_an_empty_issue_is_refused(chat: Chatter, sender: A
     assert sender.sent == []
 
 
+async def test_a_week_of_only_shared_resources_is_published(
+    chat: Chatter, sender: RecordingSender
+) -> None:
+    await chat.say(
+        "/share https://zhuanlan.zhihu.com/p/123 #NLP #BERT BERT 原理讲解", user="u1", name="大灵"
+    )
+    head = (await chat.send("/digest preview", user="admin"))[0].text
+    assert "资料 1 条" in head
+    text = await chat.say("/digest publish now", user="admin")
+    assert "第1期已发布" in text
+    digest_text = sender.sent[0].reply.text
+    assert "学习资料" in digest_text and "BERT 原理讲解" in digest_text and "大灵" in digest_text
+
+
 async def test_publish_closed_week_after_it_ends(
     chat: Chatter, sender: RecordingSender, clock: FakeClock
 ) -> None:
@@ -188,7 +202,7 @@ async def test_english_messages(tmp_path: Any, clock: FakeClock) -> None:
     try:
         chat = Chatter(app, clock)
         assert "Usage: /digest" in await chat.say("/digest nope", user="admin")
-        assert "no papers, notes or questions" in await chat.say(
+        assert "no papers, notes, resources or questions" in await chat.say(
             "/digest publish now", user="admin"
         )
         assert "for admins only" in await chat.say("/digest status", user="bob")

@@ -13,6 +13,7 @@ from bot.config import parse_config
 from digest.build import CARRY_OVER_DAYS, MAX_ANSWERS, build_digest
 from digest.periods import ensure_issue
 from digest.render import render_markdown
+from storage.content import add_resource
 from storage.db import Database
 from storage.models import Answer, CheckIn, DigestIssue, Group, Member, Paper, Question
 
@@ -102,10 +103,15 @@ class Week:
         self.s.flush()
         return row
 
-    def build(self, **kw):
+    def share(self, name: str, url: str, tags: list[str], text: str, when: datetime):
+        return add_resource(
+            self.s, self.group.id, self.member(name).id, url=url, text=text, tags=tags, now=when
+        )
+
+    def build(self, config=CONFIG, **kw):
         self.s.flush()
         self.s.expire_all()
-        return build_digest(self.s, self.issue, CONFIG, **kw)
+        return build_digest(self.s, self.issue, config, **kw)
 
 
 def test_papers_in_order_shared_within_the_period_only(db):
@@ -250,6 +256,64 @@ def test_preface_default_and_admin_override_and_join_text(db):
         assert (d.period_start, d.period_end) == (w.issue.period_start, w.issue.period_end)
         w.issue.preface = "本期由大煌主编。"
         assert w.build().preface == "本期由大煌主编。"
+
+
+def test_resources_grouped_by_the_weeks_tags_with_who_shared_them(db):
+    with db.session() as s:
+        w = Week(s)
+        w.share("大灵", "https://early.example/", ["nlp"], "上周的", START - timedelta(hours=1))
+        bert = w.share(
+            "大灵", "https://zhuanlan.zhihu.com/p/1", ["bert", "nlp"], "BERT 原理讲解。图解", at(1)
+        )
+        w.share("奔腾", "https://a.example/grad/", [], "", at(2))
+        cnn = w.share("安芯", "https://b.example/cnn", ["cv"], "CNN 入门 [荐]", at(3))
+        w.share("吕涛", "https://c.example/nlp", ["nlp"], "NLP 课程", at(4))
+        d = w.build()
+        assert not d.is_empty and d.sections == ["resources"]
+        groups = [
+            (g.heading, [(r.title, r.shared_by) for r in g.resources]) for g in d.resource_groups
+        ]
+        assert groups == [
+            ("#nlp", [("BERT 原理讲解", "大灵"), ("NLP 课程", "吕涛")]),
+            ("#cv", [("CNN 入门 [荐]", "安芯")]),
+            ("其他", [("a.example/grad", "奔腾")]),
+        ]
+        assert d.resource_groups[0].resources[0].text == "图解"
+        # 本期内容 lists them in the order shown, and a drop leaves one out by its key
+        assert [e.title for e in d.entries] == [
+            "BERT 原理讲解",
+            "NLP 课程",
+            "CNN 入门 [荐]",
+            "a.example/grad",
+        ]
+        w.issue.dropped = [f"resource:{cnn.id}"]
+        w.issue.featured = [f"resource:{bert.id}"]
+        d = w.build()
+        assert [g.heading for g in d.resource_groups] == ["#nlp", "其他"]
+        markdown = render_markdown(d)
+        assert (
+            "## 学习资料" in markdown
+            and "[BERT 原理讲解](https://zhuanlan.zhihu.com/p/1)：图解（分享：大灵）" in markdown
+        )
+        assert "CNN" not in markdown
+
+
+def test_section_placement_follows_config(db):
+    with db.session() as s:
+        w = Week(s)
+        w.note("大煌", "心得", at(1))
+        w.share("大灵", "https://zhuanlan.zhihu.com/p/1", ["nlp"], "BERT", at(1))
+        w.ask("吕涛", "问题？", at(2))
+        default = render_markdown(w.build())
+        headings = [line for line in default.splitlines() if line.startswith("## ")]
+        assert headings[2:] == ["## 学习心得", "## 学习资料", "## 疑问解答", "## 加入我们"]
+        config = parse_config({"digest": {"sections": ["resources", "questions"]}})
+        d = w.build(config)
+        headings = [line for line in render_markdown(d).splitlines() if line.startswith("## ")]
+        assert headings[2:] == ["## 学习资料", "## 疑问解答", "## 学习心得", "## 加入我们"]
+        assert [e.section for e in d.entries] == ["resources", "questions", "notes"]
+    with pytest.raises(ValueError, match="unknown digest section"):
+        parse_config({"digest": {"sections": ["papers", "links"]}})
 
 
 def test_empty_week_leaves_content_sections_out(db):

@@ -19,7 +19,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from digest.model import AnswerEntry, Digest, MemberNotes, PaperEntry, QuestionEntry
+from digest.model import (
+    AnswerEntry,
+    Digest,
+    MemberNotes,
+    PaperEntry,
+    QuestionEntry,
+    ResourceEntry,
+)
 from digest.render import (
     f_md,
     f_tg,
@@ -128,6 +135,40 @@ def fixed_week() -> Digest:
         ],
         join_text="公众号内回复「**自学**」，即可加入ML自学者俱乐部社群。",
         web_url="https://club.example/digest/7",
+        resources=[
+            ResourceEntry(
+                key="resource:1",
+                title="神经网络入门 - 阮一峰的网络日志 [荐]",
+                url="https://www.ruanyifeng.com/blog/2017/07/neural-network.html",
+                text="",
+                tags=("入门", "神经网络"),
+                shared_by="大灵",
+            ),
+            ResourceEntry(
+                key="resource:2",
+                title="理解梯度下降 <b>★★★</b>",
+                url="https://zhuanlan.zhihu.com/p/36564434",
+                text="函数在某点的梯度是方向导数最大的方向 *重点*",
+                tags=("数学",),
+                shared_by="奔腾",
+            ),
+            ResourceEntry(
+                key="resource:3",
+                title="AI Conference Deadlines",
+                url="https://aideadlin.es/?sub=ML,CV,NLP",
+                text="",
+                tags=("入门",),
+                shared_by="<script>x</script>",
+            ),
+            ResourceEntry(
+                key="resource:4",
+                title="aideadlin.es",
+                url="https://aideadlin.es/",
+                text="",
+                tags=(),
+                shared_by="吕涛",
+            ),
+        ],
     )
 
 
@@ -193,6 +234,7 @@ def test_markdown_structure_matches_the_seed_shape():
         "本期内容",
         "论文速递",
         "学习心得",
+        "学习资料",
         "疑问解答",
         "加入我们",
     ]

@@ -227,7 +227,9 @@ async def test_disabling_reminders_removes_persisted_jobs(chat, config_factory, 
             args=["gone"],
             id="studybot-reminders:gone:postponed",
         )
-        scheduler.add_job(reminders.run_reminders, "interval", hours=1, args=["x"], id="someone-else")
+        scheduler.add_job(
+            reminders.run_reminders, "interval", hours=1, args=["x"], id="someone-else"
+        )
         off = build_app(config_factory(reminders={"enabled": False}), clock=clock)
         try:
             assert reminders.register_reminder_job(scheduler, off) == []
