@@ -22,7 +22,7 @@ from bot.context import Context, Services, UserError
 from bot.i18n import COMMON
 from bot.model import ChatRef, Incoming, Reply, utcnow
 from bot.registry import JOIN_KEYWORD, REGISTRY, Registry
-from bot.routing import COMMAND_PATTERN, RateLimiter, Route, clean_text
+from bot.routing import COMMAND_PATTERN, RateLimiter, Route, clean_text, match_tag
 from storage import delivery, identity
 from storage.db import Database
 from storage.models import Group, KeywordReply
@@ -69,16 +69,12 @@ class Dispatcher:
             if target and self.bot_usernames and target.lower() not in self.bot_usernames:
                 return None  # addressed to another bot
             return Route(self.registry.find_command(name), name, args.strip())
-        for tag in self.registry.hashtags:
-            if text.startswith(tag) and (len(text) == len(tag) or text[len(tag)].isspace()):
-                rest = text[len(tag) :]
-            elif text.endswith(tag) and len(text) > len(tag) and text[-len(tag) - 1].isspace():
-                rest = text[: -len(tag)]  # "今天学了 CNN #打卡": a trailing tag counts too
-            else:
-                continue
-            spec = self.registry.find_hashtag(tag)
-            return Route(spec, spec.name if spec else tag, rest.strip())
-        return None
+        found = match_tag(text, self.registry.hashtags, self.registry.bare_words)
+        if found is None:
+            return None
+        tag, rest = found
+        spec = self.registry.find_hashtag(tag)
+        return Route(spec, spec.name if spec else tag, rest)
 
     # -- entry point ---------------------------------------------------------------------
     async def dispatch(self, incoming: Incoming) -> list[Reply]:

@@ -20,7 +20,11 @@ Handler = Callable[["Context"], Awaitable[HandlerResult]]
 
 @dataclass(frozen=True)
 class CommandSpec:
-    """One command: its name, aliases, hashtag triggers, help text and permission."""
+    """One command: its name, aliases, hashtag triggers, help text and permission.
+
+    ``bare_words`` are hashtag words that also trigger without their ``#`` when followed by a
+    separator or a day number (``打卡 day3 …``): only for words nobody starts a chat line with.
+    """
 
     name: str
     handler: Handler
@@ -29,6 +33,7 @@ class CommandSpec:
     usage: str = ""
     aliases: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
+    bare_words: tuple[str, ...] = ()
     admin: bool = False
     hidden: bool = False
 
@@ -75,6 +80,10 @@ class Registry:
     def hashtags(self) -> list[str]:
         return sorted(self._by_hashtag, key=len, reverse=True)
 
+    @property
+    def bare_words(self) -> list[str]:
+        return [word for spec in self.commands.values() for word in spec.bare_words]
+
     def visible_commands(self, *, include_admin: bool) -> list[CommandSpec]:
         return [
             c for c in self.commands.values() if not c.hidden and (include_admin or not c.admin)
@@ -96,6 +105,7 @@ def command(
     usage: str = "",
     aliases: Sequence[str] = (),
     hashtags: Sequence[str] = (),
+    bare_words: Sequence[str] = (),
     admin: bool = False,
     hidden: bool = False,
     registry: Registry | None = None,
@@ -112,6 +122,7 @@ def command(
                 usage=usage,
                 aliases=tuple(aliases),
                 hashtags=tuple(hashtags),
+                bare_words=tuple(bare_words),
                 admin=admin,
                 hidden=hidden,
             )

@@ -1,8 +1,9 @@
-"""Text hygiene and the per-member flood limit, used by the dispatcher before any handler.
+"""Text hygiene, tag recognition and the per-member flood limit, used before any handler.
 
 :func:`clean_text` normalises what platforms deliver (newlines, control characters, lone
-surrogates, NFC); :class:`Route` is what a message asks for; :class:`RateLimiter` is a token
-bucket per member.
+surrogates, NFC); :func:`match_tag` recognises the ways people write a hashtag trigger
+(``#打卡：…``, ``＃打卡``, ``【打卡】…``, ``打卡 day3 …``); :class:`Route` is what a message asks
+for; :class:`RateLimiter` is a token bucket per member.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.registry import CommandSpec
 
-COMMAND_PATTERN = re.compile(r"^/([A-Za-z0-9_\u4e00-\u9fff]{1,40})(?:@(\S+))?(?:\s+|$)(.*)$", re.S)
+COMMAND_PATTERN = re.compile(
+    r"^[/／]([A-Za-z0-9_\u4e00-\u9fff]{1,40})(?:@(\S+))?(?:\s+|$)(.*)$", re.S
+)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029]")
 
 
@@ -25,6 +29,46 @@ def clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = CONTROL_CHARS.sub("", text)
     return unicodedata.normalize("NFC", text).strip()
+
+
+SEPARATORS = " \t\n:：,，.。;；、!！~～|｜-—"
+"""What may stand between a tag and the text: spaces and the punctuation people type there."""
+_HASH = "[#＃]"
+_DAY = r"(?:day\s*\d|第\s*[\d一二三四五六七八九十百]+\s*天)"
+
+
+@lru_cache(maxsize=64)
+def _tag_patterns(word: str, bare: bool) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The leading and the trailing forms of the tag ``word`` (``打卡`` for ``#打卡``)."""
+    w = re.escape(word)
+    leading = [rf"{_HASH}{w}{_HASH}?", rf"【{w}】", rf"\[{w}\]", rf"「{w}」"]
+    if bare:  # "打卡 day3 …", "打卡：…", "打卡第3天 …": the word alone needs a separator or a day
+        leading.append(rf"{w}(?=[{re.escape(SEPARATORS)}]+\S|{_DAY})")
+    start = re.compile(rf"^(?:{'|'.join(leading)})(?P<rest>.*)$", re.S | re.I)
+    trailing = rf"(?:(?<=\s)|(?<=[，。,.!！]))(?:{_HASH}{w}{_HASH}?|【{w}】)"
+    end = re.compile(rf"^(?P<rest>.*?){trailing}$", re.S)
+    return start, end
+
+
+def match_tag(
+    text: str, tags: Sequence[str], bare_words: Sequence[str] = ()
+) -> tuple[str, str] | None:
+    """``(tag, rest)`` when ``text`` is a ``tags`` trigger (``"#打卡"``) in any usual form.
+
+    Leading: ``#打卡 …``, ``#打卡：…`` / ``，`` / ``。`` (any of :data:`SEPARATORS`), ``#打卡学习了…``
+    (no space), ``＃打卡`` (full-width), ``#打卡#…``, ``【打卡】…``, ``[打卡]…``, ``「打卡」…``;
+    for words in ``bare_words`` also the word alone before a separator or a day number
+    (``打卡 day3 …``). Trailing: ``… #打卡`` after a space or punctuation. A tag inside a
+    sentence is just chat. ``rest`` is the text without the tag and its separators.
+    """
+    for tag in sorted(tags, key=len, reverse=True):
+        word = tag.lstrip("#＃")
+        start, end = _tag_patterns(word, word in bare_words)
+        if match := start.match(text):
+            return tag, match.group("rest").lstrip(SEPARATORS).rstrip()
+        if match := end.match(text):
+            return tag, match.group("rest").rstrip(SEPARATORS).strip()
+    return None
 
 
 @dataclass(frozen=True)

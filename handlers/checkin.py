@@ -34,21 +34,30 @@ MSG = Messages(
             "{name}'s learning notes this week ({n}):",
         ),
         "list_hint": (
-            "修改：/checkin edit <id> <新内容>；删除：/checkin del <id>",
-            "Edit: /checkin edit <id> <new text>; delete: /checkin del <id>",
+            "修改：/checkin edit <序号> <新内容>；删除：/checkin del <序号>",
+            "Edit: /checkin edit <number> <new text>; delete: /checkin del <number>",
         ),
-        "edit_usage": ("用法：/checkin edit <id> <新内容>", "Usage: /checkin edit <id> <new text>"),
-        "del_usage": ("用法：/checkin del <id>", "Usage: /checkin del <id>"),
+        "edit_usage": (
+            "用法：/checkin edit <序号> <新内容>，序号是 /checkin 列表里的编号，例如 /checkin edit 2 复习了 SVM",
+            "Usage: /checkin edit <number> <new text>, the number from the /checkin list, "
+            "e.g. /checkin edit 2 reviewed SVMs",
+        ),
+        "del_usage": (
+            "用法：/checkin del <序号>，序号是 /checkin 列表里的编号，例如 /checkin del 2",
+            "Usage: /checkin del <number>, the number from the /checkin list, e.g. /checkin del 2",
+        ),
         "not_found": (
-            "没有找到编号为 {id} 的学习心得。发送 /checkin 查看你本周的记录。",
-            "No learning note with id {id}. Send /checkin to see yours this week.",
+            "你本周的学习心得里没有第 {n} 条（共 {count} 条）。发送 /checkin 查看列表。",
+            "You have no note number {n} this week ({count} in all). Send /checkin to see the list.",
         ),
-        "not_yours": (
-            "编号 {id} 的学习心得不是你的，只能修改或删除自己的记录。",
-            "Note {id} is not yours; you can only edit or delete your own notes.",
+        "edited": (
+            "✏️ 已修改你本周第 {n} 条学习心得",
+            "✏️ Your learning note #{n} this week was updated",
         ),
-        "edited": ("✏️ 已修改学习心得 [{id}]", "✏️ Learning note [{id}] updated"),
-        "deleted": ("🗑️ 已删除学习心得 [{id}]", "🗑️ Learning note [{id}] deleted"),
+        "deleted": (
+            "🗑️ 已删除你本周第 {n} 条学习心得",
+            "🗑️ Your learning note #{n} this week was deleted",
+        ),
         "too_long": (
             "学习心得太长了（{length} 字，上限 {limit} 字），请精简或分几次发送。",
             "That note is too long ({length} characters, limit {limit}); please shorten or split it.",
@@ -56,8 +65,12 @@ MSG = Messages(
     }
 )
 
-_EDIT = re.compile(r"^(?:edit|修改|编辑)\s+[#＃]?(\d{1,9})(?:\s+(.*))?$", re.S | re.I)
-_DELETE = re.compile(r"^(?:del|delete|rm|删除)\s+[#＃]?(\d{1,9})\s*$", re.I)
+_EDIT_WORDS = ("edit", "修改", "编辑")
+_DELETE_WORDS = ("del", "delete", "rm", "删除")
+_ENGLISH_VERBS = ("edit", "del", "delete", "rm")
+"""English verbs are always the sub-command; 修改/编辑/删除 only before a number or alone
+(``#打卡 修改了论文的引言`` is a note)."""
+_NUMBER = re.compile(r"^[#＃]?(\d{1,4})$")
 
 
 def _preview(text: str) -> str:
@@ -65,14 +78,19 @@ def _preview(text: str) -> str:
     return line if len(line) <= PREVIEW else line[: PREVIEW - 1] + "…"
 
 
-def _owned(ctx: Context, checkin_id: int) -> CheckIn:
-    """The check-in ``checkin_id`` if the sender may change it (own entry, or an admin)."""
-    checkin = checkins.get_checkin(ctx.session, ctx.group.id, checkin_id)
-    if checkin is None:
-        raise ctx.fail(MSG, "not_found", id=checkin_id)
-    if checkin.member_id != ctx.member.id and not ctx.is_admin:
-        raise ctx.fail(MSG, "not_yours", id=checkin_id)
-    return checkin
+def _this_weeks(ctx: Context) -> list[CheckIn]:
+    """The sender's check-ins this week, numbered 1.. in the order ``/checkin`` lists them."""
+    start, end = checkins.week_bounds(ctx.now, ctx.group.timezone)
+    return checkins.member_checkins(ctx.session, ctx.group.id, ctx.member.id, start, end)
+
+
+def _numbered(ctx: Context, number: str) -> tuple[int, CheckIn]:
+    """The sender's own note with list number ``number`` (what ``/checkin`` shows)."""
+    entries = _this_weeks(ctx)
+    n = int(number)
+    if not 1 <= n <= len(entries):
+        raise ctx.fail(MSG, "not_found", n=n, count=len(entries))
+    return n, entries[n - 1]
 
 
 def _check_length(ctx: Context, text: str) -> None:
@@ -84,30 +102,33 @@ def _check_length(ctx: Context, text: str) -> None:
     "checkin",
     aliases=("打卡",),
     hashtags=("#打卡", "#心得"),
+    bare_words=("打卡",),
     usage=USAGE,
-    help_zh="记录本周学习心得（一周可多条，周报中合并）；不带内容列出本周记录；edit/del <id> 修改或删除",
-    help_en="record a weekly learning note (several a week are merged); no text lists yours; edit/del <id>",
+    help_zh="记录本周学习心得（一周可多条，周报中合并）；不带内容列出本周记录；edit/del <序号> 修改或删除",
+    help_en="record a weekly learning note (several a week are merged); no text lists yours; edit/del <number>",
 )
 async def checkin(ctx: Context) -> Reply:
     """Record a learning note, or list/edit/delete this week's notes."""
     args = ctx.args.strip()
     if not args:
         return _list(ctx)
-    if edit := _EDIT.match(args):
-        text = (edit.group(2) or "").strip()
-        if not text:
+    verb, number, text = [*args.split(maxsplit=2), "", ""][:3]
+    command_like = verb.lower() in _ENGLISH_VERBS or not number or _NUMBER.match(number)
+    if verb.lower() in _EDIT_WORDS and command_like:
+        found = _NUMBER.match(number)
+        if found is None or not text.strip():
             raise ctx.fail(MSG, "edit_usage")
-        _check_length(ctx, text)
-        entry = checkins.edit_checkin(_owned(ctx, int(edit.group(1))), text, ctx.now)
-        return Reply(ctx.text(MSG, "edited", id=entry.id))
-    if args.split()[0].lower() in ("edit", "修改", "编辑") and len(args.split()) == 1:
-        raise ctx.fail(MSG, "edit_usage")
-    if delete := _DELETE.match(args):
-        entry = _owned(ctx, int(delete.group(1)))
+        _check_length(ctx, text.strip())
+        n, entry = _numbered(ctx, found.group(1))
+        checkins.edit_checkin(entry, text.strip(), ctx.now)
+        return Reply(ctx.text(MSG, "edited", n=n))
+    if verb.lower() in _DELETE_WORDS and command_like:
+        found = _NUMBER.match(number)
+        if found is None or text:
+            raise ctx.fail(MSG, "del_usage")
+        n, entry = _numbered(ctx, found.group(1))
         checkins.delete_checkin(ctx.session, entry)
-        return Reply(ctx.text(MSG, "deleted", id=entry.id))
-    if args.lower() in ("del", "delete", "rm", "删除"):
-        raise ctx.fail(MSG, "del_usage")
+        return Reply(ctx.text(MSG, "deleted", n=n))
     _check_length(ctx, args)
     week = checkins.week_bounds(ctx.now, ctx.group.timezone)
     _, count = checkins.add_checkin(ctx.session, ctx.group.id, ctx.member.id, args, ctx.now, week)
@@ -115,11 +136,10 @@ async def checkin(ctx: Context) -> Reply:
 
 
 def _list(ctx: Context) -> Reply:
-    start, end = checkins.week_bounds(ctx.now, ctx.group.timezone)
-    entries = checkins.member_checkins(ctx.session, ctx.group.id, ctx.member.id, start, end)
+    entries = _this_weeks(ctx)
     if not entries:
         return Reply(ctx.text(MSG, "none"))
     lines = [ctx.text(MSG, "list_title", name=ctx.member.display_name, n=len(entries))]
-    lines += [f"{i}. [{e.id}] {_preview(e.text)}" for i, e in enumerate(entries, 1)]
+    lines += [f"{i}. {_preview(e.text)}" for i, e in enumerate(entries, 1)]
     lines.append(ctx.text(MSG, "list_hint"))
     return Reply("\n".join(lines))

@@ -68,15 +68,15 @@ def test_week_bounds_are_utc_and_seven_days():
     assert start == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
 
 
-async def test_empty_checkin_lists_this_weeks_entries_with_ids(chat, clock):
+async def test_empty_checkin_lists_this_weeks_entries_with_numbers(chat, clock):
     assert "还没有" in await chat.say("/checkin", user="u1")
     await chat.say("/checkin 第一条心得", user="u1")
     await chat.say("/checkin 第二条心得", user="u1")
     await chat.say("/checkin 别人的心得", user="u2")
     listing = await chat.say("/checkin", user="u1")
+    assert "1. 第一条心得" in listing and "2. 第二条心得" in listing  # list numbers, not DB ids
     ids = [checkin_id for checkin_id, *_ in rows(chat, user="u1")]
-    for checkin_id in ids:
-        assert f"[{checkin_id}]" in listing
+    assert all(f"[{checkin_id}]" not in listing for checkin_id in ids)
     assert "第一条心得" in listing and "第二条心得" in listing and "别人的心得" not in listing
     assert "edit" in listing and "del" in listing
     assert "#打卡" in await chat.say("#打卡", user="u3")  # bare hashtag: hint how to check in
@@ -84,40 +84,57 @@ async def test_empty_checkin_lists_this_weeks_entries_with_ids(chat, clock):
     assert "还没有" in await chat.say("/checkin", user="u1")
 
 
-async def test_edit_and_delete_own_entry(chat, clock):
+async def test_edit_and_delete_own_entry_by_list_number(chat, clock):
+    await chat.say("/checkin 别人的", user="u2")  # takes the lower database id
+    await chat.say("/checkin 第一条", user="u1")
     await chat.say("/checkin 原来的内容", user="u1")
-    [(checkin_id, *_)] = rows(chat)
     clock.advance(hours=1)
-    reply = await chat.say(f"/checkin edit {checkin_id} 修改后的内容", user="u1")
-    assert "已修改" in reply
-    [(_, text, created_at, edited_at)] = rows(chat)
-    assert text == "修改后的内容" and edited_at == clock.now and created_at < edited_at
-    assert "已删除" in await chat.say(f"/checkin del #{checkin_id}", user="u1")
-    assert rows(chat) == []
+    reply = await chat.say("/checkin edit 2 修改后的内容", user="u1")
+    assert "已修改" in reply and "第 2 条" in reply
+    [first, second] = rows(chat, user="u1")
+    assert first[1] == "第一条" and second[1] == "修改后的内容"
+    assert second[3] == clock.now and second[2] < second[3]
+    assert "已删除" in await chat.say("/checkin del #1", user="u1")
+    assert [t for _, t, _, _ in rows(chat, user="u1")] == ["修改后的内容"]
+    assert "已删除" in await chat.say("/checkin 删除 1", user="u1")
+    assert rows(chat, user="u1") == []
+    assert [t for _, t, _, _ in rows(chat, user="u2")] == ["别人的"]
 
 
-async def test_members_cannot_touch_others_entries_but_admins_can(chat):
+async def test_numbers_are_the_members_own_so_nobody_touches_anothers_note(chat):
+    """Issue #19: ``del 2`` took the database id and hit someone else's note."""
     await chat.say("/checkin 我的心得", user="u1")
     [(checkin_id, *_)] = rows(chat)
-    refused = await chat.say(f"/checkin edit {checkin_id} 篡改", user="u2")
-    assert "不是你的" in refused
-    assert "不是你的" in await chat.say(f"/checkin del {checkin_id}", user="u2")
-    assert rows(chat)[0][1] == "我的心得"
-    assert "已修改" in await chat.say(f"/checkin edit {checkin_id} 管理员修正", user="admin")
-    assert rows(chat)[0][1] == "管理员修正"
-    assert "已删除" in await chat.say(f"/checkin del {checkin_id}", user="admin")
-    assert rows(chat) == []
+    assert "没有第 1 条" in await chat.say("/checkin edit 1 篡改", user="u2")
+    assert "没有第" in await chat.say(f"/checkin del {checkin_id}", user="u2")
+    assert "没有第" in await chat.say(f"/checkin del {checkin_id}", user="admin")
+    assert [t for _, t, _, _ in rows(chat)] == ["我的心得"]
 
 
 async def test_edit_and_delete_bad_input(chat):
     await chat.say("/checkin 内容", user="u1")
-    [(checkin_id, *_)] = rows(chat)
-    assert "没有找到" in await chat.say("/checkin del 99999", user="u1")
-    assert "没有找到" in await chat.say("/checkin edit 99999 新内容", user="u1")
-    assert "用法" in await chat.say(f"/checkin edit {checkin_id}", user="u1")
-    assert "用法" in await chat.say("/checkin edit", user="u1")
-    assert "用法" in await chat.say("/checkin del", user="u1")
-    assert [t for _, t, _, _ in rows(chat)] == ["内容"]
+    assert "没有第 99 条" in await chat.say("/checkin del 99", user="u1")
+    assert "没有第 99 条" in await chat.say("/checkin edit 99 新内容", user="u1")
+    assert "没有第 0 条" in await chat.say("/checkin del 0", user="u1")
+    for bad in (
+        "/checkin edit 1",
+        "/checkin edit",
+        "/checkin edit abc xx",
+        "/checkin edit 一 新内容",
+    ):
+        assert "用法" in await chat.say(bad, user="u1"), bad
+    for bad in ("/checkin del", "/checkin del abc", "/checkin del 1 2", "/checkin 删除"):
+        assert "用法" in await chat.say(bad, user="u3"), bad  # another member: the flood limit
+    assert [t for _, t, _, _ in rows(chat)] == ["内容"]  # nothing stored, nothing changed
+
+
+async def test_chinese_verbs_inside_a_note_are_just_text(chat):
+    assert "第 1 条" in await chat.say("#打卡 修改了论文的引言", user="u1")
+    assert "第 2 条" in await chat.say("#打卡 删除 了冗余代码，重构了训练循环", user="u1")
+    assert [t for _, t, _, _ in rows(chat)] == [
+        "修改了论文的引言",
+        "删除 了冗余代码，重构了训练循环",
+    ]
 
 
 async def test_metacharacters_are_stored_verbatim_and_control_chars_stripped(chat):
@@ -146,7 +163,8 @@ async def test_english_replies(config_factory, clock):
         saved = await chat.say("/checkin finished the CS231n lecture 3", user="u1", name="Ann")
         assert "Saved Ann's learning note #1 this week" in saved
         assert "no learning notes" in await chat.say("/checkin", user="u2")
-        assert "not yours" in await chat.say("/checkin del 1", user="u2")
+        assert "no note number 1" in await chat.say("/checkin del 1", user="u2")
+        assert "Usage: /checkin edit <number>" in await chat.say("/checkin edit abc x", user="u1")
         assert "too long" in await chat.say("/checkin " + "x" * 3500, user="u1")
     finally:
         app.db.dispose()

@@ -1,0 +1,106 @@
+"""The loose ways members write a hashtag trigger (``#打卡：…``, ``＃打卡``, ``【打卡】…``,
+``打卡 day3 …``) are recognised once, in the routing, for every hashtag and every platform."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import load_handlers
+from bot.routing import match_tag
+from storage.models import CheckIn
+
+REGISTRY = load_handlers()
+TAGS = REGISTRY.hashtags
+BARE = REGISTRY.bare_words
+
+LEADING_FORMS = [
+    ("#{w} 学习了 CNN", "学习了 CNN"),
+    ("#{w}：学习了 CNN", "学习了 CNN"),
+    ("#{w}:学习了 CNN", "学习了 CNN"),
+    ("#{w}，学习了 CNN", "学习了 CNN"),
+    ("#{w}, 学习了 CNN", "学习了 CNN"),
+    ("#{w}。学习了 CNN", "学习了 CNN"),
+    ("#{w}！学习了 CNN", "学习了 CNN"),
+    ("#{w}、学习了 CNN", "学习了 CNN"),
+    ("#{w} - 学习了 CNN", "学习了 CNN"),
+    ("#{w}学习了 CNN", "学习了 CNN"),
+    ("＃{w} 学习了 CNN", "学习了 CNN"),
+    ("＃{w}：学习了 CNN", "学习了 CNN"),
+    ("#{w}# 学习了 CNN", "学习了 CNN"),
+    ("【{w}】学习了 CNN", "学习了 CNN"),
+    ("【{w}】 学习了 CNN。", "学习了 CNN。"),
+    ("[{w}] 学习了 CNN", "学习了 CNN"),
+    ("「{w}」学习了 CNN", "学习了 CNN"),
+    ("#{w}\n学习了 CNN\n第二行", "学习了 CNN\n第二行"),
+    ("#{w}", ""),
+    ("＃{w}", ""),
+    ("【{w}】", ""),
+]
+TRAILING_FORMS = [
+    ("学习了 CNN #{w}", "学习了 CNN"),
+    ("学习了 CNN。#{w}", "学习了 CNN"),
+    ("学习了 CNN ＃{w}", "学习了 CNN"),
+    ("学习了 CNN 【{w}】", "学习了 CNN"),
+]
+
+
+@pytest.mark.parametrize("tag", TAGS)
+@pytest.mark.parametrize(("form", "rest"), LEADING_FORMS + TRAILING_FORMS)
+def test_every_tag_in_every_form(tag, form, rest):
+    word = tag.lstrip("#")
+    assert match_tag(form.format(w=word), TAGS, BARE) == (tag, rest)
+
+
+@pytest.mark.parametrize(
+    ("text", "rest"),
+    [
+        ("打卡 day3 学习了 CNN", "day3 学习了 CNN"),
+        ("打卡 Day 3：复习 SVM", "Day 3：复习 SVM"),
+        ("打卡：复习 SVM", "复习 SVM"),
+        ("打卡，复习 SVM", "复习 SVM"),
+        ("打卡day3 复习 SVM", "day3 复习 SVM"),
+        ("打卡第3天 复习 SVM", "第3天 复习 SVM"),
+        ("打卡第十二天：复习", "第十二天：复习"),
+    ],
+)
+def test_bare_checkin_word_before_a_separator_or_a_day(text, rest):
+    assert match_tag(text, TAGS, BARE) == ("#打卡", rest)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "大家说的 #打卡 是什么意思？",  # inside a sentence: chat
+        "打卡",  # the word alone: chat (or a keyword)
+        "打卡了吗大家",
+        "今天忘了打卡",
+        "我们#打卡",  # no space or punctuation before a trailing tag
+        "论文 写完了吗",  # only 打卡 triggers without its #
+        "心得 写完了",
+        "#打 卡",
+    ],
+)
+def test_not_a_trigger(text):
+    assert match_tag(text, TAGS, BARE) is None
+
+
+async def test_loose_forms_check_in_through_the_dispatcher(chat):
+    forms = [
+        "#打卡：看完第三讲", "#打卡，看完第三讲", "#打卡。看完第三讲", "#打卡学习了反向传播",
+        "＃打卡 全角井号", "【打卡】方括号", "打卡 day3 复习 SVM", "#心得：读了 BERT",
+    ]  # fmt: skip
+    for i, form in enumerate(forms, 1):
+        reply = await chat.say(form, user="u1", name="大煌")
+        assert f"第 {i} 条" in reply, form
+    with chat.app.db.session() as session:
+        texts = [c.text for c in session.query(CheckIn).order_by(CheckIn.id)]
+    assert texts == [
+        "看完第三讲", "看完第三讲", "看完第三讲", "学习了反向传播", "全角井号", "方括号",
+        "day3 复习 SVM", "读了 BERT",
+    ]  # fmt: skip
+    assert await chat.say("今天忘了打卡", user="u1") == ""
+
+
+async def test_loose_forms_of_other_tags_and_a_full_width_slash(chat):
+    assert "#1" in await chat.say("#提问：怎么理解 dropout？", user="u2")
+    assert "第 1 条" in await chat.say("／打卡 全角斜杠", user="u3")
