@@ -177,7 +177,7 @@ class TelegramConfig(_Section):
     webhook: TelegramWebhookConfig | None = None
     base_url: str | None = None
     admin_cache_seconds: int = Field(default=300, ge=0)
-    rate_limiter: bool = True  # Telegram's flood limits (AIORateLimiter); off only for benchmarks
+    rate_limiter: bool = True  # the send stage keeps Telegram's limits; off only for benchmarks
     # group commit during bursts: a batch waits this long for more messages (0: never waits)
     batch_window_ms: int = Field(default=30, ge=0, le=1000)
 
@@ -189,6 +189,14 @@ class WechatConfig(_Section):
     send_interval_seconds: float = Field(default=1.5, ge=0)
     max_text_chars: int = Field(default=1800, ge=100)
     login_timeout_seconds: float = Field(default=30, gt=0)
+
+
+class SendingConfig(_Section):
+    """The send stage (bot.sending): how long a reply may wait, retries, shutdown."""
+
+    max_age_seconds: float = Field(default=900, gt=0)  # older replies are dropped, not sent late
+    retry_seconds: float = Field(default=30, gt=0)  # a reply that failed to send is retried after
+    shutdown_seconds: float = Field(default=3, ge=0)  # sends under way get this long on SIGTERM
 
 
 class Config(_Section):
@@ -206,6 +214,7 @@ class Config(_Section):
     charts: ChartsConfig = ChartsConfig()
     telegram: TelegramConfig = TelegramConfig()
     wechat: WechatConfig = WechatConfig()
+    sending: SendingConfig = SendingConfig()
 
     @field_validator("admins")
     @classmethod

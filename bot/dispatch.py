@@ -4,6 +4,11 @@ Order of checks: clean the text -> route (``/command``, ``#hashtag``, keyword, r
 question announcement) -> length limit -> per-member rate limit -> dedupe by message id ->
 admin check -> handler. The handler's writes and the processed-message record commit in one
 unit of work, so a re-delivered message is stored once and a failure stores nothing.
+
+On platforms whose adapter sends through the outbox (:meth:`Dispatcher.use_outbox`), the
+handler's replies are queued in that same unit of work (``bot.outbox``) and the dispatcher
+returns only replies made outside it (refusals before the handler, errors after a rollback),
+which the adapter queues with :meth:`Dispatcher.queue`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import outbox
 from bot.config import Config, GroupConfig
 from bot.context import Context, Services, UserError
 from bot.i18n import COMMON
@@ -56,6 +62,18 @@ class Dispatcher:
         self._admins = set(config.admins)
         self._groups: dict[str, Group] = {}  # slug -> committed row (see _group)
         self._join_words = set(config.join.keywords)
+        self._outboxed: set[str] = set()  # platforms whose replies are queued, not returned
+
+    def use_outbox(self, platform: str) -> None:
+        """Queue ``platform``'s replies in each message's transaction instead of returning them."""
+        self._outboxed.add(platform)
+
+    def queue(self, incoming: Incoming, replies: Sequence[Reply]) -> None:
+        """Queue replies made outside a message's transaction (refusals, errors) in one of
+        their own."""
+        if replies:
+            with self.db.session() as session:
+                outbox.stage(session, incoming, replies)
 
     # -- routing -------------------------------------------------------------------------
     def group_for_chat(self, chat: ChatRef) -> GroupConfig:
@@ -180,7 +198,8 @@ class Dispatcher:
         )
         if route is not None and route.spec is not None and route.spec.admin and not is_admin:
             lang = self.config.language
-            return Reply(COMMON.get("admin_only", lang, name=route.spec.name)), None
+            refusal = Reply(COMMON.get("admin_only", lang, name=route.spec.name))
+            return self._staged(session, incoming, refusal), None
         ctx = Context(
             incoming=incoming,
             command=route.spec.name if route and route.spec else "",
@@ -197,8 +216,17 @@ class Dispatcher:
             question_id=job.question_id,
         )
         if route is not None and route.spec is not None:
-            return await route.spec.handler(ctx), ctx
-        return await self._keyword_reply(ctx, job.keyword or ""), ctx
+            result = await route.spec.handler(ctx)
+        else:
+            result = await self._keyword_reply(ctx, job.keyword or "")
+        return self._staged(session, incoming, result), ctx
+
+    def _staged(self, session: Session, incoming: Incoming, result: Result) -> Result:
+        """Queue the replies in the message's transaction where the platform uses the outbox."""
+        if incoming.platform not in self._outboxed:
+            return result
+        outbox.stage(session, incoming, _as_list(result))
+        return None
 
     async def finish(self, result: Result, ctx: Context | None) -> list[Reply]:
         """After the commit: remember the group row, run deferred jobs, collect replies."""

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Literal
 
 ChatKind = Literal["private", "group"]
+ReplyKind = Literal["answer", "ack", "notice"]
 
 
 class Platform(StrEnum):
@@ -87,6 +88,9 @@ class Reply:
     ``image`` is an optional PNG (e.g. the /stats chart) sent with ``text`` as its caption.
     ``file`` is an optional attachment (e.g. the /export JSON) named ``file_name``: sent as a
     document (Telegram), a file (WeChat) or saved under the data folder (console).
+    ``kind``: ``answer`` (what the member asked for, an error, anything needing attention),
+    ``ack`` (a quiet confirmation such as 「已记录」: a reaction or one batched message in
+    groups, see ``bot.outbox``), ``notice`` (bot-initiated, sent after answers and digests).
     """
 
     text: str
@@ -100,6 +104,7 @@ class Reply:
     image_name: str = "image.png"
     file: bytes | None = None
     file_name: str = "file.bin"
+    kind: ReplyKind = "answer"
 
 
 @dataclass(frozen=True, slots=True)

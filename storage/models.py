@@ -8,6 +8,7 @@ deliveries. The schema is created only by Alembic migrations (``storage/migratio
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -262,9 +264,11 @@ class DigestDelivery(Base):
 
 
 class OutboxMessage(Base):
-    """A message waiting to be sent by an adapter (reminders, retries): never lost, sent once."""
+    """A reply waiting for the send stage (``bot.sending``): stored in the message's
+    transaction, sent once by its platform's scheduler, or dropped when too old."""
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_platform_state", "platform", "state", "id"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     platform: Mapped[str] = mapped_column(String(16), index=True)
     chat_id: Mapped[str] = mapped_column(String(128))
@@ -272,8 +276,18 @@ class OutboxMessage(Base):
     html: Mapped[str | None] = mapped_column(Text, default=None)
     reply_to: Mapped[str | None] = mapped_column(String(128), default=None)  # message answered
     question_id: Mapped[int | None] = mapped_column(Integer, default=None)  # it announces this
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    # pending | sending | sent | failed | expired (too old to send, see sending.max_age_seconds)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # the send stage's order: 0 answers, 1 digest parts, 2 acknowledgments and notices
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(16), default="reply")  # reply | ack
+    chat_kind: Mapped[str] = mapped_column(String(16), default="group")  # group | private
+    mention_user_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    # what else the platform needs: the sender's name, a fallback chat, a room to invite to
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    image: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    file: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)

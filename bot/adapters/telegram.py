@@ -1,9 +1,10 @@
 """Telegram adapter on python-telegram-bot 22: native updates in, neutral replies out.
 
 One method, :meth:`TelegramAdapter.to_incoming`, translates an ``Update`` into the neutral
-:class:`Incoming`; :meth:`TelegramAdapter.handle_update` dispatches it and sends the replies
-(``telegram_reply.py`` places replies; ``telegram_send.py`` does retries, splitting and
-the outbox).
+:class:`Incoming`; :meth:`TelegramAdapter.handle_update` dispatches it and returns: its replies
+were queued in the outbox in the message's transaction, and the adapter's send stage
+(``bot.sending``: a lane per chat within Telegram's limits) sends them. ``telegram_reply.py``
+places replies; ``telegram_send.py`` does send tokens, retries and splitting.
 
 Choices worth knowing:
 - Polling by default (pending updates are kept across restarts), webhook when
@@ -15,8 +16,12 @@ Choices worth knowing:
   twice. A re-delivered update is dropped here (recent ids) and by the dispatcher (database).
 - Bursts: PTB hands over up to ``CONCURRENT_UPDATES`` updates at once; each takes its place in
   line on arrival, messages are dispatched in that order (plain commands of a burst in one
-  transaction, see ``bot.batching``) and each chat's replies are sent in order. During a burst
-  a batch waits up to ``telegram.batch_window_ms`` for more messages (group commit).
+  transaction, see ``bot.batching``) and each chat's replies are sent in order by its lane.
+  During a burst a batch waits up to ``telegram.batch_window_ms`` for more messages (group
+  commit). No update handler ever waits for a send: one group's 20-a-minute allowance holds
+  only that group's lane.
+- Shutdown: polling stops, the updates already fetched are handled (stored, replies queued),
+  then the send stage stops within ``sending.shutdown_seconds``; unsent replies stay queued.
 - Admins: config admins (dispatcher) plus the chat's administrators from
   ``getChatAdministrators``, asked only for commands and cached ``admin_cache_seconds``; in a
   private chat, administrators of the group's configured Telegram chats count.
@@ -25,29 +30,26 @@ Choices worth knowing:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 from urllib.parse import urlparse
-from weakref import WeakValueDictionary
 
 from telegram import Bot, Message, Update
 from telegram.constants import ChatType, MessageEntityType
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
-from bot.adapters import telegram_outbox as outbox
 from bot.adapters.telegram_admin import ChatAdmins, register_commands
-from bot.adapters.telegram_outbox import PLATFORM, chat_key
 from bot.adapters.telegram_reply import TelegramReplies
-from bot.adapters.telegram_send import TelegramOutbound
+from bot.adapters.telegram_send import PLATFORM, TelegramOutbound, chat_key, telegram_limiter
 from bot.batching import InOrderBatcher, dispatch_many
 from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.model import ChatKind, ChatRef, Incoming, UserRef
+from bot.sending import SendStage
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,6 @@ class TelegramAdapter(TelegramReplies):
         base_url: str | None = None,
         poll_interval: float | None = None,
         retry_delays: Sequence[float] = (1.0, 3.0, 9.0),
-        outbox_interval: float = 30.0,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         if not config.telegram.token:
@@ -78,11 +79,25 @@ class TelegramAdapter(TelegramReplies):
         self.dispatcher = dispatcher
         self.config = config
         self.poll_interval = 0.0 if poll_interval is None else poll_interval
-        self.outbox_interval = outbox_interval
         self.application = self._build(request, get_updates_request, base_url)
+        limiter = telegram_limiter(config.telegram.rate_limiter)
         self.outbound = TelegramOutbound(
-            self._ready_bot, dispatcher.db, retry_delays=retry_delays, sleep=sleep
+            self._ready_bot,
+            dispatcher.db,
+            limiter=limiter,
+            retry_delays=retry_delays,
+            sleep=sleep,
         )
+        sending = config.sending
+        self.sending = SendStage(
+            PLATFORM,
+            dispatcher.db,
+            self.send_queued,
+            limiter,
+            max_age=sending.max_age_seconds,
+            retry_seconds=sending.retry_seconds,
+        )
+        dispatcher.use_outbox(PLATFORM)
         self.username = ""
         self.bot_id = 0
         self._init_lock = asyncio.Lock()
@@ -96,8 +111,6 @@ class TelegramAdapter(TelegramReplies):
             window=config.telegram.batch_window_ms / 1000,
             max_batch=CONCURRENT_UPDATES,
         )
-        self._send_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
-        self._outbox_task: asyncio.Task[None] | None = None
         self.finished = asyncio.Event()
 
     def _build(
@@ -110,9 +123,9 @@ class TelegramAdapter(TelegramReplies):
         assert token is not None
         # updates are handled concurrently (CONCURRENT_UPDATES at a time) but dispatched in
         # arrival order, in batches (bot.batching), and each chat's replies are sent in order
+        # Telegram's limits are the send stage's (bot.sending), not PTB's AIORateLimiter, which
+        # would make update handlers wait and count lookups against the send allowance
         builder: Any = ApplicationBuilder().token(token).concurrent_updates(CONCURRENT_UPDATES)
-        if self.config.telegram.rate_limiter:
-            builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
         if request is not None:
             builder = builder.request(request)
         else:
@@ -148,7 +161,7 @@ class TelegramAdapter(TelegramReplies):
         return self.application.bot
 
     async def start(self) -> None:
-        """Start receiving updates (polling or webhook) and the outbox resender."""
+        """Start the send stage and receiving updates (polling or webhook)."""
         await self.setup()
         await self.application.start()
         updater = self.application.updater
@@ -174,8 +187,7 @@ class TelegramAdapter(TelegramReplies):
                 drop_pending_updates=False,
                 error_callback=lambda error: log.warning("polling error: %s", error),
             )
-        self.recover_interrupted()
-        self._outbox_task = asyncio.create_task(self._outbox_loop(), name="telegram-outbox")
+        self.sending.start()
         log.info(
             "telegram: @%s is %s",
             self.username,
@@ -183,38 +195,26 @@ class TelegramAdapter(TelegramReplies):
         )
 
     async def stop(self) -> None:
-        """Stop updates, the outbox task and the HTTP clients."""
-        if self._outbox_task is not None:
-            self._outbox_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._outbox_task
+        """Stop fetching updates, handle those fetched (stored, replies queued), stop the send
+        stage within ``sending.shutdown_seconds`` (unsent replies stay queued), close."""
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
         if self.application.running:
-            await self.application.stop()
+            await self.application.stop()  # handles the updates already fetched
+        await self.sending.stop(self.config.sending.shutdown_seconds)
         if self._initialized:
             await self.application.shutdown()
             self._initialized = False
         self.finished.set()
 
-    async def _outbox_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.outbox_interval)
-            try:
-                await self.flush_outbox()
-            except Exception:
-                log.exception("outbox flush failed")
-
     def recover_interrupted(self) -> None:
-        """Fail outbox rows a crash left mid-send (done at start; see telegram_outbox)."""
-        outbox.recover_interrupted(self.dispatcher.db)
+        """Fail outbox rows a crash left mid-send (done when the send stage starts)."""
+        self.sending.start()
 
     async def flush_outbox(self) -> int:
-        """Resend pending outbox rows now (the background task does this periodically)."""
-        return await outbox.flush(
-            self.dispatcher.db, self.outbound, announced=self.dispatcher.record_sent
-        )
+        """Send waiting outbox rows now (retries included); returns how many were sent."""
+        return await self.sending.flush()
 
     async def register_commands(self) -> None:
         """setMyCommands from the registry (see telegram_admin)."""
@@ -230,7 +230,8 @@ class TelegramAdapter(TelegramReplies):
         log.error("telegram update %r failed", update, exc_info=context.error)
 
     async def handle_update(self, update: Update) -> None:
-        """Translate, dispatch and answer one update (processed once even if re-delivered)."""
+        """Translate and dispatch one update (processed once even if re-delivered); its
+        replies go to the outbox, never sent from here."""
         message = update.message
         if message is None:
             return
@@ -247,18 +248,11 @@ class TelegramAdapter(TelegramReplies):
             incoming = await self.to_incoming(message)
         finally:
             self.batcher.fill(slot, incoming)
-        replies = await self.batcher.replies(slot)
-        if incoming is None or not replies:
+        replies = await self.batcher.replies(slot)  # queued in the message's transaction
+        if incoming is None:
             return
-        async with self._chat_lock(message.chat.id):  # a chat's replies go out in order
-            for reply in replies:
-                await self.send_reply(incoming, reply, message)
-
-    def _chat_lock(self, chat_id: int) -> asyncio.Lock:
-        lock = self._send_locks.get(chat_id)
-        if lock is None:
-            lock = self._send_locks[chat_id] = asyncio.Lock()
-        return lock
+        self.dispatcher.queue(incoming, replies)  # refusals and errors made outside it
+        self.sending.notify()
 
     async def to_incoming(self, message: Message) -> Incoming | None:
         """The neutral form of a Telegram message, or None for what the bot ignores."""

@@ -1,10 +1,12 @@
-"""Outbound side of the Telegram adapter: handler replies and bot-initiated messages.
+"""Outbound side of the Telegram adapter: queued replies and bot-initiated messages.
 
-:class:`TelegramReplies` is mixed into :class:`bot.adapters.telegram.TelegramAdapter`; it puts a
-reply where it belongs (the group, as a reply to the member's message; or privately), sends
-photos and files with the text as caption when it fits, records question announcements so
-replies to them count as answers, and posts the digest and reminders (:meth:`send`). Retries,
-flood control, splitting and the outbox are :mod:`bot.adapters.telegram_send`'s.
+:class:`TelegramReplies` is mixed into :class:`bot.adapters.telegram.TelegramAdapter`;
+:meth:`~TelegramReplies.send_queued` is the send stage's sender (``bot.sending``): it puts an
+outbox row where it belongs (the group, as a reply to the member's message; or privately, with
+a notice in the group when the member never started the bot), sends photos and files with the
+text as caption when it fits, records question announcements so replies to them count as
+answers. :meth:`~TelegramReplies.send` posts the digest and reminders. Tokens, retries, flood
+control and splitting are :mod:`bot.adapters.telegram_send`'s.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import logging
 from typing import TYPE_CHECKING
 
 from telegram import Message
-from telegram.error import Forbidden
+from telegram.error import Forbidden, TelegramError
 
-from bot.adapters.telegram_outbox import PLATFORM, chat_key
-from bot.adapters.telegram_text import escape, render_html
+from bot.adapters.telegram_send import PLATFORM, chat_key, is_final
+from bot.adapters.telegram_text import escape, render_html, split_html
 from bot.i18n import Messages
-from bot.model import ChatRef, Incoming, Outgoing, Reply
+from bot.model import ChatRef, Outgoing, Reply
+from bot.outbox import Queued
+from bot.sending import SendFailed, SendLater
 
 if TYPE_CHECKING:
     from bot.adapters.telegram_send import TelegramOutbound
@@ -44,38 +48,39 @@ class TelegramReplies:
     config: Config
     dispatcher: Dispatcher
 
-    async def send_reply(self, incoming: Incoming, reply: Reply, message: Message) -> None:
-        """Send one handler reply where it belongs; record question announcements."""
-        if reply.chat is not None and reply.chat.platform != PLATFORM:
-            log.warning(
-                "reply for %s chat %s skipped by telegram", reply.chat.platform, reply.chat.chat_id
-            )
-            return
-        target = chat_key(
-            reply.chat.chat_id
-            if reply.chat
-            else incoming.sender.user_id
-            if reply.private
-            else incoming.chat.chat_id
-        )
-        reply_to = int(reply.reply_to_message_id) if reply.reply_to_message_id else None
-        if reply_to is None and target == message.chat.id and not incoming.chat.is_private:
-            reply_to = message.message_id
+    async def send_queued(self, item: Queued) -> None:
+        """Send one outbox row (the send stage calls this); record question announcements.
+
+        Raises :class:`SendFailed` when Telegram refuses it for good, :class:`SendLater`
+        (with the parts not yet sent) when it may go through later.
+        """
+        target = chat_key(item.chat_id)
+        reply_to = int(item.reply_to) if item.reply_to and item.reply_to.isdigit() else None
         try:
-            sent = await self._send(target, reply, reply_to)
+            sent = await self._send(target, item.reply(), reply_to)
         except Forbidden as error:
             log.warning("cannot message %s (%s)", target, error)
-            if reply.private and not incoming.chat.is_private:
-                name = incoming.sender.display_name
+            fallback = item.extra.get("fallback")
+            if item.chat_kind == "private" and fallback:
+                name = item.sender.display_name
                 notice = MSG.get("dm_blocked", self.config.language, name=name)
-                await self.outbound.deliver(
-                    message.chat.id, escape(notice), reply_to=message.message_id
+                notice_to = fallback.get("reply_to")
+                await self.outbound.send_parts(
+                    chat_key(fallback["chat_id"]),
+                    [escape(notice)],
+                    reply_to=int(notice_to) if notice_to and notice_to.isdigit() else None,
                 )
-            return
-        if reply.question_id is not None:
+            raise SendFailed(str(error)) from error
+        except _PartlySent as partly:
+            raise SendLater(str(partly.error), rest="\n".join(partly.rest)) from partly.error
+        except TelegramError as error:
+            if is_final(error):
+                raise SendFailed(str(error)) from error
+            raise SendLater(str(error)) from error
+        if item.question_id is not None:
             for sent_message in sent:
-                chat = ChatRef(PLATFORM, str(sent_message.chat_id), incoming.chat.kind)
-                self.dispatcher.record_sent(chat, str(sent_message.message_id), reply.question_id)
+                chat = ChatRef(PLATFORM, str(sent_message.chat_id), item.chat_kind)
+                self.dispatcher.record_sent(chat, str(sent_message.message_id), item.question_id)
 
     async def _send(self, chat_id: int | str, reply: Reply, reply_to: int | None) -> list[Message]:
         """Document or photo (text as caption when it fits), then the text if it did not fit."""
@@ -95,9 +100,17 @@ class TelegramReplies:
                 sent.append(photo)
                 if photo.caption or not reply.text.strip():
                     return sent
-        return sent + await self.outbound.deliver(
-            chat_id, render_html(reply), reply_to=reply_to, question_id=reply.question_id
-        )
+        parts = split_html(render_html(reply))
+        for index, part in enumerate(parts):
+            try:
+                sent += await self.outbound.send_parts(
+                    chat_id, [part], reply_to=reply_to if index == 0 else None
+                )
+            except TelegramError as error:
+                if index == 0 or is_final(error):
+                    raise
+                raise _PartlySent(error, parts[index:]) from error
+        return sent
 
     async def send(self, outgoing: Outgoing) -> list[str]:
         """Post a bot-initiated message (digest, reminder); raises on final failure."""
@@ -119,3 +132,12 @@ class TelegramReplies:
         if mentions:
             html = f"{html}\n{mentions}"
         return ids + await self.outbound.send_outgoing(chat_id, html)
+
+
+class _PartlySent(Exception):
+    """Some parts of a long reply went out; ``rest`` did not (resent later, alone)."""
+
+    def __init__(self, error: TelegramError, rest: list[str]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.rest = rest

@@ -1,9 +1,11 @@
-"""Outbound Telegram messages: retries, flood control, splitting, and the outbox.
+"""Outbound Telegram messages: send tokens, retries, flood control, splitting.
 
-Every Bot API call goes through :meth:`TelegramOutbound.call`: ``RetryAfter`` is honoured
-(sleep the time Telegram asks, then retry), ``NetworkError``/``TimedOut`` are retried with
-backoff a bounded number of times; ``BadRequest``/``Forbidden`` are final. A reply that still
-cannot be sent is logged and stored in the ``outbox`` table (see ``telegram_outbox``).
+Every sending Bot API call goes through :meth:`TelegramOutbound.call`: it first takes a token
+from the send stage's :class:`~bot.sending.RateLimiter` for its chat (Telegram's limits, best
+priority first), then ``RetryAfter`` is honoured (the chat is held and the call sleeps the time
+Telegram asks, then retries), ``NetworkError``/``TimedOut`` are retried with backoff a bounded
+number of times; ``BadRequest``/``Forbidden`` are final. Lookups (``getChatAdministrators``)
+do not go through here: Telegram does not count them against the send limits.
 
 Note: a timeout after Telegram already accepted a message is indistinguishable from one
 before; read timeouts are generous so that a retry duplicating a message stays very unlikely.
@@ -32,15 +34,45 @@ from telegram.error import (
 )
 from telegram.helpers import mention_html
 
-from bot.adapters import telegram_outbox as outbox
-from bot.adapters.telegram_outbox import PLATFORM, is_final
 from bot.adapters.telegram_text import caption_fits, escape, split_html, strip_tags
+from bot.sending import Limits, RateLimiter, Window
 from storage.db import Database
 from storage.models import Member
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+PLATFORM = "telegram"
+RETRYABLE = (NetworkError, RetryAfter)
+# Telegram's limits: ~30 messages/s per bot, 20/min into one group, ~1/s into a private chat
+LIMITS = Limits(overall=Window(30, 1.0), group=Window(20, 60.0), private=Window(1, 1.0))
+
+
+def is_final(error: BaseException) -> bool:
+    """Errors that retrying cannot fix (bad request, blocked by the user, ...)."""
+    return isinstance(error, TelegramError) and (
+        isinstance(error, BadRequest) or not isinstance(error, RETRYABLE)
+    )
+
+
+def chat_key(chat_id: str | int) -> int | str:
+    """Telegram chat ids are integers, or ``@channelusername`` strings."""
+    text = str(chat_id).strip()
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def is_group_chat(chat_id: str) -> bool:
+    """Groups, supergroups and channels have negative ids (or ``@name``); users positive."""
+    key = chat_key(chat_id)
+    return isinstance(key, str) or key < 0
+
+
+def telegram_limiter(enforce: bool = True) -> RateLimiter:
+    """The send limiter for one bot (``enforce=False``: no limits, for benchmarks)."""
+    return RateLimiter(LIMITS if enforce else Limits(), is_group=is_group_chat)
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -59,28 +91,35 @@ def reply_parameters(reply_to: int | None) -> ReplyParameters | None:
 
 
 class TelegramOutbound:
-    """Sends parts with retries; persists what finally fails; resends the outbox."""
+    """Sends parts within the limits, with retries."""
 
     def __init__(
         self,
         bot: Callable[[], Awaitable[Bot]],
         db: Database | None,
         *,
+        limiter: RateLimiter | None = None,
         retry_delays: Sequence[float] = (1.0, 3.0, 9.0),
         max_flood_waits: int = 5,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self._bot = bot
         self.db = db
+        self.limiter = limiter or telegram_limiter()
         self.retry_delays = tuple(retry_delays)
         self.max_flood_waits = max_flood_waits
         self.sleep = sleep
         # parts of an Outgoing already sent when a later part failed: a retry resumes there
         self._partial: OrderedDict[tuple[str, tuple[str, ...]], list[str]] = OrderedDict()
 
-    async def call(self, what: str, make: Callable[[Bot], Awaitable[T]]) -> T:
-        """Run one Bot API call with flood-control waits and bounded network retries."""
+    async def call(
+        self, what: str, make: Callable[[Bot], Awaitable[T]], chat: int | str | None = None
+    ) -> T:
+        """Run one Bot API call into ``chat``: a send token first, then flood-control waits
+        and bounded network retries."""
         bot = await self._bot()
+        if chat is not None:
+            await self.limiter.acquire(str(chat))
         retries = floods = 0
         while True:
             try:
@@ -91,6 +130,7 @@ class TelegramOutbound:
                     raise
                 wait = retry_seconds(error)
                 log.warning("%s: flood control, waiting %.1f s as Telegram asks", what, wait)
+                self.limiter.hold(None if chat is None else str(chat), wait)
                 await self.sleep(wait)
             except NetworkError as error:  # TimedOut included
                 if isinstance(error, BadRequest) or retries >= len(self.retry_delays):
@@ -119,6 +159,7 @@ class TelegramOutbound:
                 lambda bot: bot.send_message(
                     chat_id, part, parse_mode=ParseMode.HTML, reply_parameters=parameters
                 ),
+                chat_id,
             )
         except BadRequest as error:
             if "parse" not in str(error).lower() and "entit" not in str(error).lower():
@@ -129,6 +170,7 @@ class TelegramOutbound:
                 lambda bot: bot.send_message(
                     chat_id, strip_tags(part), reply_parameters=parameters
                 ),
+                chat_id,
             )
 
     async def send_photo(
@@ -183,7 +225,7 @@ class TelegramOutbound:
             )
 
         try:
-            return await self.call(what, send)
+            return await self.call(what, send, chat_id)
         except Forbidden:
             raise
         except TelegramError as error:
@@ -209,50 +251,6 @@ class TelegramOutbound:
                 chat_id = error.new_chat_id
                 message = await self.send_part(chat_id, part)
             sent.append(message)
-        return sent
-
-    async def deliver(
-        self,
-        chat_id: int | str,
-        html: str,
-        *,
-        reply_to: int | None = None,
-        question_id: int | None = None,
-    ) -> list[Message]:
-        """Send a reply; what still fails after the retries is logged and put in the outbox.
-
-        ``Forbidden`` (the user blocked the bot or never started it) is raised to the caller;
-        other refusals (``BadRequest``) are logged and dropped, since resending cannot help.
-        """
-        parts = split_html(html)
-        sent: list[Message] = []
-        for index, part in enumerate(parts):
-            try:
-                sent.extend(
-                    await self.send_parts(
-                        chat_id, [part], reply_to=reply_to if index == 0 else None
-                    )
-                )
-            except TelegramError as error:
-                if isinstance(error, Forbidden):
-                    raise  # the caller decides (e.g. a DM to someone who never started the bot)
-                if is_final(error):
-                    log.error(
-                        "reply to chat %s dropped, Telegram refused it (%s): %.200r",
-                        chat_id,
-                        error,
-                        strip_tags(part),
-                    )
-                    return sent
-                outbox.save(
-                    self.db,
-                    chat_id,
-                    parts[index:],
-                    error,
-                    reply_to=reply_to if index == 0 else None,
-                    question_id=question_id,
-                )
-                return sent
         return sent
 
     async def send_outgoing(self, chat_id: int | str, html: str) -> list[str]:

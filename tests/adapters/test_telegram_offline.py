@@ -57,6 +57,7 @@ class Harness:
         before = len(self.api.sent())
         bot = self.adapter.application.bot
         await self.adapter.application.process_update(Update.de_json(data, bot))
+        await self.adapter.sending.idle()  # replies go out from the send stage, not the handler
         return self.api.sent()[before:]
 
     async def say(self, text: str, sender: dict[str, Any], **kwargs: Any) -> list[dict[str, Any]]:
@@ -355,10 +356,12 @@ async def test_private_reply_to_someone_who_never_started_the_bot(tg: Harness) -
     assert message is not None
     incoming = await tg.adapter.to_incoming(message)
     assert incoming is not None
-    await tg.adapter.send_reply(incoming, Reply("你的统计", private=True), message)
+    tg.app.dispatcher.queue(incoming, [Reply("你的统计", private=True)])
+    await tg.adapter.flush_outbox()
     [notice] = tg.api.sent(GROUP["id"])
     assert "/start" in notice["text"] and "大煌" in notice["text"]
-    assert tg.count(OutboxMessage) == 0  # resending cannot help: not queued
+    with tg.app.db.session() as session:  # resending cannot help: not left pending
+        assert session.scalars(select(OutboxMessage.state)).all() == ["failed"]
 
 
 async def test_anonymous_group_admin_posting_as_the_group_is_admin(tg: Harness) -> None:

@@ -1,0 +1,498 @@
+"""The send stage: one scheduler per platform drains the outbox within the platform's limits.
+
+Receiving and sending are separate: a message's replies are queued in its transaction
+(``bot.outbox``) and the adapter's :class:`SendStage` sends them. Each chat has its own
+*lane* (a task sending that chat's rows one by one, in order), so a busy group waiting for its
+allowance holds nothing but its own lane: other chats' replies and the ingest of every message
+go on. Every platform call first takes a token from the platform's :class:`RateLimiter`:
+
+- windows per platform: overall (Telegram ~30/s per bot; WeChat one per
+  ``send_interval_seconds``, no bursts), per group (Telegram 20/min) and per private chat
+  (Telegram ~1/s); a 429's ``retry_after`` holds the chat (:meth:`RateLimiter.hold`);
+- priorities when tokens are short: answers and question announcements (0), digest parts
+  (1, sent in order by the publisher), acknowledgments and notices (2). A row's lane sets
+  :data:`current_priority`; bot-initiated sends (the digest) default to digest priority.
+
+A row is claimed before it is sent and settled after, so it goes out at most once; a row that
+fails for a passing reason (network) stays pending and its lane tries again after
+``retry_seconds`` (keeping the chat's order); a final refusal fails it. A row older than
+``max_age_seconds`` when its turn comes is dropped (state ``expired``) with a log line.
+
+Shutdown (:meth:`SendStage.stop`): no new send starts, rows waiting for a token stay pending
+(sent after the restart), sends under way get ``grace`` seconds to finish, then are cancelled
+and marked failed (they may have reached the platform: never risk a duplicate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from bot.model import utcnow
+from bot.outbox import DIGEST, Queued
+from storage import outbox
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+current_priority: ContextVar[int] = ContextVar("send_priority", default=DIGEST)
+
+
+class Stopping(Exception):
+    """The send stage is stopping: this send did not start (its row stays pending)."""
+
+
+class SendLater(Exception):
+    """A passing failure (network, platform down): keep the row, try again later.
+
+    ``rest``: what is left to send when part of the row went out (replaces its HTML)."""
+
+    def __init__(self, message: str, *, rest: str | None = None) -> None:
+        super().__init__(message)
+        self.rest = rest
+
+
+class SendFailed(Exception):
+    """A final refusal (bad request, blocked): retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most ``count`` sends in any ``seconds``."""
+
+    count: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A platform's send limits (None: no limit of that kind)."""
+
+    overall: Window | None = None
+    group: Window | None = None
+    private: Window | None = None
+
+
+class _Log:
+    """Send times inside one window (a sliding-window counter)."""
+
+    __slots__ = ("times", "window")
+
+    def __init__(self, window: Window) -> None:
+        self.window = window
+        self.times: deque[float] = deque()
+
+    def free_at(self, now: float) -> float:
+        times, window = self.times, self.window
+        while times and times[0] <= now - window.seconds:
+            times.popleft()
+        return now if len(times) < window.count else times[0] + window.seconds
+
+    def spend(self, now: float) -> None:
+        self.times.append(now)
+
+
+class RateLimiter:
+    """Hands out send tokens within :class:`Limits`, best priority first.
+
+    ``is_group(chat)`` tells group chats from private ones. A waiter blocked by its own chat's
+    window never blocks a waiter of another chat.
+    """
+
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        is_group: Callable[[str], bool],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = limits
+        self.is_group = is_group
+        self.clock = clock
+        self._overall = _Log(limits.overall) if limits.overall else None
+        self._chats: dict[str, _Log] = {}
+        self._held: dict[str, float] = {}
+        self._held_all = float("-inf")
+        self._waiters: list[list[object]] = []  # [priority, seq, chat, future]
+        self._seq = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = float("inf")
+        self._closed = False
+
+    def _chat_log(self, chat: str) -> _Log | None:
+        log_ = self._chats.get(chat)
+        if log_ is None:
+            window = self.limits.group if self.is_group(chat) else self.limits.private
+            if window is None:
+                return None
+            log_ = self._chats[chat] = _Log(window)
+            if len(self._chats) > 10_000:  # forget idle chats
+                now = self.clock()
+                for key in [k for k, v in self._chats.items() if v.free_at(now) <= now][:5000]:
+                    del self._chats[key]
+        return log_
+
+    def free_at(self, chat: str, now: float) -> float:
+        """When ``chat`` may send next (``now`` when it may send at once)."""
+        at = max(now, self._held_all, self._held.get(chat, now))
+        if self._overall is not None:
+            at = max(at, self._overall.free_at(now))
+        chat_log = self._chat_log(chat)
+        if chat_log is not None:
+            at = max(at, chat_log.free_at(now))
+        return at
+
+    def _spend(self, chat: str, now: float) -> None:
+        if self._overall is not None:
+            self._overall.spend(now)
+        chat_log = self._chat_log(chat)
+        if chat_log is not None:
+            chat_log.spend(now)
+
+    async def acquire(self, chat: str, priority: int | None = None) -> None:
+        """Wait for a token to send into ``chat`` (raises :class:`Stopping` when closed)."""
+        if self._closed:
+            raise Stopping
+        now = self.clock()
+        if not self._waiters and self.free_at(chat, now) <= now:
+            self._spend(chat, now)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        prio = current_priority.get() if priority is None else priority
+        heapq.heappush(self._waiters, [prio, next(self._seq), chat, future])
+        self._wake(now)
+        await future  # cancelled: _grant skips it
+
+    def hold(self, chat: str | None, seconds: float) -> None:
+        """The platform asked to wait (a 429): hold ``chat`` (None: every chat)."""
+        until = self.clock() + seconds
+        if chat is None:
+            self._held_all = max(self._held_all, until)
+        else:
+            self._held[chat] = max(self._held.get(chat, until), until)
+
+    def close(self) -> None:
+        """Refuse every waiting and future acquire with :class:`Stopping`."""
+        self._closed = True
+        for entry in self._waiters:
+            future = entry[3]
+            assert isinstance(future, asyncio.Future)
+            if not future.done():
+                future.set_exception(Stopping())
+        self._waiters.clear()
+
+    @property
+    def held_back(self) -> int:
+        """Sends waiting for a token right now."""
+        return sum(
+            1
+            for entry in self._waiters
+            if isinstance(entry[3], asyncio.Future) and not entry[3].done()
+        )
+
+    def _wake(self, now: float, at: float | None = None) -> None:
+        at = now if at is None else at
+        if self._timer is not None and self._timer_at <= at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = asyncio.get_running_loop().call_later(max(0.0, at - now), self._grant)
+
+    def _grant(self) -> None:
+        self._timer, self._timer_at = None, float("inf")
+        now = self.clock()
+        remaining: list[list[object]] = []
+        next_at = float("inf")
+        for entry in sorted(self._waiters):
+            chat, future = entry[2], entry[3]
+            assert isinstance(chat, str) and isinstance(future, asyncio.Future)
+            if future.done():
+                continue
+            at = self.free_at(chat, now)
+            if at <= now:
+                self._spend(chat, now)
+                future.set_result(None)
+            else:
+                remaining.append(entry)
+                next_at = min(next_at, at)
+        self._waiters = remaining  # sorted, so a valid heap
+        if remaining:
+            self._wake(now, next_at + 0.001)
+
+
+Send = Callable[[Queued], Awaitable[None]]
+
+
+class SendStage:
+    """Drains one platform's outbox rows through ``send``, a lane per chat (see module doc)."""
+
+    def __init__(
+        self,
+        platform: str,
+        db: Database | None,
+        send: Send,
+        limiter: RateLimiter,
+        *,
+        max_age: float = 900.0,
+        retry_seconds: float = 30.0,
+        max_attempts: int = 20,
+        report_seconds: float = 30.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.platform = platform
+        self.db = db
+        self.send = send
+        self.limiter = limiter
+        self.max_age = max_age
+        self.retry_seconds = retry_seconds
+        self.max_attempts = max_attempts
+        self.report_seconds = report_seconds
+        self.clock = clock
+        self.sent = 0  # rows sent since start
+        self._queues: dict[str, list[tuple[int, int, Queued]]] = {}
+        self._known: set[int] = set()
+        self._cursor = 0  # the highest row id loaded
+        self._lanes: dict[str, asyncio.Task[None]] = {}
+        self._retry_now = asyncio.Event()
+        self._active = 0  # lanes sending or waiting for a token (not waiting to retry)
+        self._retrying: set[str] = set()  # chats whose lane waits to retry its first row
+        self._quiet = asyncio.Event()  # set whenever a lane pauses or ends (see idle)
+        self._stopping = False
+        self._started = False
+        self._reporter: asyncio.Task[None] | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Fail rows a crash left mid-send, load the waiting rows, report held-back sends."""
+        if self._started or self.db is None:
+            return
+        self._started = True
+        with self.db.session() as session:
+            for row_id, chat in outbox.recover_interrupted(session, self.platform):
+                log.warning(
+                    "%s outbox row %s to %s was interrupted mid-send; not resent",
+                    self.platform,
+                    row_id,
+                    chat,
+                )
+        self.notify(everything=True)
+        if self.report_seconds > 0:
+            self._reporter = asyncio.get_running_loop().create_task(
+                self._report_loop(), name=f"{self.platform}-send-report"
+            )
+
+    async def stop(self, grace: float = 3.0) -> None:
+        """Stop within about ``grace`` seconds whatever the backlog (see module doc)."""
+        self._stopping = True
+        self.limiter.close()
+        self._retry_now.set()
+        if self._reporter is not None:
+            self._reporter.cancel()
+        lanes = list(self._lanes.values())
+        if lanes:
+            _done, pending = await asyncio.wait(lanes, timeout=grace)
+            for lane in pending:
+                lane.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+
+    def notify(self, *, everything: bool = False) -> None:
+        """New rows were queued: load them (``everything``: every waiting row, not only those
+        newer than the last loaded) and start their chats' lanes."""
+        if self._stopping or self.db is None:
+            return
+        if not self._started:
+            self.start()
+            return
+        after = 0 if everything else self._cursor
+        with self.db.session() as session:
+            rows = [
+                Queued.of(row)
+                for row in outbox.waiting(session, self.platform, after_id=after, limit=5000)
+            ]
+        for item in rows:
+            self._cursor = max(self._cursor, item.id)
+            if item.id not in self._known:
+                self._known.add(item.id)
+                heapq.heappush(
+                    self._queues.setdefault(item.chat_id, []), (item.priority, item.id, item)
+                )
+        for chat in list(self._queues):
+            if chat not in self._lanes:
+                self._lanes[chat] = asyncio.get_running_loop().create_task(
+                    self._lane(chat), name=f"{self.platform}-send-{chat}"
+                )
+
+    async def flush(self) -> int:
+        """Retry waiting rows now and wait until nothing is being sent; returns rows sent."""
+        before = self.sent
+        self.notify(everything=True)
+        self._retrying.clear()  # their lanes wake up and count as busy again
+        self._retry_now.set()
+        await self.idle()
+        return self.sent - before
+
+    async def idle(self) -> None:
+        """Wait until no lane is sending or waiting for a token."""
+        await asyncio.sleep(0)
+        while self._busy():
+            self._quiet.clear()
+            await self._quiet.wait()
+
+    def _busy(self) -> bool:
+        return self._active > 0 or any(
+            not lane.done() and bool(self._queues.get(chat)) and chat not in self._retrying
+            for chat, lane in self._lanes.items()
+        )
+
+    # -- visibility ---------------------------------------------------------------------------
+    def backlog(self) -> tuple[int, float]:
+        """Rows waiting in memory and the oldest one's wait in seconds."""
+        now = self.clock()
+        oldest = 0.0
+        count = 0
+        for queue in self._queues.values():
+            for _prio, _id, item in queue:
+                count += 1
+                if item.created_at is not None:
+                    oldest = max(oldest, (now - _aware(item.created_at)).total_seconds())
+        return count, oldest
+
+    async def _report_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.report_seconds)
+            try:
+                self.notify(everything=True)  # rows another process queued, or committed late
+            except Exception:
+                log.exception("%s outbox: loading waiting rows failed", self.platform)
+            held = self.limiter.held_back
+            if held:
+                count, oldest = self.backlog()
+                log.info(
+                    "%s sends held back by limits: %d queued, %d waiting for a token, "
+                    "oldest waiting %.1f s",
+                    self.platform,
+                    count,
+                    held,
+                    oldest,
+                )
+
+    # -- lanes --------------------------------------------------------------------------------
+    async def _lane(self, chat: str) -> None:
+        queue = self._queues[chat]
+        try:
+            while queue and not self._stopping:
+                item = queue[0][2]
+                self._active += 1
+                try:
+                    outcome = await self._deliver(item)
+                finally:
+                    self._active -= 1
+                    self._quiet.set()
+                if outcome == "later":
+                    await self._wait_retry(chat)
+                    continue
+                heapq.heappop(queue)
+                self._known.discard(item.id)
+        except Stopping:
+            pass
+        finally:
+            if not queue or self._stopping:
+                self._queues.pop(chat, None)
+            self._lanes.pop(chat, None)
+            self._quiet.set()
+
+    async def _wait_retry(self, chat: str) -> None:
+        self._retrying.add(chat)
+        self._quiet.set()
+        self._retry_now.clear()
+        try:
+            await asyncio.wait_for(self._retry_now.wait(), self.retry_seconds)
+        except TimeoutError:
+            pass
+        finally:
+            self._retrying.discard(chat)
+
+    async def _deliver(self, item: Queued) -> str:
+        """Send one row: 'sent', 'failed', 'expired', 'skipped' or 'later'."""
+        assert self.db is not None
+        if item.created_at is not None:
+            age = (self.clock() - _aware(item.created_at)).total_seconds()
+            if age > self.max_age:
+                with self.db.session() as session:
+                    outbox.settle(session, item.id, "expired", f"older than {self.max_age:.0f} s")
+                log.warning(
+                    "%s reply %s to %s dropped: queued %.0f s ago (sending.max_age_seconds %.0f)",
+                    self.platform,
+                    item.id,
+                    item.chat_id,
+                    age,
+                    self.max_age,
+                )
+                return "expired"
+        with self.db.session() as session:
+            if not outbox.claim(session, item.id):
+                return "skipped"  # another process sent it, or it was settled meanwhile
+        token = current_priority.set(item.priority)
+        try:
+            await self.send(item)
+        except Stopping:
+            self._settle(item.id, "pending", None)
+            raise
+        except asyncio.CancelledError:
+            self._settle(item.id, "failed", "interrupted while sending; it may have been sent")
+            log.warning(
+                "%s row %s to %s interrupted mid-send", self.platform, item.id, item.chat_id
+            )
+            raise
+        except SendFailed as error:
+            self._settle(item.id, "failed", str(error))
+            log.error("%s reply %s to %s failed: %s", self.platform, item.id, item.chat_id, error)
+            return "failed"
+        except Exception as error:
+            final = item.attempts + 1 >= self.max_attempts
+            rest = error.rest if isinstance(error, SendLater) else None
+            self._settle(item.id, "failed" if final else "pending", str(error), html=rest)
+            log.error(
+                "%s reply %s to %s not sent (%s)%s",
+                self.platform,
+                item.id,
+                item.chat_id,
+                error,
+                "; giving up" if final else "; will retry",
+            )
+            if final:
+                return "failed"
+            queue = self._queues.get(item.chat_id)
+            if queue and queue[0][2].id == item.id:  # the retry counts one more attempt
+                retried = replace(item, attempts=item.attempts + 1)
+                if rest is not None:
+                    retried = replace(retried, html=rest, text=rest)
+                queue[0] = (queue[0][0], queue[0][1], retried)
+            return "later"
+        finally:
+            current_priority.reset(token)
+        self._settle(item.id, "sent", None)
+        self.sent += 1
+        return "sent"
+
+    def _settle(
+        self, row_id: int, state: str, error: str | None, *, html: str | None = None
+    ) -> None:
+        assert self.db is not None
+        with self.db.session() as session:
+            outbox.settle(session, row_id, state, error, html=html)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes in some paths: they are UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

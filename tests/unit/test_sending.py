@@ -1,0 +1,149 @@
+"""The send stage: limits per chat and overall, priorities, once-only sends, age, restart."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App, build_app
+from bot.model import ChatRef, Incoming, Reply, UserRef
+from bot.outbox import Queued
+from bot.sending import Limits, RateLimiter, SendFailed, SendStage, Stopping, Window
+from storage.models import OutboxMessage
+from tests.conftest import FakeClock, make_config
+
+
+def groups_negative(chat: str) -> bool:
+    return chat.startswith("-")
+
+
+async def test_a_group_out_of_allowance_holds_only_itself() -> None:
+    limiter = RateLimiter(Limits(group=Window(2, 60.0)), is_group=groups_negative)
+    await limiter.acquire("-1")
+    await limiter.acquire("-1")
+    blocked = asyncio.ensure_future(limiter.acquire("-1"))
+    await asyncio.sleep(0)
+    started = time.monotonic()
+    for chat in ["-2", "-2", "-3", "-4", "-5"]:
+        await limiter.acquire(chat)
+    assert time.monotonic() - started < 0.1  # other groups were not held
+    assert not blocked.done() and limiter.held_back == 1
+    limiter.close()
+    with pytest.raises(Stopping):
+        await blocked
+
+
+async def test_tokens_go_to_the_best_priority_first() -> None:
+    limiter = RateLimiter(Limits(overall=Window(1, 0.05)), is_group=groups_negative)
+    await limiter.acquire("-1")
+    order: list[str] = []
+
+    async def take(name: str, priority: int) -> None:
+        await limiter.acquire(f"-{name}", priority)
+        order.append(name)
+
+    await asyncio.gather(take("ack", 2), take("digest", 1), take("answer", 0))
+    assert order == ["answer", "digest", "ack"]
+
+
+async def test_a_429_holds_the_chat_for_retry_after() -> None:
+    limiter = RateLimiter(Limits(), is_group=groups_negative)
+    limiter.hold("-1", 0.2)
+    started = time.monotonic()
+    await limiter.acquire("-2")
+    assert time.monotonic() - started < 0.05
+    await limiter.acquire("-1")
+    assert time.monotonic() - started >= 0.19
+
+
+def queue_replies(app: App, chat_id: str, texts: list[str]) -> None:
+    chat = ChatRef("telegram", chat_id, "group")
+    for index, text in enumerate(texts):
+        incoming = Incoming(chat, UserRef("telegram", "7", "小王"), "#打卡 x", f"m{chat_id}{index}")
+        app.dispatcher.queue(incoming, [Reply(text)])
+
+
+def states(app: App) -> dict[str, str]:
+    with app.db.session() as session:
+        return dict(session.execute(select(OutboxMessage.text, OutboxMessage.state)).all())
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: FakeClock) -> App:
+    built = build_app(make_config(tmp_path), clock=clock)
+    yield built
+    built.db.dispose()
+
+
+async def test_one_lane_per_chat_in_order_and_each_row_sent_once(app: App) -> None:
+    sent: list[tuple[str, str]] = []
+
+    async def send(item: Queued) -> None:
+        await limiters[-1].acquire(item.chat_id)
+        sent.append((item.chat_id, item.text))
+
+    limiters = [RateLimiter(Limits(group=Window(2, 60.0)), is_group=groups_negative)]
+    stage = SendStage("telegram", app.db, send, limiters[0])
+    queue_replies(app, "-1", ["a1", "a2", "a3", "a4"])  # the busy group: 2 go, 2 wait
+    queue_replies(app, "-2", ["b1"])
+    stage.notify()
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if ("-2", "b1") in sent and len(sent) == 3:
+            break
+    assert sent == [("-1", "a1"), ("-1", "a2"), ("-2", "b1")]
+    await stage.stop(grace=0.5)
+    waiting = {"a3": "pending", "a4": "pending"}
+    assert states(app) == {"a1": "sent", "a2": "sent", "b1": "sent", **waiting}
+
+    # a restart sends what waited, once
+    limiters.append(RateLimiter(Limits(), is_group=groups_negative))
+    again = SendStage("telegram", app.db, send, limiters[-1])
+    assert await again.flush() == 2
+    assert sent[3:] == [("-1", "a3"), ("-1", "a4")]
+    assert await again.flush() == 0
+    await again.stop()
+
+
+async def test_too_old_replies_are_dropped_with_a_log_line(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    sent: list[str] = []
+
+    async def send(item: Queued) -> None:
+        sent.append(item.text)
+
+    queue_replies(app, "-1", ["old"])
+    later = FakeClock(datetime.now(UTC) + timedelta(hours=2))  # rows are stamped in real time
+    limiter = RateLimiter(Limits(), is_group=groups_negative)
+    stage = SendStage("telegram", app.db, send, limiter, max_age=900, clock=later)
+    await stage.flush()
+    assert sent == [] and states(app) == {"old": "expired"}
+    assert "dropped" in caplog.text and "max_age_seconds" in caplog.text
+    await stage.stop()
+
+
+async def test_refused_rows_fail_and_passing_errors_are_retried(app: App) -> None:
+    calls: list[str] = []
+
+    async def send(item: Queued) -> None:
+        calls.append(item.text)
+        if item.text == "refused":
+            raise SendFailed("Forbidden: bot was blocked by the user")
+        if calls.count(item.text) == 1:
+            raise ConnectionError("network down")
+
+    queue_replies(app, "-1", ["refused"])
+    queue_replies(app, "-2", ["flaky"])
+    stage = SendStage("telegram", app.db, send, RateLimiter(Limits(), is_group=groups_negative))
+    assert await stage.flush() == 0
+    assert states(app) == {"refused": "failed", "flaky": "pending"}
+    assert await stage.flush() == 1
+    assert states(app) == {"refused": "failed", "flaky": "sent"}
+    assert calls.count("refused") == 1
+    await stage.stop()
