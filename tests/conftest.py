@@ -1,6 +1,7 @@
 """Shared fixtures: a wired bot on a temporary SQLite file, a controllable clock, ``say()``.
 
-``bot_app`` builds the real app (migrations, handlers, dispatcher) on ``tmp_path``;
+``bot_app`` builds the real app (handlers, dispatcher) on ``tmp_path``, starting from a copy
+of a database migrated once per test run (see ``tests/support/databases.py``);
 ``say(text, user=..., chat=..., reply_to=...)`` sends a message through the dispatcher and
 returns the reply texts, exactly as an adapter would.
 """
@@ -43,13 +44,18 @@ class FakeClock:
 
 
 def make_config(tmp_path: Path, **overrides: Any) -> Config:
+    """A test config on ``tmp_path/studybot.db`` (already migrated, unless ``database`` is
+    overridden)."""
+    from tests.support.databases import migrated_sqlite
+
     data: dict[str, Any] = {
-        "database": {"url": f"sqlite:///{tmp_path / 'studybot.db'}"},
         "admins": ["console:admin"],
         "web": {"enabled": False},
         # charts in a thread: a child process per chart costs ~1 s (tested on its own)
         "charts": {"separate_process": False},
     }
+    if "database" not in overrides:
+        data["database"] = {"url": migrated_sqlite(tmp_path / "studybot.db")}
     data.update(overrides)
     return parse_config(data)
 
@@ -121,6 +127,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     if request.param == "postgres":
         require_or_skip(pg_available(), "PostgreSQL not reachable: set STUDYBOT_TEST_PG_URL")
     with temporary_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def migrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A database URL already at the migrations' head (a copy of a template migrated once per
+    test run), once on SQLite and once on PostgreSQL (CI: must not skip)."""
+    from tests.support.databases import pg_available, temporary_database
+
+    if request.param == "postgres":
+        require_or_skip(pg_available(), "PostgreSQL not reachable: set STUDYBOT_TEST_PG_URL")
+    with temporary_database(request.param, tmp_path, migrated=True) as url:
         yield url
 
 

@@ -170,10 +170,10 @@ async def test_english_replies(config_factory, clock):
         app.db.dispose()
 
 
-async def test_weekly_count_and_member_names_on_both_databases(database_url, config_factory, clock):
+async def test_weekly_count_and_member_names_on_both_databases(migrated_database_url, config_factory, clock):
     """The count in the reply comes from the INSERT's RETURNING: only this member, this group
     week, the new note included, on SQLite and PostgreSQL alike, also inside one batch."""
-    app = build_app(config_factory(database={"url": database_url}), clock=clock)
+    app = build_app(config_factory(database={"url": migrated_database_url}), clock=clock)
     try:
         chat = Chatter(app, clock)
         clock.set(datetime(2026, 11, 22, 12, 0, tzinfo=SHANGHAI))  # Sunday: last week
@@ -205,10 +205,10 @@ async def test_weekly_count_and_member_names_on_both_databases(database_url, con
         app.db.dispose()
 
 
-def test_ensure_member_returns_the_sessions_own_instance(database_url):
+def test_ensure_member_returns_the_sessions_own_instance(migrated_database_url):
     """The member read without an ORM query is the session's instance: one added but not yet
     flushed, or one already loaded (with its unsaved changes), never a second copy."""
-    db = Database(database_url)
+    db = Database(migrated_database_url)
     try:
         with db.session() as session:
             added = Member(platform="console", platform_user_id="p1", display_name="待保存")

@@ -29,8 +29,8 @@ def at(days: float) -> datetime:
 
 
 @pytest.fixture
-def db(database_url):
-    database = Database(database_url)
+def db(migrated_database_url):
+    database = Database(migrated_database_url)
     yield database
     database.dispose()
 

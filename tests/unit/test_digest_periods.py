@@ -1,5 +1,5 @@
 """Digest periods: contiguous, numbered, in the group's timezone, DST-safe; on SQLite and
-PostgreSQL (``database_url`` runs each test on both)."""
+PostgreSQL (``migrated_database_url`` runs each test on both)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 
 @pytest.fixture
-def db(database_url):
-    database = Database(database_url)
+def db(migrated_database_url):
+    database = Database(migrated_database_url)
     yield database
     database.dispose()
 

@@ -152,7 +152,7 @@ async def test_metacharacters_in_questions_and_answers_are_kept_verbatim(chat):
 def database(request, tmp_path):
     if request.param == "postgres":
         require_or_skip(pg_available(), "PostgreSQL (STUDYBOT_TEST_PG_URL) not reachable")
-    with temporary_database(request.param, tmp_path) as url:
+    with temporary_database(request.param, tmp_path, migrated=True) as url:
         db = Database(url)
         yield db
         db.dispose()

@@ -67,7 +67,7 @@ def paper_entries() -> list[tuple[str, str, str]]:
 def backend_url(kind: str, tmp: Path) -> Any:
     if kind == "postgres":
         require_or_skip(pg_url() is not None, "PostgreSQL tests need STUDYBOT_TEST_PG_URL")
-    return temporary_database(kind, tmp)
+    return temporary_database(kind, tmp, migrated=True)
 
 
 def make_app(url: str, tmp: Path, clock: FakeClock) -> App:

@@ -32,7 +32,7 @@ BACKENDS = ["sqlite", "postgres"]
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "postgres":
         require_or_skip(pg_url() is not None, "PostgreSQL tests need STUDYBOT_TEST_PG_URL")
-    with temporary_database(request.param, tmp_path) as url:
+    with temporary_database(request.param, tmp_path, migrated=True) as url:
         yield url
 
 
@@ -184,7 +184,7 @@ async def test_a_failed_drain_is_retried(db_url, tmp_path, monkeypatch):
 
 def test_a_search_does_not_wait_while_another_process_indexes(tmp_path):
     require_or_skip(pg_url() is not None, "PostgreSQL tests need STUDYBOT_TEST_PG_URL")
-    with temporary_database("postgres", tmp_path) as url:
+    with temporary_database("postgres", tmp_path, migrated=True) as url:
         app = new_app(url, tmp_path)
         asyncio.run(Chatter(app, FakeClock()).say("/checkin 并发 lockword", user="u1"))
         other = app.db.engine.connect()  # another process, in the middle of a drain
