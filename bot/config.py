@@ -7,6 +7,7 @@ Errors name the bad key, e.g. ``digest.cron: invalid crontab '...'``.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -17,7 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.clubtime import clock_change_warnings
 from bot.crontab import standard_crontab
+
+log = logging.getLogger(__name__)
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 QUALIFIED_ID = re.compile(r"^(console|telegram|wechat):\S+$")
@@ -226,6 +230,20 @@ class Config(_Section):
                 )
         return admins
 
+    def clock_change_warnings(self) -> list[str]:
+        """The digest and reminder crons that fall in an hour a group's timezone skips or
+        repeats in the next two years, each saying what the bot will do then."""
+        crons = [("digest.cron", self.digest.cron)] if self.digest.enabled else []
+        if self.reminders.enabled:
+            crons.append(("reminders.cron", self.reminders.cron))
+        zones = dict.fromkeys(group.timezone for group in self.groups)
+        return [
+            line
+            for what, cron in crons
+            for zone in zones
+            for line in clock_change_warnings(cron, zone, what=what)
+        ]
+
     @property
     def platforms(self) -> list[str]:
         """Platforms with credentials configured; the console when there are none."""
@@ -272,9 +290,12 @@ def parse_config(data: Any, env: dict[str, str] | None = None) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"configuration must be a mapping of keys, not {type(data).__name__}")
     try:
-        return Config.model_validate(substitute_env(data, env))
+        config = Config.model_validate(substitute_env(data, env))
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc)) from None
+    for line in config.clock_change_warnings():
+        log.warning("config: %s", line)
+    return config
 
 
 def load_config(path: str | Path | None, env: dict[str, str] | None = None) -> Config:

@@ -3,15 +3,9 @@
 The cron (``config.digest.cron``: crontab syntax, its weekdays already turned into names by
 the config, see :mod:`bot.crontab`, so APScheduler's ``from_crontab`` reads them as crontab(5))
 is read in the group's timezone as *wall-clock* time: ``0 20 * * sun`` ends every period on
-Sunday 20:00 local, whatever the UTC offset that week. Fire times are computed by matching the
-cron against local wall time (an APScheduler trigger in UTC used as a pure calendar matcher)
-and then mapping wall time to an instant with :mod:`zoneinfo`:
-
-* an ambiguous wall time (autumn fall-back) fires once, at its first occurrence (``fold=0``);
-* a wall time inside a spring-forward gap fires right after the gap (02:30 -> 03:30).
-
-(APScheduler's own timezone handling repeats a fire at ambiguous times, so it is not used
-for the arithmetic.)
+Sunday 20:00 local, whatever the UTC offset that week. The fires are instants computed by
+:class:`bot.clubtime.CronPeriods` (a repeated wall time fires once, at its first occurrence;
+a skipped one right after the gap), the same ones the scheduler's triggers use.
 
 Issues are numbered 1, 2, 3... per group. :func:`ensure_issue` creates missing issues so that
 each one starts exactly where the previous ended (no gap, no overlap). **The first issue of a
@@ -26,97 +20,16 @@ at the last end and ends at the new cron's next fire.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.clubtime import PeriodError, cron_periods
 from storage.models import DigestIssue, Group
 
-#: Largest difference between wall-clock order and instant order (UTC offset changes).
-_SLACK = timedelta(hours=6)
-_LOOKBACK = (
-    timedelta(hours=3),
-    timedelta(days=1),
-    timedelta(days=8),
-    timedelta(days=32),
-    timedelta(days=367),
-    timedelta(days=4 * 366),
-)
 PUBLISHED = "published"
-
-
-class PeriodError(ValueError):
-    """A moment that no period can hold (before the group's first issue, or a cron that
-    never fires)."""
-
-
-class CronPeriods:
-    """Period ends of one cron in one timezone."""
-
-    def __init__(self, cron: str, timezone: str) -> None:
-        self.cron = cron
-        self.zone = ZoneInfo(timezone)
-        # Used only as a calendar matcher over naive wall time represented as UTC.
-        self._wall = CronTrigger.from_crontab(cron, timezone=UTC)
-
-    def _wall_fires(self, start_wall: datetime) -> Iterator[datetime]:
-        fire = self._wall.get_next_fire_time(None, start_wall)
-        while fire is not None:
-            yield fire
-            fire = self._wall.get_next_fire_time(None, fire + timedelta(microseconds=1))
-
-    def _instant(self, wall: datetime) -> datetime:
-        local = wall.replace(tzinfo=self.zone, fold=0)
-        return local.astimezone(UTC)
-
-    def _to_wall(self, t: datetime) -> datetime:
-        if t.tzinfo is None:
-            raise ValueError("naive datetime; use timezone-aware values")
-        return t.astimezone(self.zone).replace(tzinfo=UTC, fold=0)
-
-    def next_end_after(self, t: datetime) -> datetime:
-        """The first cron fire strictly after ``t`` (aware UTC)."""
-        wall = self._to_wall(t)
-        best: tuple[datetime, datetime] | None = None
-        for fire in self._wall_fires(wall - _SLACK):
-            instant = self._instant(fire)
-            if instant > t and (best is None or instant < best[0]):
-                best = (instant, fire)
-            if best is not None and fire > best[1] + _SLACK:
-                break
-        if best is None:
-            raise PeriodError(f"cron {self.cron!r} never fires after {t.isoformat()}")
-        return best[0]
-
-    def last_end_at_or_before(self, t: datetime) -> datetime:
-        """The latest cron fire at or before ``t`` (aware UTC)."""
-        wall = self._to_wall(t)
-        for window in _LOOKBACK:
-            found: tuple[datetime, datetime] | None = None
-            for fire in self._wall_fires(wall - window - _SLACK):
-                if fire > wall + _SLACK:
-                    break
-                instant = self._instant(fire)
-                if instant <= t and (found is None or instant > found[0]):
-                    found = (instant, fire)
-            if found is not None and found[1] >= wall - window:
-                return found[0]
-        raise PeriodError(f"cron {self.cron!r} did not fire in the 4 years before {t}")
-
-    def bounds(self, at: datetime) -> tuple[datetime, datetime]:
-        """The cron period ``[start, end)`` that contains ``at``."""
-        return self.last_end_at_or_before(at), self.next_end_after(at)
-
-
-@lru_cache(maxsize=64)
-def cron_periods(cron: str, timezone: str) -> CronPeriods:
-    """A cached :class:`CronPeriods` (building a trigger parses the crontab)."""
-    return CronPeriods(cron, timezone)
 
 
 def _issues(session: Session, group: Group) -> Iterator[DigestIssue]:

@@ -40,6 +40,8 @@ LOOKBACK_WEEKS = 8
 MAX_NAMES = 50
 DM_PLATFORMS = ("console", "wechat")
 JOB_PREFIX = "studybot-reminders"
+#: A reminder missed while the bot was down is still sent if it starts within this (seconds).
+REMINDER_GRACE = 3600
 
 MSG = Messages(
     {
@@ -225,11 +227,14 @@ async def run_reminders(group_slug: str, due_iso: str | None = None) -> int:
 def register_reminder_job(scheduler: Any, app: App) -> list[str]:
     """Add one cron job per group (``reminders.cron`` in the group's timezone); returns ids.
 
-    Job ids are stable (``studybot-reminders:<slug>``) and replace earlier ones, so restarts
-    never duplicate them. Jobs of groups no longer configured, or all of them when
-    ``reminders.enabled`` is false, are removed from a persistent job store.
+    Job ids are stable (``studybot-reminders:<slug>``); a stored job with the same schedule is
+    kept as it is (:func:`digest.schedule.ensure_job`), so a run missed while the bot was down
+    is caught up within the grace time instead of being moved to next week. Jobs of groups no
+    longer configured, or all of them when ``reminders.enabled`` is false, are removed from a
+    persistent job store.
     """
-    from apscheduler.triggers.cron import CronTrigger
+    from digest.schedule import ensure_job
+    from digest.triggers import ClubCronTrigger
 
     _state["app"], _state["scheduler"] = app, scheduler
     enabled = app.config.reminders.enabled
@@ -243,14 +248,14 @@ def register_reminder_job(scheduler: Any, app: App) -> list[str]:
     ids = []
     for group in app.config.groups:
         job_id = f"{JOB_PREFIX}:{group.slug}"
-        scheduler.add_job(
+        ensure_job(
+            scheduler,
+            job_id,
             run_reminders,
-            CronTrigger.from_crontab(app.config.reminders.cron, timezone=ZoneInfo(group.timezone)),
-            args=[group.slug],
-            id=job_id,
-            replace_existing=True,
+            ClubCronTrigger(app.config.reminders.cron, group.timezone),
+            [group.slug],
             coalesce=True,
-            misfire_grace_time=3600,
+            misfire_grace_time=REMINDER_GRACE,
         )
         ids.append(job_id)
     return ids

@@ -46,7 +46,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from digest.triggers import LeadTrigger, publish_trigger, trigger_key
+from digest.triggers import LeadTrigger, publish_trigger, replaces_in_place, trigger_key
 from storage.leader import LeaderLock
 
 if TYPE_CHECKING:
@@ -104,24 +104,28 @@ async def retry_job(group_slug: str) -> None:
 
 
 # -- start / stop ----------------------------------------------------------------------------
-def _ensure_job(
+def ensure_job(
     scheduler: AsyncIOScheduler,
     job_id: str,
-    func: Callable[..., Awaitable[None]],
+    func: Callable[..., Awaitable[Any]],
     trigger: BaseTrigger,
     args: list[Any],
     **options: Any,
 ) -> None:
-    """Add the job unless the store already has it with the same function, args and trigger."""
+    """Add the job unless the store already has it with the same function, args and trigger.
+
+    A stored job whose trigger is the same schedule written by an older version (see
+    :func:`digest.triggers.replaces_in_place`) gets the new trigger but keeps its pending run
+    time, so a run missed during downtime is still caught up.
+    """
     existing = scheduler.get_job(job_id)
     ref = f"{func.__module__}:{func.__qualname__}"
-    if (
-        existing is not None
-        and existing.func_ref == ref
-        and list(existing.args) == args
-        and trigger_key(existing.trigger) == trigger_key(trigger)
-    ):
-        return
+    if existing is not None and existing.func_ref == ref and list(existing.args) == args:
+        if trigger_key(existing.trigger) == trigger_key(trigger):
+            return
+        if replaces_in_place(existing.trigger, trigger):
+            scheduler.modify_job(job_id, trigger=trigger, **options)
+            return
     scheduler.add_job(func, trigger, args=args, id=job_id, replace_existing=True, **options)
 
 
@@ -156,7 +160,7 @@ def add_digest_jobs(scheduler: AsyncIOScheduler, app: App) -> list[str]:
                 )
             )
         for job_id, func, trigger, grace in jobs:
-            _ensure_job(
+            ensure_job(
                 scheduler,
                 job_id,
                 func,

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from bot.clubtime import PeriodError
 from bot.model import ChatRef, Outgoing, Reply
-from digest.periods import PeriodError, ensure_issue, issue_ending_at_or_before
+from digest.periods import ensure_issue, issue_ending_at_or_before
 from digest.preview import digest_of, preview_replies
 from digest.publish import Publisher, PublishReport, group_config
 from storage.identity import ensure_group

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.clubtime import PeriodError
 from bot.context import Context
 from bot.i18n import Messages
 from bot.model import Reply
 from bot.registry import command
-from digest.periods import PeriodError, ensure_issue, issue_ending_at_or_before
+from digest.periods import ensure_issue, issue_ending_at_or_before
 from digest.preview import digest_of, dropped_digest, preview_replies, status_text
 from digest.service import close_early
 from storage.models import DigestIssue

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.clubtime import cron_periods
 from bot.config import ConfigError, load_config
 from bot.crontab import standard_crontab
-from digest.periods import cron_periods
 
 MONDAY = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
 

@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bot.clubtime import CronPeriods, PeriodError
 from digest.periods import (
-    CronPeriods,
-    PeriodError,
     all_issues,
     ensure_issue,
     issue_ending_at_or_before,

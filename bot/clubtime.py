@@ -1,0 +1,167 @@
+"""Club time: when things happen for a club, in one place.
+
+Every date and week the bot shows or counts is computed here, from a crontab read in a
+group's timezone as wall-clock time:
+
+* **Cron fires as instants** (:class:`CronPeriods`): fires are found by matching the crontab
+  against local wall time (an APScheduler trigger in UTC used as a pure calendar matcher) and
+  then mapping wall time to an instant with :mod:`zoneinfo`. A wall time repeated when clocks
+  go back fires once, at its first occurrence (``fold=0``); a wall time skipped when clocks go
+  forward fires right after the gap (02:30 -> 03:30). APScheduler's own timezone handling
+  repeats fires at ambiguous times, so it is not used for the arithmetic. The digest periods,
+  the scheduler's triggers (:mod:`digest.triggers`) and the reminders all use these fires.
+* **Clock-change warnings** (:func:`clock_change_warnings`): a crontab that falls in an hour
+  its timezone skips or repeats, and what the bot will do then (config validation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+#: Largest difference between wall-clock order and instant order (UTC offset changes).
+_SLACK = timedelta(hours=6)
+_LOOKBACK = (
+    timedelta(hours=3),
+    timedelta(days=1),
+    timedelta(days=8),
+    timedelta(days=32),
+    timedelta(days=367),
+    timedelta(days=4 * 366),
+)
+
+
+class PeriodError(ValueError):
+    """A moment that no period can hold (before the group's first issue, or a cron that
+    never fires)."""
+
+
+class CronPeriods:
+    """Period ends of one cron in one timezone."""
+
+    def __init__(self, cron: str, timezone: str) -> None:
+        self.cron = cron
+        self.zone = ZoneInfo(timezone)
+        # Used only as a calendar matcher over naive wall time represented as UTC.
+        self._wall = CronTrigger.from_crontab(cron, timezone=UTC)
+
+    def _wall_fires(self, start_wall: datetime) -> Iterator[datetime]:
+        fire = self._wall.get_next_fire_time(None, start_wall)
+        while fire is not None:
+            yield fire
+            fire = self._wall.get_next_fire_time(None, fire + timedelta(microseconds=1))
+
+    def _instant(self, wall: datetime) -> datetime:
+        local = wall.replace(tzinfo=self.zone, fold=0)
+        return local.astimezone(UTC)
+
+    def _to_wall(self, t: datetime) -> datetime:
+        if t.tzinfo is None:
+            raise ValueError("naive datetime; use timezone-aware values")
+        return t.astimezone(self.zone).replace(tzinfo=UTC, fold=0)
+
+    def next_end_after(self, t: datetime) -> datetime:
+        """The first cron fire strictly after ``t`` (aware UTC)."""
+        wall = self._to_wall(t)
+        best: tuple[datetime, datetime] | None = None
+        for fire in self._wall_fires(wall - _SLACK):
+            instant = self._instant(fire)
+            if instant > t and (best is None or instant < best[0]):
+                best = (instant, fire)
+            if best is not None and fire > best[1] + _SLACK:
+                break
+        if best is None:
+            raise PeriodError(f"cron {self.cron!r} never fires after {t.isoformat()}")
+        return best[0]
+
+    def last_end_at_or_before(self, t: datetime) -> datetime:
+        """The latest cron fire at or before ``t`` (aware UTC)."""
+        wall = self._to_wall(t)
+        for window in _LOOKBACK:
+            found: tuple[datetime, datetime] | None = None
+            for fire in self._wall_fires(wall - window - _SLACK):
+                if fire > wall + _SLACK:
+                    break
+                instant = self._instant(fire)
+                if instant <= t and (found is None or instant > found[0]):
+                    found = (instant, fire)
+            if found is not None and found[1] >= wall - window:
+                return found[0]
+        raise PeriodError(f"cron {self.cron!r} did not fire in the 4 years before {t}")
+
+    def bounds(self, at: datetime) -> tuple[datetime, datetime]:
+        """The cron period ``[start, end)`` that contains ``at``."""
+        return self.last_end_at_or_before(at), self.next_end_after(at)
+
+
+@lru_cache(maxsize=64)
+def cron_periods(cron: str, timezone: str) -> CronPeriods:
+    """A cached :class:`CronPeriods` (building a trigger parses the crontab)."""
+    return CronPeriods(cron, timezone)
+
+
+# -- clock changes --------------------------------------------------------------------------
+def _wall_kind(wall: datetime, zone: ZoneInfo) -> str | None:
+    """``"skipped"``/``"repeated"`` when the naive local ``wall`` does not exist/exists twice."""
+    first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return None
+    back = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    return "skipped" if back != wall else "repeated"
+
+
+def clock_change_warnings(
+    crontab: str, timezone: str, *, what: str = "cron", start: datetime | None = None
+) -> list[str]:
+    """Warnings for the fires of ``crontab`` in the next two years that fall in an hour
+    ``timezone`` skips or repeats, each saying what will happen (one line per kind)."""
+    day = (start or datetime.now(UTC)).date()
+    return list(_clock_change_warnings(crontab, timezone, what, day))
+
+
+@lru_cache(maxsize=64)
+def _clock_change_warnings(crontab: str, timezone: str, what: str, day: date) -> tuple[str, ...]:
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(day, time(0), tzinfo=UTC)
+    matcher = CronTrigger.from_crontab(crontab, timezone=UTC)
+    begin = start.astimezone(zone).replace(tzinfo=UTC, fold=0)
+    found: dict[str, datetime] = {}
+    for transition in _transitions(zone, begin, begin + timedelta(days=731)):
+        wall = matcher.get_next_fire_time(None, transition - timedelta(hours=3))
+        while wall is not None and wall < transition + timedelta(hours=3):
+            kind = _wall_kind(wall.replace(tzinfo=None), zone)
+            if kind is not None:
+                found.setdefault(kind, wall)
+            wall = matcher.get_next_fire_time(None, wall + timedelta(seconds=1))
+    lines = []
+    for kind, wall in sorted(found.items(), key=lambda item: item[1]):
+        fire = wall.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+        if kind == "skipped":
+            what_happens = (
+                f"does not exist that night (clocks go forward): it fires at {fire:%H:%M} instead"
+            )
+        else:
+            what_happens = (
+                "happens twice that night (clocks go back): it fires once, at the first "
+                f"{fire:%H:%M} (UTC{fire:%z})"
+            )
+        lines.append(f"{what} {crontab!r} in {timezone}: {wall:%Y-%m-%d %H:%M} {what_happens}")
+    return tuple(lines)
+
+
+def _transitions(zone: ZoneInfo, start_wall: datetime, end_wall: datetime) -> Iterator[datetime]:
+    """Naive-as-UTC local wall times around which ``zone``'s UTC offset changes."""
+    hour = timedelta(hours=1)
+    moment = start_wall.replace(tzinfo=zone).astimezone(UTC)
+    end = end_wall.replace(tzinfo=zone).astimezone(UTC)
+    offset = moment.astimezone(zone).utcoffset()
+    while moment < end:
+        moment += hour
+        now_offset = moment.astimezone(zone).utcoffset()
+        if now_offset != offset:
+            offset = now_offset
+            yield moment.astimezone(zone).replace(tzinfo=UTC, fold=0)
