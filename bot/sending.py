@@ -179,6 +179,10 @@ class RateLimiter:
         else:
             self._held[chat] = max(self._held.get(chat, until), until)
 
+    def reopen(self) -> None:
+        """Hand out tokens again after :meth:`close` (an adapter restarted)."""
+        self._closed = False
+
     def close(self) -> None:
         """Refuse every waiting and future acquire with :class:`Stopping`."""
         self._closed = True
@@ -275,7 +279,8 @@ class SendStage:
         """Fail rows a crash left mid-send, load the waiting rows, report held-back sends."""
         if self._started or self.db is None:
             return
-        self._started = True
+        self._started, self._stopping = True, False
+        self.limiter.reopen()
         with self.db.session() as session:
             for row_id, chat in outbox.recover_interrupted(session, self.platform):
                 log.warning(
@@ -292,11 +297,12 @@ class SendStage:
 
     async def stop(self, grace: float = 3.0) -> None:
         """Stop within about ``grace`` seconds whatever the backlog (see module doc)."""
-        self._stopping = True
+        self._stopping, self._started = True, False
         self.limiter.close()
         self._retry_now.set()
         if self._reporter is not None:
             self._reporter.cancel()
+            self._reporter = None
         lanes = list(self._lanes.values())
         if lanes:
             _done, pending = await asyncio.wait(lanes, timeout=grace)
@@ -308,10 +314,12 @@ class SendStage:
     def notify(self, *, everything: bool = False) -> None:
         """New rows were queued: load them (``everything``: every waiting row, not only those
         newer than the last loaded) and start their chats' lanes."""
-        if self._stopping or self.db is None:
+        if self.db is None:
             return
         if not self._started:
             self.start()
+            return
+        if self._stopping:
             return
         after = 0 if everything else self._cursor
         with self.db.session() as session:

@@ -9,14 +9,18 @@ This module translates. Incoming: :meth:`WechatAdapter.to_incoming` maps one wec
 ``Message`` to the neutral :class:`Incoming` (room -> group chat, DM -> private chat, the bot's
 @mention stripped, quote replies to a question announcement -> ``reply_to_message_id``). The
 bot's own messages are ignored and re-delivered message ids are dropped by an in-memory LRU (the
-dispatcher's database dedupe covers restarts). Outgoing: each reply goes to its chat (text split
-under ``wechat.max_text_chars``, paced by ``wechat.send_interval_seconds`` since WeChat bans
-accounts that post in bursts, the digest's 阅读原文 link as a UrlLink card where the puppet
-supports it); 「自学」 in a DM becomes an invitation into the study room.
+dispatcher's database dedupe covers restarts). Outgoing: a message's replies are queued in the
+outbox in its transaction and the adapter's send stage (``bot.sending``) sends them, so
+receiving never waits on WeChat's pacing; each goes to its chat (text split under
+``wechat.max_text_chars``, paced by ``wechat.send_interval_seconds`` for the whole account since
+WeChat bans accounts that post in bursts, the digest's 阅读原文 link as a UrlLink card where
+the puppet supports it); 「自学」 in a DM becomes an invitation into the study room. A reply
+that could not be sent stays queued and is retried (``sending.retry_seconds``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import deque
@@ -24,7 +28,7 @@ from typing import Any
 
 from bot.adapters.wechat_connect import WechatError, WechatSendError, payload_value
 from bot.adapters.wechat_rooms import MSG, WechatRooms
-from bot.adapters.wechat_send import WechatOutbound
+from bot.adapters.wechat_send import WechatOutbound, wechat_limiter
 from bot.adapters.wechat_session import PLATFORM, WechatSession
 from bot.adapters.wechat_text import (
     RecentIds,
@@ -37,6 +41,8 @@ from bot.adapters.wechat_text import (
 from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
+from bot.outbox import Queued
+from bot.sending import SendLater, SendStage
 
 log = logging.getLogger(__name__)
 QUESTION_NUMBER = re.compile(r"(?:问题|Question) ?#(\d{1,9})")  # the announcement's "问题 #N"
@@ -62,7 +68,18 @@ class WechatAdapter(WechatSession):
         self.config = config
         self.lang = config.language
         self._recent = RecentIds()
-        self.outbound = WechatOutbound(self.settings, self._ready, lambda: self._bot)
+        limiter = wechat_limiter(self.settings)
+        self.outbound = WechatOutbound(self.settings, self._ready, lambda: self._bot, limiter)
+        sending = config.sending
+        self.sending = SendStage(
+            PLATFORM,
+            dispatcher.db,
+            self.send_queued,
+            limiter,
+            max_age=sending.max_age_seconds,
+            retry_seconds=sending.retry_seconds,
+        )
+        dispatcher.use_outbox(PLATFORM)
         self.rooms = WechatRooms(config, dispatcher, self.outbound, lambda: self._bot, self._post)
         self._questions: deque[tuple[str, str, str]] = deque(maxlen=200)
 
@@ -81,10 +98,25 @@ class WechatAdapter(WechatSession):
             return
         self.rooms.note_chat(incoming)
         try:
-            for reply in await self.dispatcher.dispatch(incoming):
-                await self._deliver(incoming, reply)
+            replies = await self.dispatcher.dispatch(incoming)  # queued in its transaction
+            self.dispatcher.queue(incoming, replies)  # refusals and errors made outside it
         except Exception:
             log.exception("WeChat: failed to answer message %s", message_id)
+        self.sending.notify()
+
+    async def start(self) -> None:
+        """Connect, wait for the login, start sending what waits in the outbox."""
+        await super().start()
+        self.sending.start()
+
+    async def stop(self) -> None:
+        """Handle the messages already taken (their replies queued), stop the send stage
+        within ``sending.shutdown_seconds`` (unsent replies stay queued), disconnect."""
+        self._stopping = True
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=5)
+        await self.sending.stop(self.config.sending.shutdown_seconds)
+        await super().stop()
 
     async def to_incoming(self, msg: Any) -> Incoming | None:
         """Map a wechaty ``Message`` to :class:`Incoming`; None for non-text and own messages."""
@@ -137,20 +169,21 @@ class WechatAdapter(WechatSession):
             raise WechatSendError("the WeChat adapter is not started")
         return await self._post(outgoing.chat, outgoing.reply, list(outgoing.mention_user_ids))
 
-    async def _deliver(self, incoming: Incoming, reply: Reply) -> None:
-        if reply.invite_to_room and incoming.chat.is_private:
-            await self.rooms.invite(incoming, reply)
-            return
-        if reply.chat is not None:
-            chat = reply.chat
-        elif reply.private and not incoming.chat.is_private:
-            chat = ChatRef(
-                PLATFORM, incoming.sender.user_id, "private", incoming.sender.display_name
-            )
-        else:
-            chat = incoming.chat
-        in_same_room = chat.kind == "group" and chat.chat_id == incoming.chat.chat_id
-        await self._post(chat, reply, [incoming.sender.user_id] if in_same_room else [])
+    async def send_queued(self, item: Queued) -> None:
+        """Send one outbox row (the send stage calls this): to its chat, naming the member
+        in their room; 「自学」 in a DM as an invitation. Raises :class:`SendLater` when
+        WeChat did not take it."""
+        reply = item.reply()
+        try:
+            if reply.invite_to_room and item.chat_kind == "private":
+                dm = ChatRef(PLATFORM, item.chat_id, "private", item.sender.display_name)
+                incoming = Incoming(dm, item.sender, "", item.extra.get("message_id", ""))
+                await self.rooms.invite(incoming, reply)
+                return
+            mention = [item.mention_user_id] if item.mention_user_id else []
+            await self._post(item.chat, reply, mention)
+        except WechatSendError as error:
+            raise SendLater(str(error)) from error
 
     async def _post(self, chat: ChatRef, reply: Reply, mention_ids: list[str]) -> list[str]:
         sent = await self.outbound.post(

@@ -1,9 +1,11 @@
 """Sending on WeChat: one message at a time, paced, retried, split under the length limit.
 
 WeChat restricts accounts that post in bursts, so every send (replies, digests, invitations)
-goes through :meth:`WechatOutbound.attempt`: one at a time, at least
-``wechat.send_interval_seconds`` apart, retried with backoff, raising
-:class:`~bot.adapters.wechat_connect.WechatSendError` when every attempt failed.
+goes through :meth:`WechatOutbound.attempt`: a token from the send stage's limiter (one per
+``wechat.send_interval_seconds`` for the whole account, no bursts, answers before digest parts
+before acknowledgments, see ``bot.sending``), one at a time, at least the interval apart,
+retried with backoff, raising :class:`~bot.adapters.wechat_connect.WechatSendError` when every
+attempt failed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from bot.adapters.wechat_connect import WechatSendError
 from bot.adapters.wechat_text import AT_SEPARATOR, ReadMore, extract_read_more, split_text
 from bot.config import WechatConfig
+from bot.sending import Limits, RateLimiter, Window
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,13 @@ FILE_NOT_SENT = (
 )
 
 
+def wechat_limiter(settings: WechatConfig) -> RateLimiter:
+    """One send per ``send_interval_seconds`` for the whole account, whatever the chat."""
+    interval = settings.send_interval_seconds
+    limits = Limits(overall=Window(1, interval)) if interval > 0 else Limits()
+    return RateLimiter(limits, is_group=lambda chat: chat.endswith("@chatroom"))
+
+
 class WechatOutbound:
     """Paced, retried sends through the adapter's current puppet."""
 
@@ -36,9 +46,14 @@ class WechatOutbound:
     retry_delay = 1.0
 
     def __init__(
-        self, settings: WechatConfig, ready: asyncio.Event, bot: Callable[[], Any]
+        self,
+        settings: WechatConfig,
+        ready: asyncio.Event,
+        bot: Callable[[], Any],
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings
+        self.limiter = limiter or wechat_limiter(settings)
         self._ready = ready
         self._bot = bot
         self._lock = asyncio.Lock()
@@ -99,6 +114,7 @@ class WechatOutbound:
             lambda: puppet.message_send_text(
                 conversation_id=conversation, message=text, mention_ids=mention_ids or None
             ),
+            chat=conversation,
         )
 
     async def send_link(self, conversation: str, link: ReadMore, text: str, group: str) -> str:
@@ -116,6 +132,7 @@ class WechatOutbound:
                 f"link card to {conversation}",
                 lambda: puppet.message_send_url(conversation, json.dumps(card, ensure_ascii=False)),
                 retries=1,
+                chat=conversation,
             )
         except WechatSendError as exc:
             log.info("WeChat: UrlLink card not sent (%s); sending the link as text", exc)
@@ -134,19 +151,28 @@ class WechatOutbound:
                 f"{what} to {conversation}",
                 lambda: puppet.message_send_file(conversation_id=conversation, file=box),
                 retries=1,
+                chat=conversation,
             )
         except WechatSendError as exc:  # the text still goes out
             log.warning("WeChat: %s not sent: %s", what, exc)
             return None
 
     async def attempt(
-        self, what: str, make: Callable[[], Awaitable[Any]], retries: int | None = None
+        self,
+        what: str,
+        make: Callable[[], Awaitable[Any]],
+        retries: int | None = None,
+        *,
+        chat: str | None = None,
     ) -> str:
-        """Run one send, paced and serialised, retrying with backoff; raise when all fail."""
+        """Run one send (into ``chat``: a token first), paced and serialised, retrying with
+        backoff; raise when all fail."""
         retries = retries or self.retries
         last: Exception | None = None
         for attempt in range(retries):
             await self._wait_ready(what)
+            if chat is not None:
+                await self.limiter.acquire(chat)
             async with self._lock:
                 wait = self._last + self.settings.send_interval_seconds - time.monotonic()
                 if wait > 0:

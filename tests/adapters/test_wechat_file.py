@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.adapters.wechat_send import FILE_NOT_SENT
 from bot.model import ChatRef, Incoming, Reply, UserRef
-from tests.adapters.test_wechat_mapping import ROOM, make
+from tests.adapters.test_wechat_mapping import ROOM, deliver, make
 
 __all__ = ["make"]  # the fixture
 
@@ -26,14 +26,14 @@ async def test_file_goes_privately_as_a_filebox_before_the_text(make: Any) -> No
         return "f1"
 
     bot.puppet.message_send_file = message_send_file
-    await adapter._deliver(ASKED, EXPORT)
+    await deliver(adapter, ASKED, EXPORT)
     assert files == [("alice", "x.json", b'{"format": "studybot-export"}')]
     assert bot.puppet.sent == [("alice", "📦 已导出", None)]
 
 
 async def test_refused_file_says_where_export_works(make: Any) -> None:
     adapter, bot = make()  # the fake puppet has no message_send_file: every attempt fails
-    await adapter._deliver(ASKED, EXPORT)
+    await deliver(adapter, ASKED, EXPORT)
     [(to, text, _)] = bot.puppet.sent
     assert to == "alice" and text == "📦 已导出" + FILE_NOT_SENT
     assert "Telegram" in text and "studybot export" in text

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from bot.adapters.wechat import WechatAdapter, WechatError, WechatSendError
 from bot.adapters.wechat_text import (
@@ -29,6 +30,8 @@ from bot.adapters.wechat_text import (
 )
 from bot.config import Config
 from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
+from bot.outbox import Queued, row_fields
+from storage.models import OutboxMessage
 
 ROOM = "study@chatroom"
 TEXT = SimpleNamespace(name="MESSAGE_TYPE_TEXT")
@@ -146,13 +149,24 @@ class FakeBot:
 
 
 class FakeDispatcher:
-    """Records what the adapter hands over; replies with whatever the test queued."""
+    """Records what the adapter hands over; replies with whatever the test queued. Replies
+    are queued in memory (``queued``), as the real one queues them in the outbox."""
+
+    db = None
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.incoming: list[Incoming] = []
         self.recorded: list[tuple[ChatRef, str, int]] = []
         self.replies: list[Reply] = []
+        self.queued: list[Queued] = []
+
+    def use_outbox(self, platform: str) -> None:
+        return None
+
+    def queue(self, incoming: Incoming, replies: list[Reply]) -> None:
+        for reply in replies:
+            self.queued.append(Queued(id=len(self.queued) + 1, **row_fields(incoming, reply)))
 
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
         self.incoming.append(incoming)
@@ -166,6 +180,18 @@ class FakeDispatcher:
 
     def announcement_of(self, chat: ChatRef, number: int) -> str | None:
         return None
+
+
+async def drain(adapter: WechatAdapter) -> None:
+    """What the send stage does: send each queued row, in order."""
+    queued = adapter.dispatcher.queued  # type: ignore[attr-defined]
+    while queued:
+        await adapter.send_queued(queued.pop(0))
+
+
+async def deliver(adapter: WechatAdapter, incoming: Incoming, reply: Reply) -> None:
+    adapter.dispatcher.queue(incoming, [reply])
+    await drain(adapter)
 
 
 @pytest.fixture
@@ -257,7 +283,10 @@ async def test_quote_reply_finds_its_question_after_a_restart(tmp_path: Path) ->
     quote = f"「学习助手：{quoted}…」\n- - - - - - - - - - - - - - -\n测试时要关掉随机丢弃"
     incoming = await adapter.to_incoming(FakeMessage("w9", bot.contacts["bob"], quote, bot.room))
     assert incoming is not None and incoming.reply_to_message_id == "sent-42"
-    [saved] = await app.dispatcher.dispatch(incoming)
+    assert await app.dispatcher.dispatch(incoming) == []  # the adapter's replies: outbox
+    with app.db.session() as session:
+        saved = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+        assert saved is not None and saved.mention_user_id == "bob"
     assert "#1" in saved.text
     unrelated = "「学习助手：📄 已收录论文 #1 Attention」\n- - - - - - - - - - - - - - -\n好的"
     plain = await adapter.to_incoming(FakeMessage("w10", bot.contacts["bob"], unrelated, bot.room))
@@ -272,6 +301,7 @@ async def test_group_reply_mentions_the_sender_and_private_reply_goes_to_the_con
     adapter.dispatcher.replies = [Reply("已记录"), Reply("只给你看", private=True)]  # type: ignore[attr-defined]
     bot.messages["w7"] = FakeMessage("w7", bot.contacts["alice"], "/checkin x", bot.room)
     await adapter._handle("w7")
+    await drain(adapter)
     assert bot.puppet.sent == [
         (ROOM, f"@Alice{AT_SEPARATOR}已记录", ["alice"]),
         ("alice", "只给你看", None),
@@ -305,8 +335,8 @@ async def test_join_invites_a_friend_and_not_a_member(make: Any) -> None:
     join = Reply("加入我们的说明", invite_to_room=ROOM)
     carol = Incoming(ChatRef("wechat", "carol", "private"), _user("carol"), "自学", "w9")
     alice = Incoming(ChatRef("wechat", "alice", "private"), _user("alice"), "自学", "w10")
-    await adapter._deliver(carol, join)
-    await adapter._deliver(alice, join)
+    await deliver(adapter, carol, join)
+    await deliver(adapter, alice, join)
     assert bot.puppet.added == [(ROOM, "carol")]
     (to_carol, text_carol, _), (to_alice, text_alice, _) = bot.puppet.sent
     assert (to_carol, to_alice) == ("carol", "alice")
@@ -318,7 +348,7 @@ async def test_join_text_when_the_invitation_fails(make: Any) -> None:
     adapter, bot = make()
     bot.puppet.fail_add = True
     carol = Incoming(ChatRef("wechat", "carol", "private"), _user("carol"), "自学", "w11")
-    await adapter._deliver(carol, Reply("加入我们的说明", invite_to_room=ROOM))
+    await deliver(adapter, carol, Reply("加入我们的说明", invite_to_room=ROOM))
     assert bot.puppet.sent == [("carol", "加入我们的说明", None)]
 
 
