@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from aiohttp import web
+
 import handlers
 from bot.adapters.base import Adapter, Sender
 from bot.config import Config
@@ -44,6 +46,8 @@ class App:
     senders: dict[str, Sender] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     indexer: IndexWorker | None = None
+    # routes adapters serve on the web server (the 公众号 callback), added by make_adapter
+    web_routes: list[web.RouteDef] = field(default_factory=list)
 
     def add_sender(self, sender: Sender) -> None:
         self.senders[sender.platform] = sender
@@ -98,4 +102,31 @@ def make_adapter(name: str, app: App) -> Adapter:
         from bot.adapters.wechat import WechatAdapter
 
         return WechatAdapter(app.dispatcher, app.config)
+    if name == "mp":
+        return make_mp_adapter(app)
     raise ValueError(f"unknown platform {name!r}")
+
+
+def make_mp_adapter(app: App) -> Adapter:
+    """The 公众号 adapter: its callback route joins the web server's, its API client keeps the
+    access token in the database (shared by every process)."""
+    from bot.adapters.mp import MpAdapter
+    from bot.adapters.mp_client import MpClient
+    from storage.mp_state import SharedState
+
+    mp = app.config.mp
+    if not app.config.web.enabled:
+        log.error("the 公众号 callback is served by the web server: set web.enabled: true")
+    store = SharedState(app.db)
+    client = None
+    if mp.app_id and mp.app_secret:
+        client = MpClient(
+            mp.app_id,
+            mp.app_secret,
+            store,
+            base_url=mp.api_base_url,
+            stable_token=mp.stable_token,
+        )
+    adapter = MpAdapter(app.dispatcher.dispatch, app.config, client, store)
+    app.web_routes.extend(adapter.routes())
+    return adapter

@@ -16,7 +16,14 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.clubtime import clock_change_warnings
 from bot.crontab import standard_crontab
@@ -24,7 +31,7 @@ from bot.crontab import standard_crontab
 log = logging.getLogger(__name__)
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-QUALIFIED_ID = re.compile(r"^(console|telegram|wechat):\S+$")
+QUALIFIED_ID = re.compile(r"^(console|telegram|wechat|mp):\S+$")
 
 
 class ConfigError(ValueError):
@@ -90,10 +97,54 @@ class GroupConfig(_Section):
         return _check_timezone(value)
 
 
+JOIN_LOOP = re.compile(r"回复\s*[「“\"']?\**自学")
+
+
+def _no_join_loop(value: str | None) -> str | None:
+    """A chat's 「自学」 reply must not tell the member to send 自学 again."""
+    if value and JOIN_LOOP.search(value):
+        raise ValueError(
+            "this is the reply to 「自学」 in a chat: it must not say 回复「自学」 again "
+            "(that sentence belongs to join.text, the digest's 加入我们 for the 公众号)"
+        )
+    return value
+
+
+class JoinChannelConfig(_Section):
+    """The 「自学」 reply on one chat platform: its own text, invite link (the room for WeChat
+    DMs is ``wechat.study_room_id``). Unset keys fall back to ``join.chat_text``/``invite_link``."""
+
+    text: str | None = None
+    text_en: str | None = None
+    invite_link: str | None = None
+
+    @field_validator("text", "text_en")
+    @classmethod
+    def _not_a_loop(cls, value: str | None) -> str | None:
+        return _no_join_loop(value)
+
+
 class JoinConfig(_Section):
-    """The 「自学」 keyword reply (加入我们)."""
+    """The 「自学」 keyword and 加入我们.
+
+    ``text``/``text_en`` are the digest's 加入我们 (the article is read on the 公众号, where
+    replying 「自学」 is how to join). In Telegram/WeChat chats 「自学」 is answered with
+    ``chat_text`` (``{group}`` is the group's name), or the platform's own ``telegram``/
+    ``wechat``/``console`` text, plus the invite link; 公众号 followers get ``mp.join_text``.
+    """
 
     keywords: list[str] = Field(default_factory=lambda: ["自学"])
+    chat_text: str = (
+        "欢迎加入{group}！每周用 /checkin（或 #打卡）分享学习心得，用 /share 投稿优质学习资料，"
+        "/ask 提问，一起学习进步。"
+    )
+    chat_text_en: str = (
+        "Welcome to {group}! Share your weekly notes with /checkin (or #打卡), good resources "
+        "with /share, questions with /ask, and let's learn together."
+    )
+    telegram: JoinChannelConfig = JoinChannelConfig()
+    wechat: JoinChannelConfig = JoinChannelConfig()
+    console: JoinChannelConfig = JoinChannelConfig()
     text: str = (
         "公众号内回复「自学」，即可加入ML自学者俱乐部社群。"
         "可以投稿每周学习心得或者优质学习资料，助力团体共同学习进步。"
@@ -103,6 +154,12 @@ class JoinConfig(_Section):
         "and good learning resources to help everyone learn together."
     )
     invite_link: str | None = None
+
+    @field_validator("chat_text", "chat_text_en")
+    @classmethod
+    def _not_a_loop(cls, value: str) -> str:
+        _no_join_loop(value)
+        return value
 
 
 class DigestConfig(_Section):
@@ -203,6 +260,59 @@ class SendingConfig(_Section):
     shutdown_seconds: float = Field(default=3, ge=0)  # sends under way get this long on SIGTERM
 
 
+class MpConfig(_Section):
+    """The WeChat Official Account (公众号): callbacks from followers and digest drafts.
+
+    ``app_id``/``app_secret`` call the API (write them as ``${ENV}``); ``token`` signs the
+    callbacks and ``encoding_aes_key`` switches on safe mode (encrypted callbacks). Followers
+    belong to ``group`` (default: the first configured group), whose digest becomes a draft.
+    """
+
+    app_id: str | None = None
+    app_secret: str | None = None
+    token: str | None = None
+    encoding_aes_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{43}$")
+    callback_path: str = Field(default="/mp/callback", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    api_base_url: str = "https://api.weixin.qq.com/"
+    stable_token: bool = True  # /cgi-bin/stable_token: a refresh never invalidates other users
+    reply_timeout_seconds: float = Field(default=4.0, gt=0, le=4.5)  # WeChat waits 5 s
+    group: str | None = None
+    # 「自学」 for followers: the text, then the group's QR code (a PNG/JPEG file) or a link
+    join_text: str = (
+        "欢迎加入ML自学者俱乐部！长按识别下方二维码进群，每周分享学习心得与优质资料，一起学习进步。"
+    )
+    join_text_en: str = (
+        "Welcome to the ML self-study club! Scan the QR code below to join the group and "
+        "share your weekly notes and good resources."
+    )
+    qr_image: str | None = None
+    invite_link: str | None = None
+    welcome: str = "感谢关注ML自学者俱乐部！回复「自学」加入社群，发送 /help 查看全部命令。"
+    welcome_en: str = (
+        "Thanks for following the ML self-study club! Reply 「自学」 to join the group, "
+        "/help for every command."
+    )
+    # the digest: a draft (an editor presses publish) unless publish is on
+    draft: bool = True
+    publish: bool = False
+    author: str = ""
+
+    @field_validator("app_id", "app_secret", "token", "encoding_aes_key", "qr_image", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @property
+    def enabled(self) -> bool:
+        """Callbacks are served once the token and the AppID are set."""
+        return bool(self.token and self.app_id)
+
+    @property
+    def api_enabled(self) -> bool:
+        """API calls (customer-service messages, drafts) need the AppSecret too."""
+        return bool(self.app_id and self.app_secret)
+
+
 class Config(_Section):
     """The whole configuration. Every key has a default: an empty file is valid."""
 
@@ -219,6 +329,7 @@ class Config(_Section):
     telegram: TelegramConfig = TelegramConfig()
     wechat: WechatConfig = WechatConfig()
     sending: SendingConfig = SendingConfig()
+    mp: MpConfig = MpConfig()
 
     @field_validator("admins")
     @classmethod
@@ -244,10 +355,19 @@ class Config(_Section):
             for line in clock_change_warnings(cron, zone, what=what)
         ]
 
+    @model_validator(mode="after")
+    def _mp_group_is_configured(self) -> Config:
+        slugs = [group.slug for group in self.groups]
+        if self.mp.group is not None and self.mp.group not in slugs:
+            raise ValueError(f"mp.group {self.mp.group!r} is not one of the groups {slugs}")
+        return self
+
     @property
     def platforms(self) -> list[str]:
         """Platforms with credentials configured; the console when there are none."""
         found = [name for name in ("telegram", "wechat") if getattr(self, name).token]
+        if self.mp.enabled:
+            found.append("mp")
         return found or ["console"]
 
 

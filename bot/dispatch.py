@@ -62,6 +62,7 @@ class Dispatcher:
         self._admins = set(config.admins)
         self._groups: dict[str, Group] = {}  # slug -> committed row (see _group)
         self._join_words = set(config.join.keywords)
+        self._mp_group = next((g for g in config.groups if g.slug == config.mp.group), None)
         self._outboxed: set[str] = set()  # platforms whose replies are queued, not returned
 
     def use_outbox(self, platform: str) -> None:
@@ -77,7 +78,10 @@ class Dispatcher:
 
     # -- routing -------------------------------------------------------------------------
     def group_for_chat(self, chat: ChatRef) -> GroupConfig:
-        """The configured group of a chat; private chats and unknown chats use the first."""
+        """The configured group of a chat; private chats and unknown chats use the first,
+        公众号 followers ``mp.group``."""
+        if chat.platform == "mp" and self._mp_group is not None:
+            return self._mp_group
         return self._chat_groups.get((chat.platform, chat.chat_id), self.config.groups[0])
 
     def route(self, text: str) -> Route | None:

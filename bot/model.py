@@ -21,6 +21,7 @@ class Platform(StrEnum):
     CONSOLE = "console"
     TELEGRAM = "telegram"
     WECHAT = "wechat"
+    MP = "mp"  # the WeChat Official Account (公众号)
 
 
 @dataclass(frozen=True, slots=True)

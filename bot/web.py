@@ -15,6 +15,7 @@ templates; on top of that every response forbids scripts with a Content-Security
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -52,8 +53,9 @@ def _respond(request: web.Request, body: str | bytes, content_type: str) -> web.
 SLUG = r"{slug:[a-z0-9][a-z0-9_-]{0,40}}"
 
 
-def make_web_app(archive: Archive) -> web.Application:
-    """``archive``'s group (the first configured one) at the root; every group under /g/."""
+def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) -> web.Application:
+    """``archive``'s group (the first configured one) at the root; every group under /g/;
+    ``extra_routes`` are adapters' (the 公众号 callback)."""
     config, db = archive.config, archive.db
     archives = {
         g.slug: archive if g.slug == archive.group_config.slug else Archive(config, db, g)
@@ -166,6 +168,7 @@ def make_web_app(archive: Archive) -> web.Application:
     router.add_get("/g/", group_list)
     router.add_get("/healthz", healthz)
     router.add_get("/favicon.ico", favicon)
+    router.add_routes(extra_routes)
     return application
 
 
@@ -186,7 +189,7 @@ class WebHandle:
 async def start_web(app: App, *, port: int | None = None) -> WebHandle:
     """Serve the archive on ``config.web.host:port`` (port 0: any free port)."""
     config = app.config
-    runner = web.AppRunner(make_web_app(Archive(config, app.db)), access_log=None)
+    runner = web.AppRunner(make_web_app(Archive(config, app.db), app.web_routes), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.web.host, config.web.port if port is None else port)
     await site.start()

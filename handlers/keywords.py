@@ -6,6 +6,9 @@ exact-match keywords stored in the KeywordReply table itself; this module only m
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from sqlalchemy import select
 
 from bot.context import Context
@@ -13,6 +16,8 @@ from bot.i18n import Messages
 from bot.model import Reply
 from bot.registry import JOIN_KEYWORD, command, keyword
 from storage.models import KeywordReply
+
+log = logging.getLogger(__name__)
 
 MAX_KEYWORD_CHARS = 100
 USAGE = "add <词> <回复> | del <词> | list"
@@ -41,9 +46,11 @@ MSG = Messages(
             "A keyword cannot start with / or # (those are commands and hashtags): {word}",
         ),
         "join_word": (
-            "「{word}」是入群关键词，回复来自配置文件 join.text，不能在这里修改。",
-            "“{word}” is the join keyword; its reply comes from join.text in the config file.",
+            "「{word}」是入群关键词，回复来自配置文件 join（以及公众号的 mp.join_text），不能在这里修改。",
+            "“{word}” is the join keyword; its reply comes from join (and mp.join_text for the "
+            "公众号) in the config file.",
         ),
+        "join_link": ("加入链接：{link}", "Join here: {link}"),
         "added": ("已添加关键词「{word}」✅", "Keyword “{word}” added ✅"),
         "updated": (
             "关键词「{word}」已存在，回复已更新 ✅",
@@ -66,16 +73,46 @@ MSG = Messages(
 
 @keyword(JOIN_KEYWORD)
 async def join(ctx: Context) -> Reply:
-    """「自学」: the configured join text and invite link; WeChat DMs also invite to the room."""
-    join_config = ctx.config.join
-    text = join_config.text_en if ctx.lang == "en" else join_config.text
-    if join_config.invite_link:
-        text = f"{text}\n{join_config.invite_link}"
+    """「自学」: how to join, written for where it was sent (never 「回复自学」 again).
+
+    公众号 followers get ``mp.join_text`` with the group's QR code (``mp.qr_image``) or
+    ``mp.invite_link``; a chat gets its platform's text (``join.<platform>``, else
+    ``join.chat_text``) and invite link; a WeChat DM is also invited into the study room.
+    """
     incoming = ctx.incoming
+    if incoming.platform == "mp":
+        return _join_for_follower(ctx)
+    join_config = ctx.config.join
+    channel = getattr(join_config, incoming.platform, None)
+    en = ctx.lang == "en"
+    if en:
+        text = (channel and channel.text_en) or join_config.chat_text_en
+    else:
+        text = (channel and channel.text) or join_config.chat_text
+    text = text.replace("{group}", ctx.group.name)
+    link = (channel and channel.invite_link) or join_config.invite_link
+    if link:
+        text = f"{text}\n{ctx.text(MSG, 'join_link', link=link)}"
     room = None
     if incoming.chat.is_private and incoming.platform == "wechat":
         room = ctx.config.wechat.study_room_id
     return Reply(text, invite_to_room=room)
+
+
+def _join_for_follower(ctx: Context) -> Reply:
+    """The 公众号 follower's 「自学」: the join text, then the QR code image or the link."""
+    mp = ctx.config.mp
+    text = mp.join_text_en if ctx.lang == "en" else mp.join_text
+    image = None
+    if mp.qr_image:
+        try:
+            image = Path(mp.qr_image).expanduser().read_bytes()
+        except OSError as error:
+            log.error("mp.qr_image %s cannot be read: %s", mp.qr_image, error)
+    if mp.invite_link and image is None:
+        text = f"{text}\n{ctx.text(MSG, 'join_link', link=mp.invite_link)}"
+    name = Path(mp.qr_image).name if mp.qr_image else "qr.png"
+    return Reply(text, image=image, image_name=name)
 
 
 def _preview(text: str, limit: int = 40) -> str:

@@ -31,7 +31,11 @@ def _line(spec_name: str, usage: str, help_text: str, aliases: tuple[str, ...]) 
 
 @command("start", help_zh="开始使用，查看简介", help_en="introduction")
 async def start(ctx: Context) -> Reply:
-    """Greet the member by name and point at /help."""
+    """Greet the member by name and point at /help; a new 公众号 follower (``subscribe``
+    arrives as /start) gets ``mp.welcome``."""
+    if ctx.incoming.platform == "mp":
+        mp = ctx.config.mp
+        return Reply(mp.welcome_en if ctx.lang == "en" else mp.welcome)
     return Reply(ctx.text(MSG, "welcome", name=ctx.member.display_name, group=ctx.group.name))
 
 

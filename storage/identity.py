@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
-from storage.models import Group, Member
+from storage.models import Group, Member, MemberAlias
 
 
 def ensure_group(session: Session, slug: str, name: str, timezone: str) -> Group:
@@ -45,8 +45,8 @@ def ensure_member(session: Session, platform: str, user_id: str, display_name: s
         member = known[(platform, user_id)] = _load_or_create(
             session, platform, user_id, display_name
         )
-    if display_name and member.display_name != display_name:
-        member.display_name = display_name
+    if display_name and member.display_name != display_name and member.platform == platform:
+        member.display_name = display_name  # (an identity joined by /link keeps the name)
     return member
 
 
@@ -76,6 +76,8 @@ def _load_or_create(session: Session, platform: str, user_id: str, display_name:
     params = {"platform": platform, "user_id": user_id}
     conn = session.connection()
     row = conn.execute(_MEMBER_ROW, params).first()
+    if row is None:  # an identity joined to another member by /link (storage.links)
+        row = conn.execute(_ALIASED_MEMBER_ROW, params).first()
     if row is None and conn.dialect.name in _INSERT_IGNORING:
         # INSERT ... ON CONFLICT DO NOTHING, then load it: no SAVEPOINT, and a member created
         # concurrently by another worker is simply found
@@ -124,6 +126,11 @@ _MEMBERS = cast(Table, Member.__table__)
 _MEMBER_ROW = select(_MEMBERS).where(
     _MEMBERS.c.platform == bindparam("platform"),
     _MEMBERS.c.platform_user_id == bindparam("user_id"),
+)
+_ALIASES = cast(Table, MemberAlias.__table__)
+_ALIASED_MEMBER_ROW = select(_MEMBERS).join(_ALIASES, _ALIASES.c.member_id == _MEMBERS.c.id).where(
+    _ALIASES.c.platform == bindparam("platform"),
+    _ALIASES.c.platform_user_id == bindparam("user_id"),
 )
 _MEMBERS_BY_IDENTITY = select(Member).where(
     Member.platform == bindparam("platform"),

@@ -291,3 +291,58 @@ class OutboxMessage(Base):
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     image: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     file: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+
+class MpState(Base):
+    """Shared state of the 公众号 API client, read by every process: the access token (one
+    process fetching a new one must not leave the others with a stale one) and the media ids
+    of uploads (the join QR code, valid for 3 days). ``expires_at`` None: never expires."""
+
+    __tablename__ = "mp_state"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class MpDraft(Base):
+    """The ledger of 公众号 drafts: one per digest issue (draft/add once, draft/update after).
+
+    ``state``: ``adding`` (draft/add called, its media id not yet known: never added again
+    automatically), ``added``, ``submitted`` (freepublish/submit accepted, ``publish_id``).
+    ``content_hash`` is the hash of what the draft holds, so an unchanged rebuild calls nothing.
+    """
+
+    __tablename__ = "mp_drafts"
+    __table_args__ = (UniqueConstraint("group_id", "issue_number", name="uq_mp_drafts_issue"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    issue_number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="adding")
+    media_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    thumb_media_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    publish_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class MemberAlias(Base):
+    """Another platform identity of a member (``/link``): a 公众号 follower's openid joined to
+    their chat identity, so their check-ins and streak are one member's."""
+
+    __tablename__ = "member_aliases"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    platform_user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class LinkCode(Base):
+    """A one-time ``/link`` code: whoever sends it from another platform becomes this member."""
+
+    __tablename__ = "link_codes"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime] = mapped_column()

@@ -185,7 +185,7 @@ async def test_member_shares_a_resource(app, tmp_path):
 
 async def test_join_keyword_in_group_and_dm(app, tmp_path):
     out = await run_console(app, "自学\n:dm\n自学\n", tmp_path)
-    assert out.count("即可加入ML自学者俱乐部社群") == 2
+    assert out.count("欢迎加入ML自学者俱乐部！") == 2
 
 
 # -- admin -----------------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ async def test_invalid_utf8_and_crlf_from_a_pipe_do_not_crash(app, tmp_path):
     out = await run_console(app, script, tmp_path)
     assert "\ufffd" in out  # the bytes were replaced, not fatal
     assert COMMON.get("private_hint", "zh") in out
-    assert "即可加入" in out  # 「自学」 read from raw UTF-8 bytes with CRLF
+    assert "欢迎加入ML自学者俱乐部" in out  # 「自学」 read from raw UTF-8 bytes with CRLF
     assert "你好，新同学" in out  # last line without a newline still handled
 
 
@@ -344,10 +344,10 @@ async def test_reads_a_pipe_without_blocking_the_event_loop(app, tmp_path):
         writer.write("自学\n".encode())
         writer.flush()
         for _ in range(500):
-            if "即可加入" in out.getvalue():
+            if "欢迎加入ML自学者俱乐部" in out.getvalue():
                 break
             await asyncio.sleep(0.01)
-        assert "即可加入" in out.getvalue()
+        assert "欢迎加入ML自学者俱乐部" in out.getvalue()
         writer.close()
         await asyncio.wait_for(adapter.finished.wait(), 10)
         await adapter.stop()

@@ -154,7 +154,9 @@ async def test_commands_addressed_to_another_bot_are_ignored(tg: Harness) -> Non
 
 
 async def test_join_keyword_in_dm_and_in_group(tg: Harness) -> None:
-    join_text = tg.app.config.join.text
+    # the chat's own join text (#18: never the 公众号's 「回复自学」 sentence)
+    join_text = tg.app.config.join.chat_text.replace("{group}", "ML自学者俱乐部")
+    assert "回复" not in join_text
     [dm] = await tg.say("自学", DAHUANG, chat=private_chat(DAHUANG))
     assert dm["chat_id"] == DAHUANG["id"]
     assert html.unescape(dm["text"]).startswith(join_text)

@@ -65,7 +65,7 @@ def test_newcomer_tour_through_the_console(tmp_path):
     assert "✅ 已记录 小明 对问题 #1 的回答（第 2 个回答）" in out
     assert "已收录论文" in out and "Attention Is All You Need" in out
     assert "已收藏资源" in out and "https://example.com/nlp" in out
-    assert out.count("即可加入ML自学者俱乐部社群") == 2
+    assert out.count("欢迎加入ML自学者俱乐部！") == 2
     assert (tmp_path / "bot.db").exists()
 
 

@@ -170,7 +170,7 @@ async def test_join_keyword_in_a_private_chat(bot: Bot) -> None:
     newcomer = bot.user(31, "新人")
     await newcomer.say("自学", newcomer.dm)
     [join] = await newcomer.replies(newcomer.dm)
-    assert join["message"]["text"].startswith(bot.app.config.join.text[:20])
+    assert join["message"]["text"].startswith(bot.app.config.join.chat_text[:4])
     assert join["message"]["parse_mode"] == "HTML"
 
 
@@ -228,4 +228,4 @@ async def test_webhook_mode_receives_updates(emulator: EmulatorServer, tmp_path:
         person = running.user(71, "钩子")
         await person.say("自学", person.dm)
         [join] = await person.replies(person.dm)
-        assert join["message"]["text"].startswith(running.app.config.join.text[:20])
+        assert join["message"]["text"].startswith(running.app.config.join.chat_text[:4])

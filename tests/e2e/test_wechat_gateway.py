@@ -268,7 +268,7 @@ async def test_join_text_is_sent_when_the_invitation_fails(
     await gateway.say("carol", "自学")
     await gateway.wait(lambda e: e["event"] == "room_add", since)
     reply = await gateway.wait(sent_text("carol"), since)
-    assert reply["text"] == wechat_app.config.join.text
+    assert reply["text"] == wechat_app.config.join.chat_text.replace("{group}", "ML自学者俱乐部")
 
 
 async def test_private_command_is_answered_privately(gateway: Gateway, adapter: Any) -> None:

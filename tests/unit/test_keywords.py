@@ -54,12 +54,12 @@ async def test_join_keyword_must_be_the_whole_message(chat):
 async def test_join_reply_in_english_with_invite_link(make_chat):
     chat = make_chat(language="en", join={"invite_link": "https://t.me/+club"})
     text = await chat.say("自学")
-    assert "join the ML self-study club" in text
+    assert text.startswith("Welcome to ML自学者俱乐部!")
     assert text.endswith("https://t.me/+club")
 
 
 async def test_extra_join_keywords_from_config(make_chat):
-    chat = make_chat(join={"keywords": ["自学", "join"], "text": "欢迎加入 👋"})
+    chat = make_chat(join={"keywords": ["自学", "join"], "chat_text": "欢迎加入 👋"})
     assert await chat.say("join") == "欢迎加入 👋"
     assert await chat.say("自学") == "欢迎加入 👋"
 
@@ -70,6 +70,44 @@ async def test_wechat_private_join_invites_to_study_room(make_chat):
     assert reply.invite_to_room == "room-42"
     [in_room] = await chat.send("自学", chat=WECHAT_ROOM, user="wxid_alice")
     assert in_room.invite_to_room is None
+
+
+TELEGRAM_GROUP = ChatRef("telegram", "-100123", "group", "")
+
+
+async def test_each_chat_platform_gets_its_own_join_reply(make_chat):
+    """#18: in chats 「自学」 is answered for that chat (its text and link), never with the
+    公众号's 「公众号内回复「自学」」 sentence that would send the member round in a loop."""
+    chat = make_chat(
+        join={
+            "invite_link": "https://example.org/all",
+            "telegram": {"text": "点链接进 Telegram 群", "invite_link": "https://t.me/+club"},
+        },
+        wechat={"study_room_id": "room-42"},
+    )
+    [telegram] = await chat.send("自学", chat=TELEGRAM_GROUP, user="1")
+    assert telegram.text == "点链接进 Telegram 群\n加入链接：https://t.me/+club"
+    [wechat] = await chat.send("自学", chat=WECHAT_DM, user="wxid_alice")
+    assert wechat.text.startswith("欢迎加入ML自学者俱乐部！")
+    assert wechat.text.endswith("https://example.org/all")
+    assert wechat.invite_to_room == "room-42"
+    for reply in (telegram, wechat):
+        assert "回复" not in reply.text and reply.text != chat.app.config.join.text
+
+
+@pytest.mark.parametrize(
+    "join",
+    [
+        {"chat_text": "公众号内回复「自学」即可加入"},
+        {"telegram": {"text": "回复 自学 加入"}},
+        {"wechat": {"text_en": "x", "text": "请回复“自学”"}},
+    ],
+)
+def test_a_chat_join_text_that_loops_is_refused(tmp_path, join):
+    from bot.config import ConfigError
+
+    with pytest.raises(ConfigError, match="回复「自学」"):
+        make_config(tmp_path, join=join)
 
 
 # -- /keyword -----------------------------------------------------------------------------------
