@@ -86,6 +86,24 @@ def _wire_services(app: App, clock: Callable[[], datetime]) -> None:
     except ImportError:  # pragma: no cover - digest not built yet
         return
     wire_digest(app, clock)
+    _wire_mp_drafts(app, clock)
+
+
+def _wire_mp_drafts(app: App, clock: Callable[[], datetime]) -> None:
+    """With the 公众号's AppID and AppSecret (and ``mp.draft``), published digests become
+    drafts: ``app.services.extra["mp_drafts"]`` (:class:`digest.mp_draft.MpDrafts`)."""
+    mp = app.config.mp
+    if not (mp.app_id and mp.app_secret and mp.draft):
+        return
+    from bot.adapters.mp_client import MpClient
+    from digest.mp_draft import MpDrafts
+    from storage.mp_state import SharedState
+
+    state = SharedState(app.db)
+    client = MpClient(
+        mp.app_id, mp.app_secret, state, base_url=mp.api_base_url, stable_token=mp.stable_token
+    )
+    app.services.extra["mp_drafts"] = MpDrafts(app.db, app.config, client, state, clock=clock)
 
 
 def make_adapter(name: str, app: App) -> Adapter:

@@ -147,6 +147,22 @@ def _publish(args: argparse.Namespace) -> int:
     return asyncio.run(_publish_async(args))
 
 
+# -- studybot digest mp ------------------------------------------------------------------------
+async def _mp_async(args: argparse.Namespace) -> int:
+    app = build_app(_config(args))
+    try:
+        service = app.services.extra["digest"]
+        summary = await service.push_mp_draft(args.issue, force=args.retry)
+        print(summary)
+    finally:
+        app.db.dispose()
+    return 0 if "mp_drafts" in app.services.extra else 1
+
+
+def _mp(args: argparse.Namespace) -> int:
+    return asyncio.run(_mp_async(args))
+
+
 def register(subparsers: Any) -> None:
     """Add ``web`` and ``digest`` to the ``studybot`` command line."""
     web = subparsers.add_parser("web", help="serve only the web archive of published digests")
@@ -167,3 +183,9 @@ def register(subparsers: Any) -> None:
         "--now", action="store_true", help="publish the current period now (closing it)"
     )
     publish.set_defaults(func=_publish)
+    mp = actions.add_parser("mp", help="put a published digest in the 公众号 drafts")
+    mp.add_argument("--issue", type=int, default=None, help="issue number (default: latest)")
+    mp.add_argument(
+        "--retry", action="store_true", help="add again a draft whose creation was interrupted"
+    )
+    mp.set_defaults(func=_mp)

@@ -14,14 +14,17 @@ templates; on top of that every response forbids scripts with a Content-Security
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from markupsafe import Markup
 
 from bot.web_archive import Archive, IssueRow, groups_html, issue_counts
+from digest.render_filters import ENV
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -31,6 +34,33 @@ __all__ = ["CSP", "Archive", "IssueRow", "WebHandle", "make_web_app", "start_web
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: http: data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+# 「复制到公众号」: copies the article as rich text (the editor keeps its inline styles); the
+# page allows this one script by its hash and nothing else
+COPY_SCRIPT = """document.getElementById('copy').addEventListener('click', async () => {
+  const article = document.getElementById('article');
+  const status = document.getElementById('status');
+  try {
+    const html = new Blob([article.innerHTML], {type: 'text/html'});
+    const text = new Blob([article.innerText], {type: 'text/plain'});
+    await navigator.clipboard.write([new ClipboardItem({'text/html': html, 'text/plain': text})]);
+  } catch (error) {
+    const range = document.createRange();
+    range.selectNodeContents(article);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    document.execCommand('copy');
+    selection.removeAllRanges();
+  }
+  status.textContent = '已复制，到公众号编辑器正文里粘贴即可';
+});"""
+MP_COPY_CSP = CSP + "; script-src 'sha256-{}'".format(
+    base64.b64encode(hashlib.sha256(COPY_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+)
+COPY_LINK = (
+    '<p class="meta"><a href="{number}/mp" rel="nofollow">复制到公众号</a>'
+    "（公众号编辑器用的排版）</p></header>"
 )
 FAVICON = (
     b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64"'
@@ -122,7 +152,29 @@ def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) ->
             kind = "text/html"
         if text is None:
             return not_found(f"第{number}期还没有发布，或者不存在。", which, root)
+        if kind == "text/html":
+            text = text.replace("</header>", COPY_LINK.format(number=number), 1)
         return _respond(request, text, kind)
+
+    async def mp_copy(request: web.Request) -> web.Response:
+        """The issue as the 公众号 article, with a 「复制到公众号」 button (for admins who paste
+        it into the editor by hand: accounts without API access)."""
+        which, root = target(request)
+        number = int(request.match_info["number"])
+        found = which.issue_mp_article(number)
+        if found is None:
+            return not_found(f"第{number}期还没有发布，或者不存在。", which, root)
+        title, article, source_url = found
+        page = ENV.get_template("mp_copy.html").render(
+            title=title,
+            article=Markup(article),
+            source_url=source_url,
+            number=number,
+            script=Markup(COPY_SCRIPT),
+        )
+        response = _respond(request, page, "text/html")
+        response.headers["Content-Security-Policy"] = MP_COPY_CSP
+        return response
 
     async def rss(request: web.Request) -> web.Response:
         return _respond(request, target(request)[0].rss(), "application/rss+xml")
@@ -159,6 +211,7 @@ def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) ->
     for prefix in ("", f"/g/{SLUG}"):
         router.add_get(f"{prefix}/", index)
         router.add_get(prefix + r"/issues/{number:\d{1,9}}{ext:(\.html|\.md)?}", issue)
+        router.add_get(prefix + r"/issues/{number:\d{1,9}}/mp", mp_copy)
         router.add_get(f"{prefix}/feed.xml", rss)
         router.add_get(f"{prefix}/rss.xml", rss)
         router.add_get(f"{prefix}/atom.xml", atom)

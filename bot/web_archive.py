@@ -114,6 +114,20 @@ class Archive:
         issue = self._issue(number)
         return issue.html if issue is not None else None
 
+    def issue_mp_article(self, number: int) -> tuple[str, str, str] | None:
+        """A published issue as the 公众号 article: (title, inline-styled HTML, the 阅读原文
+        address). Images stay at their own addresses (the editor copies them on paste)."""
+        from digest.preview import digest_of
+        from digest.render_mp import render_mp_article
+
+        issue = self._issue(number)
+        if issue is None:
+            return None
+        with self.db.session() as session:
+            d = digest_of(session, issue, self.config)
+        article = render_mp_article(d, image_url=lambda url: url)
+        return d.title, article, d.web_url or ""
+
     def issue_markdown(self, number: int) -> str | None:
         issue = self._issue(number)
         return issue.markdown if issue is not None else None

@@ -62,7 +62,27 @@ class DigestService:
 
     # -- publishing ----------------------------------------------------------------------
     async def publish_issue(self, slug: str, issue_id: int) -> PublishReport:
-        return await self.publisher().publish(slug, issue_id)
+        report = await self.publisher().publish(slug, issue_id)
+        drafts = self.app.services.extra.get("mp_drafts")
+        if report.published and drafts is not None and slug == drafts.slug:
+            await self.push_mp_draft(report.number)
+        return report
+
+    async def push_mp_draft(self, number: int | None = None, *, force: bool = False) -> str:
+        """The 公众号 draft of issue ``number`` (default: the latest published): made once,
+        updated after a rebuild; admins hear when it did not work. Returns the summary."""
+        drafts = self.app.services.extra.get("mp_drafts")
+        if drafts is None:
+            return (
+                "没有配置公众号（mp.app_id / mp.app_secret），无法生成草稿。"
+                if self.lang == "zh"
+                else "No 公众号 is configured (mp.app_id / mp.app_secret): no draft."
+            )
+        result = await drafts.push(number, force=force)
+        summary = str(result.summary(self.lang))
+        if result.status in ("failed", "uncertain"):
+            await self.notify_admins(summary)
+        return summary
 
     async def publish_digest(self, slug: str, number: int | None = None) -> str:
         """Publish issue ``number`` (default: the latest closed unpublished one); a summary."""

@@ -1,7 +1,7 @@
 """/digest (周报): admins preview, steer and publish the weekly digest.
 
 ``preview`` · ``publish`` / ``publish now`` · ``preface <text>`` · ``feature N`` · ``drop N`` ·
-``undrop N`` · ``status``. N is the number shown in the preview. Changes apply to the current
+``undrop N`` · ``status`` · ``mp [N] [retry]`` (the 公众号 draft). N is the number shown in the preview. Changes apply to the current
 period's issue while it is a draft; publishing runs after this message's unit of work commits.
 """
 
@@ -70,6 +70,11 @@ MSG = Messages(
             "Issue {n} has nothing in it yet (no papers, notes, resources or questions); not published.",
         ),
         "unavailable": ("发布功能未启用。", "Publishing is not available."),
+        "mp_usage": (
+            "用法：/digest mp [期数] [retry]：把已发布的周报存入公众号草稿箱（默认最新一期）",
+            "Usage: /digest mp [issue number] [retry]: put a published digest in the 公众号 "
+            "drafts (default: the latest)",
+        ),
         "publishing": ("正在发布第{n}期…", "Publishing issue {n}…"),
     }
 )
@@ -89,6 +94,8 @@ SUBCOMMANDS = {
     "恢复": "undrop",
     "status": "status",
     "状态": "status",
+    "mp": "mp",
+    "公众号": "mp",
 }
 
 
@@ -197,10 +204,30 @@ def _publish(ctx: Context, rest: str) -> Reply | None:
     return None
 
 
+def _mp_draft(ctx: Context, rest: str) -> None:
+    """``/digest mp [N] [retry]``: the issue's 公众号 draft, after this message commits."""
+    service = ctx.services.extra.get("digest")
+    if service is None:
+        raise ctx.fail(MSG, "unavailable")
+    number, force = None, False
+    for word in rest.split():
+        if word.isdigit() and number is None:
+            number = int(word)
+        elif word.lower() in ("retry", "force", "重试"):
+            force = True
+        else:
+            raise ctx.fail(MSG, "mp_usage")
+
+    async def run() -> Reply:
+        return Reply(await service.push_mp_draft(number, force=force))
+
+    ctx.after_commit(run)
+
+
 @command(
     "digest",
     aliases=("周报",),
-    usage="preview|publish|preface|feature N|drop N|status",
+    usage="preview|publish|preface|feature N|drop N|status|mp",
     help_zh="周报：预览、设置刊首语、置顶/移除条目、发布、查看状态",
     help_en="weekly digest: preview, preface, feature/drop entries, publish, status",
     admin=True,
@@ -229,6 +256,9 @@ async def digest_admin(ctx: Context) -> Reply | list[Reply] | None:
         return _preface(ctx, rest)
     if name == "publish":
         return _publish(ctx, rest)
+    if name == "mp":
+        _mp_draft(ctx, rest)
+        return None
     if name == "undrop":
         return _undrop(ctx, rest)
     return _feature_or_drop(ctx, name, rest)

@@ -6,7 +6,8 @@ It answers like ``api.weixin.qq.com/cgi-bin`` for what studybot calls: ``token``
 WeChat's error codes: 40001 (invalid token), 42001 (expired token), 45009 (quota), 45015
 (customer-service message outside the 48-hour window), 40007 (invalid media id). Tests read
 what it received (``calls``, ``drafts``, ``messages``) and steer it (``expire_tokens``,
-``fail_next``, ``expire_media``, ``followers_last_message``).
+``fail_next``, ``expire_media``, ``followers_last_message``). ``/img/<name>`` serves
+``images``, standing in for the sites whose images members link to.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class FakeMp:
     messages: list[dict[str, Any]] = field(default_factory=list)
     followers_last_message: dict[str, float] = field(default_factory=dict)
     failures: dict[str, list[int]] = field(default_factory=dict)
+    images: dict[str, bytes] = field(default_factory=dict)  # served at /img/<name>
     url: str = ""
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -167,6 +169,14 @@ class FakeMp:
             return {"errcode": 0, "errmsg": "ok"}
         return {"errcode": 40066, "errmsg": f"invalid url {endpoint}"}
 
+    async def _image(self, request: web.Request) -> web.Response:
+        """Images members link to (a stand-in for the sites they come from)."""
+        name = request.match_info["name"]
+        self.calls.append(("img", {"name": name}))
+        if name not in self.images:
+            return web.Response(status=404)
+        return web.Response(body=self.images[name], content_type="image/png")
+
     # -- life cycle -------------------------------------------------------------------------
     def __enter__(self) -> FakeMp:
         started = threading.Event()
@@ -175,6 +185,7 @@ class FakeMp:
         async def serve() -> None:
             app = web.Application(client_max_size=20 * 1024 * 1024)
             app.router.add_route("*", "/cgi-bin/{endpoint:.+}", self._handle)
+            app.router.add_get("/img/{name}", self._image)
             self._runner = web.AppRunner(app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, "127.0.0.1", 0)
