@@ -2,7 +2,8 @@
 
 WeChat's editor keeps only inline ``style`` attributes (no ``<style>``, classes or scripts) and
 an article may not link outside WeChat. So :func:`render_mp_article` renders the seed's
-sections (刊首语, 本期内容, 论文速递, 学习心得, 疑问解答, 加入我们) with every style inline, and
+sections (刊首语, 本期内容, then 论文速递, 学习心得, 学习资料, 疑问解答 in the digest's order, 加入我们)
+with every style inline, and
 turns each link into its label plus a footnote number; the footnotes (文中链接) list the
 addresses as plain text at the end, and the 阅读原文 button (the draft's
 ``content_source_url``, the issue's web archive page) opens them all. Images are shown only
@@ -71,6 +72,7 @@ def image_urls(d: Digest) -> list[str]:
     texts = [d.preface, d.join_text]
     texts += [p.summary for p in d.papers]
     texts += [t for n in d.notes for t in n.texts]
+    texts += [r.text for r in d.resources]
     for q in d.questions:
         texts.append(q.details)
         texts += [a.text for a in q.answers]

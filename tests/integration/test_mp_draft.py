@@ -57,6 +57,8 @@ async def publish_week(app, clock: FakeClock, fake: FakeMp) -> None:
     )
     reply = await chat.say(note, user="u9", name="画图的同学", chat=GROUP_CHAT, message_id="art-1")
     assert reply
+    share = "/share https://zh.d2l.ai/ #深度学习 《动手学深度学习》中文版"
+    assert await chat.say(share, user="u3", name="同学3", chat=GROUP_CHAT, message_id="art-2")
     issue_id = issue_id_for(app, clock())
     clock.set(WEEK_END + timedelta(minutes=5))
     report = await app.services.extra["digest"].publish_issue(SLUG, issue_id)
@@ -84,8 +86,18 @@ async def test_a_published_digest_becomes_one_draft_like_the_seed(tmp_path, cloc
             == ("https://club.example.org/issues/1")
         )
         content = article["content"]
-        for heading in ("刊首语", "本期内容", "论文速递", "学习心得", "疑问解答", "加入我们"):
-            assert f">{heading}</h2>" in content, heading
+        headings = re.findall(r"<h2[^>]*>([^<]+)</h2>", content)
+        assert headings == [
+            "刊首语",
+            "本期内容",
+            "论文速递",
+            "学习心得",
+            "学习资料",
+            "疑问解答",
+            "加入我们",
+            "文中链接",
+        ]
+        assert "#深度学习" in content and "https://zh.d2l.ai/" in content
         assert "公众号内回复「**自学**」" not in content  # Markdown is not left raw
         assert "回复「自学」" in content or "公众号内回复" in content  # the seed's 加入我们
         # no external links: no <a>, the addresses are footnotes in plain text
