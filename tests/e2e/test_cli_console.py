@@ -74,7 +74,7 @@ def test_english_console(tmp_path):
     result = studybot("-c", str(config), "run", "--no-web", cwd=tmp_path, stdin="/start\n自学\n")
     assert result.returncode == 0, result.stderr
     assert "studybot console" in result.stdout and "Hi Newcomer!" in result.stdout
-    assert "Reply 「自学」 to join the ML self-study club" in result.stdout
+    assert "Welcome to ML自学者俱乐部! Share your weekly notes" in result.stdout  # #18: chat text
 
 
 def test_as_admin_can_use_admin_commands(tmp_path):
