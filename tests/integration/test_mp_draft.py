@@ -43,9 +43,10 @@ def fake():
         yield running
 
 
-def mp_app(tmp_path, clock: FakeClock, fake: FakeMp, **mp: Any):
+def mp_app(tmp_path, clock: FakeClock, fake: FakeMp, db_url: str | None = None, **mp: Any):
     settings = {"app_id": APP_ID, "app_secret": APP_SECRET, "api_base_url": fake.url, **mp}
-    return make_app(f"sqlite:///{tmp_path / 'bot.db'}", clock, make_senders(), mp=settings)
+    url = db_url or f"sqlite:///{tmp_path / 'bot.db'}"
+    return make_app(url, clock, make_senders(), mp=settings)
 
 
 async def publish_week(app, clock: FakeClock, fake: FakeMp) -> None:
@@ -144,9 +145,9 @@ async def test_pushing_again_adds_nothing_and_a_rebuild_updates_the_draft(tmp_pa
         app.db.dispose()
 
 
-async def test_two_processes_add_one_draft(tmp_path, clock, fake):
-    app = mp_app(tmp_path, clock, fake, draft=False)  # publish without the hook
-    other = mp_app(tmp_path, clock, fake, draft=False)
+async def test_two_processes_add_one_draft(tmp_path, clock, fake, database_url):
+    app = mp_app(tmp_path, clock, fake, database_url, draft=False)  # publish without the hook
+    other = mp_app(tmp_path, clock, fake, database_url, draft=False)
     try:
         await publish_week(app, clock, fake)
         assert not fake.drafts
@@ -160,6 +161,8 @@ async def test_two_processes_add_one_draft(tmp_path, clock, fake):
 
         results = await asyncio.gather(drafts(app).push(), drafts(other).push())
         assert len(fake.drafts) == 1, [r.status for r in results]
+        # both may fetch at once: stable_token hands both the same token, none is invalidated
+        assert len(fake.tokens) == 1 and not fake.invalidated
         assert sorted(r.status for r in results)[0] in ("added", "unchanged")
     finally:
         app.db.dispose()

@@ -82,3 +82,25 @@ async def test_bad_codes_store_nothing(chat, bot_app, clock):
     again = await chat.say(f"/link {code}", user="o-follower-1234", chat=FOLLOWER)
     assert "无效" in again  # one time only
     assert await checkins_of(bot_app) == {"telegram:42": 1}
+
+
+async def test_link_on_both_databases(tmp_path, clock, database_url):
+    from bot.app import build_app
+    from tests.conftest import make_config
+
+    app = build_app(make_config(tmp_path, database={"url": database_url}), clock=clock)
+    chat = Chatter(app, clock)
+    try:
+        await chat.send("/checkin 公众号心得", user="o-follower-1234", chat=FOLLOWER)
+        await chat.send("/ask 公众号里问的问题是什么？", user="o-follower-1234", chat=FOLLOWER)
+        await chat.send("/checkin 群里心得", user="42", name="大煌", chat=TELEGRAM_GROUP)
+        code = await code_from(
+            await chat.send("/link", user="42", name="大煌", chat=TELEGRAM_GROUP)
+        )
+        [done] = await chat.send(f"/link {code}", user="o-follower-1234", chat=FOLLOWER)
+        assert "绑定成功" in done.text
+        assert await checkins_of(app) == {"telegram:大煌": 2}
+        found = await chat.say("/search 公众号", user="42", name="大煌", chat=TELEGRAM_GROUP)
+        assert "大煌" in found  # search rows moved to the joined member too
+    finally:
+        app.db.dispose()
