@@ -263,3 +263,34 @@ async def test_without_a_configured_account_digest_mp_says_so(tmp_path, clock):
         assert "没有配置公众号" in reply
     finally:
         app.db.dispose()
+
+
+async def test_studybot_digest_mp_command_line(tmp_path, clock, fake, capsys, monkeypatch):
+    import yaml
+
+    from bot.cli import main
+
+    app = mp_app(tmp_path, clock, fake, draft=False)  # published without a draft
+    try:
+        await publish_week(app, clock, fake)
+    finally:
+        app.db.dispose()
+    assert not fake.drafts
+    config = tmp_path / "config.yaml"
+    data = {
+        "database": {"url": f"sqlite:///{tmp_path / 'bot.db'}"},
+        "groups": [{"slug": SLUG, "name": "ML自学者俱乐部"}],
+        "web": {"enabled": False, "base_url": "https://club.example.org"},
+        "mp": {
+            "app_id": "${MP_APP_ID}",
+            "app_secret": "${MP_APP_SECRET}",
+            "api_base_url": fake.url,
+        },
+    }
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("MP_APP_ID", APP_ID)
+    monkeypatch.setenv("MP_APP_SECRET", APP_SECRET)
+    assert await asyncio.to_thread(main, ["-c", str(config), "digest", "mp"]) == 0
+    assert "草稿箱" in capsys.readouterr().out
+    [[article]] = fake.drafts.values()
+    assert article["content_source_url"] == "https://club.example.org/issues/1"
