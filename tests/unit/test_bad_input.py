@@ -22,7 +22,8 @@ REGISTRY = load_handlers()
 COMMANDS = sorted(REGISTRY.commands)
 ADMIN_COMMANDS = sorted(name for name, spec in REGISTRY.commands.items() if spec.admin)
 TRIGGERS = [f"/{name}" for name in COMMANDS] + REGISTRY.hashtags
-BOOKKEEPING = {"processed_messages", "members", "groups", "alembic_version"}
+# link_codes: a bare /link answers with a one-time code (#18), its whole purpose, not content
+BOOKKEEPING = {"processed_messages", "members", "groups", "alembic_version", "link_codes"}
 DM = ChatRef("console", "dm-bob", "private", "")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029]")
 CJK = re.compile(r"[\u4e00-\u9fff]")
