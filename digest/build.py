@@ -43,7 +43,7 @@ from digest.model import (
     QuestionEntry,
     ResourceEntry,
 )
-from digest.text import make_title
+from digest.text import make_title, split_question
 from storage.models import (
     Answer,
     CheckIn,
@@ -154,7 +154,7 @@ def _question(question: Question, issue: DigestIssue) -> QuestionEntry:
     return QuestionEntry(
         key=f"question:{question.number}",
         number=question.number,
-        title=make_title(question.text) or f"#{question.number}",
+        title=split_question(question.text)[0] or f"#{question.number}",
         text=question.text.strip(),
         asked_by=_name(question.member),
         answers=answers,

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from digest.text import split_question
+
 SECTION_PAPERS = "papers"
 SECTION_NOTES = "notes"
 SECTION_QUESTIONS = "questions"
@@ -108,11 +110,11 @@ class QuestionEntry:
 
     @property
     def details(self) -> str:
-        """What the question says beyond its title ('' when the title says it all)."""
-        text = self.text.strip()
-        if self.title.endswith("…") or not text.startswith(self.title):
-            return text  # a trimmed or rewritten title: show the whole question
-        return text[len(self.title) :].lstrip(" \t\n。.？?！!，,：:")
+        """What the question says beyond its title: the part after the member's own split (a
+        line break or ``|``, see :func:`digest.text.split_question`); the whole question when
+        the title was trimmed or rewritten."""
+        title, details = split_question(self.text)
+        return details if title == self.title else self.text.strip()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from digest.text import (
     IMAGE,
     TEXT,
+    emphasis_runs,
     escape_attr,
     escape_html,
     escape_markdown,
@@ -109,27 +110,75 @@ def f_wx(text: str) -> str:
     return "".join(out)
 
 
+def _rich_inline(text: str) -> str:
+    """HTML of one paragraph's text: escaped, line breaks as ``<br>``, http(s) URLs as links."""
+    inner = []
+    for seg in segments(text):
+        if seg.kind == TEXT:
+            inner.append(escape_html(seg.text).replace("\n", "<br>\n"))
+        else:
+            label = (
+                f"[图片{('：' + seg.text) if seg.text else ''}]" if seg.kind == IMAGE else seg.text
+            )
+            inner.append(
+                f'<a href="{escape_attr(seg.url)}" rel="nofollow noopener">{escape_html(label)}</a>'
+            )
+    return "".join(inner)
+
+
 def f_rich(text: str) -> Markup:
     """HTML: paragraphs and line breaks, text escaped, only http(s) URLs as links."""
+    paragraphs = re.split(r"\n\s*\n", (text or "").strip())
+    return Markup("\n".join("<p>" + _rich_inline(p) + "</p>" for p in paragraphs if p.strip()))
+
+
+# --- admin text (preface, join text): Markdown emphasis kept as emphasis --------------------
+
+_TAGS = {"strong": ("<b>", "</b>"), "em": ("<i>", "</i>")}
+_HTML_TAGS = {"strong": ("<strong>", "</strong>"), "em": ("<em>", "</em>")}
+_MD_MARKS = {"strong": "**", "em": "*"}
+
+
+def f_md_admin(text: str) -> str:
+    """Markdown of admin text: ``**bold**`` / ``*italic*`` kept, everything else escaped."""
+    out = []
+    for kind, run in emphasis_runs(text):
+        mark = _MD_MARKS.get(kind, "")
+        out.append(f"{mark}{f_md(run)}{mark}")
+    return "".join(out)
+
+
+def f_md_admin_quote(text: str) -> str:
+    """:func:`f_md_admin` as a blockquote (every line prefixed)."""
+    lines = f_md_admin(text).split("\n")
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in lines)
+
+
+def f_tg_admin(text: str) -> str:
+    """Telegram HTML of admin text: emphasis as ``<b>`` / ``<i>``."""
+    out = []
+    for kind, run in emphasis_runs(text):
+        start, end = _TAGS.get(kind, ("", ""))
+        out.append(f"{start}{f_tg(run)}{end}")
+    return "".join(out)
+
+
+def f_wx_admin(text: str) -> str:
+    """WeChat text of admin text: plain text has no emphasis, so the marks are dropped."""
+    return "".join(f_wx(run) for _, run in emphasis_runs(text))
+
+
+def f_rich_admin(text: str) -> Markup:
+    """HTML paragraphs of admin text: emphasis as ``<strong>`` / ``<em>``."""
     paragraphs = re.split(r"\n\s*\n", (text or "").strip())
     html_parts = []
     for paragraph in paragraphs:
         if not paragraph.strip():
             continue
         inner = []
-        for seg in segments(paragraph):
-            if seg.kind == TEXT:
-                inner.append(escape_html(seg.text).replace("\n", "<br>\n"))
-            else:
-                label = (
-                    f"[图片{('：' + seg.text) if seg.text else ''}]"
-                    if seg.kind == IMAGE
-                    else seg.text
-                )
-                inner.append(
-                    f'<a href="{escape_attr(seg.url)}" rel="nofollow noopener">'
-                    f"{escape_html(label)}</a>"
-                )
+        for kind, run in emphasis_runs(paragraph):
+            start, end = _HTML_TAGS.get(kind, ("", ""))
+            inner.append(f"{start}{_rich_inline(run)}{end}")
         html_parts.append("<p>" + "".join(inner) + "</p>")
     return Markup("\n".join(html_parts))
 
@@ -160,6 +209,11 @@ def _environment() -> Environment:
         tg_href=f_tg_href,
         wx=f_wx,
         rich=f_rich,
+        md_admin=f_md_admin,
+        md_admin_quote=f_md_admin_quote,
+        tg_admin=f_tg_admin,
+        wx_admin=f_wx_admin,
+        rich_admin=f_rich_admin,
         anchor=f_anchor,
     )
     return env

@@ -130,6 +130,55 @@ def make_title(text: str, limit: int = 60) -> str:
     return candidate
 
 
+def split_question(text: str, limit: int = 60) -> tuple[str, str]:
+    """A question's (title, details), split only where the member split it: at the first line
+    break or ``|``. A title longer than ``limit`` is trimmed (with …) and the details are then
+    the whole question, so nothing is lost. Links are reduced to their text in the title."""
+    text = text.strip()
+    head, sep, rest = text.partition("\n")
+    if "|" in head:
+        head, _, tail = head.partition("|")
+        rest = (tail.strip() + ("\n" + rest if sep else "")).strip()
+    pieces = [seg for seg in segments(head) if seg.kind != IMAGE]
+    title = " ".join(
+        "".join(
+            "" if seg.kind == LINK and _looks_like_url(seg.text) else seg.text for seg in pieces
+        ).split()
+    )
+    if not title:
+        return "", text
+    if len(title) > limit:
+        return title[: limit - 1].rstrip() + "…", text
+    # links of the title line stay with the question (the title shows only their text)
+    links = [
+        seg.url if _looks_like_url(seg.text) else f"[{seg.text}]({seg.url})"
+        for seg in pieces
+        if seg.kind == LINK
+    ]
+    return title, "\n".join(([" ".join(links)] if links else []) + [rest.strip()]).strip()
+
+
+_EMPHASIS = re.compile(
+    r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<![*\w])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![*\w])"
+)
+
+
+def emphasis_runs(text: str) -> list[tuple[str, str]]:
+    """Admin text (preface, join text) as runs ``("", text)``, ``("strong", text)`` for
+    ``**bold**`` and ``("em", text)`` for ``*italic*``, Markdown style."""
+    runs: list[tuple[str, str]] = []
+    pos = 0
+    for match in _EMPHASIS.finditer(text or ""):
+        if match.start() > pos:
+            runs.append(("", text[pos : match.start()]))
+        strong = match.group(1)
+        runs.append(("strong", strong) if strong is not None else ("em", match.group(2)))
+        pos = match.end()
+    if pos < len(text or ""):
+        runs.append(("", text[pos:]))
+    return runs
+
+
 # --- escaping -----------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")

@@ -204,23 +204,28 @@ def test_best_answer_first_then_others_only_until_period_end(db):
         assert "期后的回答" not in [a.text for a in answers]
 
 
-def test_question_title_is_first_line_or_sentence_trimmed(db):
+def test_question_title_is_split_only_where_the_member_split_it(db):
+    """Issue #17 point 4: a line break or `|` splits title and details, never a 「？」 (this
+    test asserted the old split at the first sentence end)."""
     with db.session() as s:
         w = Week(s)
         w.ask("a", "研究生阶段如何规划\n老师，您好。我现在大四学生……", at(1))
         w.ask("a", "为什么要归一化？我试了几种方法都不行。", at(1.1))
         w.ask("a", "很长" * 80, at(1.2))
         w.ask("a", "[lstm 为什么](https://www.zhihu.com/question/46197687) 同时存在", at(1.3))
+        w.ask("a", "BN 和 LN 的区别？ | 训练时和推理时各有什么不同？\n附：我的代码", at(1.4))
         titles = [q.title for q in w.build().questions]
         assert titles[0] == "研究生阶段如何规划"
-        assert titles[1] == "为什么要归一化？"
+        assert titles[1] == "为什么要归一化？我试了几种方法都不行。"
         assert len(titles[2]) <= 60 and titles[2].endswith("…")
         assert titles[3] == "lstm 为什么 同时存在"
+        assert titles[4] == "BN 和 LN 的区别？"
         details = [q.details for q in w.build().questions]
         assert details[0] == "老师，您好。我现在大四学生……"
-        assert details[1] == "我试了几种方法都不行。"
+        assert details[1] == ""
         assert details[2] == "很长" * 80  # trimmed title: the whole question is shown
-        assert details[3].startswith("[lstm 为什么](https://www.zhihu.com/")
+        assert details[3] == "[lstm 为什么](https://www.zhihu.com/question/46197687)"
+        assert details[4] == "训练时和推理时各有什么不同？\n附：我的代码"
 
 
 def test_featured_entries_move_first_and_dropped_ones_disappear(db):

@@ -37,6 +37,7 @@ from digest.render import (
     split_html,
     utf16_len,
 )
+from digest.render_filters import f_tg_admin
 from digest.text import escape_html, escape_markdown
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -371,7 +372,7 @@ def test_telegram_splits_at_section_then_entry_boundaries():
         assert len(holders) == 1 and f"第{i}条" in holders[0]
     # the notes section starts a new part (sections are not cut when they can be kept apart)
     assert any(p.startswith("<b>━━ 学习心得 ━━</b>") for p in parts)
-    assert parts[-1].rstrip().endswith(html.escape(d.join_text))
+    assert parts[-1].rstrip().endswith(f_tg_admin(d.join_text))  # admin emphasis kept (#17)
 
 
 def test_telegram_hard_splits_one_huge_entry_without_breaking_markup():
@@ -495,3 +496,64 @@ def test_md_filter_drops_non_http_links_to_text():
     assert _links(tokens) == ["https://ok.example/"]
     assert "[x](javascript:alert(1))" in _text(tokens)
     assert f_md("see https://a.example/x_y.") == "see <https://a.example/x_y>."
+
+
+# --- credits and wording (issue #17 point 4) ----------------------------------------------
+
+SEED_PREFACE = (
+    "这里记录ML自学者群体，每周分享优秀的学习心得与资料。由于微信不允许外部链接，"
+    "需要点击文末的「**阅读原文**」，才能访问文中的链接。*欢迎投稿* 2*3*4 a * b"
+)
+
+
+def test_admin_emphasis_is_emphasis_in_every_format():
+    d = replace(fixed_week(), preface=SEED_PREFACE)
+    markdown = render_markdown(d)
+    assert "> 这里记录" in markdown and "「**阅读原文**」" in markdown
+    strong = MD.render(markdown)
+    assert "「<strong>阅读原文</strong>」" in strong and "<em>欢迎投稿</em>" in strong
+    assert "2\\*3\\*4 a \\* b" in markdown  # stray asterisks stay literal
+    telegram = render_telegram(d)[0]
+    assert "「<b>阅读原文</b>」" in telegram and "<i>欢迎投稿</i>" in telegram
+    wechat = render_wechat(d)[0]
+    assert "「阅读原文」" in wechat and "*欢迎投稿*" not in wechat and "欢迎投稿" in wechat
+    page = render_html(d)
+    assert "「<strong>阅读原文</strong>」" in page and "<em>欢迎投稿</em>" in page
+    assert "**" not in page.split('id="preface"')[1].split("</section>")[0]
+
+
+def test_member_asterisks_stay_literal_and_admin_html_is_escaped():
+    d = replace(fixed_week(), preface="<b>x</b> **粗 <i>体</i>**")
+    assert "<b>&lt;b&gt;x&lt;/b&gt; </b>" not in render_telegram(d)[0]
+    assert "&lt;b&gt;x&lt;/b&gt; <b>粗 &lt;i&gt;体&lt;/i&gt;</b>" in render_telegram(d)[0]
+    assert "&lt;b&gt;x&lt;/b&gt; <strong>粗 &lt;i&gt;体&lt;/i&gt;</strong>" in render_html(d)
+    notes = render_markdown(d).split("## 学习心得")[1]
+    assert "\\* 星号 \\_下划线\\_" in notes  # a member's text is never treated as emphasis
+
+
+def test_every_answer_names_its_answerer_and_the_asker_is_shown():
+    d = fixed_week()
+    one = replace(
+        d.questions[0],
+        answers=[AnswerEntry("sigmoid 做门控", "安芯")],
+    )
+    d = replace(d, questions=[one, d.questions[1]])
+    for text in (
+        render_markdown(d),
+        "\n".join(render_telegram(d)),
+        "\n".join(render_wechat(d)),
+        render_html(d),
+    ):
+        assert "安芯" in text and "回答" in text
+        assert "提问：大灵" in text or "提问：</i>" in text
+        assert "提问：吕涛" in text
+    assert "**回答**（安芯）：" in render_markdown(d)
+    assert "<b>回答</b>（安芯）：" in "\n".join(render_telegram(d))
+
+
+def test_readers_outside_chat_are_not_told_to_send_a_command():
+    d = fixed_week()
+    for text in (render_markdown(d), render_html(d)):
+        assert "/answer 2" not in text and "你的回答" not in text
+        assert "欢迎在群里解答" in text
+    assert "/answer 2" in "\n".join(render_telegram(d))  # in the chat the command works
