@@ -1,7 +1,8 @@
 """Dispatch: one neutral :class:`Incoming` in, a list of :class:`Reply` out.
 
 Order of checks: clean the text -> route (``/command``, ``#hashtag``, keyword, reply to a
-question announcement) -> length limit -> per-member rate limit -> dedupe by message id ->
+question announcement) -> unknown commands (answered only in private chats or when addressed
+to this bot) -> control characters / bidi overrides refused -> length limit -> per-member rate limit -> dedupe by message id ->
 admin check -> handler. The handler's writes and the processed-message record commit in one
 unit of work, so a re-delivered message is stored once and a failure stores nothing.
 
@@ -28,7 +29,15 @@ from bot.context import Context, Services, UserError
 from bot.i18n import COMMON
 from bot.model import ChatRef, Incoming, Reply, utcnow
 from bot.registry import JOIN_KEYWORD, REGISTRY, Registry
-from bot.routing import COMMAND_PATTERN, RateLimiter, Route, clean_text, match_tag
+from bot.routing import (
+    COMMAND_PATTERN,
+    RateLimiter,
+    Route,
+    clean_name,
+    clean_text,
+    forbidden_char,
+    match_tag,
+)
 from storage import delivery, identity
 from storage.db import Database
 from storage.models import Group, KeywordReply
@@ -90,7 +99,8 @@ class Dispatcher:
             name, target, args = match.groups()
             if target and self.bot_usernames and target.lower() not in self.bot_usernames:
                 return None  # addressed to another bot
-            return Route(self.registry.find_command(name), name, args.strip())
+            addressed = bool(target) and target.lower() in self.bot_usernames
+            return Route(self.registry.find_command(name), name, args.strip(), addressed=addressed)
         found = match_tag(text, self.registry.hashtags, self.registry.bare_words)
         if found is None:
             return None
@@ -128,7 +138,15 @@ class Dispatcher:
                 return [Reply(COMMON.get("private_hint", lang))]
             return []
         if route is not None and route.spec is None:
-            return [Reply(COMMON.get("unknown_command", lang, name=route.name))]
+            # another bot's command (/warn, /rules) in a shared group is none of our business
+            if incoming.chat.is_private or incoming.mentions_bot or route.addressed:
+                return [Reply(COMMON.get("unknown_command", lang, name=route.name))]
+            return []
+        if incoming.anonymous and route is not None and route.spec is not None:
+            if not route.spec.admin:  # a note or answer must belong to a member
+                return [Reply(COMMON.get("anonymous_sender", lang))]
+        if text and (char := forbidden_char(incoming.text)) is not None:
+            return [Reply(COMMON.get("control_chars", lang, char=char))]
         limit = self.config.limits.max_message_chars
         if len(text) > limit:
             return [Reply(COMMON.get("too_long", lang, length=len(text), limit=limit))]
@@ -193,7 +211,7 @@ class Dispatcher:
             session,
             incoming.platform,
             incoming.sender.user_id,
-            clean_text(incoming.sender.display_name)[:200],
+            clean_name(incoming.sender.display_name)[:200],
         )
         is_admin = (
             incoming.sender.qualified_id in self._admins

@@ -61,6 +61,16 @@ COMMON = Messages(
             "You're sending messages too quickly; please wait {seconds} s 🙏",
         ),
         "usage": ("用法：{usage}", "Usage: {usage}"),
+        "anonymous_sender": (
+            "你现在以「匿名管理员」身份发言，内容无法记在你名下。请关闭匿名后再发；管理命令照常可用。",
+            "You are posting as an anonymous admin, so this cannot be credited to you. Turn "
+            "anonymity off and send it again; admin commands still work.",
+        ),
+        "control_chars": (
+            "消息里有看不见的控制字符（{char}，如方向反转符），没有保存。请删掉后重新发送。",
+            "Your message contains an invisible control character ({char}, e.g. a direction "
+            "override); nothing was saved. Please remove it and send again.",
+        ),
         "private_hint": (
             "发送 /help 查看我能做什么；发送「自学」了解如何加入。",
             "Send /help to see what I can do, or 「自学」 to learn how to join.",

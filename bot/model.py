@@ -69,6 +69,7 @@ class Incoming:
     reply_to_message_id: str | None = None
     mentions_bot: bool = False
     platform_admin: bool = False
+    anonymous: bool = False
 
     @property
     def platform(self) -> str:

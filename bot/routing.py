@@ -21,6 +21,12 @@ COMMAND_PATTERN = re.compile(
     r"^[/／]([A-Za-z0-9_\u4e00-\u9fff]{1,40})(?:@(\S+))?(?:\s+|$)(.*)$", re.S
 )
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029]")
+FORBIDDEN_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters and bidi overrides (U+202E turns text around): a command or note that
+carries them is refused with a reply saying so (invisible, never meant, and able to disguise
+what is stored). Zero-width spaces and line separators, which copy-paste brings along, are
+simply dropped by :func:`clean_text`."""
+BIDI_CONTROLS = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(text: str) -> str:
@@ -71,6 +77,18 @@ def match_tag(
     return None
 
 
+def forbidden_char(text: str) -> str | None:
+    """The first control character or bidi override in ``text`` as ``U+XXXX``, if any."""
+    found = FORBIDDEN_CHARS.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def clean_name(name: str) -> str:
+    """A display name fit to show in lists: :func:`clean_text` without bidi controls (a name
+    with U+202E would reverse the rest of its ``/rank`` line)."""
+    return BIDI_CONTROLS.sub("", clean_text(name))
+
+
 @dataclass(frozen=True)
 class Route:
     """What a message asks for: a command (with its arguments) or a keyword."""
@@ -79,6 +97,8 @@ class Route:
     name: str
     args: str
     keyword: str | None = None
+    addressed: bool = False
+    """``/cmd@thisbot``: the command names this bot explicitly."""
 
 
 class RateLimiter:

@@ -21,6 +21,10 @@ MSG = Messages(
             "Links must start with http:// or https://: {url}",
         ),
         "url_host": ("链接里没有有效的网址域名：{url}", "That link has no valid host name: {url}"),
+        "url_userinfo": (
+            "链接的域名前不能有「@」（看起来像一个网站，实际打开的是另一个）：{url}",
+            "Links cannot have an '@' before the host (they show one site and open another): {url}",
+        ),
         "url_chars": (
             "链接里不能有空格或控制字符：{url}",
             "Links cannot contain spaces or control characters: {url}",

@@ -65,8 +65,8 @@ def _valid_host(host: str) -> bool:
 def validate_url(text: str) -> str:
     """Return ``text`` as a checked http(s) URL (trimmed; ``www.x.y`` gets ``https://``).
 
-    Raises :class:`InvalidURL` for other schemes, a missing/bogus host, spaces or control
-    characters, or more than :data:`MAX_URL_LENGTH` characters.
+    Raises :class:`InvalidURL` for other schemes, a missing/bogus host, a user name before the
+    host (``https://evil.com@good.com``), spaces or control characters, or more than :data:`MAX_URL_LENGTH` characters.
     """
     url = valid_unicode(text).strip()
     if not url:
@@ -88,6 +88,8 @@ def validate_url(text: str) -> str:
         raise InvalidURL("url_host", url=_shown(url)) from exc
     if not url[len(scheme.group(0)) :].startswith("//"):
         raise InvalidURL("url_host", url=_shown(url))
+    if "@" in parts.netloc:  # https://evil.com@good.com goes to good.com, not what it shows
+        raise InvalidURL("url_userinfo", url=_shown(url))
     if parts.netloc.endswith("]") or ":" in host:
         host = f"[{host}]"
     if not _valid_host(host):

@@ -79,6 +79,7 @@ class Chatter:
         reply_to: str | None = None,
         message_id: str | None = None,
         platform_admin: bool = False,
+        mentions_bot: bool = False,
     ) -> list[Reply]:
         incoming = Incoming(
             chat=chat,
@@ -88,6 +89,7 @@ class Chatter:
             sent_at=self.clock(),
             reply_to_message_id=reply_to,
             platform_admin=platform_admin,
+            mentions_bot=mentions_bot,
         )
         self.last_replies = await self.app.dispatcher.dispatch(incoming)
         return self.last_replies

@@ -209,6 +209,7 @@ class ConsoleAdapter:
             text=text,
             message_id=f"{self._session}-{next(self._in_ids)}",
             reply_to_message_id=reply_to[0] if reply_to else None,
+            mentions_bot=True,  # whoever types in the console talks to the bot
             platform_admin=self.admin,
         )
         replies = await self.dispatcher.dispatch(incoming)

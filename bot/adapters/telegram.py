@@ -54,6 +54,8 @@ from bot.sending import SendStage
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE]
+ANONYMOUS_ADMIN_NAME = "匿名管理员"
+"""Who an admin posting as the group is (Telegram says "Group"), keyed by the chat's id."""
 CONCURRENT_UPDATES = 100  # getUpdates returns at most 100 at a time
 
 
@@ -278,15 +280,20 @@ class TelegramAdapter(TelegramReplies):
         platform_admin = anonymous_admin or (
             text.startswith("/") and await self.is_chat_admin(chat.id, user.id, kind)
         )
+        if anonymous_admin:  # GroupAnonymousBot, "Group": the admin behind it is unknown
+            sender = UserRef(PLATFORM, str(chat.id), ANONYMOUS_ADMIN_NAME)
+        else:
+            sender = UserRef(PLATFORM, str(user.id), user.full_name)
         return Incoming(
             chat=ChatRef(PLATFORM, str(chat.id), kind, chat.title or chat.full_name or ""),
-            sender=UserRef(PLATFORM, str(user.id), user.full_name),
+            sender=sender,
             text=text,
             message_id=str(message.message_id),
             sent_at=message.date,
             reply_to_message_id=str(replied.message_id) if replied is not None else None,
             mentions_bot=mentions_bot,
             platform_admin=platform_admin,
+            anonymous=anonymous_admin,
         )
 
     async def is_chat_admin(self, chat_id: int, user_id: int, kind: ChatKind) -> bool:

@@ -22,7 +22,7 @@ from bot.adapters.telegram_text import utf16_len
 from bot.app import App, build_app
 from bot.i18n import COMMON
 from bot.model import ChatRef, Outgoing, Reply
-from storage.models import Answer, CheckIn, OutboxMessage, Question
+from storage.models import Answer, CheckIn, Member, OutboxMessage, Question
 from tests.adapters.telegram_fake import (
     BAD_GATEWAY,
     BLOCKED,
@@ -379,6 +379,29 @@ async def test_anonymous_group_admin_posting_as_the_group_is_admin(tg: Harness) 
     assert listing["text"].startswith("关键词回复")
     other_bot = {"id": 777, "is_bot": True, "first_name": "Spam"}
     assert await tg.say("自学", other_bot) == []  # other bots are not served
+
+
+async def test_anonymous_admin_is_not_credited_as_a_member_named_group(tg: Harness) -> None:
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group"}
+    data = tg.updates.message("#打卡 匿名发的心得", anonymous)
+    data["message"]["sender_chat"] = GROUP
+    [hint] = await tg.feed(data)
+    assert "匿名" in hint["text"] and "关闭匿名" in hint["text"]
+    assert tg.count(CheckIn) == 0
+    with tg.app.db.session() as session:
+        names = session.scalars(select(Member.display_name)).all()
+    assert "Group" not in names
+
+
+async def test_unknown_commands_in_a_group_are_answered_only_when_addressed(tg: Harness) -> None:
+    """Rose's /warn and /rules in a shared group draw no 「未知命令」 from us."""
+    assert await tg.say("/warn @spammer", DAHUANG) == []
+    assert await tg.say("/rules", DAHUANG) == []
+    assert await tg.say("/rules@RoseBot", DAHUANG) == []
+    [addressed] = await tg.say("/rules@StudyHelperBot", DAHUANG)
+    assert "未知命令 /rules" in addressed["text"]
+    [private] = await tg.say("/rules", DAHUANG, chat=private_chat(DAHUANG))
+    assert "未知命令 /rules" in private["text"]
 
 
 async def test_app_wiring_builds_the_adapter_as_a_sender(tmp_path: Path, clock: FakeClock) -> None:

@@ -134,14 +134,28 @@ async def test_ten_kilobyte_plain_message_in_private_gets_the_hint(chat, lang):
 
 # -- control characters and metacharacters ----------------------------------------------------------
 @pytest.mark.parametrize("name", COMMANDS)
-async def test_control_characters_are_stripped_and_metacharacters_kept(chat, lang, name):
+async def test_control_characters_are_refused_with_a_reply_and_nothing_stored(chat, lang, name):
+    """Issue #19: control characters were stripped silently and the rest stored."""
     setup, args = sample(name)
     user = "admin" if REGISTRY.commands[name].admin else "bob"
     for line in setup:
         await chat.say(line, user=user)
     before = rows(chat.app)
-    noisy = f"/{name} {args}\x00\x07 \x1b{META}\u200b\x7f"
-    reply = await chat.say(noisy, user=user)
+    for noisy in (f"/{name} {args}\x00\x07 \x1b{META}\x7f", f"/{name} {args} \u202e{META}"):
+        reply = await chat.say(noisy, user=user)
+        char = "U+0000" if "\x00" in noisy else "U+202E"
+        assert reply == COMMON.get("control_chars", lang, char=char)
+    assert rows(chat.app) == before
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+async def test_zero_width_spaces_are_dropped_and_metacharacters_kept(chat, lang, name):
+    setup, args = sample(name)
+    user = "admin" if REGISTRY.commands[name].admin else "bob"
+    for line in setup:
+        await chat.say(line, user=user)
+    before = rows(chat.app)
+    reply = await chat.say(f"/{name} {args} {META}\u200b", user=user)
     assert reply != COMMON.get("internal_error", lang)
     assert not CONTROL.search(reply)
     stored = new_strings(before, rows(chat.app))
@@ -165,10 +179,12 @@ async def test_replies_to_metacharacters_are_plain_text_not_escaped(chat, name):
 
 # -- unknown commands -------------------------------------------------------------------------------
 @pytest.mark.parametrize("text", ["/nosuch", "/nosuch with args", "/打卡了吗 今天", "/NOSUCH"])
-async def test_unknown_commands_are_named_in_the_reply(chat, lang, text):
+async def test_unknown_commands_are_named_in_private_and_quiet_in_groups(chat, lang, text):
+    """Issue #19: in a group another bot's command (/warn, /rules) is not ours to answer;
+    in a DM, or when the message addresses this bot, the reply names the command."""
     before = rows(chat.app)
     name = text[1:].split()[0]
-    assert await chat.say(text) == COMMON.get("unknown_command", lang, name=name)
+    assert await chat.say(text) == ""
     assert await chat.say(text, chat=DM) == COMMON.get("unknown_command", lang, name=name)
     assert rows(chat.app) == before
 

@@ -139,7 +139,7 @@ async def test_chinese_verbs_inside_a_note_are_just_text(chat):
 
 async def test_metacharacters_are_stored_verbatim_and_control_chars_stripped(chat):
     text = "<b>粗体</b> & *星号* _下划线_ [链接](x) `code` {name}"
-    replies = await chat.send(f"/checkin {text}\x00\x07", user="u1", name="<i>Eve</i>")
+    replies = await chat.send(f"/checkin {text}\u200b", user="u1", name="<i>Eve</i>")
     assert len(replies) == 1 and replies[0].html is None
     assert "<i>Eve</i>" in replies[0].text
     [(_, stored, _, _)] = rows(chat)

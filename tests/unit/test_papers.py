@@ -89,7 +89,7 @@ async def test_bad_paper_input_stores_nothing(chat):
 
 async def test_metacharacters_stored_verbatim(chat):
     title = "<b>Attention</b> & *all* _you_ [need](x) `!`"
-    replies = await chat.send(f"/paper https://x.com/p {title} | <i>摘要</i>\x1b", user="u1")
+    replies = await chat.send(f"/paper https://x.com/p {title} | <i>摘要</i>\u200b", user="u1")
     assert title in replies[0].text and replies[0].html is None
     [paper] = papers(chat)
     assert paper.title == title and paper.summary == "<i>摘要</i>"

@@ -58,7 +58,7 @@ async def test_bad_share_input_stores_nothing(chat):
 
 async def test_metacharacters_stored_verbatim_and_control_chars_stripped(chat):
     text = "<b>必读</b> & *粗* _斜_ [x](y) `z`"
-    replies = await chat.send(f"/share https://x.com/a #ml {text}\x07\x1b", user="u1")
+    replies = await chat.send(f"/share https://x.com/a #ml {text}\u200b\u2028", user="u1")
     assert text in replies[0].text and replies[0].html is None
     assert resources(chat)[0][2] == text
 
