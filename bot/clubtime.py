@@ -10,6 +10,12 @@ group's timezone as wall-clock time:
   forward fires right after the gap (02:30 -> 03:30). APScheduler's own timezone handling
   repeats fires at ambiguous times, so it is not used for the arithmetic. The digest periods,
   the scheduler's triggers (:mod:`digest.triggers`) and the reminders all use these fires.
+* **Club weeks** (:func:`week_key`, :func:`local_label`): the digest period is the club's
+  week everywhere members see one; :func:`digest.periods.club_week` finds a moment's period
+  in the database, this module names it (a Monday key for streaks, a deadline for replies).
+* **A message's time** (:func:`message_time`): when the member sent it, as the platform says,
+  clamped to ``[now - the platform's retention, now]`` (a platform keeps messages for a bot
+  that is down only so long, and a clock ahead of ours must not date a note in the future).
 * **Clock-change warnings** (:func:`clock_change_warnings`): a crontab that falls in an hour
   its timezone skips or repeats, and what the bot will do then (config validation).
 """
@@ -19,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -102,6 +108,60 @@ class CronPeriods:
 def cron_periods(cron: str, timezone: str) -> CronPeriods:
     """A cached :class:`CronPeriods` (building a trigger parses the crontab)."""
     return CronPeriods(cron, timezone)
+
+
+# -- club weeks -----------------------------------------------------------------------------
+def zone(name: str) -> ZoneInfo:
+    """The time zone ``name`` (UTC if unknown)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def monday_of(moment: datetime, zone: ZoneInfo) -> date:
+    """The Monday (local date in ``zone``) of the calendar week containing ``moment``."""
+    local = moment.astimezone(zone).date()
+    return local - timedelta(days=local.weekday())
+
+
+def week_key(period_end: datetime, timezone: str) -> date:
+    """The key of the club week (digest period) ending at ``period_end``: the Monday of the
+    calendar week its last moment falls in. A weekly period (Sunday 20:00 -> Sunday 20:00)
+    gets the Monday of the week it mostly covers, so consecutive periods get consecutive
+    Mondays, the same keys streaks counted calendar weeks by before there were club weeks."""
+    return monday_of(period_end - timedelta(microseconds=1), zone(timezone))
+
+
+def local_label(moment: datetime, timezone: str, lang: str) -> str:
+    """A moment as members read it in replies, e.g. a deadline: ``12月6日 20:00`` /
+    ``Dec 6, 20:00`` (local to ``timezone``)."""
+    local = moment.astimezone(zone(timezone))
+    if lang == "en":
+        return f"{local:%b} {local.day}, {local:%H:%M}"
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+# -- a message's time -----------------------------------------------------------------------
+#: How long a platform keeps a message for a bot that is not running: a message delivered
+#: later than that after it was sent is not believed to be older (Telegram's getUpdates keeps
+#: updates for 24 hours; the wechaty puppet re-delivers what arrived while it was offline).
+PLATFORM_RETENTION: dict[str, timedelta] = {
+    "telegram": timedelta(hours=24),
+    "wechat": timedelta(hours=24),
+}
+
+
+def message_time(platform: str, sent_at: datetime | None, now: datetime) -> datetime:
+    """When a message counts as written: the platform's ``sent_at`` clamped to
+    ``[now - PLATFORM_RETENTION[platform], now]``; ``now`` for a platform without a backlog
+    (the console) or without a timestamp."""
+    retention = PLATFORM_RETENTION.get(platform)
+    if sent_at is None or retention is None:
+        return now
+    if sent_at.tzinfo is None:
+        sent_at = sent_at.replace(tzinfo=UTC)
+    return min(max(sent_at.astimezone(UTC), now - retention), now)
 
 
 # -- clock changes --------------------------------------------------------------------------

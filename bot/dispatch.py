@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import outbox
+from bot.clubtime import message_time
 from bot.config import Config, GroupConfig
 from bot.context import Context, Services, UserError
 from bot.i18n import COMMON
@@ -233,7 +234,7 @@ class Dispatcher:
             member=member,
             is_admin=is_admin,
             registry=self.registry,
-            now=self.clock(),
+            now=message_time(incoming.platform, incoming.sent_at, self.clock()),
             services=self.services,
             question_id=job.question_id,
         )

@@ -20,13 +20,14 @@ at the last end and ends at the new cron's next fire.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.clubtime import PeriodError, cron_periods
+from bot.clubtime import PeriodError, cron_periods, week_key
 from storage.models import DigestIssue, Group
 
 PUBLISHED = "published"
@@ -168,3 +169,47 @@ def issue_ending_at_or_before(
 def all_issues(session: Session, group: Group) -> list[DigestIssue]:
     """Every issue of ``group`` in number order."""
     return list(_issues(session, group))
+
+
+@dataclass(frozen=True)
+class ClubWeek:
+    """The club week (an open digest period) a note written at some moment goes into."""
+
+    number: int  #: the issue's number, as replies show it
+    start: datetime
+    end: datetime  #: the deadline: the publish time
+    key: date  #: the Monday that identifies the week for streaks (:func:`bot.clubtime.week_key`)
+
+
+def open_issue_for(session: Session, group: Group, at: datetime, cron: str) -> DigestIssue:
+    """The issue something written at ``at`` goes into: the one whose period holds ``at``,
+    or the next one still open when that one is already published (or being published), or
+    the first issue when ``at`` is before it. Creates issues as needed."""
+    try:
+        issue = ensure_issue(session, group, at, cron)
+    except PeriodError:
+        first = next(_issues(session, group))
+        issue = ensure_issue(session, group, first.period_start, cron)
+    while issue.status != "draft" or is_published(issue):
+        issue = ensure_issue(session, group, issue.period_end, cron)
+    return issue
+
+
+def club_week(
+    session: Session, group: Group, at: datetime, cron: str, *, store: bool = True
+) -> ClubWeek:
+    """The club week of ``at`` (see :func:`open_issue_for`). With ``store=False`` (a read,
+    such as a listing) issues it had to create are rolled back: nothing is stored."""
+    savepoint = None if store else session.begin_nested()
+    try:
+        issue = open_issue_for(session, group, at, cron)
+        week = ClubWeek(
+            issue.number,
+            issue.period_start,
+            issue.period_end,
+            week_key(issue.period_end, group.timezone),
+        )
+    finally:
+        if savepoint is not None:
+            savepoint.rollback()
+    return week

@@ -9,9 +9,12 @@ Where: every chat of the group with ``reminders: true``, as one message naming t
 member on a platform where the bot can write first (console, WeChat) also gets a private
 message; on Telegram a bot may only write to users who started it, so none is sent there.
 
-When: ``reminders.cron`` in the group's timezone. Inside ``reminders.quiet_hours`` (e.g.
-``23:00-08:00``, local) the reminder is postponed to the end of the quiet hours; it still
-concerns the week it was due in.
+When: ``reminders.cron`` in the group's timezone. The week is the club week (the digest
+period the reminder is due in). Inside ``reminders.quiet_hours`` (e.g. ``23:00-08:00``, local)
+the reminder is postponed to the end of the quiet hours if that is still inside its week, and
+dropped otherwise; it concerns the week it was due in, and DMs show the streak for that week.
+A run missed while the bot was down is caught up within :data:`REMINDER_GRACE`, never once
+its week has ended.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.clubtime import PeriodError, cron_periods
 from bot.config import Config
 from bot.i18n import Messages
 from bot.model import ChatRef, Outgoing, Reply
+from digest.periods import ClubWeek, club_week
 from storage import engagement
 from storage.identity import ensure_group
 from storage.models import CheckIn, Group, Member
@@ -93,12 +98,15 @@ def next_allowed_time(now: datetime, quiet_hours: str, tz: str | ZoneInfo) -> da
 
 
 # -- who and what -------------------------------------------------------------------------
-def members_to_remind(session: Session, group: Group, due: datetime) -> list[Member]:
-    """Recently active members without a check-in in ``due``'s week who are not away."""
+def members_to_remind(
+    session: Session, group: Group, week: ClubWeek, due: datetime
+) -> list[Member]:
+    """Recently active members without a check-in in the club ``week`` who are not away
+    (at ``due``, or for that week)."""
     tz = engagement.group_tz(group)
-    monday = engagement.week_start(due, tz)
-    week_from, _ = engagement.week_bounds(monday, tz)
-    lookback, _ = engagement.week_bounds(monday - timedelta(weeks=LOOKBACK_WEEKS), tz)
+    monday = week.key
+    week_from = week.start
+    lookback = week.start - timedelta(weeks=LOOKBACK_WEEKS)
     last = (
         select(CheckIn.member_id, func.max(CheckIn.created_at).label("last"))
         .where(CheckIn.group_id == group.id, CheckIn.created_at >= lookback)
@@ -140,12 +148,16 @@ def build_reminders(
 ) -> list[Outgoing]:
     """The reminder messages for ``group`` (empty when nobody needs one).
 
-    ``due`` is when the reminder was scheduled (its week is the one checked; default ``now``).
+    ``due`` is when the reminder was scheduled (default ``now``): its club week (the digest
+    period, :func:`digest.periods.club_week`) is the one checked, and DMs show the streak
+    as it stands for that week.
     """
     group_config = next((g for g in config.groups if g.slug == group.slug), None)
     if group_config is None or not config.reminders.enabled:
         return []
-    members = members_to_remind(session, group, due or now)
+    due = due or now
+    week = club_week(session, group, due, config.digest.cron)
+    members = members_to_remind(session, group, week, due)
     if not members:
         return []
     lang = config.language
@@ -163,7 +175,9 @@ def build_reminders(
     ]
     if config.reminders.dm:
         dm_members = [m for m in members if m.platform in DM_PLATFORMS]
-        streaks = engagement.streaks_for_group(session, group, now, [m.id for m in dm_members])
+        streaks = engagement.streaks_for_group(
+            session, group, due, [m.id for m in dm_members], this_week=week.key
+        )
         for m in dm_members:
             line = MSG.get(
                 "dm", lang, name=m.display_name, group=group.name, streak=streaks[m.id].current
@@ -205,8 +219,21 @@ async def run_reminders(group_slug: str, due_iso: str | None = None) -> int:
         log.info("reminders for %s are not configured any more; skipped", group_slug)
         return 0
     now = app.dispatcher.clock()
-    due = datetime.fromisoformat(due_iso) if due_iso else now
+    due = (
+        datetime.fromisoformat(due_iso)
+        if due_iso
+        else _due_time(config, group_config.timezone, now)
+    )
+    with app.db.session() as session:
+        group = ensure_group(session, group_config.slug, group_config.name, group_config.timezone)
+        week_end = club_week(session, group, due, config.digest.cron).end
+    if now >= week_end:
+        log.info("reminders for %s due %s dropped: that week has ended", group_slug, due)
+        return 0
     allowed = next_allowed_time(now, config.reminders.quiet_hours, group_config.timezone)
+    if allowed >= week_end:
+        log.info("reminders for %s dropped: quiet hours last until the week ends", group_slug)
+        return 0
     if allowed > now and _state.get("scheduler") is not None:
         _state["scheduler"].add_job(
             run_reminders,
@@ -222,6 +249,15 @@ async def run_reminders(group_slug: str, due_iso: str | None = None) -> int:
         group = ensure_group(session, group_config.slug, group_config.name, group_config.timezone)
         messages = build_reminders(session, group, config, now, due=due)
     return await send_all(app, messages)
+
+
+def _due_time(config: Config, timezone: str, now: datetime) -> datetime:
+    """When the reminder job now running was due: the latest ``reminders.cron`` fire at or
+    before ``now`` (a run caught up after downtime is about the week it was due in)."""
+    try:
+        return cron_periods(config.reminders.cron, timezone).last_end_at_or_before(now)
+    except PeriodError:
+        return now
 
 
 def register_reminder_job(scheduler: Any, app: App) -> list[str]:

@@ -1,17 +1,20 @@
 """/checkin (打卡, #打卡, #心得): weekly learning notes, plus listing, editing and deleting them.
 
 Several check-ins a week are kept as separate rows and merged per member in the digest. The
-week is the group's local ISO week (Monday 00:00 in ``group.timezone``).
+week is the club week: the open digest period the note goes into
+(:func:`digest.periods.club_week`); the reply names that issue and its deadline.
 """
 
 from __future__ import annotations
 
 import re
 
+from bot.clubtime import local_label
 from bot.context import Context
 from bot.i18n import Messages
 from bot.model import Reply
 from bot.registry import command
+from digest.periods import ClubWeek, club_week
 from storage import checkins
 from storage.models import CheckIn
 
@@ -22,8 +25,9 @@ PREVIEW = 60
 MSG = Messages(
     {
         "saved": (
-            "✅ 已记录 {name} 本周第 {n} 条学习心得，将合并进本周周报",
-            "✅ Saved {name}'s learning note #{n} this week; it will be merged into this week's digest",
+            "✅ 已记录 {name} 本周第 {n} 条学习心得，将收录进第 {issue} 期周报（{deadline} 截止）",
+            "✅ Saved {name}'s learning note #{n} this week; it goes into digest issue {issue} "
+            "(closes {deadline})",
         ),
         "none": (
             "你本周还没有学习心得。发送 /checkin <内容> 或 #打卡 <内容> 记录。",
@@ -78,9 +82,15 @@ def _preview(text: str) -> str:
     return line if len(line) <= PREVIEW else line[: PREVIEW - 1] + "…"
 
 
+def _club_week(ctx: Context, *, store: bool = True) -> ClubWeek:
+    """The club week a note sent now goes into (the open digest issue)."""
+    return club_week(ctx.session, ctx.group, ctx.now, ctx.config.digest.cron, store=store)
+
+
 def _this_weeks(ctx: Context) -> list[CheckIn]:
     """The sender's check-ins this week, numbered 1.. in the order ``/checkin`` lists them."""
-    start, end = checkins.week_bounds(ctx.now, ctx.group.timezone)
+    week = _club_week(ctx, store=False)
+    start, end = week.start, week.end
     return checkins.member_checkins(ctx.session, ctx.group.id, ctx.member.id, start, end)
 
 
@@ -130,9 +140,28 @@ async def checkin(ctx: Context) -> Reply:
         checkins.delete_checkin(ctx.session, entry)
         return Reply(ctx.text(MSG, "deleted", n=n))
     _check_length(ctx, args)
-    week = checkins.week_bounds(ctx.now, ctx.group.timezone)
-    _, count = checkins.add_checkin(ctx.session, ctx.group.id, ctx.member.id, args, ctx.now, week)
-    return Reply(ctx.text(MSG, "saved", name=ctx.member.display_name, n=count))
+    week = _club_week(ctx)
+    written = max(ctx.now, week.start)  # a late note for a published issue joins the next
+    _, count = checkins.add_checkin(
+        ctx.session,
+        ctx.group.id,
+        ctx.member.id,
+        args,
+        written,
+        (week.start, week.end),
+        counts_for=week.key,
+    )
+    deadline = local_label(week.end, ctx.group.timezone, ctx.lang)
+    return Reply(
+        ctx.text(
+            MSG,
+            "saved",
+            name=ctx.member.display_name,
+            n=count,
+            issue=week.number,
+            deadline=deadline,
+        )
+    )
 
 
 def _list(ctx: Context) -> Reply:

@@ -9,10 +9,12 @@ import re
 from collections import Counter
 from datetime import datetime, timedelta
 
+from bot.clubtime import local_label
 from bot.context import Context
 from bot.i18n import Messages
 from bot.model import Reply
 from bot.registry import command
+from digest.periods import club_week
 from storage import engagement
 from storage.engagement import RankEntry
 
@@ -114,8 +116,9 @@ async def me(ctx: Context) -> Reply:
         )
         or Counter()
     )
+    week = club_week(ctx.session, ctx.group, ctx.now, ctx.config.digest.cron, store=False)
     streak = engagement.member_streak(
-        ctx.session, ctx.group, member.id, ctx.now, history_weeks=HISTORY_WEEKS
+        ctx.session, ctx.group, member.id, ctx.now, history_weeks=HISTORY_WEEKS, this_week=week.key
     )
     history = "".join(MARKS[week.state] for week in streak.history)
     lines = [
@@ -171,11 +174,10 @@ async def rank(ctx: Context) -> Reply:
         entries = engagement.leaderboard(ctx.session, ctx.group)
         title, empty = ctx.text(MSG, "rank_all"), "rank_empty_all"
     elif arg in ("", "week", "本周"):
-        tz = engagement.group_tz(ctx.group)
-        monday = engagement.week_start(ctx.now, tz)
-        start, end = engagement.week_bounds(monday, tz)
-        entries = engagement.leaderboard(ctx.session, ctx.group, start, end)
-        title, empty = ctx.text(MSG, "rank_week", start=monday.isoformat()), "rank_empty_week"
+        week = club_week(ctx.session, ctx.group, ctx.now, ctx.config.digest.cron, store=False)
+        entries = engagement.leaderboard(ctx.session, ctx.group, week.start, week.end)
+        start = local_label(week.start, ctx.group.timezone, ctx.lang)
+        title, empty = ctx.text(MSG, "rank_week", start=start), "rank_empty_week"
     else:
         raise ctx.fail(MSG, "rank_usage")
     if not entries:

@@ -7,12 +7,14 @@ is refused with a pointer to the earlier entry.
 
 from __future__ import annotations
 
+from bot.clubtime import zone
 from bot.context import Context, UserError
 from bot.i18n import COMMON, Messages
 from bot.model import Reply
 from bot.registry import command
+from digest.periods import club_week
 from handlers.parsing import ParseError, parse_paper
-from storage import checkins, content
+from storage import content
 from storage.models import Paper
 
 MSG = Messages(
@@ -83,7 +85,7 @@ async def paper(ctx: Context) -> Reply:
         )
     except content.DuplicatePaper as duplicate:
         earlier = duplicate.existing
-        date = earlier.created_at.astimezone(checkins.zone(ctx.group.timezone)).date()
+        date = earlier.created_at.astimezone(zone(ctx.group.timezone)).date()
         raise ctx.fail(
             MSG,
             "duplicate",
@@ -111,7 +113,8 @@ async def paper(ctx: Context) -> Reply:
 )
 async def papers(ctx: Context) -> Reply:
     """List the papers shared this (local) week."""
-    start, end = checkins.week_bounds(ctx.now, ctx.group.timezone)
+    week = club_week(ctx.session, ctx.group, ctx.now, ctx.config.digest.cron, store=False)
+    start, end = week.start, week.end
     found = content.papers_between(ctx.session, ctx.group.id, start, end)
     if not found:
         return Reply(ctx.text(MSG, "none"))

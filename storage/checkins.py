@@ -1,38 +1,19 @@
 """Check-ins (学习心得 / 打卡): add, list per member and week, edit, delete.
 
-A week is the ISO week of the group's timezone: Monday 00:00 local up to the next Monday.
+A week is a club week (a digest period, see :mod:`bot.clubtime`), given by the caller.
 Several check-ins of one member in a week are separate rows; the digest merges them.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import date, datetime
 from typing import cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Table, bindparam, func, insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from storage.models import CheckIn
 from storage.search_index import queue_for_search
-
-
-def zone(name: str) -> ZoneInfo:
-    """The time zone ``name`` (UTC if unknown)."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def week_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:
-    """[start, end) in UTC of the local week (Monday 00:00 to Monday 00:00) containing ``now``."""
-    tz = zone(timezone)
-    monday = now.astimezone(tz).date()
-    monday -= timedelta(days=monday.weekday())
-    start = datetime.combine(monday, time(0), tzinfo=tz)
-    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def add_checkin(
@@ -42,16 +23,25 @@ def add_checkin(
     text: str,
     now: datetime,
     week: tuple[datetime, datetime],
+    *,
+    counts_for: date | None = None,
 ) -> tuple[int, int]:
     """Store one check-in at ``now``; returns its id and the member's number of check-ins in
-    ``week`` ([start, end), see :func:`week_bounds`) counting this one.
+    ``week`` ([start, end), a club week) counting this one; ``counts_for`` is that week's
+    streak key (:func:`bot.clubtime.week_key`).
 
     The busiest write of the bot, so one Core INSERT rather than a unit-of-work flush, whose
     RETURNING also counts the member's *other* check-ins of the week (PostgreSQL's subquery
     does not see the new row, SQLite's does: excluding it by id reads the same on both). The
     entry is queued for the search index explicitly (the flush hook does that for ORM writes).
     """
-    values = {"group_id": group_id, "member_id": member_id, "text": text, "created_at": now}
+    values = {
+        "group_id": group_id,
+        "member_id": member_id,
+        "text": text,
+        "created_at": now,
+        "week": counts_for,
+    }
     values |= {
         "of_group": group_id,
         "of_member": member_id,

@@ -1,8 +1,9 @@
 """Engagement: weekly check-in streaks, away (vacation) periods and the leaderboard.
 
-Weeks are ISO weeks in the group's timezone: a week starts on Monday 00:00 local time and is
-identified by that Monday's date, so weeks spanning a DST change (167 or 169 hours) still
-bucket by the local calendar.
+Weeks are club weeks (digest periods, see :mod:`bot.clubtime`), each identified by a Monday
+(:func:`bot.clubtime.week_key`) stored on the check-in; check-ins written before club weeks
+(or imported without one) count for the calendar week (Monday 00:00 local) they were written
+in, which is the same key space, so streaks run on across the change.
 
 Streak rules:
 
@@ -175,14 +176,17 @@ def compute_streak(
 def checkin_weeks(
     session: Session, group: Group, member_ids: Sequence[int] | None = None
 ) -> dict[int, Counter[date]]:
-    """Per member: check-ins per week (Monday -> count), bucketed in the group's timezone."""
+    """Per member: check-ins per club week (its Monday key -> count); a check-in without a
+    stored week counts for the calendar week it was written in (group's timezone)."""
     tz = group_tz(group)
-    stmt = select(CheckIn.member_id, CheckIn.created_at).where(CheckIn.group_id == group.id)
+    stmt = select(CheckIn.member_id, CheckIn.created_at, CheckIn.week).where(
+        CheckIn.group_id == group.id
+    )
     if member_ids is not None:
         stmt = stmt.where(CheckIn.member_id.in_(member_ids))
     result: dict[int, Counter[date]] = defaultdict(Counter)
-    for member_id, created_at in session.execute(stmt.execution_options(yield_per=2000)):
-        result[member_id][week_start(created_at, tz)] += 1
+    for member_id, created_at, week in session.execute(stmt.execution_options(yield_per=2000)):
+        result[member_id][week or week_start(created_at, tz)] += 1
     return result
 
 
@@ -193,10 +197,14 @@ def streaks_for_group(
     member_ids: Sequence[int] | None = None,
     *,
     history_weeks: int = HISTORY_WEEKS,
+    this_week: date | None = None,
 ) -> dict[int, Streak]:
-    """Streaks of every member who ever checked in (or of ``member_ids``): three queries."""
+    """Streaks of every member who ever checked in (or of ``member_ids``): three queries.
+
+    ``this_week`` is the key of the club week the streak is for (``now``'s digest period, see
+    :func:`digest.periods.club_week`); by default the calendar week of ``now``."""
     tz = group_tz(group)
-    this_monday = week_start(now, tz)
+    this_monday = this_week or week_start(now, tz)
     weeks = checkin_weeks(session, group, member_ids)
     ids = list(member_ids) if member_ids is not None else list(weeks)
     periods = away_periods_by_member(session, ids)
@@ -219,9 +227,16 @@ def streaks_for_group(
 
 
 def member_streak(
-    session: Session, group: Group, member_id: int, now: datetime, *, history_weeks: int = 8
+    session: Session,
+    group: Group,
+    member_id: int,
+    now: datetime,
+    *,
+    history_weeks: int = 8,
+    this_week: date | None = None,
 ) -> Streak:
-    """One member's streak and the last ``history_weeks`` weeks."""
-    return streaks_for_group(session, group, now, [member_id], history_weeks=history_weeks)[
-        member_id
-    ]
+    """One member's streak and the last ``history_weeks`` weeks (``this_week``: see
+    :func:`streaks_for_group`)."""
+    return streaks_for_group(
+        session, group, now, [member_id], history_weeks=history_weeks, this_week=this_week
+    )[member_id]

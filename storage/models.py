@@ -7,7 +7,7 @@ deliveries. The schema is created only by Alembic migrations (``storage/migratio
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -81,6 +81,9 @@ class CheckIn(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     edited_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: The Monday identifying the club week it counts for in streaks (bot.clubtime.week_key);
+    #: None (rows imported without it) means the calendar week of ``created_at``.
+    week: Mapped[date | None] = mapped_column(default=None)
     member: Mapped[Member] = relationship(lazy="joined")
 
 

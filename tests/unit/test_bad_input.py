@@ -55,7 +55,10 @@ def rows(app: App) -> dict[str, set[tuple[Any, ...]]]:
     """Every stored row outside bookkeeping tables."""
     with app.db.session() as session:
         return {
-            table.name: {tuple(row) for row in session.execute(select(table)).all()}
+            table.name: {
+                tuple(repr(v) if isinstance(v, list | dict) else v for v in row)  # JSON columns
+                for row in session.execute(select(table)).all()
+            }
             for table in Base.metadata.sorted_tables
             if table.name not in BOOKKEEPING
         }

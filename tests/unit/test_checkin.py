@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -11,7 +11,6 @@ from bot.app import build_app
 from bot.batching import dispatch_many
 from bot.model import Incoming, UserRef
 from storage import identity
-from storage.checkins import week_bounds
 from storage.db import Database
 from storage.models import CheckIn, Member
 from tests.conftest import GROUP_CHAT, Chatter
@@ -47,25 +46,35 @@ async def test_checkin_time_comes_from_the_clock(chat, clock):
     assert created_at == clock.now
 
 
-async def test_week_boundary_is_monday_midnight_in_the_group_timezone(chat, clock):
-    # Sunday 2026-11-22 23:30 in Shanghai is 15:30 UTC: still the week of Monday 11-16.
-    clock.set(datetime(2026, 11, 22, 23, 30, tzinfo=SHANGHAI))
-    assert "第 1 条" in await chat.say("/checkin 周日晚上的心得", user="u1")
-    clock.set(datetime(2026, 11, 22, 23, 59, tzinfo=SHANGHAI))
-    assert "第 2 条" in await chat.say("/checkin 周日最后一条", user="u1")
-    # Monday 00:10 Shanghai (Sunday 16:10 UTC) already belongs to the next week.
+async def test_the_week_is_the_digest_period_and_the_reply_names_issue_and_deadline(chat, clock):
+    """A note at the deadline - 1 s goes into the closing issue, at + 1 s into the next one;
+    each reply says which issue and when it closes (issue #22: was Monday 00:00 weeks)."""
+    # Wednesday 2026-11-18: the group's first issue is the period ending Sunday 11-22 20:00
+    clock.set(datetime(2026, 11, 18, 12, 0, tzinfo=SHANGHAI))
+    first = await chat.say("/checkin 周三的心得", user="u1")
+    assert "本周第 1 条" in first and "将收录进第 1 期周报（11月22日 20:00 截止）" in first
+    clock.set(datetime(2026, 11, 22, 19, 59, 59, tzinfo=SHANGHAI))
+    before = await chat.say("/checkin 截止前一秒", user="u1")
+    assert "本周第 2 条" in before and "第 1 期周报（11月22日 20:00 截止）" in before
+    clock.set(datetime(2026, 11, 22, 20, 0, 1, tzinfo=SHANGHAI))
+    after = await chat.say("/checkin 截止后一秒", user="u1")
+    assert "本周第 1 条" in after and "第 2 期周报（11月29日 20:00 截止）" in after
+    # Monday 00:10 is the same club week as Sunday 20:00:01
     clock.set(datetime(2026, 11, 23, 0, 10, tzinfo=SHANGHAI))
-    assert "第 1 条" in await chat.say("/checkin 新的一周", user="u1")
+    assert "本周第 2 条" in await chat.say("/checkin 周一凌晨", user="u1")
     listing = await chat.say("/checkin", user="u1")
-    assert "新的一周" in listing and "周日" not in listing
+    assert "截止后一秒" in listing and "周一凌晨" in listing and "截止前一秒" not in listing
 
 
-def test_week_bounds_are_utc_and_seven_days():
-    start, end = week_bounds(datetime(2026, 11, 22, 15, 30, tzinfo=UTC), "Asia/Shanghai")
-    assert start == datetime(2026, 11, 15, 16, 0, tzinfo=UTC)  # Mon 11-16 00:00 +08:00
-    assert end == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
-    start, end = week_bounds(datetime(2026, 11, 22, 16, 0, tzinfo=UTC), "Asia/Shanghai")
-    assert start == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
+async def test_reply_in_english_names_the_issue_and_deadline(config_factory, clock):
+    app = build_app(config_factory(language="en"), clock=clock)
+    try:
+        chat = Chatter(app, clock)
+        clock.set(datetime(2026, 11, 18, 12, 0, tzinfo=SHANGHAI))
+        reply = await chat.say("/checkin notes", user="u1")
+        assert "goes into digest issue 1 (closes Nov 22, 20:00)" in reply
+    finally:
+        app.db.dispose()
 
 
 async def test_empty_checkin_lists_this_weeks_entries_with_numbers(chat, clock):
@@ -170,7 +179,9 @@ async def test_english_replies(config_factory, clock):
         app.db.dispose()
 
 
-async def test_weekly_count_and_member_names_on_both_databases(migrated_database_url, config_factory, clock):
+async def test_weekly_count_and_member_names_on_both_databases(
+    migrated_database_url, config_factory, clock
+):
     """The count in the reply comes from the INSERT's RETURNING: only this member, this group
     week, the new note included, on SQLite and PostgreSQL alike, also inside one batch."""
     app = build_app(config_factory(database={"url": migrated_database_url}), clock=clock)

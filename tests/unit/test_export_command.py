@@ -35,7 +35,7 @@ async def test_admin_gets_the_group_as_json_privately(chat):
     assert reply.private and reply.file is not None
     assert reply.file_name == "studybot-ml-club-20261116-0900.json"
     assert reply.text.startswith("📦 已导出「ML自学者俱乐部」：成员 4 · 打卡 1 · 提问 1")
-    assert "论文 1 · 资料 1 · 周报 0 期" in reply.text
+    assert "论文 1 · 资料 1 · 周报 1 期" in reply.text  # the check-in opened its issue (#22)
     assert "studybot import studybot-ml-club-20261116-0900.json" in reply.text
     assert re.search(r"（\d+\.\d KB）", reply.text)  # the size, no compression for small data
     data = load_export(reply.file.decode("utf-8"))

@@ -144,8 +144,9 @@ async def test_rank_caller_without_points(chat):
     assert "你还没有积分" in await chat.say("/rank", user="lurker")
 
 
-async def test_streak_boundary_is_monday_midnight_in_a_dst_zone(config_factory, clock):
-    """Sunday 23:30 and Monday 00:30 Berlin time, in the week clocks go forward: two weeks."""
+async def test_streak_boundary_is_the_digest_deadline_in_a_dst_zone(config_factory, clock):
+    """Sunday 19:30 and 20:30 Berlin time, the day clocks go forward: two club weeks (the
+    digest period, Sunday 20:00 -> Sunday 20:00; issue #22, was Monday 00:00)."""
     groups = [
         {
             "slug": "berlin",
@@ -158,13 +159,13 @@ async def test_streak_boundary_is_monday_midnight_in_a_dst_zone(config_factory, 
     try:
         berlin = ZoneInfo("Europe/Berlin")
         chat = Chatter(app, clock)
-        clock.set(datetime(2026, 3, 29, 23, 30, tzinfo=berlin).astimezone(UTC))
-        await chat.say("/checkin 周日深夜", user="u1")
+        clock.set(datetime(2026, 3, 29, 19, 30, tzinfo=berlin).astimezone(UTC))
+        await chat.say("/checkin 截止前", user="u1")
         clock.advance(hours=1)
-        assert clock.now.astimezone(berlin).strftime("%a %H:%M") == "Mon 00:30"
-        await chat.say("/checkin 周一凌晨", user="u1")
+        assert clock.now.astimezone(berlin).strftime("%a %H:%M") == "Sun 20:30"
+        await chat.say("/checkin 截止后", user="u1")
         assert streak_of(await chat.say("/me", user="u1")) == (2, 2)
-        clock.advance(days=6, hours=23)  # Monday 00:30 -> Sunday 23:30 of the same week
+        clock.advance(days=6, hours=23)  # Sunday 20:30 -> next Sunday 19:30: the same week
         await chat.say("/checkin 同一周", user="u1")
         text = await chat.say("/me", user="u1")
         assert streak_of(text) == (2, 2) and history_of(text).endswith("✅✅")

@@ -115,17 +115,77 @@ async def test_disabled_reminders_build_nothing(config_factory, clock):
         app.db.dispose()
 
 
-async def test_due_week_is_kept_when_postponed_past_monday(chat, clock):
-    clock.set(sh(2026, 11, 18, 12, 0))  # Wednesday of the week before
-    await chat.say("/checkin 上上周", user="u2", name="阿二")
-    clock.set(sh(2026, 11, 25, 12, 0))  # Wednesday of the due week
+async def test_reminder_is_about_the_club_week_it_was_due_in(chat, clock):
+    """Due Friday 23:30, inside quiet hours, sent Saturday 08:00: same club week (digest
+    period ending Sunday 20:00), so who is named and the DM streak are for that week."""
+    clock.set(sh(2026, 11, 18, 12, 0))  # the week before
+    await chat.say("/checkin 上周", user="u2", name="阿二")
+    clock.set(sh(2026, 11, 25, 12, 0))  # the due week
     await chat.say("/checkin 本周", user="u1", name="阿一")
-    due = sh(2026, 11, 29, 23, 30)  # due Sunday 23:30, inside quiet hours
-    clock.set(sh(2026, 11, 30, 8, 0))  # sent Monday 08:00: a new week already
-    postponed = build(chat.app, clock(), due=due)[0].reply.text
-    assert "@阿二" in postponed and "阿一" not in postponed
-    # judged by the sending time instead, 阿一 would be nagged for a week that just began
-    assert "@阿一" in build(chat.app, clock())[0].reply.text
+    due = sh(2026, 11, 27, 23, 30)
+    clock.set(sh(2026, 11, 28, 8, 0))
+    messages = build(chat.app, clock(), due=due)
+    assert "@阿二" in messages[0].reply.text and "阿一" not in messages[0].reply.text
+    [dm] = [m for m in messages if m.chat.kind == "private"]
+    assert "🔥1 周" in dm.reply.text  # last week's check-in still counts: not 🔥0
+
+
+async def test_a_note_after_the_deadline_counts_for_the_next_week(chat, clock):
+    """Sunday 20:00:05 is the next club week: a reminder due in it names who has not checked
+    in since, and the member is not told their note went into the week just published."""
+    clock.set(sh(2026, 11, 25, 12, 0))
+    await chat.say("/checkin 上周三", user="u1", name="阿一")
+    await chat.say("/checkin 上周三", user="u2", name="阿二")
+    clock.set(sh(2026, 11, 29, 20, 0, 5))
+    await chat.say("/checkin 截止后五秒", user="u1", name="阿一")
+    clock.set(sh(2026, 12, 4, 20, 0))  # Friday's reminder in the new week
+    text = build(chat.app, clock())[0].reply.text
+    assert "@阿二" in text and "阿一" not in text
+
+
+async def test_quiet_hours_past_the_end_of_the_week_drop_the_reminder(config_factory, clock):
+    app = build_app(
+        config_factory(
+            reminders={"enabled": True, "cron": "0 19 * * sun", "quiet_hours": "18:00-08:00"}
+        ),
+        clock=clock,
+    )
+    try:
+        chat = Chatter(app, clock)
+        await chat.say("/checkin 上周", user="u1", name="阿一")
+        clock.set(sh(2026, 11, 22, 19, 0))  # Sunday 19:00: quiet until Monday 08:00
+        sender = FakeSender()
+        app.add_sender(sender)
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        reminders.register_reminder_job(scheduler, app)
+        assert await reminders.run_reminders("ml-club") == 0
+        assert scheduler.get_job("studybot-reminders:ml-club:postponed") is None
+        assert sender.sent == []
+    finally:
+        app.db.dispose()
+
+
+async def test_a_reminder_missed_by_a_restart_is_caught_up_but_never_for_an_ended_week(chat, clock):
+    """The bot restarts 20 s after Friday 20:00: the stored job keeps its missed run and sends
+    it; the same run found only after the week ended (Monday) is dropped."""
+    await chat.say("/checkin 上周", user="u1", name="阿一")
+    sender = FakeSender()
+    chat.app.add_sender(sender)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    reminders.register_reminder_job(scheduler, chat.app)
+    # the store holds the job with its Friday 20:00 run, missed while the bot was down
+    scheduler.modify_job("studybot-reminders:ml-club", next_run_time=sh(2026, 11, 27, 20, 0))
+    clock.set(sh(2026, 11, 27, 20, 0, 20))
+    reminders.register_reminder_job(scheduler, chat.app)  # the restart registers again
+    job = scheduler.get_job("studybot-reminders:ml-club")
+    scheduler.shutdown(wait=False)
+    assert job.next_run_time == sh(2026, 11, 27, 20, 0)  # kept: APScheduler runs it (grace)
+    assert job.misfire_grace_time == reminders.REMINDER_GRACE
+    assert await reminders.run_reminders("ml-club") == 2  # group message + DM
+    assert "@阿一" in sender.sent[0].reply.text
+    clock.set(sh(2026, 11, 30, 9, 0))  # Monday: the Friday reminder's week is over
+    assert await reminders.run_reminders("ml-club", sh(2026, 11, 27, 20, 0).isoformat()) == 0
 
 
 # -- quiet hours --------------------------------------------------------------------------
@@ -204,12 +264,13 @@ async def test_job_inside_quiet_hours_is_postponed(chat, clock):
     postponed = scheduler.get_job("studybot-reminders:ml-club:postponed")
     assert postponed is not None
     assert postponed.trigger.run_date == sh(2026, 11, 28, 8, 0)
-    assert postponed.args == ("ml-club", sh(2026, 11, 27, 23, 30).isoformat())
+    # due when the cron fired (Friday 20:00), not when the job happened to run
+    assert postponed.args == ("ml-club", sh(2026, 11, 27, 20, 0).isoformat())
 
 
 async def test_missing_or_failing_sender_is_logged_not_raised(chat, clock, caplog):
     await chat.say("/checkin 上周", user="u1", name="阿一")
-    clock.advance(weeks=1)
+    clock.set(sh(2026, 11, 27, 20, 0))  # the reminder's Friday 20:00
     reminders.register_reminder_job(AsyncIOScheduler(timezone=UTC), chat.app)
     assert await reminders.run_reminders("ml-club") == 0
     assert "no console sender" in caplog.text
