@@ -15,6 +15,7 @@ which the adapter queues with :meth:`Dispatcher.queue`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,6 +65,9 @@ class Dispatcher:
         self.registry = registry
         self.services = services or Services()
         self.clock = clock
+        #: ``time.monotonic()`` when the last message came in (the runner waits for a quiet
+        #: moment so a platform's backlog is taken in before overdue jobs run).
+        self.last_received = 0.0
         self.bot_usernames = {name.lower() for name in bot_usernames}
         self.rate_limiter = RateLimiter(config.limits.messages_per_minute, config.limits.burst)
         self._chat_groups: dict[tuple[str, str], GroupConfig] = {
@@ -123,6 +127,7 @@ class Dispatcher:
         replies to questions), before anything is read or counted: a plain command does not,
         so it may join a batch (see ``bot.batching``).
         """
+        self.last_received = time.monotonic()
         lang = self.config.language
         text = clean_text(incoming.text)
         route = self.route(text)

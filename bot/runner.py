@@ -7,11 +7,18 @@ import contextlib
 import gc
 import logging
 import signal
+import time
 
 from bot.app import App, build_app, make_adapter
+from bot.clubtime import PLATFORM_RETENTION
 from bot.config import Config
 
 log = logging.getLogger(__name__)
+
+#: After start-up the scheduler waits until no message came in for this long (the platform's
+#: backlog is in), but no longer than the limit.
+BACKLOG_QUIET_SECONDS = 2.0
+BACKLOG_LIMIT_SECONDS = 60.0
 
 
 async def run_bot(
@@ -34,10 +41,13 @@ async def run_bot(
     warm_up_process()
     if app.indexer is not None:
         app.indexer.notify()  # index what a crash or an older version left queued
-    extras = await _start_extras(app, web=web)
+    extras: list = []
     try:
         for adapter in adapters:
             await adapter.start()
+        if any(name in PLATFORM_RETENTION for name in platforms):
+            await wait_for_backlog(app)
+        extras = await _start_extras(app, web=web)
         waiters = [asyncio.create_task(stop.wait())]
         for adapter in adapters:
             finished = getattr(adapter, "finished", None)
@@ -57,6 +67,25 @@ async def run_bot(
             await app.indexer.close()
         app.db.dispose()
     return 0
+
+
+async def wait_for_backlog(
+    app: App, *, quiet: float = BACKLOG_QUIET_SECONDS, limit: float = BACKLOG_LIMIT_SECONDS
+) -> None:
+    """Wait until no message has come in for ``quiet`` seconds (at most ``limit``): what a
+    platform kept while the bot was down is then stored, with the time each was sent, before
+    the scheduler runs overdue jobs, so a late-delivered note written before a deadline is in
+    the issue it belongs to when that issue is published."""
+    started = time.monotonic()
+    while True:
+        now = time.monotonic()
+        idle = now - max(app.dispatcher.last_received, started)
+        if idle >= quiet:
+            return
+        if now - started >= limit:
+            log.info("platform backlog still arriving after %.0f s; starting the scheduler", limit)
+            return
+        await asyncio.sleep(quiet - idle + 0.01)
 
 
 def warm_up_process() -> None:
