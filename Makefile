@@ -1,6 +1,6 @@
 # studybot — two commands do all the set-up on a fresh machine:
 #   make run    create .venv, install, start the bot (console + web archive when no token is set)
-#   make test   create .venv, install everything incl. Node test peers (and Chromium on CI), run all tests
+#   make test   create .venv, install everything incl. Node test peers (and Chromium, faketime on CI), run all tests
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +10,7 @@ ifeq ($(CI),true)
 export STUDYBOT_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 endif
 
-.PHONY: run test lint unit venv peers chromium clean bench
+.PHONY: run test lint unit venv peers chromium faketime clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,11 +40,20 @@ chromium:
 		else echo "chromium not installed: browser tests will skip"; test "$(CI)" != "true"; fi; \
 	fi
 
+# Debian's faketime for the end-to-end run of the CLI across a clock change
+faketime:
+	@if ! command -v faketime >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null) \
+			|| { echo "could not install faketime"; test "$(CI)" != "true"; }; \
+		else echo "faketime not installed: the clock-change CLI test will skip"; test "$(CI)" != "true"; fi; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(STAMP) peers chromium lint
+test: $(STAMP) peers chromium faketime lint
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
 
 unit: $(STAMP)
