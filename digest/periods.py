@@ -7,7 +7,9 @@ Sunday 20:00 local, whatever the UTC offset that week. The fires are instants co
 :class:`bot.clubtime.CronPeriods` (a repeated wall time fires once, at its first occurrence;
 a skipped one right after the gap), the same ones the scheduler's triggers use.
 
-Issues are numbered 1, 2, 3... per group. :func:`ensure_issue` creates missing issues so that
+Issues are numbered 1, 2, 3... per group; a number is final when the issue is published: an
+issue skipped for having nothing in it gives its number to the next (:func:`give_up_number`),
+so the archive has no gaps. :func:`ensure_issue` creates missing issues so that
 each one starts exactly where the previous ended (no gap, no overlap). **The first issue of a
 group** is the cron period that contains the moment asked for: it starts at the previous
 cron fire (not at the ISO week start), so every issue, the first included, is one whole cron
@@ -23,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,19 +38,58 @@ PUBLISHED = "published"
 def _issues(session: Session, group: Group) -> Iterator[DigestIssue]:
     return iter(
         session.scalars(
-            select(DigestIssue).where(DigestIssue.group_id == group.id).order_by(DigestIssue.number)
+            select(DigestIssue)
+            .where(DigestIssue.group_id == group.id)
+            .order_by(DigestIssue.period_start)
         ).all()
     )
 
 
 def _last_issue(session: Session, group: Group) -> DigestIssue | None:
+    """The group's latest issue in time (a skipped one included)."""
     stmt = (
         select(DigestIssue)
         .where(DigestIssue.group_id == group.id)
-        .order_by(DigestIssue.number.desc())
+        .order_by(DigestIssue.period_start.desc())
         .limit(1)
     )
     return session.scalars(stmt).first()
+
+
+def _last_number(session: Session, group: Group) -> int:
+    """The highest issue number in use (skipped issues hold none), 0 when there is none."""
+    found = session.scalar(
+        select(func.max(DigestIssue.number)).where(
+            DigestIssue.group_id == group.id, DigestIssue.number > 0
+        )
+    )
+    return int(found or 0)
+
+
+def give_up_number(session: Session, issue: DigestIssue) -> int:
+    """An issue that is not published (nothing in it) gives its number to the issues after
+    it, so published issues are numbered 1, 2, 3... without gaps and the archive's count is
+    their last number. The skipped issue keeps ``-id`` (numbers are unique per group). Later
+    issues are drafts (issues are published in order); if one is not, the gap stays.
+    Returns the number given up."""
+    number = issue.number
+    if number <= 0:
+        return -number
+    later = list(
+        session.scalars(
+            select(DigestIssue)
+            .where(DigestIssue.group_id == issue.group_id, DigestIssue.number > number)
+            .order_by(DigestIssue.number)
+        )
+    )
+    if any(other.status != "draft" for other in later):
+        return number
+    issue.number = -issue.id
+    session.flush()
+    for other in later:  # one by one, upwards: each takes the number just freed
+        other.number -= 1
+        session.flush()
+    return number
 
 
 def issue_containing(session: Session, group: Group, at: datetime) -> DigestIssue | None:
@@ -108,7 +149,7 @@ def ensure_issue(session: Session, group: Group, at: datetime, cron: str) -> Dig
             raise PeriodError(
                 f"{at.isoformat()} is before the first digest period of group {group.slug}"
             )
-        number, start = last.number, last.period_end
+        number, start = _last_number(session, group), last.period_end
         created: DigestIssue | None = None
         while start <= at:
             end = periods.next_end_after(start)
@@ -147,7 +188,7 @@ def unpublished_closed_issues(session: Session, group: Group, at: datetime) -> l
     stmt = (
         select(DigestIssue)
         .where(DigestIssue.group_id == group.id, DigestIssue.period_end <= at)
-        .order_by(DigestIssue.number)
+        .order_by(DigestIssue.period_start)
     )
     return [issue for issue in session.scalars(stmt).all() if not is_published(issue)]
 

@@ -38,13 +38,14 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.adapters.base import Sender
 from bot.config import Config, GroupConfig
 from bot.model import ChatRef, Outgoing, Reply, utcnow
 from digest.build import build_digest
+from digest.periods import give_up_number
 from digest.publish_claims import LEASE, TERMINAL, DeliveryClaims, rowcount
 from digest.publish_parts import (
     ISSUE_FEED_URL,
@@ -142,11 +143,15 @@ class Publisher:
             d = build_digest(s, issue, self.config, web_url=url)
         if status == "draft" and d.is_empty:
             with self.db.session() as s:
-                s.execute(
+                skipped = s.execute(
                     update(DigestIssue)
                     .where(DigestIssue.id == issue_id, DigestIssue.status == "draft")
                     .values(status="empty")
                 )
+                if rowcount(skipped) == 1:  # no gap: the next issue takes its number
+                    empty = s.get(DigestIssue, issue_id)
+                    assert empty is not None
+                    give_up_number(s, empty)
             return "empty"
         now = self.clock()
         with self.db.session() as s:
@@ -251,10 +256,22 @@ class Publisher:
                 .where(DigestDelivery.issue_id == issue_id)
                 .order_by(DigestDelivery.id)
             ).all()
+            number = issue.number
+            if number < 0:  # skipped: the number it gave up (now the next issue's)
+                number = 1 + (
+                    s.scalar(
+                        select(func.count()).where(
+                            DigestIssue.group_id == issue.group_id,
+                            DigestIssue.number > 0,
+                            DigestIssue.period_start < issue.period_start,
+                        )
+                    )
+                    or 0
+                )
             return PublishReport(
                 group_slug=group_slug,
                 issue_id=issue_id,
-                number=issue.number,
+                number=number,
                 status=issue.status,
                 deliveries=[delivery_status(r) for r in rows],
                 web_url=issue_url(self.config, issue.number, group_slug) if issue.html else None,

@@ -22,8 +22,9 @@ MSG = Messages(
             "Issue {n} is not fully delivered yet; failed chats are retried automatically:",
         ),
         "empty": (
-            "第{n}期没有任何内容（论文、心得、资料、提问都没有），不发布。",
-            "Issue {n} has no papers, notes or questions; nothing was published.",
+            "本期没有任何内容（论文、心得、资料、提问都没有），不发布；第{n}期顺延到下一期。",
+            "Nothing this time (no papers, notes or questions); nothing was published, and issue "
+            "{n} moves to the next period.",
         ),
         "no_chats": (
             "第{n}期：配置里没有接收周报的群（groups[].chats 中 digest: true）。",

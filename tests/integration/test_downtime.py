@@ -125,3 +125,47 @@ async def test_message_time_is_clamped_to_the_platform_retention(
         assert counted_at >= clock() - timedelta(hours=24)
     finally:
         app.db.dispose()
+
+
+async def test_an_empty_week_gives_its_number_to_the_next_issue(
+    db_url: str, clock: FakeClock
+) -> None:
+    """Issue numbers are final when published: week 2 has nothing, is skipped, and week 3 is
+    published as 第2期, which its members' replies already said (no 1, 2, 3, 5 archive)."""
+    from sqlalchemy import select
+
+    from storage.models import DigestIssue
+
+    senders = make_senders()
+    app = make_app(db_url, clock, senders)
+    try:
+        member = Member(app, clock, "7", "小明")
+        service = app.services.extra["digest"]
+        clock.set(sh(2026, 11, 18, 12, 0))
+        assert "第 1 期周报（11月22日 20:00 截止）" in await member.say("/checkin 第一周")
+        clock.set(sh(2026, 11, 22, 20, 0))
+        assert [r.status for r in await service.publish_due(SLUG)] == ["published"]
+        clock.set(sh(2026, 11, 26, 12, 0))
+        assert "还没有" in await member.say("/checkin")  # a read creates nothing
+        clock.set(sh(2026, 11, 29, 20, 0))
+        [skipped] = await service.publish_due(SLUG)
+        assert skipped.status == "empty" and "第2期顺延到下一期" in skipped.summary("zh")
+        clock.set(sh(2026, 12, 2, 12, 0))
+        assert "将收录进第 2 期周报（12月6日 20:00 截止）" in await member.say("/checkin 第三周")
+        clock.set(sh(2026, 12, 6, 20, 0))
+        before = len(senders["telegram"].sent)
+        [report] = await service.publish_due(SLUG)
+        assert report.status == "published" and report.number == 2
+        assert "第2期" in senders["telegram"].bodies[before]
+        with app.db.session() as session:
+            published = session.scalars(
+                select(DigestIssue.number)
+                .where(DigestIssue.status == "published")
+                .order_by(DigestIssue.period_start)
+            ).all()
+        assert published == [1, 2]
+        # the next week's issue is number 3, right after
+        clock.set(sh(2026, 12, 8, 12, 0))
+        assert "第 3 期周报（12月13日 20:00 截止）" in await member.say("/checkin 第四周")
+    finally:
+        app.db.dispose()
