@@ -59,7 +59,7 @@ def test_start_up_skips_alembic_only_when_already_at_head(database_url):
 
 
 def test_club_week_migration_keeps_every_streak(database_url):
-    """0011 stores, for each existing check-in, the calendar week its streak counted it for
+    """0012 stores, for each existing check-in, the calendar week its streak counted it for
     (Monday, local to its group), so streaks read the same after the move to club weeks."""
     from datetime import UTC, date, datetime
 
@@ -71,7 +71,7 @@ def test_club_week_migration_keeps_every_streak(database_url):
 
     engine = make_engine(database_url)
     try:
-        upgrade(engine, "0010_outbox_send_queue")
+        upgrade(engine, "0011_mp_official_account")
         with engine.begin() as connection:
             connection.execute(
                 text(

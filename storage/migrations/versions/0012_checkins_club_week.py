@@ -6,8 +6,8 @@ periods. ``week`` holds the Monday that identifies the week a check-in counts fo
 were written in, local to their group: exactly the week their streaks counted them for, so
 every streak reads as before.
 
-Revision ID: 0011_checkins_club_week
-Revises: 0010_outbox_send_queue
+Revision ID: 0012_checkins_club_week
+Revises: 0011_mp_official_account
 Create Date: 2026-12-03 14:30:00
 """
 
@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_checkins_club_week"
-down_revision: str | None = "0010_outbox_send_queue"
+revision: str = "0012_checkins_club_week"
+down_revision: str | None = "0011_mp_official_account"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
