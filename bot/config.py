@@ -162,6 +162,15 @@ class JoinConfig(_Section):
         return value
 
 
+class DigestBudgetConfig(_Section):
+    """How long each target of the digest may be; past it, sections collapse to highlights."""
+
+    markdown_chars: int = Field(default=20_000, ge=1000)  # the 公众号 article limit
+    telegram_messages: int = Field(default=4, ge=1, le=50)
+    wechat_messages: int = Field(default=3, ge=1, le=50)
+    toc_names_max: int = Field(default=12, ge=1)  # 本期内容 names per section, else a count
+
+
 class DigestConfig(_Section):
     cron: str = "0 20 * * sun"
     preview_lead_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
@@ -170,6 +179,7 @@ class DigestConfig(_Section):
         "需要点击文末的「阅读原文」，才能访问文中的链接。"
     )
     enabled: bool = True
+    budget: DigestBudgetConfig = Field(default_factory=DigestBudgetConfig)
     #: Order of the content sections; sections left out follow in the default order.
     sections: list[str] = Field(
         default_factory=lambda: ["papers", "notes", "resources", "questions"]

@@ -247,4 +247,6 @@ def build_digest(
         timezone=group.timezone,
         resources=_arrange(_resources(resources), featured, dropped),
         section_order=tuple(config.digest.sections),
+        featured=tuple(featured),
+        toc_names_max=config.digest.budget.toc_names_max,
     )

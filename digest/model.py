@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from digest.text import split_question
@@ -29,6 +30,13 @@ SECTION_TITLES: dict[str, str] = {
 }
 #: The default order of the content sections (``digest.sections`` in config changes it).
 DEFAULT_SECTION_ORDER: tuple[str, ...] = tuple(SECTION_TITLES)
+#: How a collapsed section counts what it lists by name (「另有 N 位成员的心得」).
+SECTION_UNITS: dict[str, str] = {
+    SECTION_PAPERS: "篇论文",
+    SECTION_NOTES: "位成员的心得",
+    SECTION_RESOURCES: "条资料",
+    SECTION_QUESTIONS: "个问答",
+}
 #: Heading of the 学习资料 group of resources shared without any #tag.
 UNTAGGED = "其他"
 
@@ -144,6 +152,50 @@ class Digest:
     timezone: str = "Asia/Shanghai"
     resources: list[ResourceEntry] = field(default_factory=list)
     section_order: tuple[str, ...] = DEFAULT_SECTION_ORDER
+    #: Keys the admins featured (shown in full even in a collapsed section).
+    featured: tuple[str, ...] = ()
+    #: Sections shown as highlights only (featured entries in full, the rest as names), set
+    #: by :mod:`digest.budget` to fit a target's length budget.
+    collapsed: frozenset[str] = frozenset()
+    #: 本期内容 lists at most this many names per section, else a count.
+    toc_names_max: int = 12
+
+    def _all(self, section: str) -> list[Any]:
+        everything: dict[str, list[Any]] = {
+            SECTION_PAPERS: self.papers,
+            SECTION_NOTES: self.notes,
+            SECTION_RESOURCES: self.resources,
+            SECTION_QUESTIONS: self.questions,
+        }
+        return everything[section]
+
+    def shown(self, section: str) -> list[Any]:
+        """The entries of ``section`` shown in full (all, or the featured ones if collapsed)."""
+        entries = self._all(section)
+        if section not in self.collapsed:
+            return list(entries)
+        return [e for e in entries if e.key in self.featured]
+
+    def rest(self, section: str) -> list[str]:
+        """Names of the entries of a collapsed ``section`` not shown in full."""
+        if section not in self.collapsed:
+            return []
+        titles = dict(self._section_rows(section))
+        return [titles[e.key] for e in self._all(section) if e.key not in self.featured]
+
+    def toc_counted(self, section: str) -> bool:
+        """True when 本期内容 gives a count for ``section`` instead of its names."""
+        return len(self._all(section)) > self.toc_names_max
+
+    @property
+    def shown_resource_groups(self) -> list[ResourceGroup]:
+        """:attr:`resource_groups` limited to the resources shown in full."""
+        keep = {r.key for r in self.shown(SECTION_RESOURCES)}
+        groups = [
+            ResourceGroup(g.tag, [r for r in g.resources if r.key in keep])
+            for g in self.resource_groups
+        ]
+        return [g for g in groups if g.resources]
 
     @property
     def resource_groups(self) -> list[ResourceGroup]:

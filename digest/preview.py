@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from bot.config import Config
 from bot.i18n import Messages
 from bot.model import Reply
+from digest.budget import TARGET_MARKDOWN, fit_markdown, fit_telegram, fit_wechat
 from digest.build import build_digest
 from digest.model import SECTION_TITLES, Digest
 from digest.publish import MSG as PUBLISH_MSG
 from digest.publish import delivery_status, html_to_text, issue_url
-from digest.render import render_telegram
 from storage.models import CheckIn, DigestDelivery, DigestIssue, Group
 
 MSG = Messages(
@@ -31,6 +31,31 @@ MSG = Messages(
             "{questions} questions",
         ),
         "featured": ("置顶：{items}", "Featured: {items}"),
+        "targets": ("各平台将收到：", "What each platform gets:"),
+        "target_telegram": ("Telegram 群", "Telegram group"),
+        "target_wechat": ("微信群", "WeChat group"),
+        "target_markdown": ("公众号/Markdown 文章", "公众号/Markdown article"),
+        "target_line": (
+            "· {target}：{count} 条，共 {total} 字（{sizes}）",
+            "· {target}: {count} message(s), {total} characters ({sizes})",
+        ),
+        "target_article": (
+            "· {target}：{total} 字（上限 {limit}）",
+            "· {target}: {total} characters (limit {limit})",
+        ),
+        "collapsed": (
+            "  ⚠️ 超出长度上限，已折叠为精选：{sections}（其余只列名字，附「全文见阅读原文」）",
+            "  ⚠️ Over the length budget; collapsed to highlights: {sections} "
+            "(the rest listed by name, with 「全文见阅读原文」)",
+        ),
+        "still_over": (
+            "  ⚠️ 折叠后仍超出上限（{limit}）",
+            "  ⚠️ Still over the budget after collapsing ({limit})",
+        ),
+        "shown_as": (
+            "以下是{target}将收到的内容（编号供 /digest 命令使用）：",
+            "Below is what the {target} gets (numbers for the /digest commands):",
+        ),
         "dropped": ("已移除（/digest undrop N 恢复）：", "Dropped (/digest undrop N restores):"),
         "empty": (
             "本期还没有任何内容（论文、心得、资料、提问）。",
@@ -94,8 +119,45 @@ def status_label(status: str, lang: str) -> str:
     return MSG.get(key, lang) if key in MSG else status
 
 
-def preview_replies(session: Session, issue: DigestIssue, config: Config) -> list[Reply]:
-    """A header (period, counts, featured, dropped, hints) and the numbered digest parts."""
+def target_summary(d: Digest, config: Config, lang: str) -> list[str]:
+    """Per target: the parts it will get, their count and sizes, and a warning on collapse."""
+    lines = [MSG.get("targets", lang)]
+    budget = config.digest.budget
+    for fitted, limit in (
+        (fit_telegram(d, config), f"{budget.telegram_messages} 条"),
+        (fit_wechat(d, config), f"{budget.wechat_messages} 条"),
+        (fit_markdown(d, config), f"{budget.markdown_chars:,}"),
+    ):
+        target = MSG.get(f"target_{fitted.target}", lang)
+        total = f"{sum(fitted.sizes):,}"
+        if fitted.target == TARGET_MARKDOWN:
+            lines.append(MSG.get("target_article", lang, target=target, total=total, limit=limit))
+        else:
+            sizes = " / ".join(f"{n:,}" for n in fitted.sizes)
+            lines.append(
+                MSG.get(
+                    "target_line",
+                    lang,
+                    target=target,
+                    count=len(fitted.parts),
+                    total=total,
+                    sizes=sizes,
+                )
+            )
+        if fitted.collapsed:
+            names = "、".join(SECTION_TITLES[s] for s in fitted.collapsed)
+            lines.append(MSG.get("collapsed", lang, sections=names))
+        if not fitted.fits:
+            lines.append(MSG.get("still_over", lang, limit=limit))
+    return lines
+
+
+def preview_replies(
+    session: Session, issue: DigestIssue, config: Config, platform: str = "telegram"
+) -> list[Reply]:
+    """A header (period, counts, featured, dropped, what each target gets, hints) and the
+    numbered digest parts as the chat on ``platform`` will get them (WeChat text on WeChat,
+    Telegram HTML elsewhere), within that platform's budget."""
     lang = config.language
     d = digest_of(session, issue, config)
     lines = [
@@ -125,10 +187,17 @@ def preview_replies(session: Session, issue: DigestIssue, config: Config) -> lis
             lines.append(f"  {i}. {label}")
     if d.is_empty:
         lines.append(MSG.get("empty", lang))
+    if not d.is_empty:
+        lines += target_summary(d, config, lang)
     lines.append(MSG.get("hint", lang))
+    wechat = platform == "wechat"
+    target = MSG.get("target_wechat" if wechat else "target_telegram", lang)
+    lines.append(MSG.get("shown_as", lang, target=target))
     head = "\n".join(lines)
     replies = [Reply(text=head)]
-    for part in render_telegram(d, numbered=True):
+    if wechat:
+        return replies + [Reply(text=p) for p in fit_wechat(d, config, numbered=True).parts]
+    for part in fit_telegram(d, config, numbered=True).parts:
         replies.append(Reply(text=html_to_text(part), html=part))
     return replies
 

@@ -44,6 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.adapters.base import Sender
 from bot.config import Config, GroupConfig
 from bot.model import ChatRef, Outgoing, Reply, utcnow
+from digest.budget import fit_markdown
 from digest.build import build_digest
 from digest.periods import give_up_number
 from digest.publish_claims import LEASE, TERMINAL, DeliveryClaims, rowcount
@@ -55,7 +56,7 @@ from digest.publish_parts import (
     render_parts,
 )
 from digest.publish_report import MSG, DeliveryStatus, PublishReport, delivery_status
-from digest.render import render_html, render_markdown
+from digest.render import render_html
 from storage.db import Database
 from storage.models import DigestDelivery, DigestIssue
 
@@ -162,7 +163,7 @@ class Publisher:
                         .where(DigestIssue.id == issue_id, DigestIssue.status == "draft")
                         .values(
                             status="publishing",
-                            markdown=render_markdown(d),
+                            markdown=fit_markdown(d, self.config).parts[0],
                             html=render_html(d, home_url=ISSUE_HOME_URL, feed_url=ISSUE_FEED_URL),
                         )
                     )

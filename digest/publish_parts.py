@@ -11,8 +11,8 @@ import html
 import re
 
 from bot.config import Config
+from digest.budget import fit_markdown, fit_telegram, fit_wechat
 from digest.model import Digest
-from digest.render import render_markdown, render_telegram, render_wechat
 
 ISSUE_HOME_URL = "../"  # the issue page's link to the index, relative (server and export)
 ISSUE_FEED_URL = "../atom.xml"
@@ -45,12 +45,10 @@ def html_to_text(part: str) -> str:
 
 
 def render_parts(d: Digest, platform: str, config: Config) -> list[dict[str, str | None]]:
-    """The messages a chat on ``platform`` gets: [{"text": plain, "html": telegram-html}]."""
+    """The messages a chat on ``platform`` gets: [{"text": plain, "html": telegram-html}],
+    within the platform's length budget (:mod:`digest.budget`)."""
     if platform == "telegram":
-        return [{"text": html_to_text(p), "html": p} for p in render_telegram(d)]
+        return [{"text": html_to_text(p), "html": p} for p in fit_telegram(d, config).parts]
     if platform == "wechat":
-        return [
-            {"text": p, "html": None}
-            for p in render_wechat(d, max_chars=config.wechat.max_text_chars)
-        ]
-    return [{"text": render_markdown(d), "html": None}]
+        return [{"text": p, "html": None} for p in fit_wechat(d, config).parts]
+    return [{"text": fit_markdown(d, config).parts[0], "html": None}]

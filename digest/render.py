@@ -30,6 +30,7 @@ from digest.model import (
     SECTION_QUESTIONS,
     SECTION_RESOURCES,
     SECTION_TITLES,
+    SECTION_UNITS,
     Digest,
 )
 from digest.render_filters import (
@@ -75,6 +76,9 @@ __all__ = [
 TELEGRAM_LIMIT = 4096
 
 
+ENV.globals["units"] = SECTION_UNITS
+
+
 def _toc(d: Digest) -> list[tuple[str, str]]:
     return [(section, SECTION_TITLES[section]) for section in d.sections]
 
@@ -99,48 +103,94 @@ def render_html(d: Digest, *, home_url: str | None = None, feed_url: str | None 
 # --- Telegram and WeChat ------------------------------------------------------------------
 
 
-def _sections(d: Digest, module: Any, numbered: bool) -> list[list[str]]:
-    """The digest as sections of entries, from the macros of a parts template."""
-    sections: list[list[str]] = [[str(module.header(d)).strip()]]
+CONTINUATION_RESERVE = 80  # room kept in every part for the 「（续 n/m）section」 line
+
+
+def _sections(d: Digest, module: Any, numbered: bool) -> list[tuple[str, list[str]]]:
+    """The digest as (heading, entries) sections, from the macros of a parts template."""
+    sections: list[tuple[str, list[str]]] = [("刊首语", [str(module.header(d)).strip()])]
     toc = _toc(d)
     if toc:
         first, *rest = [str(module.toc_part(d, s, t, numbered)).strip() for s, t in toc]
-        sections.append([str(module.section_head("本期内容")) + "\n" + first, *rest])
-    groups: dict[str, tuple[list[Any], Any]] = {
-        SECTION_PAPERS: (d.papers, module.paper),
-        SECTION_NOTES: (d.notes, module.notes),
-        SECTION_RESOURCES: (d.resource_groups, module.resource_group),
-        SECTION_QUESTIONS: (d.questions, module.question),
+        sections.append(("本期内容", [str(module.section_head("本期内容")) + "\n" + first, *rest]))
+    macros: dict[str, Any] = {
+        SECTION_PAPERS: module.paper,
+        SECTION_NOTES: module.notes,
+        SECTION_RESOURCES: module.resource_group,
+        SECTION_QUESTIONS: module.question,
     }
     for section in d.sections:
-        entries, macro = groups[section]
-        blocks = [re.sub(r"\n{3,}", "\n\n", str(macro(e)).strip()) for e in entries]
-        blocks[0] = str(module.section_head(SECTION_TITLES[section])) + "\n" + blocks[0]
-        sections.append(blocks)
-    sections.append([str(module.section_head("加入我们")) + "\n" + str(module.join(d)).strip()])
+        title = SECTION_TITLES[section]
+        entries = d.shown_resource_groups if section == SECTION_RESOURCES else d.shown(section)
+        blocks = [re.sub(r"\n{3,}", "\n\n", str(macros[section](e)).strip()) for e in entries]
+        names = d.rest(section)
+        if names:
+            blocks.append(str(module.rest(d, section, names)).strip())
+        blocks[0] = str(module.section_head(title)) + "\n" + blocks[0]
+        sections.append((title, blocks))
+    sections.append(
+        ("加入我们", [str(module.section_head("加入我们")) + "\n" + str(module.join(d)).strip()])
+    )
     return sections
+
+
+def _label_continuations(
+    parts: list[str], sections: list[tuple[str, list[str]]], module: Any
+) -> list[str]:
+    """Start every part after the first with 「（续 n/m）」 and the section it continues or opens."""
+    total = len(parts)
+    if total < 2:
+        return parts
+    heads = [(title, str(module.section_head(title))) for title, _ in sections]
+    current = heads[0][0]
+    labelled = [parts[0]]
+    for title, head in heads:
+        if head in parts[0]:
+            current = title
+    for n, part in enumerate(parts[1:], start=2):
+        opening = next((title for title, head in heads if part.startswith(head)), None)
+        label = opening or current
+        labelled.append(str(module.continued(n, total, label)).strip() + "\n" + part)
+        for title, head in heads:
+            if head in part:
+                current = title
+    return labelled
 
 
 def render_telegram(d: Digest, *, limit: int = TELEGRAM_LIMIT, numbered: bool = False) -> list[str]:
     """Telegram HTML messages (parse_mode HTML), each under ``limit`` UTF-16 units.
 
     ``numbered`` shows the table-of-contents numbers used by ``/digest feature|drop N``.
+    Parts after the first say 「（续 n/m）」 and their section; the last links the web archive.
     """
-    module = ENV.get_template("telegram.tg.j2").module
-    return pack(
-        _sections(d, module, numbered),
-        limit,
+    module: Any = ENV.get_template("telegram.tg.j2").module
+    sections = _sections(d, module, numbered)
+    archive = str(module.archive(d)).strip()
+    if archive:
+        sections.append(("加入我们", [archive]))
+    room = limit - CONTINUATION_RESERVE
+    parts = pack(
+        [blocks for _, blocks in sections],
+        room,
         utf16_len,
         lambda block, lim: split_html(block, lim, utf16_len),
     )
+    return _label_continuations(parts, sections, module)
 
 
 def render_wechat(d: Digest, *, max_chars: int = 1800, numbered: bool = False) -> list[str]:
     """WeChat plain-text messages under ``max_chars``; the only link is the 阅读原文 web link
-    (``d.web_url``) at the end of the last part."""
+    (``d.web_url``) at the end of the last part. Parts after the first say 「（续 n/m）」."""
     module = ENV.get_template("wechat.txt.j2").module
     sections = _sections(d, module, numbered)
     url = safe_url(d.web_url) if d.web_url else None
     if url:
-        sections.append([f"👉 阅读原文（文中链接都在这里）：{url}"])
-    return pack(sections, max_chars, len, lambda block, lim: split_text(block, lim, len))
+        sections.append(("加入我们", [f"👉 阅读原文（文中链接都在这里）：{url}"]))
+    room = max(max_chars - CONTINUATION_RESERVE, max_chars // 2)
+    parts = pack(
+        [blocks for _, blocks in sections],
+        room,
+        len,
+        lambda block, lim: split_text(block, lim, len),
+    )
+    return _label_continuations(parts, sections, module)

@@ -240,7 +240,8 @@ async def digest_admin(ctx: Context) -> Reply | list[Reply] | None:
     if name is None:
         raise ctx.fail(MSG, "usage")
     if name == "preview":
-        return preview_replies(ctx.session, _current(ctx), ctx.config)
+        platform = ctx.incoming.chat.platform
+        return preview_replies(ctx.session, _current(ctx), ctx.config, platform)
     if name == "status":
         current = _current(ctx)
         recent = list(

@@ -79,7 +79,10 @@ def world_config(db_url: str, **overrides: Any) -> Config:
         "admins": ["console:admin", "telegram:42"],
         "groups": [{"slug": SLUG, "name": "ML自学者俱乐部", "chats": TARGETS}],
         "web": {"enabled": False, "base_url": "https://club.example.org"},
+        # these worlds test delivering many parts exactly once: no length budget collapses them
+        "digest": {"budget": {"telegram_messages": 50, "wechat_messages": 50}},
     }
+    data["digest"].update(overrides.pop("digest", {}))
     data.update(overrides)
     return parse_config(data)
 

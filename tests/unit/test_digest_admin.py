@@ -208,3 +208,34 @@ async def test_english_messages(tmp_path: Any, clock: FakeClock) -> None:
         assert "for admins only" in await chat.say("/digest status", user="bob")
     finally:
         app.db.dispose()
+
+
+async def test_preview_of_a_heavy_week_shows_each_targets_parts_and_warns(
+    chat: Chatter, bot_app: App
+) -> None:
+    """Issue #17 point 5: per target the exact parts, their count and sizes, a collapse warning;
+    on WeChat the preview is the WeChat text the room will get."""
+    for i in range(60):
+        text = f"/checkin 第{i}位：复习了概率论和线性代数，做了 CS231n 作业。" * 10
+        await chat.say(text, user=f"m{i}", name=f"成员{i}")
+    replies = await chat.send("/digest preview", user="admin")
+    head = replies[0].text
+    assert "各平台将收到" in head
+    assert "Telegram 群：" in head and "微信群：" in head and "公众号/Markdown 文章：" in head
+    assert "⚠️ 超出长度上限，已折叠为精选：学习心得" in head
+    telegram_line = next(line for line in head.splitlines() if "Telegram 群：" in line)
+    count = int(telegram_line.split("：")[1].split(" 条")[0])
+    assert count == len(replies) - 1 <= 4  # the parts shown are the parts that will be sent
+    assert all(r.html for r in replies[1:])
+    assert "另有" in "\n".join(r.text for r in replies[1:])
+    with bot_app.db.session() as s:
+        from digest.periods import ensure_issue
+        from digest.preview import preview_replies
+        from storage.identity import get_group
+
+        group = get_group(s, bot_app.config.groups[0].slug)
+        issue = ensure_issue(s, group, chat.clock(), bot_app.config.digest.cron)
+        wechat = preview_replies(s, issue, bot_app.config, "wechat")
+    assert "以下是微信群将收到的内容" in wechat[0].text
+    assert 1 <= len(wechat) - 1 <= 3 and all(r.html is None for r in wechat[1:])
+    assert "【学习心得】" in "\n".join(r.text for r in wechat[1:])

@@ -370,9 +370,19 @@ def test_telegram_splits_at_section_then_entry_boundaries():
     for i in range(40):
         holders = [p for p in parts if f"<b>成员{i}</b>" in p]
         assert len(holders) == 1 and f"第{i}条" in holders[0]
-    # the notes section starts a new part (sections are not cut when they can be kept apart)
-    assert any(p.startswith("<b>━━ 学习心得 ━━</b>") for p in parts)
-    assert parts[-1].rstrip().endswith(f_tg_admin(d.join_text))  # admin emphasis kept (#17)
+    # the notes section starts a new part (sections are not cut when they can be kept apart);
+    # every later part says 「（续 n/m）」 and its section (#17 changed the first line of parts)
+    assert any(
+        p.startswith(f"<i>（续 {n}/{len(parts)}）学习心得</i>\n<b>━━ 学习心得 ━━</b>")
+        for n, p in enumerate(parts[1:], 2)
+    )
+    for n, part in enumerate(parts[1:], start=2):
+        assert re.match(
+            rf"<i>（续 {n}/{len(parts)}）(本期内容|论文速递|学习心得|学习资料|疑问解答|加入我们)</i>\n",
+            part,
+        )
+    assert f_tg_admin(d.join_text) in parts[-1]  # admin emphasis kept (#17)
+    assert parts[-1].rstrip().endswith('">阅读原文（网页版，含全部链接与往期）</a>')
 
 
 def test_telegram_hard_splits_one_huge_entry_without_breaking_markup():
