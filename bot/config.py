@@ -288,12 +288,10 @@ class MpConfig(_Section):
     reply_timeout_seconds: float = Field(default=4.0, gt=0, le=4.5)  # WeChat waits 5 s
     group: str | None = None
     # 「自学」 for followers: the text, then the group's QR code (a PNG/JPEG file) or a link
-    join_text: str = (
-        "欢迎加入ML自学者俱乐部！长按识别下方二维码进群，每周分享学习心得与优质资料，一起学习进步。"
-    )
+    join_text: str = "欢迎加入ML自学者俱乐部！每周分享学习心得与优质资料，一起学习进步。"
     join_text_en: str = (
-        "Welcome to the ML self-study club! Scan the QR code below to join the group and "
-        "share your weekly notes and good resources."
+        "Welcome to the ML self-study club! Share your weekly notes and good resources and "
+        "learn together."
     )
     qr_image: str | None = None
     invite_link: str | None = None

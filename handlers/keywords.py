@@ -51,6 +51,14 @@ MSG = Messages(
             "公众号) in the config file.",
         ),
         "join_link": ("加入链接：{link}", "Join here: {link}"),
+        "scan_qr": (
+            "长按识别下方二维码，加入社群 👇",
+            "Scan the QR code below to join the group 👇",
+        ),
+        "no_way_in": (
+            "请留言你的微信号，管理员会拉你进群。",
+            "Leave your WeChat ID in a message and an admin will add you to the group.",
+        ),
         "added": ("已添加关键词「{word}」✅", "Keyword “{word}” added ✅"),
         "updated": (
             "关键词「{word}」已存在，回复已更新 ✅",
@@ -100,7 +108,9 @@ async def join(ctx: Context) -> Reply:
 
 
 def _join_for_follower(ctx: Context) -> Reply:
-    """The 公众号 follower's 「自学」: the join text, then the QR code image or the link."""
+    """The 公众号 follower's 「自学」: the join text, then the QR code image (``mp.qr_image``),
+    else the invite link (``mp.invite_link``, else ``join.invite_link``), else a note that an
+    admin will add them (and a warning in the log: the admin forgot both)."""
     mp = ctx.config.mp
     text = mp.join_text_en if ctx.lang == "en" else mp.join_text
     image = None
@@ -109,8 +119,14 @@ def _join_for_follower(ctx: Context) -> Reply:
             image = Path(mp.qr_image).expanduser().read_bytes()
         except OSError as error:
             log.error("mp.qr_image %s cannot be read: %s", mp.qr_image, error)
-    if mp.invite_link and image is None:
-        text = f"{text}\n{ctx.text(MSG, 'join_link', link=mp.invite_link)}"
+    link = mp.invite_link or ctx.config.join.invite_link
+    if image is not None:
+        text = f"{text}\n{ctx.text(MSG, 'scan_qr')}"
+    elif link:
+        text = f"{text}\n{ctx.text(MSG, 'join_link', link=link)}"
+    else:
+        log.warning("「自学」 from a 公众号 follower: set mp.qr_image or mp.invite_link")
+        text = f"{text}\n{ctx.text(MSG, 'no_way_in')}"
     name = Path(mp.qr_image).name if mp.qr_image else "qr.png"
     return Reply(text, image=image, image_name=name)
 

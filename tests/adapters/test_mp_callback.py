@@ -195,7 +195,7 @@ async def test_zixue_gets_the_join_text_passively_and_the_qr_code_uploaded_once(
     app, adapter, wechat = world
     status, body = await wechat.say("自学", 101)
     assert status == 200
-    assert content_of(body) == app.config.mp.join_text
+    assert content_of(body) == app.config.mp.join_text + "\n长按识别下方二维码，加入社群 👇"
     assert "回复「自学」" not in content_of(body)
     await settle(adapter)
     images = [m for m in fake.messages if m["msgtype"] == "image"]
@@ -234,6 +234,22 @@ async def test_invite_link_instead_of_a_qr_code(tmp_path, fake, clock):
         _, body = await Wechat(client).say("自学", 301)
         assert content_of(body).endswith("https://example.org/join")
         assert content_of(body).startswith(app.config.mp.join_text)
+    finally:
+        await client.close()
+        app.db.dispose()
+
+
+async def test_without_qr_code_or_link_the_follower_is_told_an_admin_will_add_them(
+    tmp_path, fake, clock, caplog
+):
+    app = build_app(make_config(tmp_path, mp={"app_id": APP_ID, "token": TOKEN}), clock=clock)
+    adapter = make_mp_adapter(app)
+    client = await serving(adapter)
+    try:
+        with caplog.at_level(logging.WARNING, logger="handlers.keywords"):
+            _, body = await Wechat(client).say("自学", 351)
+        assert "二维码" not in content_of(body) and "管理员会拉你进群" in content_of(body)
+        assert any("mp.qr_image" in r.getMessage() for r in caplog.records)
     finally:
         await client.close()
         app.db.dispose()
@@ -339,7 +355,7 @@ async def test_safe_mode_decrypts_and_encrypts(tmp_path, fake, qr_file, clock):
     try:
         wechat = Wechat(client, crypto)
         status, body = await wechat.say("自学", 701)
-        assert status == 200 and content_of(body) == app.config.mp.join_text
+        assert status == 200 and content_of(body).startswith(app.config.mp.join_text)
         # a body sealed with another key is not ours: success, nothing stored
         other = Wechat(client, WeChatCrypto(TOKEN, "B" * 43, APP_ID))
         status, body = await other.say("/checkin 伪造的", 702)
