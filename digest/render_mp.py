@@ -8,10 +8,11 @@ turns each link into its label plus a footnote number; the footnotes (文中链�
 addresses as plain text at the end, and the 阅读原文 button (the draft's
 ``content_source_url``, the issue's web archive page) opens them all. Images are shown only
 when ``image_url`` maps them to a WeChat-hosted address (``media/uploadimg``); others become
-「（图片见阅读原文）」.
+「（图片见阅读原文）」. ``**bold**`` in member text (the seed's 「**阅读原文**」) is bold.
 
-WeChat's limits: under 20,000 characters of content and 1 MB. A longer issue is rendered
-again with each note and answer cut to its beginning (「……全文见阅读原文」).
+WeChat's limits: under 20,000 characters of content (markup included) and 1 MB. A longer
+issue is rendered again with each note and answer cut to its beginning (「……全文见阅读原文」),
+shorter each time, down to the headings and names with 「全文见阅读原文」.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from digest.text import IMAGE, LINK, segments
 
 MAX_CHARS = 20_000  # WeChat: an article's content is under 20,000 characters
 MAX_BYTES = 1_000_000
-COLLAPSED_CHARS = 160  # a cut note or answer keeps this many characters
+# over the limit, member text is cut to these many characters, step by step (0: a pointer only)
+COLLAPSED_CHARS = (160, 60, 0)
 ACCENT = "#0b63c4"
 WECHAT_HOSTS = ("mmbiz.qpic.cn", "mmbiz.qlogo.cn")
 
@@ -57,8 +59,10 @@ STYLE = {
     "img": "display:block;max-width:100%;height:auto;margin:12px auto;",
     "notes": "margin:6px 0;font-size:12px;line-height:1.6;color:#888;word-break:break-all;",
     "title": "margin:0 0 4px;font-size:20px;font-weight:bold;color:#222;",
+    "strong": "font-weight:bold;color:#222;",
 }
 IMAGE_ELSEWHERE = "（图片见阅读原文）"
+BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")
 
 
 def is_wechat_image(url: str) -> bool:
@@ -105,10 +109,21 @@ class _Writer:
             STYLE["link"], label, STYLE["sup"], number
         )
 
+    def text(self, text: str) -> Markup:
+        """Plain text: escaped, line breaks kept, ``**bold**`` (as in the seed) in bold."""
+        parts = BOLD.split(text)
+        out = []
+        for index, part in enumerate(parts):
+            shown = escape(part).replace("\n", Markup("<br>"))
+            if index % 2:
+                shown = Markup('<strong style="{}">{}</strong>').format(STYLE["strong"], shown)
+            out.append(shown)
+        return Markup("").join(out)
+
     def rich(self, text: str, style: str = "p") -> Markup:
         text = (text or "").strip()
         if self.limit is not None and len(text) > self.limit:
-            text = text[: self.limit].rstrip() + "……全文见阅读原文"
+            text = (text[: self.limit].rstrip() + "……" if self.limit else "") + "全文见阅读原文"
         out = []
         for paragraph in re.split(r"\n\s*\n", text):
             if not paragraph.strip():
@@ -128,7 +143,7 @@ class _Writer:
                     else:
                         inner.append(escape(IMAGE_ELSEWHERE))
                 else:
-                    inner.append(escape(seg.text).replace("\n", Markup("<br>")))
+                    inner.append(self.text(seg.text))
             out.append(Markup('<p style="{}">{}</p>').format(STYLE[style], Markup("").join(inner)))
         return Markup("\n").join(out)
 
@@ -144,8 +159,10 @@ def render_mp_article(d: Digest, *, image_url: Callable[[str], str | None] | Non
     """The article's HTML (the ``content`` of a draft), within WeChat's limits."""
     mapper = image_url or (lambda url: None)
     html = _render(d, mapper, None)
-    if len(html) > MAX_CHARS or len(html.encode("utf-8")) > MAX_BYTES:
-        html = _render(d, mapper, COLLAPSED_CHARS)
+    for limit in COLLAPSED_CHARS:
+        if len(html) < MAX_CHARS and len(html.encode("utf-8")) < MAX_BYTES:
+            break
+        html = _render(d, mapper, limit)
     return html
 
 
