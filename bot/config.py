@@ -220,6 +220,17 @@ class LimitsConfig(_Section):
     burst: int = Field(default=10, ge=1)
 
 
+class AccessConfig(_Section):
+    """Where the bot answers (see docs/security.md).
+
+    ``unconfigured_chats``: what a group chat that is in no ``groups[].chats`` hears when
+    someone addresses the bot there: ``reply`` (once, how to configure the chat) or ``silent``.
+    Nothing from such a chat is ever stored, and its administrators administer nothing.
+    """
+
+    unconfigured_chats: Literal["reply", "silent"] = "reply"
+
+
 class WebConfig(_Section):
     enabled: bool = True
     host: str = "127.0.0.1"
@@ -332,6 +343,7 @@ class Config(_Section):
     digest: DigestConfig = DigestConfig()
     reminders: ReminderConfig = ReminderConfig()
     limits: LimitsConfig = LimitsConfig()
+    access: AccessConfig = AccessConfig()
     web: WebConfig = WebConfig()
     charts: ChartsConfig = ChartsConfig()
     telegram: TelegramConfig = TelegramConfig()

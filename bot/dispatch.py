@@ -1,8 +1,10 @@
 """Dispatch: one neutral :class:`Incoming` in, a list of :class:`Reply` out.
 
 Order of checks: clean the text -> route (``/command``, ``#hashtag``, keyword, reply to a
-question announcement) -> unknown commands (answered only in private chats or when addressed
-to this bot) -> control characters / bidi overrides refused -> length limit -> per-member rate limit -> dedupe by message id ->
+question announcement) -> scope (a group chat that no ``groups[].chats`` lists gets one
+notice, or silence, and nothing is stored: see docs/security.md) -> unknown commands (answered
+only in private chats or when addressed to this bot) -> control characters / bidi overrides
+refused -> length limit -> per-member rate limit -> dedupe by message id ->
 admin check -> handler. The handler's writes and the processed-message record commit in one
 unit of work, so a re-delivered message is stored once and a failure stores nothing.
 
@@ -28,7 +30,7 @@ from bot import outbox
 from bot.clubtime import message_time
 from bot.config import Config, GroupConfig
 from bot.context import Context, Services, UserError
-from bot.i18n import COMMON
+from bot.i18n import COMMON, Messages
 from bot.model import ChatRef, Incoming, Reply, utcnow
 from bot.registry import JOIN_KEYWORD, REGISTRY, Registry
 from bot.routing import (
@@ -77,6 +79,7 @@ class Dispatcher:
         self._groups: dict[str, Group] = {}  # slug -> committed row (see _group)
         self._join_words = set(config.join.keywords)
         self._mp_group = next((g for g in config.groups if g.slug == config.mp.group), None)
+        self._told_unconfigured: set[tuple[str, str]] = set()  # chats that had their notice
         self._outboxed: set[str] = set()  # platforms whose replies are queued, not returned
 
     def use_outbox(self, platform: str) -> None:
@@ -91,12 +94,41 @@ class Dispatcher:
                 outbox.stage(session, incoming, replies)
 
     # -- routing -------------------------------------------------------------------------
-    def group_for_chat(self, chat: ChatRef) -> GroupConfig:
-        """The configured group of a chat; private chats and unknown chats use the first,
-        公众号 followers ``mp.group``."""
+    def group_for_chat(self, chat: ChatRef) -> GroupConfig | None:
+        """The group whose configured chat this is; 公众号 followers ``mp.group``; private
+        chats the first group; None for a group chat no ``groups[].chats`` lists (the bot
+        acts for nobody there)."""
         if chat.platform == "mp" and self._mp_group is not None:
             return self._mp_group
-        return self._chat_groups.get((chat.platform, chat.chat_id), self.config.groups[0])
+        group = self._chat_groups.get((chat.platform, chat.chat_id))
+        if group is None and chat.is_private:
+            return self.config.groups[0]
+        return group
+
+    def _unconfigured(self, incoming: Incoming, route: Route | None, text: str) -> list[Reply]:
+        """The answer in a group chat that is not configured: one notice per chat when the bot
+        is addressed (a command, the join keyword, a mention), unless config says silent."""
+        chat = incoming.chat
+        addressed = route is not None or text in self._join_words or incoming.mentions_bot
+        key = (chat.platform, chat.chat_id)
+        if (
+            not addressed
+            or self.config.access.unconfigured_chats == "silent"
+            or key in self._told_unconfigured
+        ):
+            return []
+        self._told_unconfigured.add(key)
+        log.warning("message from unconfigured %s chat %s ignored", chat.platform, chat.chat_id)
+        return [
+            Reply(
+                SCOPE.get(
+                    "unconfigured_chat",
+                    self.config.language,
+                    platform=chat.platform,
+                    chat_id=chat.chat_id,
+                )
+            )
+        ]
 
     def route(self, text: str) -> Route | None:
         match = COMMAND_PATTERN.match(text)
@@ -131,6 +163,8 @@ class Dispatcher:
         lang = self.config.language
         text = clean_text(incoming.text)
         route = self.route(text)
+        if not incoming.chat.is_private and self.group_for_chat(incoming.chat) is None:
+            return self._unconfigured(incoming, route, text)
         if route is None and not lookups:
             return None
         keyword = None if route else text
@@ -173,7 +207,9 @@ class Dispatcher:
             return False
         if text in self.registry.keywords or text in self._join_words:
             return True
-        slug = self.group_for_chat(incoming.chat).slug
+        group_config = self.group_for_chat(incoming.chat)
+        assert group_config is not None  # prepare answered unconfigured chats already
+        slug = group_config.slug
         with self.db.session() as session:
             found = session.scalars(
                 select(KeywordReply.id)
@@ -203,6 +239,8 @@ class Dispatcher:
         """
         incoming, route = job.incoming, job.route
         group_config = self.group_for_chat(incoming.chat)
+        if group_config is None:  # prepare never makes a job of an unconfigured chat's message
+            raise RuntimeError(f"no group for chat {incoming.chat.chat_id}")
         if claimed:
             session.flush()  # what the batch's message before this one left pending goes first
         else:
@@ -321,6 +359,20 @@ class Dispatcher:
             delivery.record_sent_question(
                 session, chat.platform, chat.chat_id, message_id, question_id
             )
+
+
+SCOPE = Messages(
+    {
+        "unconfigured_chat": (
+            "这个群聊还没有登记为学习群，我在这里不记录、也不执行任何命令。"
+            "如需在此使用，请管理员把它加入配置文件的 groups[].chats"
+            '（platform: {platform}，chat_id: "{chat_id}"）后重启机器人。',
+            "This chat is not configured as a study group, so I store nothing and run no "
+            "commands here. To use me here, an operator adds it to groups[].chats in the config "
+            'file (platform: {platform}, chat_id: "{chat_id}") and restarts the bot.',
+        ),
+    }
+)
 
 
 def message_key(incoming: Incoming) -> tuple[str, str, str]:

@@ -297,9 +297,15 @@ class TelegramAdapter(TelegramReplies):
         )
 
     async def is_chat_admin(self, chat_id: int, user_id: int, kind: ChatKind) -> bool:
-        """Whether the user administers this chat (in a DM: one of the group's chats)."""
+        """Whether the user administers this chat (in a DM: one of the group's chats).
+
+        Only configured chats count: the administrator of a chat that is in no group's
+        ``chats`` (someone's own group that added the bot) administers nothing here.
+        """
+        group = self.dispatcher.group_for_chat(ChatRef(PLATFORM, str(chat_id), kind))
+        if group is None:
+            return False
         if kind == "private":
-            group = self.dispatcher.group_for_chat(ChatRef(PLATFORM, str(chat_id), "private"))
             chats = [chat_key(c.chat_id) for c in group.chats if c.platform == PLATFORM]
         else:
             chats = [chat_id]

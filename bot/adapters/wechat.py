@@ -186,11 +186,12 @@ class WechatAdapter(WechatSession):
             raise SendLater(str(error)) from error
 
     async def _post(self, chat: ChatRef, reply: Reply, mention_ids: list[str]) -> list[str]:
+        group = self.dispatcher.group_for_chat(chat)
         sent = await self.outbound.post(
             chat.chat_id,
             reply.text,
             mention_ids=mention_ids,
-            group=self.dispatcher.group_for_chat(chat).name,
+            group=group.name if group is not None else "",
             image=reply.image,
             image_name=reply.image_name,
             file=(reply.file, reply.file_name) if reply.file is not None else None,

@@ -87,7 +87,8 @@ class WechatRooms:
         assert room_id is not None
         contact_id = incoming.sender.user_id
         dm = incoming.chat
-        topic = self.dispatcher.group_for_chat(ChatRef(PLATFORM, room_id)).name
+        group = self.dispatcher.group_for_chat(ChatRef(PLATFORM, room_id))
+        topic = group.name if group is not None else ""
         try:
             room = self._bot().Room.load(room_id)
             await room.ready()

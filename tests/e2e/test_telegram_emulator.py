@@ -18,12 +18,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import App, build_app
 from bot.i18n import COMMON
-from storage.models import Answer, CheckIn
+from bot.dispatch import SCOPE
+from storage.models import Answer, CheckIn, DigestIssue, KeywordReply, Member, ProcessedMessage
 from tests.conftest import make_config, require_or_skip
 from tests.e2e.telegram_emulator import (
     EmulatorRequest,
@@ -35,6 +36,7 @@ from tests.e2e.telegram_emulator import (
 )
 
 GROUP = {"id": -100777, "type": "supergroup", "title": "ML自学者俱乐部"}
+FOREIGN_GROUP = {"id": -100666, "type": "supergroup", "title": "Mallory's group"}
 ADMIN_ID = 1
 
 
@@ -56,6 +58,13 @@ class Bot:
 
     def user(self, user_id: int, name: str) -> TelegramUser:
         return TelegramUser(self.client, self.token, user_id, name)
+
+    async def set_chat_administrators(self, chat: dict[str, Any], user_ids: list[int]) -> None:
+        """What the emulator's getChatAdministrators answers for ``chat``."""
+        response = await self.client.post(
+            "/setChatAdministrators", json={"chatId": chat["id"], "userIds": user_ids}
+        )
+        response.raise_for_status()
 
 
 async def start_bot(emulator: EmulatorServer, tmp_path: Path, **telegram: Any) -> Bot:
@@ -229,3 +238,51 @@ async def test_webhook_mode_receives_updates(emulator: EmulatorServer, tmp_path:
         await person.say("自学", person.dm)
         [join] = await person.replies(person.dm)
         assert join["message"]["text"].startswith(running.app.config.join.chat_text[:4])
+
+
+
+async def test_the_admin_of_a_foreign_group_administers_nothing(bot: Bot) -> None:
+    """Mallory adds the bot to her own group, where Telegram says she is an administrator."""
+    mallory, chat_admin = bot.user(66, "Mallory"), bot.user(67, "群管")
+    await bot.set_chat_administrators(FOREIGN_GROUP, [66])
+    await bot.set_chat_administrators(GROUP, [67])
+    await mallory.say("/export", FOREIGN_GROUP)
+    [notice] = await mallory.replies(FOREIGN_GROUP)
+    assert notice["message"]["text"] == SCOPE.get(
+        "unconfigured_chat", "zh", platform="telegram", chat_id=str(FOREIGN_GROUP["id"])
+    )
+    for attack in (
+        "/keyword add 入群 http://phish.example/login",
+        "/digest publish now",
+        "/digest status",
+        "/search 打卡",
+        "/questions",
+        "/rank",
+        "#打卡 stored in the wrong club?",
+        "自学",
+    ):
+        await mallory.say(attack, FOREIGN_GROUP)
+    # her DM is not a way in either: she administers no configured chat
+    await mallory.say("/keyword add 入群 http://phish.example/login", mallory.dm)
+    refusal = COMMON.get("admin_only", "zh", name="keyword")
+    assert [m["message"]["text"] for m in await mallory.replies_until(mallory.dm, refusal)] == [
+        refusal
+    ]
+    # updates are handled in order: everything she said in her group has been handled by now
+    assert (
+        await bot.client.post(
+            "/getUpdates", json={"token": bot.token, "chatId": FOREIGN_GROUP["id"]}
+        )
+    ).json()["result"] == []  # one notice, then silence
+    # an administrator of the club's own chat (not a config admin) still administers it
+    await chat_admin.say("/keyword add 入群 欢迎！看置顶", GROUP)
+    [added] = await chat_admin.replies(GROUP)
+    assert "入群" in added["message"]["text"]
+    with bot.app.db.session() as session:
+        assert session.scalars(select(KeywordReply.reply)).all() == ["欢迎！看置顶"]
+        assert session.scalar(select(func.count()).select_from(DigestIssue)) == 0
+        assert session.scalar(select(func.count()).select_from(CheckIn)) == 0
+        stored_chats = set(session.scalars(select(ProcessedMessage.chat_id)))
+        assert str(FOREIGN_GROUP["id"]) not in stored_chats
+        members = set(session.scalars(select(Member.platform_user_id)))
+        assert members == {"66", "67"}  # Mallory only from her DM, nothing from her group
