@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import App, build_app
-from bot.i18n import COMMON
 from bot.dispatch import SCOPE
+from bot.i18n import COMMON
 from storage.models import Answer, CheckIn, DigestIssue, KeywordReply, Member, ProcessedMessage
 from tests.conftest import make_config, require_or_skip
 from tests.e2e.telegram_emulator import (
