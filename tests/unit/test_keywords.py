@@ -65,7 +65,10 @@ async def test_extra_join_keywords_from_config(make_chat):
 
 
 async def test_wechat_private_join_invites_to_study_room(make_chat):
-    chat = make_chat(wechat={"study_room_id": "room-42"})
+    chat = make_chat(
+        wechat={"study_room_id": "room-42"},
+        groups=[{"chats": [{"platform": "wechat", "chat_id": WECHAT_ROOM.chat_id}]}],
+    )
     [reply] = await chat.send("自学", chat=WECHAT_DM, user="wxid_alice")
     assert reply.invite_to_room == "room-42"
     [in_room] = await chat.send("自学", chat=WECHAT_ROOM, user="wxid_alice")
@@ -84,6 +87,8 @@ async def test_each_chat_platform_gets_its_own_join_reply(make_chat):
             "telegram": {"text": "点链接进 Telegram 群", "invite_link": "https://t.me/+club"},
         },
         wechat={"study_room_id": "room-42"},
+        # the bot answers only in configured group chats (#16)
+        groups=[{"chats": [{"platform": "telegram", "chat_id": TELEGRAM_GROUP.chat_id}]}],
     )
     [telegram] = await chat.send("自学", chat=TELEGRAM_GROUP, user="1")
     assert telegram.text == "点链接进 Telegram 群\n加入链接：https://t.me/+club"

@@ -13,6 +13,23 @@ from tests.conftest import Chatter
 
 FOLLOWER = ChatRef("mp", "o-follower-1234", "private", "")
 TELEGRAM_GROUP = ChatRef("telegram", "-1001", "group", "")
+# the bot acts only in configured group chats (#16): the club lives in the console and Telegram
+CHATS = {
+    "chats": [
+        {"platform": "console", "chat_id": "console-group"},
+        {"platform": "telegram", "chat_id": TELEGRAM_GROUP.chat_id},
+    ]
+}
+
+
+@pytest.fixture
+def bot_app(tmp_path, clock):
+    from bot.app import build_app
+    from tests.conftest import make_config
+
+    app = build_app(make_config(tmp_path, groups=[CHATS]), clock=clock)
+    yield app
+    app.db.dispose()
 
 
 @pytest.fixture
@@ -71,7 +88,7 @@ async def test_bad_codes_store_nothing(chat, bot_app, clock):
     await chat.send("/checkin 公众号心得", user="o-follower-1234", chat=FOLLOWER)
     assert "用法" in await chat.say("/link abc", user="o-follower-1234", chat=FOLLOWER)
     assert "无效或已过期" in await chat.say("/link 123456", user="o-follower-1234", chat=FOLLOWER)
-    code = await code_from(await chat.send("/link", user="o-other", chat=ChatRef("mp", "o-other")))
+    code = await code_from(await chat.send("/link", user="o-other", chat=ChatRef("mp", "o-other", "private")))
     reply = await chat.say(f"/link {code}", user="o-follower-1234", chat=FOLLOWER)
     assert "同一个平台" in reply  # two 公众号 identities are not joined
     code = await code_from(await chat.send("/link", user="42", chat=TELEGRAM_GROUP))
@@ -88,7 +105,7 @@ async def test_link_on_both_databases(tmp_path, clock, database_url):
     from bot.app import build_app
     from tests.conftest import make_config
 
-    app = build_app(make_config(tmp_path, database={"url": database_url}), clock=clock)
+    app = build_app(make_config(tmp_path, database={"url": database_url}, groups=[CHATS]), clock=clock)
     chat = Chatter(app, clock)
     try:
         await chat.send("/checkin 公众号心得", user="o-follower-1234", chat=FOLLOWER)
