@@ -13,16 +13,23 @@ group's timezone as wall-clock time:
 * **Club weeks** (:func:`week_key`, :func:`local_label`): the digest period is the club's
   week everywhere members see one; :func:`digest.periods.club_week` finds a moment's period
   in the database, this module names it (a Monday key for streaks, a deadline for replies).
+* **Calendar weeks** (:func:`week_start`, :func:`week_bounds`, :func:`away_weeks`): Monday
+  00:00 local weeks, the key space of club weeks and of ``/away``.
+* **Quiet hours** (:func:`next_allowed_time`): when a reminder may go out, in local time.
 * **A message's time** (:func:`message_time`): when the member sent it, as the platform says,
   clamped to ``[now - the platform's retention, now]`` (a platform keeps messages for a bot
   that is down only so long, and a clock ahead of ours must not date a note in the future).
 * **Clock-change warnings** (:func:`clock_change_warnings`): a crontab that falls in an hour
   its timezone skips or repeats, and what the bot will do then (config validation).
+
+A leaf module (the standard library and APScheduler's crontab parser only), so the storage,
+digest and handler layers all use it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -110,6 +117,55 @@ def cron_periods(cron: str, timezone: str) -> CronPeriods:
     return CronPeriods(cron, timezone)
 
 
+# -- calendar weeks (Monday 00:00 local) --------------------------------------------------
+# The keys of club weeks (see week_key), the weeks /away excuses, and the calendar weeks
+# check-ins written before club weeks counted for. A week spanning a DST change (167 or 169
+# hours) still buckets by the local calendar.
+AWAY_MIN_DAYS = 3
+"""An away period excuses a week when it covers at least this many days of it."""
+
+
+def week_start(moment: datetime, tz: ZoneInfo) -> date:
+    """The Monday (local date) of the ISO week containing ``moment`` in ``tz``."""
+    local = moment.astimezone(tz).date()
+    return local - timedelta(days=local.weekday())
+
+
+def week_bounds(monday: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) of the week starting ``monday``, as aware UTC datetimes."""
+    start = datetime.combine(monday, time(0), tzinfo=tz)
+    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def weeks_back(this_monday: date, count: int) -> list[date]:
+    """The ``count`` Mondays ending with ``this_monday``, oldest first."""
+    return [this_monday - timedelta(weeks=count - 1 - i) for i in range(count)]
+
+
+def away_weeks(
+    periods: Iterable[tuple[datetime, datetime]], tz: ZoneInfo, *, min_days: int = AWAY_MIN_DAYS
+) -> set[date]:
+    """Mondays of the weeks that ``periods`` cover for at least ``min_days`` days (wall clock)."""
+    covered: dict[date, timedelta] = defaultdict(timedelta)
+    for start, end in periods:
+        if end <= start:
+            continue
+        local_start = start.astimezone(tz).replace(tzinfo=None)
+        local_end = end.astimezone(tz).replace(tzinfo=None)
+        monday = week_start(start, tz)
+        while True:
+            week_from = datetime.combine(monday, time(0))
+            week_to = week_from + timedelta(days=7)
+            if week_from >= local_end:
+                break
+            overlap = min(local_end, week_to) - max(local_start, week_from)
+            if overlap > timedelta(0):
+                covered[monday] += overlap
+            monday += timedelta(weeks=1)
+    return {monday for monday, total in covered.items() if total >= timedelta(days=min_days)}
+
+
 # -- club weeks -----------------------------------------------------------------------------
 def zone(name: str) -> ZoneInfo:
     """The time zone ``name`` (UTC if unknown)."""
@@ -119,18 +175,12 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def monday_of(moment: datetime, zone: ZoneInfo) -> date:
-    """The Monday (local date in ``zone``) of the calendar week containing ``moment``."""
-    local = moment.astimezone(zone).date()
-    return local - timedelta(days=local.weekday())
-
-
 def week_key(period_end: datetime, timezone: str) -> date:
     """The key of the club week (digest period) ending at ``period_end``: the Monday of the
     calendar week its last moment falls in. A weekly period (Sunday 20:00 -> Sunday 20:00)
     gets the Monday of the week it mostly covers, so consecutive periods get consecutive
     Mondays, the same keys streaks counted calendar weeks by before there were club weeks."""
-    return monday_of(period_end - timedelta(microseconds=1), zone(timezone))
+    return week_start(period_end - timedelta(microseconds=1), zone(timezone))
 
 
 def local_label(moment: datetime, timezone: str, lang: str) -> str:
@@ -140,6 +190,36 @@ def local_label(moment: datetime, timezone: str, lang: str) -> str:
     if lang == "en":
         return f"{local:%b} {local.day}, {local:%H:%M}"
     return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+# -- quiet hours (local) --------------------------------------------------------------------------
+def parse_quiet_hours(spec: str) -> tuple[time, time] | None:
+    """``"23:00-08:00"`` -> (23:00, 08:00); None when empty or start == end (no quiet hours)."""
+    if not spec:
+        return None
+    start_text, end_text = spec.split("-", 1)
+    start, end = time.fromisoformat(start_text.strip()), time.fromisoformat(end_text.strip())
+    return None if start == end else (start, end)
+
+
+def next_allowed_time(now: datetime, quiet_hours: str, tz: str | ZoneInfo) -> datetime:
+    """``now`` if it is outside the quiet hours (local to ``tz``), else the end of them (UTC)."""
+    window = parse_quiet_hours(quiet_hours)
+    if window is None:
+        return now
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    start, end = window
+    local = now.astimezone(zone)
+    clock = local.time().replace(tzinfo=None)
+    if start < end:
+        quiet = start <= clock < end
+        end_day = local.date()
+    else:  # the window wraps around midnight
+        quiet = clock >= start or clock < end
+        end_day = local.date() + timedelta(days=1) if clock >= start else local.date()
+    if not quiet:
+        return now
+    return datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
 
 
 # -- a message's time -----------------------------------------------------------------------

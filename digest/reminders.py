@@ -20,14 +20,13 @@ its week has ended.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.clubtime import PeriodError, cron_periods
+from bot.clubtime import PeriodError, cron_periods, next_allowed_time
 from bot.config import Config
 from bot.i18n import Messages
 from bot.model import ChatRef, Outgoing, Reply
@@ -65,36 +64,6 @@ MSG = Messages(
         ),
     }
 )
-
-
-# -- quiet hours --------------------------------------------------------------------------
-def parse_quiet_hours(spec: str) -> tuple[time, time] | None:
-    """``"23:00-08:00"`` -> (23:00, 08:00); None when empty or start == end (no quiet hours)."""
-    if not spec:
-        return None
-    start_text, end_text = spec.split("-", 1)
-    start, end = time.fromisoformat(start_text.strip()), time.fromisoformat(end_text.strip())
-    return None if start == end else (start, end)
-
-
-def next_allowed_time(now: datetime, quiet_hours: str, tz: str | ZoneInfo) -> datetime:
-    """``now`` if it is outside the quiet hours (local to ``tz``), else the end of them (UTC)."""
-    window = parse_quiet_hours(quiet_hours)
-    if window is None:
-        return now
-    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    start, end = window
-    local = now.astimezone(zone)
-    clock = local.time().replace(tzinfo=None)
-    if start < end:
-        quiet = start <= clock < end
-        end_day = local.date()
-    else:  # the window wraps around midnight
-        quiet = clock >= start or clock < end
-        end_day = local.date() + timedelta(days=1) if clock >= start else local.date()
-    if not quiet:
-        return now
-    return datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
 
 
 # -- who and what -------------------------------------------------------------------------

@@ -7,8 +7,7 @@ answer paper resource) and a page number. Five results a page, best first.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
+from bot.clubtime import zone as clubtime_zone
 from bot.context import Context
 from bot.i18n import COMMON, Messages
 from bot.model import Reply
@@ -99,7 +98,7 @@ def _label(ctx: Context, hit: Hit) -> str:
 
 
 def _format(ctx: Context, result: SearchPage, echo: str, args: str) -> str:
-    zone = ZoneInfo(ctx.group.timezone or "UTC")
+    zone = clubtime_zone(ctx.group.timezone or "UTC")
     key = "relaxed" if result.relaxed else "header"
     total = f"{result.total}+" if result.capped else str(result.total)
     lines = [ctx.text(MSG, key, query=echo, total=total)]

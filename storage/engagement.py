@@ -18,7 +18,7 @@ Streak rules:
 Leaderboard points (see :data:`WEIGHTS`): check-in 3, answer 2, paper 2, resource 1.
 Everything is computed with a handful of aggregate queries per call, never one per member.
 
-Week arithmetic and away weeks live in :mod:`storage.engagement_weeks`, away periods in the
+Week arithmetic and away weeks live in :mod:`bot.clubtime` (the one module for club time), away periods in the
 database in :mod:`storage.engagement_away`, contributions and the leaderboard in
 :mod:`storage.engagement_rank`; this module computes streaks, and every public name of the
 four is importable from here.
@@ -30,10 +30,12 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.clubtime import AWAY_MIN_DAYS, away_weeks, week_bounds, week_start, weeks_back, zone
 from storage.engagement_away import (
     away_member_ids,
     away_periods_by_member,
@@ -48,14 +50,6 @@ from storage.engagement_rank import (
     contribution_counts,
     leaderboard,
     score,
-)
-from storage.engagement_weeks import (
-    AWAY_MIN_DAYS,
-    away_weeks,
-    group_tz,
-    week_bounds,
-    week_start,
-    weeks_back,
 )
 from storage.models import CheckIn, Group, Member
 
@@ -111,6 +105,11 @@ class WeekStatus:
         if self.away:
             return "away"
         return "pending" if self.current else "missed"
+
+
+def group_tz(group: Group) -> ZoneInfo:
+    """The group's timezone (UTC if unknown, like every timezone the bot reads)."""
+    return zone(group.timezone)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Away (vacation) periods in the database: who is away now, setting and ending a period.
 
 ``/away`` writes here; streaks (:mod:`storage.engagement`) and reminders read the periods to
-skip the weeks a member was away (see :func:`storage.engagement_weeks.away_weeks`).
+skip the weeks a member was away (see :func:`bot.clubtime.away_weeks`).
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import build_app
+from bot.clubtime import next_allowed_time
 from bot.model import Outgoing
 from digest import reminders
-from digest.reminders import build_reminders, next_allowed_time
+from digest.reminders import build_reminders
 from storage.identity import get_group
 from tests.conftest import Chatter
 
