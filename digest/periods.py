@@ -254,3 +254,29 @@ def club_week(
         if savepoint is not None:
             savepoint.rollback()
     return week
+
+
+def replan_open_issue(session: Session, group: Group, cron: str, now: datetime) -> bool:
+    """After ``digest.cron`` changed, the open (draft, not yet ended) issue ends at the new
+    cron's next fire instead of the old one's, so the issue is neither published a week late
+    nor early. Returns whether it moved."""
+    issue = issue_containing(session, group, now)
+    if issue is None or issue.status != "draft" or is_published(issue):
+        return False
+    periods = cron_periods(cron, group.timezone)
+    try:
+        if periods.next_end_after(issue.period_end - timedelta(microseconds=1)) == issue.period_end:
+            return False  # already a fire of this cron
+        end = periods.next_end_after(max(now, issue.period_start))
+    except PeriodError:
+        return False
+    later = session.scalars(
+        select(DigestIssue).where(
+            DigestIssue.group_id == group.id, DigestIssue.period_start >= issue.period_end
+        )
+    ).all()
+    if any(other.status != "draft" or other.period_start < end for other in later):
+        return False  # issues already planned after it: leave them be
+    issue.period_end = end
+    session.flush()
+    return True

@@ -137,6 +137,7 @@ def add_digest_jobs(scheduler: AsyncIOScheduler, app: App) -> list[str]:
             if job.id.startswith(("digest-publish:", "digest-preview:", "digest-retry:")):
                 scheduler.remove_job(job.id)
         return []
+    _replan_open_issues(app)
     ids = []
     for group in config.groups:
         slug, tz = group.slug, group.timezone
@@ -172,6 +173,19 @@ def add_digest_jobs(scheduler: AsyncIOScheduler, app: App) -> list[str]:
             )
             ids.append(job_id)
     return ids
+
+
+def _replan_open_issues(app: App) -> None:
+    """Each group's open issue ends at the configured cron's next fire (it changed?)."""
+    from digest.periods import replan_open_issue
+    from storage.identity import ensure_group
+
+    now = app.dispatcher.clock()
+    with app.db.session() as session:
+        for gconf in app.config.groups:
+            group = ensure_group(session, gconf.slug, gconf.name, gconf.timezone)
+            if replan_open_issue(session, group, app.config.digest.cron, now):
+                log.info("digest: %s's open issue re-planned for the new cron", gconf.slug)
 
 
 def _registrars() -> list[Callable[[AsyncIOScheduler, App], Any]]:

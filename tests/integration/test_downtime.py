@@ -169,3 +169,30 @@ async def test_an_empty_week_gives_its_number_to_the_next_issue(
         assert "第 3 期周报（12月13日 20:00 截止）" in await member.say("/checkin 第四周")
     finally:
         app.db.dispose()
+
+
+async def test_a_changed_cron_replans_the_open_issue(db_url: str, clock: FakeClock) -> None:
+    """#22 point 6 with notes opening issues: Sunday 20:00 -> Saturday 20:00 mid-week moves
+    the open issue's deadline to Saturday (was published about a week late)."""
+    from digest.schedule import start_scheduler
+
+    app = make_app(db_url, clock, make_senders())
+    member = Member(app, clock, "7", "小明")
+    clock.set(sh(2026, 11, 25, 12, 0))
+    assert "（11月29日 20:00 截止）" in await member.say("/checkin 周三")
+    app.db.dispose()
+
+    senders = make_senders()
+    restarted = make_app(db_url, clock, senders, digest={"cron": "0 20 * * sat"})
+    stop = await start_scheduler(restarted)
+    try:
+        member = Member(restarted, clock, "8", "小红")
+        assert "将收录进第 1 期周报（11月28日 20:00 截止）" in await member.say("/checkin 周三下午")
+        clock.set(sh(2026, 11, 28, 20, 0))
+        [report] = await restarted.services.extra["digest"].publish_due(SLUG)
+        assert report.status == "published" and report.number == 1
+        clock.set(sh(2026, 11, 29, 12, 0))
+        assert "第 2 期周报（12月5日 20:00 截止）" in await member.say("/checkin 周日")
+    finally:
+        await stop()
+        restarted.db.dispose()
