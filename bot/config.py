@@ -178,6 +178,16 @@ class DigestConfig(_Section):
         "这里记录ML自学者群体，每周分享优秀的学习心得与资料。由于微信不允许外部链接，"
         "需要点击文末的「阅读原文」，才能访问文中的链接。"
     )
+    #: The default 刊首语 and 加入我们 on Telegram, where links work and there is no 公众号 to
+    #: reply in (the defaults above speak of WeChat).
+    default_preface_telegram: str = (
+        "这里记录ML自学者群体，每周分享优秀的学习心得与资料。文中链接可直接点开，"
+        "完整版与往期见文末的「阅读原文」。"
+    )
+    join_text_telegram: str = (
+        "在群里或私聊机器人发送「自学」，即可获取加入方式。"
+        "欢迎投稿每周学习心得或者优质学习资料，助力团体共同学习进步。"
+    )
     enabled: bool = True
     budget: DigestBudgetConfig = Field(default_factory=DigestBudgetConfig)
     #: Order of the content sections; sections left out follow in the default order.

@@ -249,4 +249,8 @@ def build_digest(
         section_order=tuple(config.digest.sections),
         featured=tuple(featured),
         toc_names_max=config.digest.budget.toc_names_max,
+        telegram_preface=None
+        if (issue.preface or "").strip()
+        else config.digest.default_preface_telegram,
+        telegram_join_text=config.digest.join_text_telegram or None,
     )

@@ -159,6 +159,9 @@ class Digest:
     collapsed: frozenset[str] = frozenset()
     #: 本期内容 lists at most this many names per section, else a count.
     toc_names_max: int = 12
+    #: Telegram wording of the default 刊首语 / 加入我们 (None: the same as everywhere).
+    telegram_preface: str | None = None
+    telegram_join_text: str | None = None
 
     def _all(self, section: str) -> list[Any]:
         everything: dict[str, list[Any]] = {

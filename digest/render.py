@@ -22,6 +22,7 @@ target, and the public names of all three are importable from here.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from digest.model import (
@@ -164,6 +165,11 @@ def render_telegram(d: Digest, *, limit: int = TELEGRAM_LIMIT, numbered: bool = 
     Parts after the first say 「（续 n/m）」 and their section; the last links the web archive.
     """
     module: Any = ENV.get_template("telegram.tg.j2").module
+    d = replace(
+        d,
+        preface=d.telegram_preface or d.preface,
+        join_text=d.telegram_join_text or d.join_text,
+    )
     sections = _sections(d, module, numbered)
     archive = str(module.archive(d)).strip()
     if archive:

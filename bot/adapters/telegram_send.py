@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Literal, TypeVar
 
 from sqlalchemy import select
-from telegram import Bot, Message, ReplyParameters
+from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -40,6 +40,8 @@ from storage.db import Database
 from storage.models import Member
 
 log = logging.getLogger(__name__)
+#: The bot's messages (digest parts with many links above all) never unfold link previews.
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 T = TypeVar("T")
 PLATFORM = "telegram"
@@ -157,7 +159,11 @@ class TelegramOutbound:
             return await self.call(
                 what,
                 lambda bot: bot.send_message(
-                    chat_id, part, parse_mode=ParseMode.HTML, reply_parameters=parameters
+                    chat_id,
+                    part,
+                    parse_mode=ParseMode.HTML,
+                    reply_parameters=parameters,
+                    link_preview_options=NO_PREVIEW,
                 ),
                 chat_id,
             )
@@ -168,7 +174,10 @@ class TelegramOutbound:
             return await self.call(
                 what,
                 lambda bot: bot.send_message(
-                    chat_id, strip_tags(part), reply_parameters=parameters
+                    chat_id,
+                    strip_tags(part),
+                    reply_parameters=parameters,
+                    link_preview_options=NO_PREVIEW,
                 ),
                 chat_id,
             )

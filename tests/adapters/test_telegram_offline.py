@@ -116,6 +116,7 @@ async def test_checkin_in_group_is_stored_and_answered_in_thread(tg: Harness) ->
     assert len(sent) == 1
     assert sent[0]["chat_id"] == GROUP["id"]
     assert sent[0]["parse_mode"] == "HTML"
+    assert sent[0]["link_preview_options"]["is_disabled"] is True  # no link previews (#17)
     assert sent[0]["reply_parameters"]["message_id"] == 321
     assert "小明 王" in sent[0]["text"]
 

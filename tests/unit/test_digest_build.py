@@ -303,6 +303,27 @@ def test_resources_grouped_by_the_weeks_tags_with_who_shared_them(db):
         assert "CNN" not in markdown
 
 
+def test_telegram_gets_no_wechat_sentences(db):
+    """Issue #17 point 5: the default preface and 加入我们 speak of WeChat/公众号; Telegram gets
+    its own wording (an admin's own preface is used everywhere)."""
+    from digest.render import render_telegram, render_wechat
+
+    config = parse_config({})
+    with db.session() as s:
+        w = Week(s)
+        w.note("大煌", "心得", at(1))
+        d = w.build(config)
+        telegram = "\n".join(render_telegram(d))
+        assert "微信" not in telegram and "公众号" not in telegram
+        assert config.digest.default_preface_telegram in telegram
+        assert config.digest.join_text_telegram in telegram
+        assert "微信不允许外部链接" in "\n".join(render_wechat(d))
+        assert "公众号内回复" in render_markdown(d)
+        w.issue.preface = "本周主题：**注意力机制**"
+        telegram = "\n".join(render_telegram(w.build(config)))
+        assert "本周主题：<b>注意力机制</b>" in telegram
+
+
 def test_section_placement_follows_config(db):
     with db.session() as s:
         w = Week(s)
