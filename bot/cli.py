@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--platform",
         action="append",
-        choices=["console", "telegram", "wechat"],
+        choices=["console", "telegram", "wechat", "mp"],
         help="platform(s) to serve; default: those with a token, else console",
     )
     run.add_argument("--as-admin", action="store_true", help="console: chat as an admin")

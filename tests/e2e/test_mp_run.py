@@ -112,3 +112,10 @@ async def test_studybot_run_answers_followers(tmp_path: Path) -> None:
     log = out.decode(errors="replace")
     assert "bad signature" in log and "Traceback" not in log, log[-2000:]
     assert APP_SECRET not in log and "TOKEN-" not in log  # no secret or token in the log
+
+
+def test_mp_is_a_platform_of_studybot_run() -> None:
+    from bot.cli import build_parser
+
+    args = build_parser().parse_args(["run", "--platform", "mp", "--platform", "telegram"])
+    assert args.platform == ["mp", "telegram"]
