@@ -7,7 +7,7 @@ is refused with a pointer to the earlier entry.
 
 from __future__ import annotations
 
-from bot.clubtime import zone
+from bot.clubtime import local_label, zone
 from bot.context import Context, UserError
 from bot.i18n import COMMON, Messages
 from bot.model import Reply
@@ -31,7 +31,10 @@ MSG = Messages(
         "arxiv": ("arXiv：{id}", "arXiv: {id}"),
         "code": ("代码：{url}", "Code: {url}"),
         "one_liner": ("一句话概括：{text}", "In one line: {text}"),
-        "in_digest": ("将收录进本周的论文速递 📚", "It will appear in this week's paper digest 📚"),
+        "in_digest": (
+            "将收录进第 {issue} 期周报的论文速递（{deadline} 截止）📚",
+            "It goes into the paper digest of issue {issue} (closes {deadline}) 📚",
+        ),
         "duplicate": (
             "这篇论文已经分享过了：#{id}《{title}》，由 {name} 于 {date} 分享。",
             "This paper was already shared: #{id} “{title}”, by {name} on {date}.",
@@ -69,6 +72,7 @@ async def paper(ctx: Context) -> Reply:
         parsed = parse_paper(ctx.args)
     except ParseError as error:
         raise UserError(error.message(ctx.lang)) from None
+    week = club_week(ctx.session, ctx.group, ctx.now, ctx.config.digest.cron)
     try:
         stored = content.add_paper(
             ctx.session,
@@ -81,7 +85,7 @@ async def paper(ctx: Context) -> Reply:
             title=parsed.title,
             summary=parsed.summary,
             one_liner=parsed.one_liner,
-            now=ctx.now,
+            now=max(ctx.now, week.start),  # late for a published issue: the next one
         )
     except content.DuplicatePaper as duplicate:
         earlier = duplicate.existing
@@ -101,7 +105,8 @@ async def paper(ctx: Context) -> Reply:
         lines.append(ctx.text(MSG, "code", url=stored.code_url))
     if stored.one_liner:
         lines.append(ctx.text(MSG, "one_liner", text=stored.one_liner))
-    lines.append(ctx.text(MSG, "in_digest"))
+    deadline = local_label(week.end, ctx.group.timezone, ctx.lang)
+    lines.append(ctx.text(MSG, "in_digest", issue=week.number, deadline=deadline))
     return Reply("\n".join(lines))
 
 

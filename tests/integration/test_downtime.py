@@ -196,3 +196,23 @@ async def test_a_changed_cron_replans_the_open_issue(db_url: str, clock: FakeClo
     finally:
         await stop()
         restarted.db.dispose()
+
+
+async def test_a_paper_reply_names_its_issue_and_a_late_one_joins_the_next(
+    db_url: str, clock: FakeClock
+) -> None:
+    app = make_app(db_url, clock, make_senders())
+    try:
+        member = Member(app, clock, "7", "小明")
+        clock.set(sh(2026, 11, 25, 12, 0))
+        reply = await member.say("/paper https://arxiv.org/abs/1706.03762 Attention")
+        assert "将收录进第 1 期周报的论文速递（11月29日 20:00 截止）" in reply
+        clock.set(sh(2026, 11, 29, 20, 0))
+        await app.services.extra["digest"].publish_due(SLUG)
+        clock.set(sh(2026, 11, 29, 20, 5))
+        late = await member.say(
+            "/paper https://arxiv.org/abs/1810.04805 BERT", sent_at=sh(2026, 11, 29, 19, 58)
+        )
+        assert "第 2 期周报的论文速递（12月6日 20:00 截止）" in late
+    finally:
+        app.db.dispose()
