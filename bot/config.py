@@ -154,6 +154,29 @@ class JoinConfig(_Section):
         "and good learning resources to help everyone learn together."
     )
     invite_link: str | None = None
+    welcome: str = (
+        "欢迎 {names} 加入「{group}」🎉\n"
+        "这里大家每周一起自学机器学习：发「#打卡 今天学了什么」记录学习心得（一天一次计分），"
+        "/ask 提问，/help 查看全部命令。\n想拉朋友一起学？让 TA 私聊我发「自学」。"
+    )
+    welcome_en: str = (
+        "Welcome {names} to “{group}” 🎉\n"
+        "We study machine learning together every week: send “#打卡 what you learned” to check "
+        "in (one scored check-in a day), /ask to ask, /help for every command.\n"
+        "Bringing a friend? Have them message me 「自学」."
+    )
+    """The welcome for people who join a configured chat ({names}, {group}); empty: none."""
+    accept_friends: bool = True
+    """WeChat: accept friend requests whose greeting contains a join keyword, then invite."""
+
+    @field_validator("welcome", "welcome_en")
+    @classmethod
+    def _welcome_placeholders(cls, value: str) -> str:
+        try:
+            value.format(names="", group="")
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(f"only {{names}} and {{group}} may be used ({error})") from None
+        return value
 
     @field_validator("chat_text", "chat_text_en")
     @classmethod
@@ -217,6 +240,7 @@ class ReminderConfig(_Section):
     cron: str = "0 20 * * fri"
     quiet_hours: str = Field(default="23:00-08:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
     dm: bool = True
+    mentions: Literal["compact", "none"] = "compact"
 
     @field_validator("cron")
     @classmethod
@@ -278,6 +302,7 @@ class WechatConfig(_Section):
     token: str | None = None
     endpoint: str | None = None
     study_room_id: str | None = None
+    invite_cooldown_seconds: float = Field(default=86_400, ge=0)
     send_interval_seconds: float = Field(default=1.5, ge=0)
     max_text_chars: int = Field(default=1800, ge=100)
     login_timeout_seconds: float = Field(default=30, gt=0)

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot import amend, outbox
 from bot.clubtime import message_time
 from bot.config import Config, GroupConfig
 from bot.context import Context, Services, UserError
@@ -42,7 +42,7 @@ from bot.routing import (
     forbidden_char,
     match_tag,
 )
-from storage import delivery, identity
+from storage import delivery, identity, moderation
 from storage.db import Database
 from storage.models import Group, KeywordReply
 
@@ -266,6 +266,17 @@ class Dispatcher:
             lang = self.config.language
             refusal = Reply(COMMON.get("admin_only", lang, name=route.spec.name))
             return self._staged(session, incoming, refusal), None
+        if route is not None and route.spec is not None and route.spec.admin:
+            if route.spec.name != "audit":  # reading the log is not an action on the group
+                moderation.record_action(  # every admin action: who, what, when (/audit)
+                    session,
+                    group.id,
+                    member.display_name,
+                    incoming.sender.qualified_id,
+                    route.spec.name,
+                    route.args,
+                    self.clock(),
+                )
         ctx = Context(
             incoming=incoming,
             command=route.spec.name if route and route.spec else "",
@@ -345,6 +356,27 @@ class Dispatcher:
             )
         ).first()
         return [Reply(reply)] if reply else []
+
+    # -- joins ---------------------------------------------------------------------------
+    def welcome(self, chat: ChatRef, names: Sequence[str]) -> list[Reply]:
+        """The welcome for ``names`` who joined ``chat`` (only a configured chat of a group;
+        none when ``join.welcome`` is empty)."""
+        group = self._chat_groups.get((chat.platform, chat.chat_id))
+        join = self.config.join
+        template = join.welcome_en if self.config.language == "en" else join.welcome
+        if group is None or not names or not template.strip():
+            return []
+        shown = ", ".join(clean_name(name) or "?" for name in names)
+        return [Reply(template.format(names=shown, group=group.name))]
+
+    # -- edits and recalls ---------------------------------------------------------------
+    def edited(self, incoming: Incoming) -> list[Reply]:
+        """A member edited a message (same id): the check-in it created follows it."""
+        return amend.apply_edit(self, incoming)
+
+    def recalled(self, platform: str, chat_id: str, message_id: str) -> bool:
+        """A member recalled (撤回) a message: the check-in it created goes."""
+        return amend.apply_recall(self, platform, chat_id, message_id)
 
     # -- bookkeeping adapters call back ---------------------------------------------------
     def announcement_of(self, chat: ChatRef, number: int) -> str | None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.app import App, build_app, make_adapter
 from bot.clubtime import PLATFORM_RETENTION
@@ -121,6 +124,39 @@ async def _start_extras(app: App, *, web: bool) -> list:
         if start_web is not None:
             try:
                 stoppers.append(await start_web(app))
-            except OSError as error:  # e.g. the port is taken: keep the bot (console) running
-                log.warning("web archive not started on port %s: %s", app.config.web.port, error)
+            except OSError as error:  # e.g. the port is taken: keep the bot running, retry
+                log.warning(
+                    "web archive not started on port %s: %s; retrying", app.config.web.port, error
+                )
+                stoppers.append(WebRetry(app, start_web))
     return stoppers
+
+
+class WebRetry:
+    """Starts the web archive once its port frees up (backoff 5 s doubling to 5 min), so the
+    digest's 阅读原文 links come alive without a restart; awaiting it stops either."""
+
+    delays: tuple[float, ...] = (5, 10, 20, 40, 80, 160, 300)
+
+    def __init__(self, app: App, start: Callable[[App], Awaitable[Any]]) -> None:
+        self.app, self.start = app, start
+        self.handle: Any = None
+        self.task = asyncio.create_task(self._retry(), name="web-archive-retry")
+
+    async def _retry(self) -> None:
+        for attempt in itertools.count():
+            await asyncio.sleep(self.delays[min(attempt, len(self.delays) - 1)])
+            try:
+                self.handle = await self.start(self.app)
+            except OSError as error:
+                log.warning("web archive still not started (%s); retrying", error)
+                continue
+            log.info("web archive started on port %s", self.app.config.web.port)
+            return
+
+    async def __call__(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        if self.handle is not None:
+            await self.handle()

@@ -4,8 +4,10 @@ Who is named: members with at least one check-in in the group during the last
 :data:`LOOKBACK_WEEKS` weeks, none yet this week, and not away (an away period running now, or
 one that excuses this week). Newcomers who never checked in are not nagged.
 
-Where: every chat of the group with ``reminders: true``, as one message naming them (with
-``mention_user_ids`` for members on that chat's platform). With ``reminders.dm`` each named
+Where: every chat of the group with ``reminders: true``, as one message naming each of them
+once: members on that chat's platform by a real mention (``mention_user_ids``, rendered by the
+adapter; at most :data:`MAX_NAMES`), the others by name. ``reminders.mentions: none`` names
+everyone without mentioning (no group notification; DMs still go out per ``reminders.dm``). With ``reminders.dm`` each named
 member on a platform where the bot can write first (console, WeChat) also gets a private
 message; on Telegram a bot may only write to users who started it, so none is sent there.
 
@@ -55,6 +57,13 @@ MSG = Messages(
             "⏰ Weekly check-in reminder: {names}, no learning notes from you this week yet.\n"
             "Send /checkin <notes> or #打卡 <notes>; going away? Send /away 2w.",
         ),
+        "mentioned": (
+            "⏰ 本周打卡提醒：以上同学本周还没有提交学习心得哦～{others}\n"
+            "发送 /checkin <心得> 或 #打卡 <心得> 记录；要请假请发 /away 2w。",
+            "⏰ Weekly check-in reminder: no learning notes from the people above this week "
+            "yet.{others}\nSend /checkin <notes> or #打卡 <notes>; going away? Send /away 2w.",
+        ),
+        "others": ("（还有：{names}）", " (also: {names})"),
         "more": ("{names} 等 {n} 人", "{names} and {n} more"),
         "dm": (
             "⏰ {name}，本周还没有收到你在「{group}」的学习心得。"
@@ -101,10 +110,28 @@ def members_to_remind(
 
 
 def _names(members: list[Member], lang: str) -> str:
-    shown = ", ".join(f"@{m.display_name}" for m in members[:MAX_NAMES])
+    shown = ", ".join(m.display_name for m in members[:MAX_NAMES])
     if len(members) > MAX_NAMES:
         return MSG.get("more", lang, names=shown, n=len(members))
     return shown
+
+
+def _group_reminder(chat: ChatRef, members: list[Member], config: Config) -> Outgoing:
+    """One chat's reminder naming each member once: members of the chat's platform by a
+    real mention (the adapter renders it, ``reminders.mentions: compact``), the others by
+    name; with ``mentions: none`` everyone by name, nobody notified in the group."""
+    lang = config.language
+    mentioned: list[Member] = []
+    if config.reminders.mentions == "compact":
+        mentioned = [m for m in members if m.platform == chat.platform][:MAX_NAMES]
+    others = [m for m in members if m not in mentioned]
+    if not mentioned:
+        text = MSG.get("group", lang, names=_names(others, lang))
+    else:
+        extra = MSG.get("others", lang, names=_names(others, lang)) if others else ""
+        text = MSG.get("mentioned", lang, others=extra)
+    ids = tuple(m.platform_user_id for m in mentioned)
+    return Outgoing(chat=chat, reply=Reply(text), mention_user_ids=ids)
 
 
 def build_reminders(
@@ -130,15 +157,8 @@ def build_reminders(
     if not members:
         return []
     lang = config.language
-    text = MSG.get("group", lang, names=_names(members, lang))
     outgoing = [
-        Outgoing(
-            chat=ChatRef(chat.platform, chat.chat_id, "group", group.name),
-            reply=Reply(text),
-            mention_user_ids=tuple(
-                m.platform_user_id for m in members if m.platform == chat.platform
-            ),
-        )
+        _group_reminder(ChatRef(chat.platform, chat.chat_id, "group", group.name), members, config)
         for chat in group_config.chats
         if chat.reminders
     ]

@@ -1,5 +1,8 @@
 """/checkin (打卡, #打卡, #心得): weekly learning notes, plus listing, editing and deleting them.
 
+Points reward learning: one check-in a day earns points (later ones are kept for the digest
+without points); emoji-only notes and repeats of the last week's notes are refused kindly.
+
 Several check-ins a week are kept as separate rows and merged per member in the digest. The
 week is the club week: the open digest period the note goes into
 (:func:`digest.periods.club_week`); the reply names that issue and its deadline.
@@ -8,6 +11,7 @@ week is the club week: the open digest period the note goes into
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from bot.clubtime import local_label
 from bot.context import Context
@@ -15,12 +19,16 @@ from bot.i18n import Messages
 from bot.model import Reply
 from bot.registry import command
 from digest.periods import ClubWeek, club_week
+from handlers import note_quality
 from storage import checkins
 from storage.models import CheckIn
 
 USAGE = "<学习心得>"
 MAX_CHARS = 3000
 PREVIEW = 60
+RECENT = timedelta(days=3)
+"""A new note is compared with the member's notes of the last three days (a topic revisited
+next week is new learning)."""
 
 MSG = Messages(
     {
@@ -61,6 +69,21 @@ MSG = Messages(
         "deleted": (
             "🗑️ 已删除你本周第 {n} 条学习心得",
             "🗑️ Your learning note #{n} this week was deleted",
+        ),
+        "contentless": (
+            "这条打卡还没写学了什么 🙂 写一两句今天的收获吧，例如：#打卡 看完 CS231n 第三讲，理解了反向传播",
+            "That check-in doesn't say what you learned yet 🙂 add a sentence, e.g. "
+            "#打卡 finished CS231n lecture 3, understood backprop",
+        ),
+        "duplicate": (
+            "这条和你最近的心得「{earlier}」几乎一样，没有重复记录。想补充可以 /checkin edit <序号> <新内容>。",
+            'This is almost the same as your recent note "{earlier}", so it was not saved again. '
+            "To add to it: /checkin edit <number> <new text>.",
+        ),
+        "unscored": (
+            "（今天的打卡分已经拿到了：这条照样进周报，不再加分）",
+            "(you already earned today's check-in points: this one goes into the digest "
+            "without more points)",
         ),
         "too_long": (
             "学习心得太长了（{length} 字，上限 {limit} 字），请精简或分几次发送。",
@@ -129,6 +152,8 @@ async def checkin(ctx: Context) -> Reply:
         if found is None or not text.strip():
             raise ctx.fail(MSG, "edit_usage")
         _check_length(ctx, text.strip())
+        if note_quality.is_contentless(text):
+            raise ctx.fail(MSG, "contentless")
         n, entry = _numbered(ctx, found.group(1))
         checkins.edit_checkin(entry, text.strip(), ctx.now)
         return Reply(ctx.text(MSG, "edited", n=n))
@@ -140,8 +165,14 @@ async def checkin(ctx: Context) -> Reply:
         checkins.delete_checkin(ctx.session, entry)
         return Reply(ctx.text(MSG, "deleted", n=n))
     _check_length(ctx, args)
+    _check_learning(ctx, args)
     week = _club_week(ctx)
     written = max(ctx.now, week.start)  # a late note for a published issue joins the next
+    today = checkins.day_bounds(written, ctx.group.timezone)
+    scored = not checkins.scored_in(ctx.session, ctx.group.id, ctx.member.id, today)
+    source = checkins.source_key(
+        ctx.incoming.platform, ctx.incoming.chat.chat_id, ctx.incoming.message_id
+    )
     _, count = checkins.add_checkin(
         ctx.session,
         ctx.group.id,
@@ -150,18 +181,31 @@ async def checkin(ctx: Context) -> Reply:
         written,
         (week.start, week.end),
         counts_for=week.key,
+        scored=scored,
+        source=source,
     )
     deadline = local_label(week.end, ctx.group.timezone, ctx.lang)
-    return Reply(
-        ctx.text(
-            MSG,
-            "saved",
-            name=ctx.member.display_name,
-            n=count,
-            issue=week.number,
-            deadline=deadline,
-        )
+    saved = ctx.text(
+        MSG,
+        "saved",
+        name=ctx.member.display_name,
+        n=count,
+        issue=week.number,
+        deadline=deadline,
     )
+    return Reply(saved if scored else f"{saved}\n{ctx.text(MSG, 'unscored')}")
+
+
+def _check_learning(ctx: Context, text: str) -> None:
+    """Refuse a note that says nothing (emoji only) or repeats one of the last days'."""
+    if note_quality.is_contentless(text):
+        raise ctx.fail(MSG, "contentless")
+    recent = checkins.member_checkins(
+        ctx.session, ctx.group.id, ctx.member.id, ctx.now - RECENT, ctx.now + RECENT
+    )
+    earlier = note_quality.near_duplicate(text, [entry.text for entry in recent])
+    if earlier is not None:
+        raise ctx.fail(MSG, "duplicate", earlier=_preview(earlier))
 
 
 def _list(ctx: Context) -> Reply:

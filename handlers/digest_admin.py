@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.clubtime import PeriodError
+from bot.clubtime import PeriodError, zone
 from bot.context import Context
 from bot.i18n import Messages
 from bot.model import Reply
@@ -17,12 +17,18 @@ from bot.registry import command
 from digest.periods import ensure_issue, issue_ending_at_or_before
 from digest.preview import digest_of, dropped_digest, preview_replies, status_text
 from digest.service import close_early
+from storage import moderation
 from storage.models import DigestIssue
 
 MAX_PREFACE = 2000
 
 MSG = Messages(
     {
+        "trash_title": ("🗑️ 本期管理员删除了 {n} 条：", "🗑️ Deleted by admins this period ({n}):"),
+        "trash_paper": ("论文", "paper"),
+        "trash_resource": ("资源", "resource"),
+        "trash_question": ("问题", "question"),
+        "trash_answer": ("回答", "answer"),
         "usage": (
             "用法：/digest preview|publish [now]|preface <文字>|feature N|drop N|undrop N|status",
             "Usage: /digest preview|publish [now]|preface <text>|feature N|drop N|undrop N|status",
@@ -252,7 +258,8 @@ async def digest_admin(ctx: Context) -> Reply | list[Reply] | None:
                 .limit(4)
             )
         )
-        return Reply(status_text(ctx.session, current, ctx.config, recent))
+        text = status_text(ctx.session, current, ctx.config, recent)
+        return Reply("\n".join([text, *_trash_lines(ctx, current)]))
     if name == "preface":
         return _preface(ctx, rest)
     if name == "publish":
@@ -263,3 +270,19 @@ async def digest_admin(ctx: Context) -> Reply | list[Reply] | None:
     if name == "undrop":
         return _undrop(ctx, rest)
     return _feature_or_drop(ctx, name, rest)
+
+
+def _trash_lines(ctx: Context, issue: DigestIssue) -> list[str]:
+    """What admins deleted during the issue's period (/delete): kind, label, who, when."""
+    items = moderation.trashed_between(
+        ctx.session, ctx.group.id, issue.period_start, max(issue.period_end, ctx.now)
+    )
+    if not items:
+        return []
+    tz = zone(ctx.group.timezone)
+    lines = [ctx.text(MSG, "trash_title", n=len(items))]
+    for item in items:
+        when = item.deleted_at.astimezone(tz).strftime("%m-%d %H:%M")
+        kind = ctx.text(MSG, f"trash_{item.kind}")
+        lines.append(f"· {kind} {item.label} — {item.deleted_by}，{when}")
+    return lines

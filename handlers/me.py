@@ -110,7 +110,7 @@ def _local(ctx: Context, moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
 async def me(ctx: Context) -> Reply:
     """Show the caller's totals, weekly streak, the last 8 weeks and away status."""
     member = ctx.member
-    counts = (
+    counts = engagement.all_contributions(
         engagement.contribution_counts(ctx.session, ctx.group, member_ids=[member.id]).get(
             member.id
         )

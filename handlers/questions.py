@@ -12,8 +12,9 @@ import re
 
 from bot.context import Context
 from bot.i18n import COMMON, Messages
-from bot.model import Reply
+from bot.model import ChatRef, Reply
 from bot.registry import command
+from handlers import note_quality
 from storage import questions
 from storage.models import Question
 from storage.search import similar_questions
@@ -56,6 +57,29 @@ MSG = Messages(
             "问题 #{number} 没有第 {position} 个回答（共 {count} 个）。",
             "Question #{number} has no answer {position} ({count} in all).",
         ),
+        "echo": (
+            "「{text}」不算回答，没有记录 🙂 想知道答案的话，有人回答后发送 /q {number} 查看。",
+            '"{text}" is not an answer, so it was not saved 🙂 Send /q {number} to see the '
+            "answers once someone replies.",
+        ),
+        "own_answer": (
+            "（回答自己的问题不计分；问题仍等待大家解答）",
+            "(answering your own question earns no points; it stays open for others)",
+        ),
+        "notify_asker": (
+            "📬 {asker}，你的问题 #{number} 有了新回答（{name}）：{text}\n发送 /q {number} 查看全部回答",
+            "📬 {asker}, your question #{number} has a new answer from {name}: {text}\n"
+            "Send /q {number} to see all answers",
+        ),
+        "q_title": (
+            "❓ 问题 #{number}（{name}，{state}）：{text}",
+            "❓ Question #{number} ({name}, {state}): {text}",
+        ),
+        "q_none": (
+            "还没有回答。直接回复机器人发的问题消息，或 /answer {number} 你的回答",
+            "No answers yet. Reply to the bot's question message or send /answer {number} <text>",
+        ),
+        "q_answers": ("回答（{count} 个）：", "Answers ({count}):"),
         "best": (
             "🏅 已将 {name} 的回答设为问题 #{number} 的最佳答案：{text}",
             "🏅 {name}'s answer is now the best answer to question #{number}: {text}",
@@ -66,6 +90,7 @@ MSG = Messages(
         "open_hint": ("回答：/answer <编号> <内容>", "Answer with /answer <number> <text>"),
         "usage_ask": ("/ask <问题>", "/ask <question>"),
         "usage_answer": ("/answer <编号> <回答>", "/answer <number> <answer>"),
+        "usage_q": ("/q <问题编号>", "/q <question number>"),
         "usage_best": ("/best <问题编号> <回答序号>", "/best <question number> <answer number>"),
         "too_long": (
             "内容太长了（{length} 字，上限 {limit} 字），请精简后再发。",
@@ -142,7 +167,7 @@ async def ask(ctx: Context) -> Reply:
     help_zh="回答问题（也可以直接回复机器人发的问题消息）",
     help_en="answer a question (or reply to the bot's question message)",
 )
-async def answer(ctx: Context) -> Reply:
+async def answer(ctx: Context) -> Reply | list[Reply]:
     """Store an answer to question N (or to the question whose announcement was replied to)."""
     args = ctx.args.strip()
     if ctx.question_id is not None:
@@ -161,17 +186,72 @@ async def answer(ctx: Context) -> Reply:
         question, text = found, (match.group(2) or "").strip()
     if not text:
         raise ctx.fail(MSG, "empty_answer", number=question.number)
+    if note_quality.is_echo(text):
+        raise ctx.fail(MSG, "echo", text=_preview(text), number=question.number)
     _check_length(ctx, text)
+    own = question.member_id == ctx.member.id
     _, position = questions.add_answer(ctx.session, question, ctx.member.id, text, ctx.now)
-    return Reply(
+    saved = ctx.text(
+        MSG, "answered", name=ctx.member.display_name, number=question.number, position=position
+    )
+    if own:
+        return Reply(f"{saved}\n{ctx.text(MSG, 'own_answer')}")
+    notice = ctx.text(
+        MSG,
+        "notify_asker",
+        asker=question.member.display_name,
+        number=question.number,
+        name=ctx.member.display_name,
+        text=_preview(text),
+    )
+    if ctx.incoming.chat.is_private:  # answered in a DM: the asker hears of it in the group
+        return [Reply(saved), Reply(notice, chat=_group_chat(ctx))]
+    return Reply(f"{saved}\n{notice}")  # one message in the group, naming the asker
+
+
+def _group_chat(ctx: Context) -> ChatRef | None:
+    """The group's chat on this platform (None: the chat the answer came from)."""
+    for chat in ctx.group_config.chats:
+        if chat.platform == ctx.incoming.platform:
+            return ChatRef(chat.platform, chat.chat_id, "group")
+    return None
+
+
+@command(
+    "q",
+    aliases=("问题详情",),
+    usage="<问题编号>",
+    help_zh="查看某个问题和它的全部回答",
+    help_en="show a question with all its answers",
+)
+async def show_question(ctx: Context) -> Reply:
+    """A question with its answers in order (the best one marked)."""
+    match = re.match(rf"^{_NUMBER}$", ctx.args.strip())
+    if match is None:
+        return _usage(ctx, "q")
+    number = int(match.group(1))
+    question = questions.question_by_number(ctx.session, ctx.group.id, number)
+    if question is None:
+        raise ctx.fail(MSG, "no_question", number=number)
+    lines = [
         ctx.text(
             MSG,
-            "answered",
-            name=ctx.member.display_name,
-            number=question.number,
-            position=position,
+            "q_title",
+            number=number,
+            name=question.member.display_name,
+            state=_state(ctx, question),
+            text=question.text,
         )
-    )
+    ]
+    found = questions.answers_of(ctx.session, question.id)
+    if not found:
+        lines.append(ctx.text(MSG, "q_none", number=number))
+    else:
+        lines.append(ctx.text(MSG, "q_answers", count=len(found)))
+        for position, item in enumerate(found, 1):
+            mark = "🏅 " if item.id == question.best_answer_id else ""
+            lines.append(f"{position}. {mark}{item.member.display_name}：{item.text}")
+    return Reply("\n".join(lines))
 
 
 @command(

@@ -6,6 +6,7 @@ from bot.context import Context, UserError
 from bot.i18n import COMMON, Messages
 from bot.model import Reply
 from bot.registry import command
+from handlers.parse_links import arxiv_id, url_key
 from handlers.parsing import ParseError, parse_share
 from storage import content
 
@@ -23,6 +24,10 @@ MSG = Messages(
         "no_tags": (
             "标签：无（加上 #标签 更方便检索，如 #NLP #目标检测）",
             "Tags: none (add #tags such as #NLP to make it easier to find)",
+        ),
+        "reshared": (
+            "（这个链接群里之前分享过{earlier}，本次照样收藏，不再加分）",
+            "(this link was shared in the group before{earlier}; saved again without points)",
         ),
         "too_long": (
             "简介太长了（{length} 字，上限 {limit} 字）。",
@@ -51,10 +56,24 @@ async def share(ctx: Context) -> Reply:
         raise UserError(error.message(ctx.lang)) from None
     if len(text) > MAX_TEXT:
         raise ctx.fail(MSG, "too_long", length=len(text), limit=MAX_TEXT)
+    key = url_key(url)
+    paper = arxiv_id(url)
+    paper_key = f"arxiv:{paper}" if paper else key
+    earlier = content.earlier_share(ctx.session, ctx.group.id, url, key, paper_key)
     resource = content.add_resource(
-        ctx.session, ctx.group.id, ctx.member.id, url=url, text=text, tags=tags, now=ctx.now
+        ctx.session,
+        ctx.group.id,
+        ctx.member.id,
+        url=url,
+        url_key=key,
+        text=text,
+        tags=tags,
+        now=ctx.now,
+        scored=earlier is None,
     )
     lines = [ctx.text(MSG, "saved", id=resource.id, url=url)]
+    if earlier is not None:
+        lines.append(ctx.text(MSG, "reshared", earlier=f" #{earlier}" if earlier else ""))
     if tags:
         lines.append(ctx.text(MSG, "tags", tags=" ".join(f"#{t}" for t in tags)))
     else:

@@ -6,14 +6,45 @@ Several check-ins of one member in a week are separate rows; the digest merges t
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Table, bindparam, func, insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from storage.models import CheckIn
 from storage.search_index import queue_for_search
+
+
+def day_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the local day containing ``now`` (UTC if the zone is unknown)."""
+    try:
+        tz = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    day = now.astimezone(tz).date()
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def scored_in(
+    session: Session, group_id: int, member_id: int, bounds: tuple[datetime, datetime]
+) -> bool:
+    """Whether the member has a check-in earning points in [start, end) (one indexed read)."""
+    stmt = (
+        select(CheckIn.id)
+        .where(
+            CheckIn.group_id == group_id,
+            CheckIn.member_id == member_id,
+            CheckIn.created_at >= bounds[0],
+            CheckIn.created_at < bounds[1],
+            CheckIn.scored.is_(True),
+        )
+        .limit(1)
+    )
+    return session.scalars(stmt).first() is not None
 
 
 def add_checkin(
@@ -25,10 +56,13 @@ def add_checkin(
     week: tuple[datetime, datetime],
     *,
     counts_for: date | None = None,
+    scored: bool = True,
+    source: str | None = None,
 ) -> tuple[int, int]:
     """Store one check-in at ``now``; returns its id and the member's number of check-ins in
     ``week`` ([start, end), a club week) counting this one; ``counts_for`` is that week's
-    streak key (:func:`bot.clubtime.week_key`).
+    streak key (:func:`bot.clubtime.week_key`); ``scored``: it earns points (one a day);
+    ``source``: the platform message it came from (see :func:`source_key`).
 
     The busiest write of the bot, so one Core INSERT rather than a unit-of-work flush, whose
     RETURNING also counts the member's *other* check-ins of the week (PostgreSQL's subquery
@@ -41,6 +75,8 @@ def add_checkin(
         "text": text,
         "created_at": now,
         "week": counts_for,
+        "scored": scored,
+        "source": source,
     }
     values |= {
         "of_group": group_id,
@@ -117,3 +153,13 @@ def delete_checkin(session: Session, checkin: CheckIn) -> None:
     """Remove ``checkin``."""
     session.delete(checkin)
     session.flush()
+
+
+def source_key(platform: str, chat_id: str, message_id: str) -> str:
+    """What :attr:`CheckIn.source` holds for a platform message."""
+    return f"{platform}:{chat_id}:{message_id}"[:300]
+
+
+def by_source(session: Session, source: str) -> CheckIn | None:
+    """The check-in created by the message ``source`` (see :func:`source_key`), if any."""
+    return session.scalars(select(CheckIn).where(CheckIn.source == source).limit(1)).first()

@@ -112,12 +112,16 @@ def add_resource(
     text: str,
     tags: Sequence[str],
     now: datetime,
+    url_key: str | None = None,
+    scored: bool = True,
 ) -> Resource:
-    """Store a shared resource with its tags."""
+    """Store a shared resource with its tags (``scored``: it earns points)."""
     resource = Resource(
         group_id=group_id,
         member_id=member_id,
         url=url,
+        url_key=url_key,
+        scored=scored,
         text=text,
         created_at=now,
         tags=get_or_create_tags(session, tags),
@@ -125,6 +129,26 @@ def add_resource(
     session.add(resource)
     session.flush()
     return resource
+
+
+def earlier_share(
+    session: Session, group_id: int, url: str, key: str, paper_key: str
+) -> int | None:
+    """The id of a resource of the group with this link already (by normalised ``key``, or
+    the exact ``url`` for rows stored before keys were kept), or 0 for a paper with it
+    (``paper_key``: ``arxiv:<id>`` for arXiv links, else ``key``)."""
+    found = session.scalars(
+        select(Resource.id)
+        .where(Resource.group_id == group_id, or_(Resource.url_key == key, Resource.url == url))
+        .order_by(Resource.id)
+        .limit(1)
+    ).first()
+    if found is not None:
+        return found
+    paper = session.scalars(
+        select(Paper.id).where(Paper.group_id == group_id, Paper.url_key == paper_key).limit(1)
+    ).first()
+    return 0 if paper is not None else None
 
 
 def resources_between(

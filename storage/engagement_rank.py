@@ -1,7 +1,8 @@
 """Contributions and the leaderboard: counts per member and kind, points, ranks.
 
-Points per contribution (:data:`WEIGHTS`): check-in 3, answer 2, paper 2, resource 1. Counts
-come from one UNION query per call, never one per member; equal scores share a rank.
+Points per contribution (:data:`WEIGHTS`): check-in 3 (one a day), answer 2 (not to one's own
+question), paper 2, resource 1 (not a re-shared link). Counts come from one UNION query per
+call, never one per member; equal scores share a rank.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, CheckIn, Group, Member, Paper, Question, Resource
@@ -27,7 +28,11 @@ def contribution_counts(
     until: datetime | None = None,
     member_ids: Sequence[int] | None = None,
 ) -> dict[int, Counter[str]]:
-    """Per member: how many check-ins, questions, answers, papers, resources (one query)."""
+    """Per member: how many check-ins, questions, answers, papers, resources (one query).
+
+    Contributions that earn no points have kinds of their own (no weight in :data:`WEIGHTS`):
+    ``checkin_unscored`` (a day's second and later check-ins), ``answer_own`` (answers to
+    one's own question), ``resource_reshared`` (a link the group had already)."""
 
     def window(stmt, column, member_column):  # type: ignore[no-untyped-def]
         if since is not None:
@@ -38,34 +43,55 @@ def contribution_counts(
             stmt = stmt.where(member_column.in_(member_ids))
         return stmt.group_by(member_column)
 
+    def kind_of(model, scored_kind: str, unscored_kind: str):  # type: ignore[no-untyped-def]
+        return case((model.scored.is_(True), literal(scored_kind)), else_=literal(unscored_kind))
+
     parts = [
         window(
-            select(model.member_id, literal(kind).label("kind"), func.count().label("n")).where(
+            select(model.member_id, kind.label("kind"), func.count().label("n")).where(
                 model.group_id == group.id
             ),
             model.created_at,
             model.member_id,
-        )
+        ).group_by(kind)
         for kind, model in (
-            ("checkin", CheckIn),
-            ("question", Question),
-            ("paper", Paper),
-            ("resource", Resource),
+            (kind_of(CheckIn, "checkin", "checkin_unscored"), CheckIn),
+            (literal("question"), Question),
+            (literal("paper"), Paper),
+            (kind_of(Resource, "resource", "resource_reshared"), Resource),
         )
     ]
+    self_answer = Answer.member_id == Question.member_id
+    answer_kind = case((self_answer, literal("answer_own")), else_=literal("answer"))
     parts.append(
         window(
-            select(Answer.member_id, literal("answer").label("kind"), func.count().label("n"))
+            select(Answer.member_id, answer_kind.label("kind"), func.count().label("n"))
             .join(Question, Question.id == Answer.question_id)
             .where(Question.group_id == group.id),
             Answer.created_at,
             Answer.member_id,
-        )
+        ).group_by(answer_kind)
     )
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     for member_id, kind, n in session.execute(union_all(*parts)):
         counts[member_id][kind] += n
     return counts
+
+
+UNSCORED_KINDS: dict[str, str] = {
+    "checkin_unscored": "checkin",
+    "answer_own": "answer",
+    "resource_reshared": "resource",
+}
+"""Contribution kinds that earn no points, and the kind each one is a case of."""
+
+
+def all_contributions(counts: Counter[str]) -> Counter[str]:
+    """``counts`` with the unscored kinds folded into their kinds (what a member did)."""
+    merged: Counter[str] = Counter()
+    for kind, n in counts.items():
+        merged[UNSCORED_KINDS.get(kind, kind)] += n
+    return merged
 
 
 def score(counts: Counter[str]) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -84,6 +86,10 @@ class CheckIn(Base):
     #: The Monday identifying the club week it counts for in streaks (bot.clubtime.week_key);
     #: None (rows imported without it) means the calendar week of ``created_at``.
     week: Mapped[date | None] = mapped_column(default=None)
+    scored: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """False for a member's second and later check-ins of a day: kept, no points."""
+    source: Mapped[str | None] = mapped_column(String(300), default=None, index=True)
+    """``platform:chat_id:message_id`` of the message it came from (edits and recalls)."""
     member: Mapped[Member] = relationship(lazy="joined")
 
 
@@ -169,12 +175,18 @@ class Resource(Base):
     """A shared learning resource: URL + #tags + text."""
 
     __tablename__ = "resources"
-    __table_args__ = (Index("ix_resources_group_created", "group_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_resources_group_created", "group_id", "created_at"),
+        Index("ix_resources_group_url_key", "group_id", "url_key"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(Text)
+    url_key: Mapped[str | None] = mapped_column(String(512), default=None)
     text: Mapped[str] = mapped_column(Text, default="")
+    scored: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """False for a link the group had already: kept, no points."""
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     member: Mapped[Member] = relationship(lazy="joined")
     tags: Mapped[list[Tag]] = relationship(secondary=resource_tags, lazy="selectin")
@@ -349,3 +361,32 @@ class LinkCode(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(16))
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class TrashItem(Base):
+    """Something an admin deleted (paper, resource, question, answer): its JSON snapshot,
+    who and when. The row itself is gone from every list, the digest and search."""
+
+    __tablename__ = "trash"
+    __table_args__ = (Index("ix_trash_group_deleted", "group_id", "deleted_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # paper | resource | question | answer
+    label: Mapped[str] = mapped_column(String(32))  # what users saw: "#3", "#3-2"
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deleted_by: Mapped[str] = mapped_column(String(200))
+    deleted_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class AuditEntry(Base):
+    """One admin command: who (name and platform id), what (command and arguments), when."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_group_created", "group_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_id: Mapped[str] = mapped_column(String(200))
+    command: Mapped[str] = mapped_column(String(40))
+    args: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -84,7 +84,7 @@ def group_stats(
     per_member = engagement.contribution_counts(session, group)
     totals: Counter[str] = Counter()
     for counts in per_member.values():
-        totals.update(counts)
+        totals.update(engagement.all_contributions(counts))
     questions = Counter(
         {
             status: n

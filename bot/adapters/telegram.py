@@ -30,6 +30,7 @@ Choices worth knowing:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -39,6 +40,7 @@ from urllib.parse import urlparse
 
 from telegram import Bot, Message, Update
 from telegram.constants import ChatType, MessageEntityType
+from telegram.error import NetworkError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
@@ -53,7 +55,7 @@ from bot.sending import SendStage
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE]
 ANONYMOUS_ADMIN_NAME = "匿名管理员"
 """Who an admin posting as the group is (Telegram says "Group"), keyed by the chat's id."""
 CONCURRENT_UPDATES = 100  # getUpdates returns at most 100 at a time
@@ -63,6 +65,8 @@ class TelegramAdapter(TelegramReplies):
     """Serves the dispatcher on Telegram; also the digest publisher's Telegram sender."""
 
     platform = PLATFORM
+    start_delays: Sequence[float] = (1, 2, 4, 8, 16, 32, 60)
+    """Backoff while the Bot API is unreachable at start; then every minute."""
 
     def __init__(
         self,
@@ -102,6 +106,7 @@ class TelegramAdapter(TelegramReplies):
         dispatcher.use_outbox(PLATFORM)
         self.username = ""
         self.bot_id = 0
+        self._sleep = sleep
         self._init_lock = asyncio.Lock()
         self._initialized = False
         self.chat_admins = ChatAdmins(
@@ -150,12 +155,30 @@ class TelegramAdapter(TelegramReplies):
         async with self._init_lock:
             if self._initialized:
                 return
-            await self.application.initialize()
+            await self._initialize_with_backoff()
             me = self.application.bot
             self.username, self.bot_id = me.username, me.id
             self.dispatcher.bot_usernames = {*self.dispatcher.bot_usernames, me.username.lower()}
             self._initialized = True
         await self.register_commands()
+
+    async def _initialize_with_backoff(self) -> None:
+        """``initialize()`` (getMe), retried while the Bot API is unreachable: a network
+        outage at start delays the bot instead of killing it (#19). A wrong token is no
+        network error and still fails at once."""
+        for attempt in itertools.count(1):
+            try:
+                await self.application.initialize()
+                return
+            except NetworkError as error:
+                delay = self.start_delays[min(attempt, len(self.start_delays)) - 1]
+                log.warning(
+                    "telegram: Bot API unreachable at start (%s); retrying in %g s (attempt %d)",
+                    error,
+                    delay,
+                    attempt,
+                )
+                await self._sleep(delay)
 
     async def _ready_bot(self) -> Bot:
         if not self._initialized:
@@ -234,6 +257,9 @@ class TelegramAdapter(TelegramReplies):
     async def handle_update(self, update: Update) -> None:
         """Translate and dispatch one update (processed once even if re-delivered); its
         replies go to the outbox, never sent from here."""
+        if update.edited_message is not None:
+            await self.handle_edit(update.edited_message)
+            return
         message = update.message
         if message is None:
             return
@@ -244,6 +270,9 @@ class TelegramAdapter(TelegramReplies):
         self._seen[key] = None
         while len(self._seen) > 10_000:
             self._seen.popitem(last=False)
+        if message.new_chat_members:
+            await self.handle_joins(message)
+            return
         slot = self.batcher.reserve()  # its place in line, before anything is awaited
         incoming = None
         try:
@@ -254,6 +283,36 @@ class TelegramAdapter(TelegramReplies):
         if incoming is None:
             return
         self.dispatcher.queue(incoming, replies)  # refusals and errors made outside it
+        self.sending.notify()
+
+    async def handle_joins(self, message: Message) -> None:
+        """Welcome people who joined a configured group (bots, ourselves included, are not)."""
+        people = [u for u in message.new_chat_members or () if not u.is_bot]
+        if not people:
+            return
+        chat = message.chat
+        ref = ChatRef(PLATFORM, str(chat.id), "group", chat.title or "")
+        replies = self.dispatcher.welcome(ref, [u.full_name for u in people])
+        if not replies:
+            return
+        first = people[0]
+        incoming = Incoming(
+            chat=ref,
+            sender=UserRef(PLATFORM, str(first.id), first.full_name),
+            text="",
+            message_id=str(message.message_id),
+            sent_at=message.date,
+        )
+        await asyncio.to_thread(self.dispatcher.queue, incoming, replies)
+        self.sending.notify()
+
+    async def handle_edit(self, message: Message) -> None:
+        """An edited message: the check-in it created is updated (replies via the outbox)."""
+        incoming = await self.to_incoming(message)
+        if incoming is None:
+            return
+        replies = await asyncio.to_thread(self.dispatcher.edited, incoming)
+        self.dispatcher.queue(incoming, replies)
         self.sending.notify()
 
     async def to_incoming(self, message: Message) -> Incoming | None:

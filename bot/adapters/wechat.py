@@ -21,6 +21,7 @@ that could not be sent stays queued and is retried (``sending.retry_seconds``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections import deque
@@ -48,6 +49,22 @@ log = logging.getLogger(__name__)
 QUESTION_NUMBER = re.compile(r"(?:问题|Question) ?#(\d{1,9})")  # the announcement's "问题 #N"
 
 __all__ = ["MSG", "PLATFORM", "WechatAdapter", "WechatError", "WechatSendError"]
+
+
+FRIENDSHIP_RECEIVE = 2
+"""``FriendshipType.FRIENDSHIP_TYPE_RECEIVE``: someone asks to be our friend."""
+
+
+def room_admin(room: Any, contact_id: str) -> bool:
+    """Whether the contact owns or administers the room (its payload's ``owner_id`` and
+    ``admin_ids``, as the puppet reports them): they administer that room's group."""
+    try:
+        payload = room.payload
+    except Exception:  # not loaded: no admin rights from the room
+        return False
+    owner = getattr(payload, "owner_id", "") or ""
+    admins = set(getattr(payload, "admin_ids", None) or ())
+    return bool(contact_id) and contact_id in {owner, *admins} - {""}
 
 
 class WechatAdapter(WechatSession):
@@ -90,6 +107,8 @@ class WechatAdapter(WechatSession):
         try:
             msg = self._bot.Message.load(message_id)
             await msg.ready()
+            if await self.handle_recall(msg):
+                return
             incoming = await self.to_incoming(msg)
         except Exception:
             log.exception("WeChat: cannot load message %s", message_id)
@@ -118,6 +137,82 @@ class WechatAdapter(WechatSession):
         await self.sending.stop(self.config.sending.shutdown_seconds)
         await super().stop()
 
+    async def _room_join(self, room_id: str, invited_ids: list[str]) -> None:
+        """Welcome people who joined a configured room: one message through the outbox,
+        mentioning the first of them."""
+        newcomers = [i for i in invited_ids if i and i != self.self_id]
+        if self._stopping or not newcomers:
+            return
+        names = []
+        for contact_id in newcomers:
+            try:
+                contact = self._bot.Contact.load(contact_id)
+                await contact.ready()
+                names.append(contact.name or contact_id)
+            except Exception:
+                names.append(contact_id)
+        chat = ChatRef(PLATFORM, room_id, "group")
+        first = UserRef(PLATFORM, newcomers[0], names[0])  # the welcome @-mentions them
+        incoming = Incoming(chat, first, "", f"join-{room_id}-{'-'.join(newcomers)}"[:128])
+        try:
+            replies = self.dispatcher.welcome(chat, names)
+            await asyncio.to_thread(self.dispatcher.queue, incoming, replies)  # sent, retried
+        except Exception:
+            log.exception("WeChat: cannot welcome %s in %s", newcomers, room_id)
+        self.sending.notify()
+
+    async def _friendship(self, friendship_id: str) -> None:
+        """FriendshipAccepter: a friend request whose greeting contains a join keyword
+        (「自学」) is accepted, and the new friend gets the 「自学」 reply (an invitation)."""
+        if self._stopping or not self.config.join.accept_friends:
+            return
+        try:
+            puppet = self._bot.puppet
+            request = await puppet.friendship_payload(friendship_id)
+            if int(getattr(request, "type", 0) or 0) != FRIENDSHIP_RECEIVE:
+                return
+            hello = str(getattr(request, "hello", "") or "")
+            keyword = next((k for k in self.config.join.keywords if k in hello), None)
+            if keyword is None:
+                log.info(
+                    "WeChat: friend request %s without a join keyword left alone", friendship_id
+                )
+                return
+            await puppet.friendship_accept(friendship_id)
+        except Exception:
+            log.exception("WeChat: cannot handle friend request %s", friendship_id)
+            return
+        contact_id = str(getattr(request, "contact_id", ""))
+        name = contact_id
+        with contextlib.suppress(Exception):
+            contact = self._bot.Contact.load(contact_id)
+            await contact.ready()
+            name = contact.name or contact_id
+        incoming = Incoming(
+            chat=ChatRef(PLATFORM, contact_id, "private", name),
+            sender=UserRef(PLATFORM, contact_id, name),
+            text=keyword,
+            message_id=f"friendship-{friendship_id}",
+        )
+        try:
+            replies = await self.dispatcher.dispatch(incoming)  # queued in its transaction
+            self.dispatcher.queue(incoming, replies)
+        except Exception:
+            log.exception("WeChat: cannot answer the new friend %s", contact_id)
+        self.sending.notify()
+
+    async def handle_recall(self, msg: Any) -> bool:
+        """A recall (撤回) notice: the check-in the recalled message created is removed (its
+        text is the recalled message's id). True when ``msg`` was a recall notice."""
+        if getattr(msg.message_type(), "name", "") != "MESSAGE_TYPE_RECALLED":
+            return False
+        room = msg.room()
+        chat_id = room.room_id if room is not None else msg.talker().contact_id
+        recalled_id = (msg.text() or "").strip()
+        if recalled_id:
+            await asyncio.to_thread(self.dispatcher.recalled, PLATFORM, chat_id, recalled_id)
+        return True
+
     async def to_incoming(self, msg: Any) -> Incoming | None:
         """Map a wechaty ``Message`` to :class:`Incoming`; None for non-text and own messages."""
         if getattr(msg.message_type(), "name", "") != "MESSAGE_TYPE_TEXT" or msg.is_self():
@@ -135,7 +230,8 @@ class WechatAdapter(WechatSession):
         quote = parse_quote(text)
         if quote is not None:
             text = quote.body
-            reply_to = self._quoted_question(chat.chat_id, quote.quoted)
+            if self.quotes_the_bot(quote.who):  # quoting a member's message answers nothing
+                reply_to = self._quoted_question(chat.chat_id, quote.quoted)
         mention_ids = list(getattr(payload, "mention_ids", None) or [])
         text, mentioned = strip_bot_mention(
             text, [self.self_name], bool(self.self_id) and self.self_id in mention_ids
@@ -148,7 +244,13 @@ class WechatAdapter(WechatSession):
             sent_at=timestamp_to_datetime(getattr(payload, "timestamp", None)),
             reply_to_message_id=reply_to,
             mentions_bot=mentioned,
+            platform_admin=room is not None and room_admin(room, talker.contact_id),
         )
+
+    def quotes_the_bot(self, who: str) -> bool:
+        """Whether a quote's 「who：…」 names this bot (its WeChat name, or its name in
+        the room shown instead)."""
+        return bool(self.self_name) and who.strip() == self.self_name.strip()
 
     def _quoted_question(self, chat_id: str, quoted: str) -> str | None:
         """The id of the question announcement a quote reply quotes: one sent since start

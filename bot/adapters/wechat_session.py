@@ -6,8 +6,8 @@ waits for the account's login (``wechat.login_timeout_seconds``); a wrong token
 (UNAUTHENTICATED), an unreachable endpoint or no login raise
 :class:`~bot.adapters.wechat_connect.WechatError` with what to check, instead of hanging
 (``Wechaty.start()`` swallows such errors, so the session drives the puppet itself). When the
-gateway drops later the connection is retried with exponential backoff (bounded; ``finished``
-is set when it gives up, so the runner stops). Each incoming message id is handed to
+gateway drops later the connection is retried with exponential backoff, then every minute for
+as long as it takes (only a revoked token sets ``finished``, so the runner stops). Each incoming message id is handed to
 :meth:`WechatSession._handle`, which the adapter implements.
 """
 
@@ -60,6 +60,12 @@ class WechatSession:
     async def _handle(self, message_id: str) -> None:
         """Answer one incoming message (the adapter's job)."""
         raise NotImplementedError
+
+    async def _room_join(self, room_id: str, invited_ids: list[str]) -> None:
+        """People joined a room (the adapter welcomes them)."""
+
+    async def _friendship(self, friendship_id: str) -> None:
+        """A friend request (the adapter accepts it by keyword)."""
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -147,18 +153,16 @@ class WechatSession:
                 return
             if self.logins > logins_before:
                 failures = 0  # that connection worked: start the backoff over
-            if failures >= len(self.reconnect_delays):
-                log.error("WeChat: giving up after %d reconnect attempts: %s", failures, reason)
-                self.finished.set()
-                return
-            delay = self.reconnect_delays[failures]
+            # never give up: a bot that exits needs a supervisor to come back (#19); after the
+            # backoff's steps it keeps trying at the longest delay
+            delay = self.reconnect_delays[min(failures, len(self.reconnect_delays) - 1)]
             failures += 1
-            log.warning(
-                "WeChat: connection lost (%s); reconnecting in %g s (attempt %d of %d)",
+            report = log.warning if failures <= len(self.reconnect_delays) else log.error
+            report(
+                "WeChat: connection lost (%s); reconnecting in %g s (attempt %d)",
                 reason,
                 delay,
                 failures,
-                len(self.reconnect_delays),
             )
             await asyncio.sleep(delay)
 
@@ -172,6 +176,15 @@ class WechatSession:
         puppet.on("login", lambda payload: self._spawn(self._logged_in(payload.contact_id)))
         puppet.on("logout", self._logged_out)
         puppet.on("message", lambda payload: self._spawn(self._handle(payload.message_id)))
+        puppet.on(
+            "room-join",
+            lambda payload: self._spawn(
+                self._room_join(payload.room_id, list(payload.invited_ids or []))
+            ),
+        )
+        puppet.on(
+            "friendship", lambda payload: self._spawn(self._friendship(payload.friendship_id))
+        )
         puppet.on("error", lambda payload: log.warning("WeChat puppet error: %s", payload))
         await puppet.start()  # returns (or raises) when the event stream ends
 

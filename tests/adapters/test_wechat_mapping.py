@@ -3,6 +3,7 @@ dedupe, invitations and reconnect bookkeeping, with small fakes of wechaty's obj
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import subprocess
 import sys
@@ -196,9 +197,10 @@ async def deliver(adapter: WechatAdapter, incoming: Incoming, reply: Reply) -> N
 
 @pytest.fixture
 def make(config_factory: Callable[..., Config]) -> Callable[..., tuple[WechatAdapter, FakeBot]]:
-    def build(**wechat: Any) -> tuple[WechatAdapter, FakeBot]:
+    def build(admins: list[str] | None = None, **wechat: Any) -> tuple[WechatAdapter, FakeBot]:
         settings = {"token": "t", "endpoint": "127.0.0.1:1", "send_interval_seconds": 0}
-        config = config_factory(wechat={**settings, **wechat})
+        extra = {"admins": admins} if admins is not None else {}
+        config = config_factory(wechat={**settings, **wechat}, **extra)
         adapter = WechatAdapter(FakeDispatcher(config), config)  # type: ignore[arg-type]
         adapter.outbound.retry_delay = 0.01
         bot = FakeBot()
@@ -259,6 +261,33 @@ async def test_quote_reply_to_a_question_announcement_points_at_it(make: Any) ->
     incoming = await adapter.to_incoming(FakeMessage("w6", bot.contacts["bob"], quote, bot.room))
     assert incoming is not None
     assert incoming.reply_to_message_id == ids[0] and incoming.text == "随机丢弃神经元"
+
+
+async def test_room_owner_and_admins_are_admins_of_that_room(make: Any) -> None:
+    """Issue #19: only config ids were admins; WeChat's own room owner/admins were not."""
+    adapter, bot = make()
+    bot.room.payload.owner_id, bot.room.payload.admin_ids = "alice", ["carol"]
+    for who, admin in (("alice", True), ("carol", True), ("bob", False)):
+        said = FakeMessage(f"a-{who}", bot.contacts[who], "/digest status", bot.room)
+        incoming = await adapter.to_incoming(said)
+        assert incoming is not None and incoming.platform_admin is admin, who
+    private = await adapter.to_incoming(FakeMessage("a-dm", bot.contacts["alice"], "/stats"))
+    assert private is not None and not private.platform_admin  # a DM is no room
+
+
+async def test_quoting_a_members_message_is_no_answer(make: Any) -> None:
+    """Issue #19: a quote of a member's message (not the bot's) answered whichever question
+    the quoted text resembled."""
+    adapter, bot = make()
+    announcement = Reply("❓ 已登记问题 #3（Alice）：什么是 dropout？", question_id=3)
+    await adapter.send(Outgoing(ChatRef("wechat", ROOM), announcement))
+    quote = "「Alice：❓ 已登记问题 #3（Alice）：什么是…」\n- - - - - - - - - - - - - - -\n同意"
+    incoming = await adapter.to_incoming(FakeMessage("w7", bot.contacts["bob"], quote, bot.room))
+    assert incoming is not None
+    assert incoming.reply_to_message_id is None and incoming.text == "同意"
+    about = "「Alice：问题 #3 我也想知道」\n- - - - - - - - - - - - - - -\n我也是"
+    incoming = await adapter.to_incoming(FakeMessage("w8", bot.contacts["bob"], about, bot.room))
+    assert incoming is not None and incoming.reply_to_message_id is None
 
 
 async def test_quote_reply_finds_its_question_after_a_restart(tmp_path: Path) -> None:
@@ -344,12 +373,39 @@ async def test_join_invites_a_friend_and_not_a_member(make: Any) -> None:
     assert "已经在" in text_alice
 
 
-async def test_join_text_when_the_invitation_fails(make: Any) -> None:
-    adapter, bot = make()
+async def test_a_failed_invitation_is_reported_to_admins_not_looped(make: Any) -> None:
+    """Issue #19: a failed invitation sent the join text (「reply 自学 again」) and told no one."""
+    adapter, bot = make(admins=["wechat:dave", "console:admin"])
     bot.puppet.fail_add = True
     carol = Incoming(ChatRef("wechat", "carol", "private"), _user("carol"), "自学", "w11")
     await deliver(adapter, carol, Reply("加入我们的说明", invite_to_room=ROOM))
-    assert bot.puppet.sent == [("carol", "加入我们的说明", None)]
+    (to_carol, told, _), (to_admin, alert, _) = bot.puppet.sent
+    assert to_carol == "carol" and "已经通知管理员" in told and "「自学」" not in told
+    assert to_admin == "dave" and "carol" in alert and "失败" in alert
+
+
+async def test_one_invitation_per_person_per_cooldown(make: Any) -> None:
+    """Three 「自学」 in a burst sent three invitations; a pending one was re-sent every time."""
+    adapter, bot = make(invite_cooldown_seconds=3600)
+    join = Reply("加入我们的说明", invite_to_room=ROOM)
+    said = [
+        Incoming(ChatRef("wechat", "carol", "private"), _user("carol"), "自学", f"b{i}")
+        for i in range(3)
+    ]
+    await asyncio.gather(*(deliver(adapter, incoming, join) for incoming in said))
+    assert bot.puppet.added == [(ROOM, "carol")]
+    texts = [text for _, text, _ in bot.puppet.sent]
+    assert sum("已邀请" in t for t in texts) == 1
+    assert sum("已经发给你" in t or "已经在" in t for t in texts) == 2  # pending, or joined
+    if "carol" in bot.puppet.members[ROOM]:
+        bot.puppet.members[ROOM].remove("carol")  # she has not accepted yet
+    await deliver(adapter, said[1], join)  # the pending invitation is remembered: not re-sent
+    assert bot.puppet.added == [(ROOM, "carol")]
+    assert "已经发给你" in bot.puppet.sent[-1][1]
+    now = adapter.rooms.clock()
+    adapter.rooms.clock = lambda: now + 3601  # the cooldown is over: one more invitation
+    await deliver(adapter, said[0], join)
+    assert bot.puppet.added == [(ROOM, "carol"), (ROOM, "carol")]
 
 
 async def test_digest_parts_are_split_paced_and_link_sent_as_card(make: Any) -> None:
@@ -385,19 +441,22 @@ async def test_send_retries_then_raises(make: Any) -> None:
         await adapter.send(Outgoing(ChatRef("wechat", ROOM), Reply("hi")))
 
 
-async def test_reconnect_is_bounded_and_sets_finished(make: Any) -> None:
+async def test_reconnect_never_gives_up_after_the_backoff(make: Any) -> None:
+    """Issue #19: the bot exited after ~5 minutes without its gateway; it keeps trying."""
     adapter, _ = make()
-    adapter.logins = 1  # it had logged in once: drops are retried, then given up
+    adapter.logins = 1  # it had logged in once: drops are retried
     adapter.reconnect_delays = (0, 0, 0)
     attempts = []
 
     async def dropping() -> None:
         attempts.append(1)
+        if len(attempts) == 12:  # far past the backoff's three steps
+            adapter._stopping = True
         raise ConnectionResetError("gateway gone")
 
     adapter._connect_once = dropping  # type: ignore[method-assign]
     await adapter._run_connection()
-    assert len(attempts) == 4 and adapter.finished.is_set()
+    assert len(attempts) == 12 and not adapter.finished.is_set()
 
 
 async def test_revoked_token_after_login_stops_without_retrying(make: Any) -> None:

@@ -144,6 +144,43 @@ class TelegramUser:
         response = await self.client.post(route, json=message)
         response.raise_for_status()
 
+    async def last_message_id(self, text: str) -> int:
+        """The id the emulator gave this user's latest message with ``text``."""
+        response = await self.client.post("/getUpdatesHistory", json={"token": self.token})
+        response.raise_for_status()
+        mine = [
+            update
+            for update in response.json()["result"]
+            if update.get("message", {}).get("from", {}).get("id") == self.user["id"]
+            and update["message"].get("text") == text
+        ]
+        return int(mine[-1]["messageId"])
+
+    async def edit(self, message_id: int, text: str, chat: dict[str, Any]) -> None:
+        """Edit an earlier message: the bot gets an ``edited_message`` (see telegram_server.mjs)."""
+        message = {
+            "botToken": self.token,
+            "from": self.user,
+            "chat": chat,
+            "date": int(time.time()),
+            "text": text,
+            "edit_of": message_id,
+        }
+        response = await self.client.post("/sendMessage", json=message)
+        response.raise_for_status()
+
+    async def join(self, chat: dict[str, Any]) -> None:
+        """Join the group: a service message with ``new_chat_members``."""
+        message = {
+            "botToken": self.token,
+            "from": self.user,
+            "chat": chat,
+            "date": int(time.time()),
+            "new_chat_members": [self.user],
+        }
+        response = await self.client.post("/sendMessage", json=message)
+        response.raise_for_status()
+
     async def replies(
         self, chat: dict[str, Any], count: int = 1, within: float = 10.0
     ) -> list[dict[str, Any]]:

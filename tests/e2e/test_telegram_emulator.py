@@ -286,3 +286,27 @@ async def test_the_admin_of_a_foreign_group_administers_nothing(bot: Bot) -> Non
         assert str(FOREIGN_GROUP["id"]) not in stored_chats
         members = set(session.scalars(select(Member.platform_user_id)))
         assert members == {"66", "67"}  # Mallory only from her DM, nothing from her group
+
+
+async def test_a_week_in_the_group_welcome_loose_checkin_edit_and_quiet_unknown_commands(
+    bot: Bot,
+) -> None:
+    """Issue #19 through the real emulator: a newcomer is welcomed, 「#打卡：…」 is stored, an
+    edited check-in updates the note (with a hint), Rose's /warn draws no reply."""
+    newcomer = bot.user(51, "新同学")
+    await newcomer.join(GROUP)
+    [welcome] = await newcomer.replies(GROUP)
+    assert "新同学" in welcome["message"]["text"] and "#打卡" in welcome["message"]["text"]
+    await newcomer.say("#打卡：读了 ResNet 论文", GROUP)
+    [saved] = await newcomer.replies(GROUP)
+    assert "新同学" in saved["message"]["text"]
+    original = await newcomer.last_message_id("#打卡：读了 ResNet 论文")
+    await newcomer.edit(original, "#打卡：读了 ResNet 和 DenseNet 论文", GROUP)
+    [hint] = await newcomer.replies(GROUP)
+    assert "已按你编辑后的消息更新" in hint["message"]["text"]
+    with bot.app.db.session() as session:
+        assert session.scalars(select(CheckIn.text)).one() == "读了 ResNet 和 DenseNet 论文"
+    await newcomer.say("/warn @spammer", GROUP)
+    await newcomer.say("打卡 day2 复现了残差块", GROUP)
+    [day2] = await newcomer.replies(GROUP)  # the only reply: /warn was not ours to answer
+    assert "第 2 条" in day2["message"]["text"]

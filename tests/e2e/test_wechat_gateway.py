@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from bot.app import App, build_app
 from bot.model import ChatRef, Outgoing, Reply
-from storage.models import CheckIn, SentMessage
+from storage.models import Answer, CheckIn, SentMessage
 from tests.conftest import make_config, require_or_skip
 
 PEERS = Path(__file__).resolve().parents[1] / "peers"
@@ -259,16 +259,17 @@ async def test_join_keyword_in_dm_invites_a_friend_but_never_a_member(
     assert not [e for e in await gateway.settle(since) if e["event"] == "room_add"]
 
 
-async def test_join_text_is_sent_when_the_invitation_fails(
+async def test_a_failed_invitation_tells_the_person_the_admins_know(
     gateway: Gateway, adapter: Any, wechat_app: App
 ) -> None:
+    """Issue #19: no more join text telling them to reply 「自学」 again."""
     await gateway.command(cmd="fail", what="roomAdd")
     await gateway.wait(lambda e: e["event"] == "failing")
     since = gateway.mark()
     await gateway.say("carol", "自学")
     await gateway.wait(lambda e: e["event"] == "room_add", since)
     reply = await gateway.wait(sent_text("carol"), since)
-    assert reply["text"] == wechat_app.config.join.chat_text.replace("{group}", "ML自学者俱乐部")
+    assert "已经通知管理员" in reply["text"]
 
 
 async def test_private_command_is_answered_privately(gateway: Gateway, adapter: Any) -> None:
@@ -403,3 +404,37 @@ async def test_unreachable_endpoint_fails_fast_with_a_clear_error(wechat_app: Ap
     with pytest.raises(WechatError, match=f"cannot reach the WeChat puppet service at {endpoint}"):
         await bot.start()
     assert time.monotonic() - started < 5
+
+
+
+async def test_a_week_in_the_room_welcome_loose_checkin_recall_and_foreign_quote(
+    gateway: Gateway, adapter: Any, wechat_app: App
+) -> None:
+    """Issue #19 through the real gateway: a newcomer is welcomed, a loose 「#打卡：」 is
+    stored, a recalled check-in leaves storage, quoting a member's message answers nothing."""
+    since = gateway.mark()
+    await gateway.command(cmd="join", who="carol", room=ROOM)
+    welcome = await gateway.wait(sent_text(ROOM), since)
+    assert "Carol" in welcome["text"] and "#打卡" in welcome["text"]
+    assert welcome["mentions"] == ["carol"]
+
+    def notes() -> list[str]:
+        with wechat_app.db.session() as session:
+            return list(session.scalars(select(CheckIn.text).order_by(CheckIn.id)))
+
+    since = gateway.mark()
+    first = await gateway.say("carol", "#打卡：读了 ResNet 论文", room=ROOM)
+    assert "已记录" in (await gateway.wait(sent_text(ROOM), since))["text"]
+    since = gateway.mark()
+    await gateway.say("carol", "【打卡】复现了残差块", room=ROOM)
+    await gateway.wait(sent_text(ROOM), since)
+    assert notes() == ["读了 ResNet 论文", "复现了残差块"]
+    await gateway.command(cmd="recall", **{"from": "carol"}, room=ROOM, id=first)
+    await eventually(lambda: notes() == ["复现了残差块"])
+
+    since = gateway.mark()
+    quote = "「Carol：复现了残差块」\n- - - - - - - - - - - - - - -\n同问"
+    await gateway.say("bob", quote, room=ROOM)
+    assert not [e for e in await gateway.settle(since) if e["event"] == "text"]
+    with wechat_app.db.session() as session:
+        assert session.scalars(select(Answer)).all() == []

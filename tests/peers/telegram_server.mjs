@@ -37,6 +37,21 @@ routesIndex.routes.unshift((app) => {
   });
 });
 
+
+// Edited messages, which the emulator lacks: a client message with "edit_of": <message id>
+// (posted to /sendMessage like any other) reaches the bot as an edited_message update of that
+// message. Other fields (new_chat_members, sender_chat) pass through as the emulator stores them.
+const formatUpdate = TelegramServer.formatUpdate;
+TelegramServer.formatUpdate = (update) => {
+  const formatted = formatUpdate.call(TelegramServer, update);
+  const message = formatted.message;
+  if (message && message.edit_of !== undefined) {
+    const { edit_of: original, ...rest } = message;
+    const editDate = Math.floor(Date.now() / 1000);
+    return { update_id: formatted.update_id, edited_message: { ...rest, message_id: original, edit_date: editDate } };
+  }
+  return formatted;
+};
 const port = Number(process.argv[2] || 9000);
 const server = new TelegramServer({ port, host: '127.0.0.1', storeTimeout: 600 });
 await server.start();

@@ -14,6 +14,9 @@
 //   {"cmd":"say","from":"alice","room":"study@chatroom","text":"..."}   in the room
 //       optional "mention":["bot"] (mentioned contact ids), "id":"custom-message-id"
 //   {"cmd":"redeliver","id":"<message id>"}     emit the same message event again
+//   {"cmd":"recall","from":"alice","room":"study@chatroom","id":"<message id>"}
+//                                                the member recalls (撤回) that message
+//   {"cmd":"join","who":"carol","room":"study@chatroom"}  carol joins the room (room-join event)
 //   {"cmd":"fail","what":"roomAdd","on":true}  make roomAdd / messageSendText / messageSendUrl /
 //                                               messageSendFile throw (until "on":false)
 //   {"cmd":"restart"}                           drop every gRPC connection and serve again
@@ -167,6 +170,29 @@ async function handle (command) {
       mocker.MessageMock.create(payload)
       puppet.emit('message', { messageId: payload.id })
       emit({ event: 'said', id: payload.id })
+      break
+    }
+    case 'recall': {
+      // WeChat tells the bot with a Recalled message whose text is the recalled message's id
+      const payload = {
+        id: randomUUID(),
+        talkerId: command.from,
+        timestamp: Date.now(),
+        type: PUPPET.types.Message.Recalled,
+        text: command.id,
+      }
+      if (command.room) payload.roomId = command.room
+      else payload.listenerId = contacts.bot.id
+      mocker.MessageMock.create(payload)
+      puppet.emit('message', { messageId: payload.id })
+      emit({ event: 'recalled', id: command.id })
+      break
+    }
+    case 'join': {
+      // the mock's room.add(...).by(...) emits the puppet's room-join event itself
+      mocker.RoomMock.load(command.room).add(mocker.ContactMock.load(command.who)).by(contacts.bot)
+      await puppet.dirtyPayload(PUPPET.types.Payload.RoomMember, command.room)
+      emit({ event: 'joined', room: command.room, who: command.who })
       break
     }
     case 'redeliver':

@@ -106,8 +106,9 @@ async def test_away_bad_input_is_refused_and_stores_nothing(chat, arg, expected)
 
 async def test_rank_week_and_all_time(chat, clock):
     await chat.say("/checkin 上周", user="old", name="老王")
+    clock.advance(days=1)  # one scored check-in a day (#19)
     await chat.say("/checkin 上周又一条", user="old", name="老王")
-    clock.advance(days=7)
+    clock.advance(days=6)
     await chat.say("/checkin 本周", user="u1", name="大煌")
     await chat.say("/share https://example.com/nlp #nlp 好资料", user="u2", name="小明")
 
@@ -121,9 +122,11 @@ async def test_rank_week_and_all_time(chat, clock):
     assert "你：第 2 名" in total
 
 
-async def test_rank_shows_own_position_outside_top_ten(chat):
+async def test_rank_shows_own_position_outside_top_ten(chat, clock):
     for i in range(11):
         await chat.say("/checkin 打卡", user=f"m{i}", name=f"成员{i}")
+    clock.advance(days=1)  # one scored check-in a day (#19)
+    for i in range(11):
         await chat.say("/checkin 再打卡", user=f"m{i}", name=f"成员{i}")
     await chat.say("/checkin 一次", user="late", name="迟到")
     text = await chat.say("/rank", user="late")

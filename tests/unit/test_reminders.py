@@ -51,7 +51,8 @@ async def test_names_only_recent_members_without_checkin_and_not_away(chat, cloc
     group = [m for m in messages if m.chat.kind == "group"]
     assert [m.chat.chat_id for m in group] == ["console-group"]
     text = group[0].reply.text
-    assert "@小李" in text and "/checkin" in text
+    assert "以上同学" in text and "/checkin" in text  # named once: by the mention (#19)
+    assert "小李" not in text
     for absent in ("小张", "小王", "古人", "提问者"):
         assert absent not in text
     assert group[0].mention_user_ids == ("lapsed",)
@@ -103,7 +104,7 @@ async def test_away_period_ended_early_is_reminded_again(chat, clock):
     await chat.say("/away 1w", user="u1", name="阿一")
     assert build(chat.app, clock()) == []
     await chat.say("/away off", user="u1", name="阿一")
-    assert "@阿一" in build(chat.app, clock())[0].reply.text
+    assert build(chat.app, clock())[0].mention_user_ids == ("u1",)
 
 
 async def test_disabled_reminders_build_nothing(config_factory, clock):
@@ -126,7 +127,7 @@ async def test_reminder_is_about_the_club_week_it_was_due_in(chat, clock):
     due = sh(2026, 11, 27, 23, 30)
     clock.set(sh(2026, 11, 28, 8, 0))
     messages = build(chat.app, clock(), due=due)
-    assert "@阿二" in messages[0].reply.text and "阿一" not in messages[0].reply.text
+    assert messages[0].mention_user_ids == ("u2",)  # named once, by the mention (#19)
     [dm] = [m for m in messages if m.chat.kind == "private"]
     assert "🔥1 周" in dm.reply.text  # last week's check-in still counts: not 🔥0
 
@@ -140,8 +141,7 @@ async def test_a_note_after_the_deadline_counts_for_the_next_week(chat, clock):
     clock.set(sh(2026, 11, 29, 20, 0, 5))
     await chat.say("/checkin 截止后五秒", user="u1", name="阿一")
     clock.set(sh(2026, 12, 4, 20, 0))  # Friday's reminder in the new week
-    text = build(chat.app, clock())[0].reply.text
-    assert "@阿二" in text and "阿一" not in text
+    assert build(chat.app, clock())[0].mention_user_ids == ("u2",)
 
 
 async def test_quiet_hours_past_the_end_of_the_week_drop_the_reminder(config_factory, clock):
@@ -184,7 +184,7 @@ async def test_a_reminder_missed_by_a_restart_is_caught_up_but_never_for_an_ende
     assert job.next_run_time == sh(2026, 11, 27, 20, 0)  # kept: APScheduler runs it (grace)
     assert job.misfire_grace_time == reminders.REMINDER_GRACE
     assert await reminders.run_reminders("ml-club") == 2  # group message + DM
-    assert "@阿一" in sender.sent[0].reply.text
+    assert sender.sent[0].mention_user_ids == ("u1",)
     clock.set(sh(2026, 11, 30, 9, 0))  # Monday: the Friday reminder's week is over
     assert await reminders.run_reminders("ml-club", sh(2026, 11, 27, 20, 0).isoformat()) == 0
 
@@ -250,7 +250,7 @@ async def test_job_registration_is_stable_and_sends(chat, clock):
     assert first == sh(2026, 11, 27, 20, 0)
 
     assert await reminders.run_reminders("ml-club") == 2  # group message + DM
-    assert "@阿一" in sender.sent[0].reply.text
+    assert sender.sent[0].mention_user_ids == ("u1",)
 
 
 async def test_job_inside_quiet_hours_is_postponed(chat, clock):
@@ -324,3 +324,36 @@ async def test_the_bot_scheduler_registers_and_persists_the_job(bot_app):
         assert ids.count("studybot-reminders:ml-club") == 1
     finally:
         await stop()
+
+
+async def test_each_member_is_named_once_mentioned_on_their_platform_or_by_name(
+    config_factory, clock
+):
+    """Issue #19: reminders mentioned every member twice (a wall of @ with 50 members)."""
+    groups = [
+        {
+            "slug": "ml-club",
+            "chats": [
+                {"platform": "console", "chat_id": "console-group"},
+                {"platform": "wechat", "chat_id": "room@chatroom"},
+            ],
+        }
+    ]
+    for mode in ("compact", "none"):
+        app = build_app(
+            config_factory(groups=groups, reminders={"mentions": mode}), clock=clock
+        )
+        try:
+            chat = Chatter(app, clock)
+            await populate(chat, clock)
+            console, wechat = [m for m in build(app, clock()) if m.chat.kind == "group"]
+            assert "@" not in console.reply.text and "@" not in wechat.reply.text
+            assert "小李" in wechat.reply.text  # a console member: named, not mentioned
+            if mode == "compact":
+                assert console.mention_user_ids == ("lapsed",)
+                assert "小李" not in console.reply.text
+            else:
+                assert console.mention_user_ids == () and "小李" in console.reply.text
+        finally:
+            app.db.dispose()
+            clock.set(datetime(2026, 11, 16, 9, 0, tzinfo=UTC))

@@ -566,7 +566,7 @@ async def test_postgres_rebuild_leaves_the_planner_fresh_statistics(tmp_path):
         app = make_app(url, tmp_path, FakeClock())
         chat = Chatter(app, FakeClock())
         for i in range(30):
-            await chat.say(f"/checkin 第{i}条 统计信息 statword", user=f"u{i % 7}")
+            await chat.say(f"/checkin 第{i}条 统计信息 statword", user=f"u{i}")  # distinct (#19)
         with app.db.session() as session:
             assert rebuild_index(session) == 30
         with app.db.session() as session:

@@ -1,0 +1,184 @@
+"""Edited messages (Telegram ``edited_message``) update the check-in they created, with a
+reply saying so; recalled messages (WeChat 撤回) remove it from storage and the digest."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.adapters.wechat import WechatAdapter
+from bot.app import build_app
+from bot.model import ChatRef, Incoming, UserRef
+from storage.models import CheckIn
+from tests.adapters.telegram_fake import GROUP, user
+from tests.adapters.test_telegram_offline import Harness, make_harness, telegram_config
+from tests.adapters.test_wechat_mapping import ROOM, FakeBot, FakeMessage
+from tests.conftest import GROUP_CHAT, FakeClock, make_config
+
+RECALLED = SimpleNamespace(name="MESSAGE_TYPE_RECALLED")
+DAHUANG = user(11, "大煌")
+
+
+def notes(app: Any) -> list[str]:
+    with app.db.session() as session:
+        return [c.text for c in session.scalars(select(CheckIn).order_by(CheckIn.id))]
+
+
+@pytest.fixture
+async def tg(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Harness]:
+    app = build_app(telegram_config(tmp_path), clock=clock)
+    harness = await make_harness(app, [])
+    yield harness
+    await harness.adapter.stop()
+    app.db.dispose()
+
+
+async def test_telegram_edit_updates_the_stored_note_with_a_hint(tg: Harness) -> None:
+    await tg.say("#打卡 读完了 CS229 第三张", DAHUANG, message_id=500)
+    assert notes(tg.app) == ["读完了 CS229 第三张"]
+    [hint] = await tg.feed(
+        tg.updates.message("#打卡 读完了 CS229 第三章", DAHUANG, message_id=500, edited=True)
+    )
+    assert "已按你编辑后的消息更新" in hint["text"] and "第三章" in hint["text"]
+    assert hint["chat_id"] == GROUP["id"]
+    assert notes(tg.app) == ["读完了 CS229 第三章"]
+    with tg.app.db.session() as session:
+        assert session.scalars(select(CheckIn)).one().edited_at is not None
+
+
+async def test_telegram_edit_that_drops_the_tag_keeps_the_note_and_says_how_to_delete(
+    tg: Harness,
+) -> None:
+    await tg.say("#打卡 复习 SVM", DAHUANG, message_id=501)
+    [hint] = await tg.feed(tg.updates.message("随便说说", DAHUANG, message_id=501, edited=True))
+    assert "不再是打卡" in hint["text"] and "/checkin del" in hint["text"]
+    assert notes(tg.app) == ["复习 SVM"]
+
+
+async def test_telegram_edit_of_a_message_that_stored_nothing_stores_nothing(tg: Harness) -> None:
+    await tg.say("大家早上好", DAHUANG, message_id=502)
+    sent = await tg.feed(
+        tg.updates.message("#打卡 偷偷改成打卡", DAHUANG, message_id=502, edited=True)
+    )
+    assert sent == [] and notes(tg.app) == []
+
+
+async def test_edit_through_the_dispatcher_refuses_emoji_only(bot_app, clock) -> None:
+    said = Incoming(GROUP_CHAT, UserRef("console", "u1", "甲"), "#打卡 学了 GAN", "c1")
+    await bot_app.dispatcher.dispatch(said)
+    edited = Incoming(GROUP_CHAT, UserRef("console", "u1", "甲"), "#打卡 🎉🎉", "c1")
+    [reply] = bot_app.dispatcher.edited(edited)
+    assert "没有写学了什么" in reply.text
+    assert notes(bot_app) == ["学了 GAN"]
+
+
+def wechat_app(tmp_path: Path, clock: FakeClock) -> Any:
+    wechat = {"token": "t", "endpoint": "127.0.0.1:1", "send_interval_seconds": 0}
+    groups = [{"slug": "ml-club", "chats": [{"platform": "wechat", "chat_id": ROOM}]}]
+    return build_app(make_config(tmp_path, wechat=wechat, groups=groups), clock=clock)
+
+
+async def test_wechat_recall_removes_the_note_from_storage_and_the_digest(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    app = wechat_app(tmp_path, clock)
+    try:
+        adapter = WechatAdapter(app.dispatcher, app.config)
+        bot = FakeBot()
+        adapter._bot, adapter.self_id, adapter.self_name = bot, "bot", "学习助手"
+        room = ChatRef("wechat", ROOM, "group")
+        for message_id, text in (("wx-1", "#打卡 学了 Transformer"), ("wx-2", "#打卡 学了 GNN")):
+            said = Incoming(room, UserRef("wechat", "bob", "Bob"), text, message_id)
+            await app.dispatcher.dispatch(said)
+        assert notes(app) == ["学了 Transformer", "学了 GNN"]
+        recall = FakeMessage("wx-3", bot.contacts["bob"], "wx-1", bot.room, kind=RECALLED)
+        assert await adapter.handle_recall(recall)
+        assert notes(app) == ["学了 GNN"]
+        adapter._ready.set()
+        adapter.sending.start()
+        await app.dispatcher.dispatch(
+            Incoming(
+                room,
+                UserRef("wechat", "admin", "Admin"),
+                "/digest preview",
+                "wx-4",
+                platform_admin=True,
+            )
+        )
+        adapter.sending.notify()
+        await adapter.sending.idle()
+        await adapter.sending.stop(0)
+        text = "\n".join(message for _, message, _ in bot.puppet.sent)
+        assert "GNN" in text and "Transformer" not in text
+        plain = FakeMessage("wx-5", bot.contacts["bob"], "wx-2", bot.room)
+        assert not await adapter.handle_recall(plain)  # not a recall notice
+        assert notes(app) == ["学了 GNN"]
+    finally:
+        app.db.dispose()
+
+
+async def test_bot_api_unreachable_at_start_is_retried_with_backoff(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """Issue #19: the process exited with a traceback when getMe failed at start."""
+    from telegram.error import NetworkError
+
+    from bot.adapters.telegram import TelegramAdapter
+    from tests.adapters.telegram_fake import FakeBotAPI
+
+    app = build_app(telegram_config(tmp_path), clock=clock)
+    api = FakeBotAPI()
+    api.fail("getMe", NetworkError("connect failed"), NetworkError("connect failed"))
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    adapter = TelegramAdapter(
+        app.dispatcher, app.config, request=api, get_updates_request=FakeBotAPI(), sleep=fake_sleep
+    )
+    try:
+        await adapter.setup()
+        assert adapter.username == "StudyHelperBot"
+        assert sleeps[:2] == [1, 2] and len(api.of("getMe")) == 3
+    finally:
+        await adapter.stop()
+        app.db.dispose()
+
+
+async def test_web_archive_port_busy_is_retried_until_free(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """Issue #19: a busy port at start left the archive (and 阅读原文 links) dead for good."""
+    from bot.runner import WebRetry
+
+    app = build_app(make_config(tmp_path), clock=clock)
+    tries: list[int] = []
+
+    async def start(_app: Any) -> Any:
+        tries.append(1)
+        if len(tries) < 3:
+            raise OSError(98, "Address already in use")
+        stopped: list[bool] = []
+
+        async def stop() -> None:
+            stopped.append(True)
+
+        stop.stopped = stopped  # type: ignore[attr-defined]
+        return stop
+
+    retry = WebRetry(app, start)
+    retry.delays = (0.01,)  # read when the task first runs
+    try:
+        await asyncio.wait_for(retry.task, 5)
+        assert len(tries) == 3 and retry.handle is not None
+        await retry()
+        assert retry.handle.stopped == [True]
+    finally:
+        app.db.dispose()
