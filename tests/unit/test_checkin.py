@@ -56,9 +56,12 @@ async def test_the_week_is_the_digest_period_and_the_reply_names_issue_and_deadl
     clock.set(datetime(2026, 11, 22, 19, 59, 59, tzinfo=SHANGHAI))
     before = await chat.say("/checkin 截止前一秒", user="u1")
     assert "本周第 2 条" in before and "第 1 期周报（11月22日 20:00 截止）" in before
+    assert "连续打卡 1 周" in await chat.say("/me", user="u1")
     clock.set(datetime(2026, 11, 22, 20, 0, 1, tzinfo=SHANGHAI))
     after = await chat.say("/checkin 截止后一秒", user="u1")
     assert "本周第 1 条" in after and "第 2 期周报（11月29日 20:00 截止）" in after
+    # the streak counts the two notes in two weeks
+    assert "连续打卡 2 周" in await chat.say("/me", user="u1")
     # Monday 00:10 is the same club week as Sunday 20:00:01
     clock.set(datetime(2026, 11, 23, 0, 10, tzinfo=SHANGHAI))
     assert "本周第 2 条" in await chat.say("/checkin 周一凌晨", user="u1")
