@@ -20,6 +20,7 @@ from bot.adapters.base import Adapter, Sender
 from bot.config import Config
 from bot.context import Services
 from bot.dispatch import Dispatcher
+from bot.log_redaction import protect_config
 from bot.model import utcnow
 from bot.registry import REGISTRY, Registry
 from storage.db import Database
@@ -61,6 +62,7 @@ def build_app(
     bot_usernames: tuple[str, ...] = (),
 ) -> App:
     """Create the database (migrated), load handlers and build the dispatcher."""
+    protect_config(config)  # the config's secrets never reach the logs
     registry = load_handlers()
     database = db or Database(config.database.url, echo=config.database.echo)
     services = Services()

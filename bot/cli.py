@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
+from bot.log_redaction import install as install_log_redaction
+from bot.log_redaction import protect_config
 
 CLI_MODULES = ("bot.cli_digest", "bot.cli_data")
 DEFAULT_CONFIG_FILES = ("config.yaml", "config.yml")
@@ -27,7 +29,9 @@ def resolve_config(path: str | None) -> Config:
     chosen = path or os.environ.get("STUDYBOT_CONFIG")
     if chosen is None:
         chosen = next((name for name in DEFAULT_CONFIG_FILES if Path(name).exists()), None)
-    return load_config(chosen)
+    config = load_config(chosen)
+    protect_config(config)  # its secrets never reach the logs, at any level
+    return config
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -64,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    install_log_redaction()  # known secret shapes (bot tokens, URL passwords) from the start
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

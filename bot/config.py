@@ -30,6 +30,8 @@ from bot.crontab import standard_crontab
 
 log = logging.getLogger(__name__)
 
+MAX_CONFIG_BYTES = 1_000_000
+MAX_ALIASES = 50  # YAML anchors reused more often than this: refused (an "alias bomb")
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 QUALIFIED_ID = re.compile(r"^(console|telegram|wechat|mp):\S+$")
 
@@ -417,6 +419,25 @@ class Config(_Section):
             raise ValueError(f"mp.group {self.mp.group!r} is not one of the groups {slugs}")
         return self
 
+    @model_validator(mode="after")
+    def _groups_and_chats_unique(self) -> Config:
+        """One group per slug, one group per chat: a message must belong to one group."""
+        seen_slugs: set[str] = set()
+        owner: dict[tuple[str, str], str] = {}
+        for group in self.groups:
+            if group.slug in seen_slugs:
+                raise ValueError(f"groups: slug {group.slug!r} is used by two groups")
+            seen_slugs.add(group.slug)
+            for chat in group.chats:
+                key = (chat.platform, chat.chat_id)
+                if key in owner and owner[key] != group.slug:
+                    raise ValueError(
+                        f"groups: {chat.platform} chat {chat.chat_id!r} is configured in two "
+                        f"groups ({owner[key]!r} and {group.slug!r}); a chat belongs to one group"
+                    )
+                owner[key] = group.slug
+        return self
+
     @property
     def platforms(self) -> list[str]:
         """Platforms with credentials configured; the console when there are none."""
@@ -473,6 +494,24 @@ def parse_config(data: Any, env: dict[str, str] | None = None) -> Config:
     return config
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses more than :data:`MAX_ALIASES` alias uses: a 1 KB
+    "billion laughs" file expands to gigabytes once the tree is walked."""
+
+    aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise yaml.YAMLError(
+                    f"more than {MAX_ALIASES} YAML aliases (*name) at {mark}; refusing "
+                    "what looks like an alias bomb"
+                )
+        return super().compose_node(parent, index)
+
+
 def load_config(path: str | Path | None, env: dict[str, str] | None = None) -> Config:
     """Read and validate a YAML config file; ``None`` or a missing default file gives defaults."""
     if path is None:
@@ -480,8 +519,10 @@ def load_config(path: str | Path | None, env: dict[str, str] | None = None) -> C
     file = Path(path)
     if not file.exists():
         raise ConfigError(f"config file {file} not found")
+    if file.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{file}: larger than {MAX_CONFIG_BYTES} bytes; not a config file")
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_BoundedLoader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file}: not valid YAML: {exc}") from None
     except UnicodeDecodeError:

@@ -143,3 +143,28 @@ def test_missing_env_var_in_config_exits_2(tmp_path):
     bad.write_text("telegram: {token: '${STUDYBOT_TEST_MISSING_TOKEN}'}\n", encoding="utf-8")
     result = studybot("--config", str(bad), "run", cwd=tmp_path)
     assert result.returncode == 2 and "STUDYBOT_TEST_MISSING_TOKEN" in result.stderr
+
+
+def test_debug_logs_of_a_console_run_show_no_secret(tmp_path):
+    """``studybot -v run``: configured secrets (even of platforms not started) stay out of the
+    debug log."""
+    token = "5550001112:AAHsecretSECRETsecretSECRETsecret12"
+    config = write_config(
+        tmp_path,
+        f"telegram: {{token: '{token}'}}\nwechat: {{token: 'puppet-secret-4242'}}\n",
+    )
+    result = studybot(
+        "-v",
+        "--config",
+        str(config),
+        "run",
+        "--platform",
+        "console",
+        "--no-web",
+        cwd=tmp_path,
+        stdin="/checkin 读了 ResNet\n/quit\n",
+    )
+    logged = result.stdout + result.stderr
+    assert "DEBUG" in result.stderr  # debug logging was on
+    assert token not in logged and "AAHsecret" not in logged
+    assert "puppet-secret-4242" not in logged

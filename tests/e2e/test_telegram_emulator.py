@@ -7,6 +7,7 @@ simulated users through the emulator's client API. Waits have deadlines, never f
 
 from __future__ import annotations
 
+import logging
 import statistics
 import time
 import uuid
@@ -240,7 +241,6 @@ async def test_webhook_mode_receives_updates(emulator: EmulatorServer, tmp_path:
         assert join["message"]["text"].startswith(running.app.config.join.chat_text[:4])
 
 
-
 async def test_the_admin_of_a_foreign_group_administers_nothing(bot: Bot) -> None:
     """Mallory adds the bot to her own group, where Telegram says she is an administrator."""
     mallory, chat_admin = bot.user(66, "Mallory"), bot.user(67, "群管")
@@ -310,3 +310,18 @@ async def test_a_week_in_the_group_welcome_loose_checkin_edit_and_quiet_unknown_
     await newcomer.say("打卡 day2 复现了残差块", GROUP)
     [day2] = await newcomer.replies(GROUP)  # the only reply: /warn was not ours to answer
     assert "第 2 条" in day2["message"]["text"]
+
+
+async def test_debug_logs_never_show_the_bot_token(
+    emulator: EmulatorServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PTB logs its Bot API URL (``.../bot<TOKEN>``) and httpx every request at debug level."""
+    with caplog.at_level(logging.DEBUG):
+        async with running_bot(emulator, tmp_path) as running:
+            person = running.user(81, "日志")
+            await person.say("/checkin 读了 ResNet", GROUP)
+            await person.replies(GROUP)
+            token = running.token
+    assert "getUpdates" in caplog.text  # the Bot API calls were logged...
+    assert token not in caplog.text  # ...without the token
+    assert token.split(":")[1] not in caplog.text

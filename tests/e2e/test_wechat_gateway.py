@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 import secrets
 import shutil
@@ -406,7 +407,6 @@ async def test_unreachable_endpoint_fails_fast_with_a_clear_error(wechat_app: Ap
     assert time.monotonic() - started < 5
 
 
-
 async def test_a_week_in_the_room_welcome_loose_checkin_recall_and_foreign_quote(
     gateway: Gateway, adapter: Any, wechat_app: App
 ) -> None:
@@ -438,3 +438,22 @@ async def test_a_week_in_the_room_welcome_loose_checkin_recall_and_foreign_quote
     assert not [e for e in await gateway.settle(since) if e["event"] == "text"]
     with wechat_app.db.session() as session:
         assert session.scalars(select(Answer)).all() == []
+
+
+async def test_debug_logs_never_show_the_puppet_token(
+    gateway: Gateway, wechat_app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.adapters.wechat import WechatAdapter
+
+    with caplog.at_level(logging.DEBUG):
+        bot = WechatAdapter(wechat_app.dispatcher, wechat_app.config)
+        wechat_app.add_sender(bot)
+        await bot.start()
+        try:
+            since = gateway.mark()
+            await gateway.say("alice", "/checkin 读完了 CS231n 第三讲", room=ROOM)
+            await gateway.wait(sent_text(ROOM), since)
+        finally:
+            await bot.stop()
+    assert len(caplog.records) > 10  # wechaty and the adapter did log at debug level
+    assert gateway.token not in caplog.text

@@ -194,3 +194,41 @@ def test_parse_config_reports_every_bad_key_at_once():
     with pytest.raises(ConfigError) as error:
         parse_config({"language": "fr", "limits": {"burst": 0}}, env={})
     assert "language:" in str(error.value) and "limits.burst:" in str(error.value)
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path):
+    import time
+
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for n in range(1, 9):  # ~1 KB: nine levels of nine references each
+        refs = ",".join([f"*{chr(96 + n)}"] * 9)
+        lines.append(f"{chr(97 + n)}: &{chr(97 + n)} [{refs}]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="alias"):
+        load_config(path, env={})
+    assert time.monotonic() - started < 1
+
+
+def test_a_few_aliases_are_still_fine(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "reminders: &quiet {enabled: false}\n"
+        "groups:\n"
+        "  - {slug: a, chats: [{platform: telegram, chat_id: '-1'}]}\n"
+        "  - {slug: b, chats: [{platform: telegram, chat_id: '-2'}]}\n",
+        encoding="utf-8",
+    )
+    assert [g.slug for g in load_config(path, env={}).groups] == ["a", "b"]
+
+
+def test_two_groups_with_one_slug_are_refused():
+    with pytest.raises(ConfigError, match="slug 'club' is used by two groups"):
+        parse_config({"groups": [{"slug": "club"}, {"slug": "club", "chats": []}]})
+
+
+def test_one_chat_in_two_groups_is_refused():
+    chat = {"platform": "telegram", "chat_id": -100123}
+    with pytest.raises(ConfigError, match=r"-100123.*two groups"):
+        parse_config({"groups": [{"slug": "a", "chats": [chat]}, {"slug": "b", "chats": [chat]}]})
