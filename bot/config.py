@@ -428,6 +428,8 @@ class Config(_Section):
             if group.slug in seen_slugs:
                 raise ValueError(f"groups: slug {group.slug!r} is used by two groups")
             seen_slugs.add(group.slug)
+            if "chats" not in group.model_fields_set:
+                continue  # the default console chat (groups without chats of their own share it)
             for chat in group.chats:
                 key = (chat.platform, chat.chat_id)
                 if key in owner and owner[key] != group.slug:
