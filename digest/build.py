@@ -96,17 +96,19 @@ def _paper(paper: Paper) -> PaperEntry:
     )
 
 
-def _notes(checkins: Sequence[CheckIn]) -> list[MemberNotes]:
+def _notes(checkins: Sequence[CheckIn], dropped: Sequence[str] = ()) -> list[MemberNotes]:
     by_member: dict[int, MemberNotes] = {}
+    gone = set(dropped)
     for checkin in checkins:
         text = checkin.text.strip()
-        if not text:
+        if not text or f"checkin:{checkin.id}" in gone:
             continue
         entry = by_member.get(checkin.member_id)
         if entry is None:
             entry = MemberNotes(f"member:{checkin.member_id}", _name(checkin.member), [])
             by_member[checkin.member_id] = entry
         entry.texts.append(text)
+        entry.text_keys.append(f"checkin:{checkin.id}")
     return list(by_member.values())
 
 
@@ -240,7 +242,7 @@ def build_digest(
         period_end=end,
         preface=preface,
         papers=_arrange([_paper(p) for p in papers], featured, dropped),
-        notes=_arrange(_notes(checkins), featured, dropped),
+        notes=_arrange(_notes(checkins, dropped), featured, dropped),
         questions=_arrange([_question(q, issue) for q in questions], featured, dropped),
         join_text=config.join.text,
         web_url=web_url,

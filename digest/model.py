@@ -58,11 +58,33 @@ class PaperEntry:
 
 @dataclass(frozen=True)
 class MemberNotes:
-    """One member's 学习心得 of the week: every note they sent, in order."""
+    """One member's 学习心得 of the week: every note they sent, in order; ``text_keys`` are
+    the notes' own keys (``checkin:<CheckIn.id>``), parallel to ``texts``."""
 
     key: str
     member_name: str
     texts: list[str]
+    text_keys: list[str] = field(default_factory=list)
+
+
+#: Short, stable references shown in previews (``/digest drop M3``): key prefix -> letter.
+CODE_LETTERS = {"paper": "P", "member": "M", "resource": "R", "question": "Q", "checkin": "C"}
+_KIND_OF_LETTER = {letter: kind for kind, letter in CODE_LETTERS.items()}
+
+
+def entry_code(key: str) -> str:
+    """``paper:12`` -> ``P12``: the reference an admin types; it never shifts."""
+    kind, _, ident = key.partition(":")
+    return f"{CODE_LETTERS.get(kind, kind)}{ident}"
+
+
+def key_of_code(code: str) -> str | None:
+    """``P12`` / ``p12`` -> ``paper:12``; None when ``code`` is not a reference."""
+    code = code.strip().strip("〔〕[]")
+    if len(code) < 2 or not code[1:].isascii() or not code[1:].isdigit():
+        return None
+    kind = _KIND_OF_LETTER.get(code[0].upper())
+    return f"{kind}:{int(code[1:])}" if kind else None
 
 
 @dataclass(frozen=True)
@@ -133,6 +155,11 @@ class TocEntry:
     index: int
     section: str
     title: str
+
+    @property
+    def code(self) -> str:
+        """The entry's stable reference (``P12``, ``M3``, ``R5``, ``Q7``)."""
+        return entry_code(self.key)
 
 
 @dataclass(frozen=True)

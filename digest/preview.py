@@ -16,7 +16,7 @@ from bot.i18n import Messages
 from bot.model import Reply
 from digest.budget import TARGET_MARKDOWN, fit_markdown, fit_telegram, fit_wechat
 from digest.build import build_digest
-from digest.model import SECTION_TITLES, Digest
+from digest.model import SECTION_TITLES, Digest, entry_code
 from digest.publish import MSG as PUBLISH_MSG
 from digest.publish import delivery_status, html_to_text, issue_url
 from storage.models import CheckIn, DigestDelivery, DigestIssue, Group
@@ -56,16 +56,19 @@ MSG = Messages(
             "以下是{target}将收到的内容（编号供 /digest 命令使用）：",
             "Below is what the {target} gets (numbers for the /digest commands):",
         ),
-        "dropped": ("已移除（/digest undrop N 恢复）：", "Dropped (/digest undrop N restores):"),
+        "dropped": (
+            "已移除（/digest undrop 编号 恢复，如 undrop C12）：",
+            "Dropped (/digest undrop <ref> restores, e.g. undrop C12):",
+        ),
         "empty": (
             "本期还没有任何内容（论文、心得、资料、提问）。",
             "Nothing in this issue yet (no papers, notes, resources or questions).",
         ),
         "hint": (
-            "管理员：/digest feature N 置顶 · drop N 移除 · preface 文字 设置刊首语 · "
-            "publish 发布（publish now 立即发布本期）",
-            "Admins: /digest feature N to feature · drop N to leave out · preface <text> · "
-            "publish (publish now publishes this issue at once)",
+            "管理员：/digest feature 编号 置顶 · drop 编号 移除（〔〕里的编号不会变，如 drop M3；"
+            "单条心得 drop C12）· preface 文字 设置刊首语 · publish 发布（publish now 立即发布本期）",
+            "Admins: /digest feature <ref> · drop <ref> (the 〔〕 references never shift, e.g. "
+            "drop M3; one check-in: drop C12) · preface <text> · publish (publish now: at once)",
         ),
         "status_draft": ("未发布", "not published"),
         "status_publishing": ("发布中", "publishing"),
@@ -179,12 +182,15 @@ def preview_replies(
     if featured:
         lines.append(MSG.get("featured", lang, items="；".join(featured)))
     if issue.dropped:
-        full = {e.key: e for e in dropped_digest(session, issue, config).entries}
+        whole = dropped_digest(session, issue, config)
+        full = {e.key: f"{SECTION_TITLES[e.section]} · {e.title}" for e in whole.entries}
+        for notes in whole.notes:
+            for key, text in zip(notes.text_keys, notes.texts, strict=False):
+                short = " ".join(text.split())[:24]
+                full[key] = f"{SECTION_TITLES['notes']} · {notes.member_name}：{short}"
         lines.append(MSG.get("dropped", lang))
         for i, key in enumerate(issue.dropped, start=1):
-            entry = full.get(key)
-            label = f"{SECTION_TITLES[entry.section]} · {entry.title}" if entry else key
-            lines.append(f"  {i}. {label}")
+            lines.append(f"  {i}. {full.get(key, key)} 〔{entry_code(key)}〕")
     if d.is_empty:
         lines.append(MSG.get("empty", lang))
     if not d.is_empty:

@@ -33,6 +33,7 @@ from digest.model import (
     SECTION_TITLES,
     SECTION_UNITS,
     Digest,
+    entry_code,
 )
 from digest.render_filters import (
     ENV,
@@ -158,6 +159,20 @@ def _label_continuations(
     return labelled
 
 
+def _with_codes(d: Digest) -> Digest:
+    """For previews: each check-in prefixed with its stable reference (``〔C45〕``), so one
+    check-in can be dropped without dropping the member's whole block."""
+    notes = [
+        replace(
+            n, texts=[f"〔{entry_code(k)}〕{t}" for k, t in zip(n.text_keys, n.texts, strict=True)]
+        )
+        if len(n.text_keys) == len(n.texts)
+        else n
+        for n in d.notes
+    ]
+    return replace(d, notes=notes)
+
+
 def render_telegram(d: Digest, *, limit: int = TELEGRAM_LIMIT, numbered: bool = False) -> list[str]:
     """Telegram HTML messages (parse_mode HTML), each under ``limit`` UTF-16 units.
 
@@ -165,6 +180,8 @@ def render_telegram(d: Digest, *, limit: int = TELEGRAM_LIMIT, numbered: bool = 
     Parts after the first say 「（续 n/m）」 and their section; the last links the web archive.
     """
     module: Any = ENV.get_template("telegram.tg.j2").module
+    if numbered:
+        d = _with_codes(d)
     d = replace(
         d,
         preface=d.telegram_preface or d.preface,
@@ -188,6 +205,8 @@ def render_wechat(d: Digest, *, max_chars: int = 1800, numbered: bool = False) -
     """WeChat plain-text messages under ``max_chars``; the only link is the 阅读原文 web link
     (``d.web_url``) at the end of the last part. Parts after the first say 「（续 n/m）」."""
     module = ENV.get_template("wechat.txt.j2").module
+    if numbered:
+        d = _with_codes(d)
     sections = _sections(d, module, numbered)
     url = safe_url(d.web_url) if d.web_url else None
     if url:

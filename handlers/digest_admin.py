@@ -14,6 +14,7 @@ from bot.context import Context
 from bot.i18n import Messages
 from bot.model import Reply
 from bot.registry import command
+from digest.model import entry_code, key_of_code
 from digest.periods import ensure_issue, issue_ending_at_or_before
 from digest.preview import digest_of, dropped_digest, preview_replies, status_text
 from digest.service import close_early
@@ -61,6 +62,15 @@ MSG = Messages(
             "Left out of this issue: {title} (/digest undrop restores it)",
         ),
         "undropped": ("已恢复：{title}", "Restored: {title}"),
+        "no_ref": (
+            "没有 {code} 这一项（编号见 /digest preview，例如 P2、M3、Q5、C12）。",
+            "There is no entry {code} in this issue (see /digest preview, e.g. P2, M3, Q5, C12).",
+        ),
+        "not_dropped": ("{code} 没有被移除。", "{code} is not dropped."),
+        "checkin_feature": (
+            "单条心得不能置顶，请置顶该成员（M 编号）。",
+            "A single check-in cannot be featured; feature the member (their M reference).",
+        ),
         "frozen": (
             "第{n}期已经开始发布，不能再修改。",
             "Issue {n} is already being published; it can no longer be changed.",
@@ -134,34 +144,68 @@ def _preface(ctx: Context, rest: str) -> Reply:
     return Reply(ctx.text(MSG, "preface_set", n=issue.number))
 
 
+def _checkin_titles(ctx: Context, issue: DigestIssue) -> dict[str, str]:
+    """``checkin:<id>`` -> 「成员：first words」 for every check-in of the issue (drops ignored)."""
+    titles: dict[str, str] = {}
+    for notes in dropped_digest(ctx.session, issue, ctx.config).notes:
+        for key, text in zip(notes.text_keys, notes.texts, strict=False):
+            short = " ".join(text.split())
+            titles[key] = f"{notes.member_name}：{short[:24]}{'…' if len(short) > 24 else ''}"
+    return titles
+
+
+def _reference(ctx: Context, issue: DigestIssue, sub: str, rest: str) -> tuple[str, str]:
+    """(key, title) of the entry ``rest`` names: a stable reference (P12, C45) or a preview
+    number."""
+    text = rest.strip()
+    key = key_of_code(text)
+    if key is None:
+        n = _number(ctx, sub, text)
+        entries = digest_of(ctx.session, issue, ctx.config).entries
+        if not 1 <= n <= len(entries):
+            raise ctx.fail(MSG, "n_range", n=n, count=len(entries))
+        return entries[n - 1].key, entries[n - 1].title
+    if key.startswith("checkin:"):
+        titles = _checkin_titles(ctx, issue)
+    else:
+        titles = {e.key: e.title for e in dropped_digest(ctx.session, issue, ctx.config).entries}
+    if key not in titles:
+        raise ctx.fail(MSG, "no_ref", code=entry_code(key))
+    return key, titles[key]
+
+
 def _feature_or_drop(ctx: Context, sub: str, rest: str) -> Reply:
-    n = _number(ctx, sub, rest)
     issue = _draft(ctx)
-    entries = digest_of(ctx.session, issue, ctx.config).entries
-    if not 1 <= n <= len(entries):
-        raise ctx.fail(MSG, "n_range", n=n, count=len(entries))
-    entry = entries[n - 1]
+    key, title = _reference(ctx, issue, sub, rest)
     if sub == "drop":
-        issue.dropped = [*(issue.dropped or []), entry.key]
-        issue.featured = [k for k in issue.featured or [] if k != entry.key]
-        return Reply(ctx.text(MSG, "dropped", title=entry.title))
+        if key not in (issue.dropped or []):
+            issue.dropped = [*(issue.dropped or []), key]
+        issue.featured = [k for k in issue.featured or [] if k != key]
+        return Reply(ctx.text(MSG, "dropped", title=title))
+    if key.startswith("checkin:"):
+        raise ctx.fail(MSG, "checkin_feature")
     featured = list(issue.featured or [])
-    if entry.key in featured:
-        issue.featured = [k for k in featured if k != entry.key]
-        return Reply(ctx.text(MSG, "unfeatured", title=entry.title))
-    issue.featured = [*featured, entry.key]
-    return Reply(ctx.text(MSG, "featured", title=entry.title))
+    if key in featured:
+        issue.featured = [k for k in featured if k != key]
+        return Reply(ctx.text(MSG, "unfeatured", title=title))
+    issue.featured = [*featured, key]
+    return Reply(ctx.text(MSG, "featured", title=title))
 
 
 def _undrop(ctx: Context, rest: str) -> Reply:
-    n = _number(ctx, "undrop", rest)
     issue = _draft(ctx)
     dropped = list(issue.dropped or [])
-    if not 1 <= n <= len(dropped):
-        raise ctx.fail(MSG, "undrop_range", n=n, count=len(dropped))
-    key = dropped.pop(n - 1)
-    issue.dropped = dropped
+    key = key_of_code(rest)
+    if key is None:
+        n = _number(ctx, "undrop", rest)
+        if not 1 <= n <= len(dropped):
+            raise ctx.fail(MSG, "undrop_range", n=n, count=len(dropped))
+        key = dropped[n - 1]
+    elif key not in dropped:
+        raise ctx.fail(MSG, "not_dropped", code=entry_code(key))
+    issue.dropped = [k for k in dropped if k != key]
     titles = {e.key: e.title for e in dropped_digest(ctx.session, issue, ctx.config).entries}
+    titles.update(_checkin_titles(ctx, issue))
     return Reply(ctx.text(MSG, "undropped", title=titles.get(key, key)))
 
 

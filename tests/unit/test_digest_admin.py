@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -239,3 +240,35 @@ async def test_preview_of_a_heavy_week_shows_each_targets_parts_and_warns(
     assert "以下是微信群将收到的内容" in wechat[0].text
     assert 1 <= len(wechat) - 1 <= 3 and all(r.html is None for r in wechat[1:])
     assert "【学习心得】" in "\n".join(r.text for r in wechat[1:])
+
+
+async def test_stable_references_from_one_preview_stay_valid_across_drops(chat: Chatter) -> None:
+    """Issue #17 point 6: references from one preview (P1, M1, …) never shift; one check-in can
+    be dropped and restored on its own."""
+    await seed_week(chat)
+    await chat.say("/checkin 第二条心得：复习了反向传播的推导", user="u1", name="大煌")
+    body = "\n".join(r.text for r in (await chat.send("/digest preview", user="admin"))[1:])
+    refs = {t.split()[0]: ref for t, ref in re.findall(r"\d+\. (.+?) 〔([PMRQ]\d+)〕", body)}
+    assert set(refs) >= {"大煌", "奔腾", "Attention"} and refs["Attention"].startswith("P")
+    checkins = re.findall(r"〔(C\d+)〕", body)
+    assert len(checkins) == 3
+    # two drops by references read from the same preview remove exactly those two entries
+    assert "已从本期移除：Attention" in await chat.say(
+        f"/digest drop {refs['Attention']}", user="admin"
+    )
+    assert "已从本期移除：奔腾" in await chat.say(
+        f"/digest drop {refs['奔腾'].lower()}", user="admin"
+    )
+    after = "\n".join(r.text for r in (await chat.send("/digest preview", user="admin"))[1:])
+    assert "大煌" in after and "奔腾" not in after.split("已移除")[0]
+    # one check-in of a member with two
+    second = checkins[1]
+    assert "已从本期移除：大煌：第二条心得" in await chat.say(
+        f"/digest drop {second}", user="admin"
+    )
+    text = "\n".join(r.text for r in (await chat.send("/digest preview", user="admin"))[1:])
+    assert "第二条心得" not in text and "读完 CS231n" in text
+    assert "已恢复：大煌：第二条心得" in await chat.say(f"/digest undrop {second}", user="admin")
+    assert "第二条心得" in await chat.say("/digest preview", user="admin")
+    assert "没有 P999 这一项" in await chat.say("/digest drop P999", user="admin")
+    assert "不能置顶" in await chat.say(f"/digest feature {second}", user="admin")
