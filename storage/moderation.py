@@ -52,8 +52,16 @@ def trash(
         session.flush()
     if isinstance(entry, Answer):
         question = session.get(Question, entry.question_id)
-        if question is not None and question.best_answer_id == entry.id:
-            question.best_answer_id = None
+        if question is not None:
+            if question.best_answer_id == entry.id:
+                question.best_answer_id = None
+            others = session.scalars(
+                select(Answer.id)
+                .where(Answer.question_id == question.id, Answer.id != entry.id)
+                .limit(1)
+            ).first()
+            if others is None and question.status == "answered":
+                question.status = "open"  # its only answer is gone: open (/questions) again
             session.flush()
     item = TrashItem(
         group_id=group_id,

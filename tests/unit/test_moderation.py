@@ -70,3 +70,12 @@ async def test_every_admin_action_is_logged_and_shown_by_audit(chat, clock):
     assert "最近 1 条" in await chat.say("/audit 1", user="admin")
     assert "用法" in await chat.say("/audit abc", user="admin")
     assert "仅限管理员" in await chat.say("/audit", user="u1")
+
+
+async def test_deleting_a_questions_only_answer_opens_it_again(chat):
+    await chat.say("/ask 什么是 dropout？", user="u1", name="问者")
+    await chat.say("/answer 1 广告：加我微信", user="u3", name="丙")
+    assert "没有待解答" in await chat.say("/questions", user="u4")
+    await chat.say("/delete answer 1 1", user="admin")
+    assert "#1" in await chat.say("/questions", user="u4")
+    assert "待解答" in await chat.say("/q 1", user="u4")
