@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bot.cli import main
 from storage.db import Database
-from storage.identity import get_group
+from storage.identity import ensure_group
 from storage.importer import count_rows
-from storage.models import DigestIssue
+from storage.models import CheckIn, DigestIssue
 
 
 def config_file(tmp_path: Path, url: str, name: str) -> str:
@@ -32,10 +32,39 @@ def cli(*argv: str) -> int:
 
 
 async def fill(chat, clock, app) -> None:
-    """A bit of everything, over two weeks, with awkward text."""
+    """A bit of everything, over two weeks, with awkward text, after a published issue."""
+    # an issue published before any of it (numbers are given at publish, so it comes first)
+    with app.db.session() as session:
+        gc = app.config.groups[0]
+        group = ensure_group(session, gc.slug, gc.name, gc.timezone)
+        start = clock() - timedelta(days=7)
+        session.add(
+            DigestIssue(
+                group_id=group.id,
+                number=1,
+                period_start=start,
+                period_end=start + timedelta(days=7),
+                status="published",
+                markdown="# 第1期\n\n内容",
+                featured=["checkin:1"],
+                published_at=start + timedelta(days=7),
+            )
+        )
     await chat.say("/checkin 学了 <b>word2vec</b> & GloVe\n# 不是标题", user="u1", name="大煌")
     await chat.say("/checkin 第二条", user="u1", name="大煌")
-    await chat.say("/checkin 第二条", user="u1", name="大煌")  # identical row, same instant
+    # an identical row at the same instant (the bot refuses a repeated note, older data has them)
+    with app.db.session() as session:
+        last = session.scalars(select(CheckIn).order_by(CheckIn.id.desc()).limit(1)).one()
+        session.add(
+            CheckIn(
+                group_id=last.group_id,
+                member_id=last.member_id,
+                text=last.text,
+                created_at=last.created_at,
+                week=last.week,
+                scored=False,
+            )
+        )
     await chat.say("/ask 什么是正则化？", user="u2", name="小明")
     await chat.say("/answer 1 L2 正则化就是权重衰减", user="u1", name="大煌")
     await chat.say("/answer 1 还有 dropout", user="u3", name="Ann")
@@ -52,21 +81,6 @@ async def fill(chat, clock, app) -> None:
     await chat.say("/away 2w", user="u2", name="小明")
     clock.advance(days=7)
     await chat.say("/checkin 下一周", user="u3", name="Ann")
-    with app.db.session() as session:
-        group = get_group(session, "ml-club")
-        start = clock() - timedelta(days=14)
-        session.add(
-            DigestIssue(
-                group_id=group.id,
-                number=1,
-                period_start=start,
-                period_end=start + timedelta(days=7),
-                status="published",
-                markdown="# 第1期\n\n内容",
-                featured=["checkin:1"],
-                published_at=start + timedelta(days=7),
-            )
-        )
 
 
 def export_json(tmp_path: Path, config: str, name: str) -> dict:
