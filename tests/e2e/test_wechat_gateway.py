@@ -174,6 +174,8 @@ def wechat_app(tmp_path: Path, gateway: Gateway) -> Iterator[App]:
             "max_text_chars": 300,
             "login_timeout_seconds": 10,
         },
+        # short messages to see the digest split in parts; enough of them for the whole week
+        digest={"budget": {"wechat_messages": 10}},
     )
     app = build_app(config)
     yield app
