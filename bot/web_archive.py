@@ -11,6 +11,7 @@ by the renderers and the autoescaping Jinja2 templates.
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -32,6 +34,22 @@ VISIBLE = ("publishing", "published")
 FEED_ITEMS = 20
 _XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _MAIN = re.compile(r"<main>(.*)</main>", re.S)
+_RELATIVE = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
+
+
+def absolute_links(body: str, page_url: str) -> str:
+    """``href``/``src`` of an issue page made absolute against the page's address, so feed
+    readers (which show the body away from the page) follow ``#paper-1`` and ``../``."""
+
+    def fix(match: re.Match[str]) -> str:
+        target = html.unescape(match.group(2))
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target):
+            return match.group(0)  # already absolute (http, https, mailto)
+        return match.group(1) + html.escape(urljoin(page_url, target)) + match.group(3)
+
+    return _RELATIVE.sub(fix, body)
+
+
 ATOM = "http://www.w3.org/2005/Atom"
 
 ENV = Environment(
@@ -174,6 +192,7 @@ class Archive:
             for issue in found:
                 match = _MAIN.search(issue.html or "")
                 body = match.group(1) if match else (issue.html or "")
+                body = absolute_links(body, self.issue_url(issue.number))
                 row = IssueRow(
                     issue.number, issue.period_start, issue.period_end, issue.published_at
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import xml.etree.ElementTree as ET
 from datetime import timedelta
@@ -131,6 +132,11 @@ async def test_rss_and_atom_parse_and_contain_the_issue(server: aiohttp.ClientSe
     assert ESCAPED_XSS in content and XSS not in content
     self_link = [e.get("href") for e in atom.findall(f"{ATOM}link") if e.get("rel") == "self"]
     assert self_link == ["https://club.example.org/atom.xml"]
+    # every link in the entries is absolute (feed readers show them away from the page, #17)
+    for text in (description, content):
+        links = re.findall(r'(?:href|src)="([^"]*)"', text)
+        assert links and all(link.startswith(("https://", "http://")) for link in links), links
+        assert 'href="https://club.example.org/issues/1#member-' in text  # was "#member-…"
 
 
 async def test_etag_and_health(server: aiohttp.ClientSession) -> None:
