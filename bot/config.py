@@ -272,6 +272,9 @@ class WebConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     base_url: str = "http://127.0.0.1:8080"
+    # per client address: requests a minute and the burst allowed (beyond: 429 Retry-After)
+    requests_per_minute: int = Field(default=120, ge=1)
+    burst: int = Field(default=60, ge=1)
 
 
 class ChartsConfig(_Section):

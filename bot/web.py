@@ -14,6 +14,7 @@ templates; on top of that every response forbids scripts with a Content-Security
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from markupsafe import Markup
 
+from bot.routing import RateLimiter
 from bot.web_archive import Archive, IssueRow, groups_html, issue_counts
 from digest.render_filters import ENV
 
@@ -80,6 +82,7 @@ def _respond(request: web.Request, body: str | bytes, content_type: str) -> web.
     )
 
 
+CHART_WORKERS = 1  # charts drawn at once (each may be a ~110 MB matplotlib process)
 SLUG = r"{slug:[a-z0-9][a-z0-9_-]{0,40}}"
 
 
@@ -110,15 +113,30 @@ def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) ->
         )
 
     @web.middleware
-    async def headers(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def not_found_page(request: web.Request, handler: Any) -> web.StreamResponse:
         try:
-            response = await handler(request)
+            return await handler(request)
         except web.HTTPNotFound:
-            response = not_found("这个地址不存在。")
+            return not_found("这个地址不存在。")
+
+    limiter = RateLimiter(config.web.requests_per_minute, config.web.burst)
+
+    @web.middleware
+    async def rate_limit(request: web.Request, handler: Any) -> web.StreamResponse:
+        """Per client (remote address): a token bucket; beyond it 429 with Retry-After."""
+        allowed, _, wait = limiter.check(request.remote or "?")
+        if not allowed:
+            return web.Response(
+                status=429, text="Too Many Requests", headers={"Retry-After": str(wait)}
+            )
+        return await handler(request)
+
+    async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+        """On every response the application makes, errors (400, 404, 405, 429) included."""
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
+        response.headers["Server"] = "studybot"  # no aiohttp/Python version banner
 
     async def index(request: web.Request) -> web.Response:
         which, root = target(request)
@@ -188,10 +206,13 @@ def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) ->
     async def favicon(request: web.Request) -> web.Response:
         return web.Response(body=FAVICON, content_type="image/svg+xml")
 
-    async def stats_png(request: web.Request) -> web.Response:
-        """The /stats activity chart (members active and check-ins per week)."""
-        import asyncio
+    chart_pool = asyncio.Semaphore(CHART_WORKERS)
+    chart_locks: dict[str, asyncio.Lock] = {}
+    charts_drawn: dict[str, tuple[object, bytes]] = {}  # slug -> (data key, PNG)
 
+    async def stats_png(request: web.Request) -> web.Response:
+        """The /stats activity chart (members active and check-ins per week), drawn again
+        only when its data changed: a flood of requests costs one database read each."""
         from digest.charts import group_activity, render_chart
 
         which, root = target(request)
@@ -200,13 +221,20 @@ def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) ->
         if found is None:
             return not_found("还没有统计数据。", which, root)
         weeks, name = found
-        separate = config.charts.separate_process
-        png = await render_chart(weeks, name, slug, lang, separate_process=separate)
+        key = (slug, lang, name, repr(weeks))  # the chart changes only when its data does
+        async with chart_locks.setdefault(slug, asyncio.Lock()):  # one drawing per group
+            png = charts_drawn.get(slug, (None, b""))[1]
+            if charts_drawn.get(slug, (None, b""))[0] != key:
+                async with chart_pool:  # at most CHART_WORKERS charts drawn at once
+                    separate = config.charts.separate_process
+                    png = await render_chart(weeks, name, slug, lang, separate_process=separate)
+                charts_drawn[slug] = (key, png)
         return web.Response(
             body=png, content_type="image/png", headers={"Cache-Control": "max-age=600"}
         )
 
-    application = web.Application(middlewares=[headers])
+    application = web.Application(middlewares=[rate_limit, not_found_page])
+    application.on_response_prepare.append(security_headers)
     router = application.router
     for prefix in ("", f"/g/{SLUG}"):
         router.add_get(f"{prefix}/", index)

@@ -162,6 +162,7 @@ def _question(question: Question, issue: DigestIssue) -> QuestionEntry:
         answers=answers,
         carried_over=question.created_at < issue.period_start,
         open=question.status == "open",
+        answered_in_period=any(issue.period_start <= a.created_at for a in given),
     )
 
 

@@ -137,6 +137,12 @@ class QuestionEntry:
     answers: list[AnswerEntry]
     carried_over: bool
     open: bool
+    answered_in_period: bool = False  # someone answered it during this issue's period
+
+    @property
+    def is_news(self) -> bool:
+        """Asked or answered in this period (an old question still open is not news)."""
+        return not self.carried_over or self.answered_in_period
 
     @property
     def details(self) -> str:
@@ -283,8 +289,10 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        """True when the week has no papers, notes, resources or questions."""
-        return not (self.papers or self.notes or self.resources or self.questions)
+        """True when the week brought nothing new: no papers, notes or resources, and no
+        question asked or answered in it (open questions carried over alone are no issue)."""
+        news = any(question.is_news for question in self.questions)
+        return not (self.papers or self.notes or self.resources or news)
 
     @property
     def local_start(self) -> datetime:

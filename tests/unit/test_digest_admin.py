@@ -272,3 +272,21 @@ async def test_stable_references_from_one_preview_stay_valid_across_drops(chat: 
     assert "第二条心得" in await chat.say("/digest preview", user="admin")
     assert "没有 P999 这一项" in await chat.say("/digest drop P999", user="admin")
     assert "不能置顶" in await chat.say(f"/digest feature {second}", user="admin")
+
+
+async def test_publish_now_with_only_carried_over_questions_publishes_nothing(
+    chat: Chatter, sender: RecordingSender, clock: FakeClock
+) -> None:
+    """#16: `digest publish --now` run again posted an issue holding only the open questions
+    carried over from the last one."""
+    await chat.say("/ask 为什么 dropout 在测试时要关掉？", user="u3", name="小明")
+    await chat.say("/checkin 读了 ResNet", user="u1", name="大煌")
+    assert "第1期已发布" in await chat.say("/digest publish now", user="admin")
+    clock.advance(hours=1)
+    again = await chat.say("/digest publish now", user="admin")
+    assert "没有任何内容" in again  # the open question alone is nothing new
+    assert len(sender.sent) == 1
+    clock.advance(hours=1)
+    await chat.say("/answer 1 测试时要用全部神经元，期望才一致", user="u4", name="老王")
+    assert "第2期已发布" in await chat.say("/digest publish now", user="admin")
+    assert len(sender.sent) == 2 and "全部神经元" in sender.sent[1].reply.text
