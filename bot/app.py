@@ -82,11 +82,9 @@ def build_app(
 
 
 def _wire_services(app: App, clock: Callable[[], datetime]) -> None:
-    """Attach optional services (digest publishing, search, ...) when their modules exist."""
-    try:
-        from digest.service import wire as wire_digest
-    except ImportError:  # pragma: no cover - digest not built yet
-        return
+    """Attach the digest service (publishing, previews) to ``app.services``."""
+    from digest.service import wire as wire_digest  # digest.service imports this module
+
     wire_digest(app, clock)
     _wire_mp_drafts(app, clock)
 

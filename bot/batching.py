@@ -25,14 +25,20 @@ latency. A message on its own (no burst) is dispatched at once, as before.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.dispatch import Dispatcher, Job, message_key
+from sqlalchemy.exc import IntegrityError
+
+from bot.context import UserError
+from bot.dispatch import AlreadyHandled, Dispatcher, Job, message_key
 from bot.model import Incoming, Reply
 from storage import delivery, identity
+
+log = logging.getLogger(__name__)
 
 
 async def run_batch(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[list[Reply]] | None:
@@ -52,7 +58,17 @@ async def run_batch(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[list[Re
                 identity.preload_members(session, platform, user_ids)
             for job in jobs:
                 outcomes.append(await dispatcher.execute(session, job, claimed=True))
+    except (UserError, AlreadyHandled, IntegrityError) as error:
+        # bad input or a re-delivery among them: each message gets its own answer one by one
+        log.debug("batch of %d rolled back (%s); running it one by one", len(jobs), error)
+        return None
     except Exception:
+        # the message that raised is logged with its id when the batch runs one by one
+        log.warning(
+            "batch of %d rolled back by an unexpected error; running it one by one",
+            len(jobs),
+            exc_info=True,
+        )
         return None
     return [await dispatcher.finish(result, ctx) for result, ctx in outcomes]
 

@@ -15,6 +15,9 @@ from typing import Any
 from bot.app import App, build_app, make_adapter
 from bot.clubtime import PLATFORM_RETENTION
 from bot.config import Config
+from bot.selfcheck import report_optional_parts
+from bot.web import start_web
+from digest.schedule import start_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ async def run_bot(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    report_optional_parts(config, platforms)
     warm_up_process()
     if app.indexer is not None:
         app.indexer.notify()  # index what a crash or an older version left queued
@@ -61,11 +65,15 @@ async def run_bot(
             waiter.cancel()
     finally:
         for adapter in reversed(adapters):
-            with contextlib.suppress(Exception):
+            try:
                 await adapter.stop()
+            except Exception:  # the others still stop; the database is still closed
+                log.exception("stopping the %s adapter failed", adapter.platform)
         for stopper in reversed(extras):
-            with contextlib.suppress(Exception):
+            try:
                 await stopper()
+            except Exception:
+                log.exception("stopping %s failed", getattr(stopper, "__qualname__", stopper))
         if app.indexer is not None:
             await app.indexer.close()
         app.db.dispose()
@@ -106,29 +114,23 @@ def warm_up_process() -> None:
     gc.freeze()
 
 
-async def _start_extras(app: App, *, web: bool) -> list:
-    """Start the scheduler and the web archive when those modules are present."""
-    stoppers = []
-    try:
-        from digest.schedule import start_scheduler
-    except ImportError:
-        start_scheduler = None  # type: ignore[assignment]
+async def _start_extras(app: App, *, web: bool) -> list[Callable[[], Awaitable[object]]]:
+    """Start the scheduler (digests, reminders) and the web archive, as configured."""
+    stoppers: list[Callable[[], Awaitable[object]]] = []
     config = app.config
-    if start_scheduler is not None and (config.digest.enabled or config.reminders.enabled):
+    if config.digest.enabled or config.reminders.enabled:
         stoppers.append(await start_scheduler(app))  # runs the jobs only while it leads
     if web and app.config.web.enabled:
         try:
-            from bot.web import start_web
-        except ImportError:
-            start_web = None  # type: ignore[assignment]
-        if start_web is not None:
-            try:
-                stoppers.append(await start_web(app))
-            except OSError as error:  # e.g. the port is taken: keep the bot running, retry
-                log.warning(
-                    "web archive not started on port %s: %s; retrying", app.config.web.port, error
-                )
-                stoppers.append(WebRetry(app, start_web))
+            stoppers.append(await start_web(app))
+        except OSError as error:  # e.g. the port is taken: keep the bot running, retry
+            log.warning(
+                "web archive not started on port %s (%s): no archive pages or feeds until it "
+                "binds; retrying",
+                app.config.web.port,
+                error,
+            )
+            stoppers.append(WebRetry(app, start_web))
     return stoppers
 
 

@@ -75,7 +75,7 @@ def _has_glyphs(path: str) -> bool:
     return all(font.get_char_index(ord(ch)) for ch in PROBE)
 
 
-def _fontconfig_zh() -> list[str]:
+def fontconfig_zh() -> list[str]:
     """Files ``fc-list :lang=zh`` reports (fonts installed after matplotlib cached its list)."""
     if shutil.which("fc-list") is None:
         return []
@@ -98,7 +98,7 @@ def cjk_font() -> str | None:
         for entry in sorted(font_manager.fontManager.ttflist, key=lambda f: f.name)
         if any(entry.name.startswith(family) for family in CJK_FAMILIES)
     ]
-    for path in [*known, *_fontconfig_zh()]:
+    for path in [*known, *fontconfig_zh()]:
         if path and _has_glyphs(path):
             return path
     return None

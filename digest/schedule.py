@@ -195,7 +195,8 @@ def _registrars() -> list[Callable[[AsyncIOScheduler, App], Any]]:
         try:
             found.append(getattr(importlib.import_module(module), attr))
         except (ImportError, AttributeError):
-            log.debug("job registrar %s not available", name)
+            log.error("job registrar %s could not be loaded: its jobs will not run", name)
+            log.debug("why %s could not be loaded", name, exc_info=True)
     return found
 
 
