@@ -23,6 +23,8 @@ from bot.dispatch import Dispatcher
 from bot.log_redaction import protect_config
 from bot.model import utcnow
 from bot.registry import REGISTRY, Registry
+from digest.mp_draft import MpDrafts
+from digest.service import DigestService
 from storage.db import Database
 from storage.search_worker import IndexWorker
 
@@ -44,11 +46,13 @@ class App:
     db: Database
     dispatcher: Dispatcher
     services: Services
+    digest: DigestService
     senders: dict[str, Sender] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     indexer: IndexWorker | None = None
     # routes adapters serve on the web server (the 公众号 callback), added by make_adapter
     web_routes: list[web.RouteDef] = field(default_factory=list)
+    mp_drafts: MpDrafts | None = None  # 公众号 drafts of published digests, when configured
 
     def add_sender(self, sender: Sender) -> None:
         self.senders[sender.platform] = sender
@@ -61,11 +65,15 @@ def build_app(
     db: Database | None = None,
     bot_usernames: tuple[str, ...] = (),
 ) -> App:
-    """Create the database (migrated), load handlers and build the dispatcher."""
+    """Create the database (migrated), load handlers, build the digest service and the
+    dispatcher; adapters add their senders to ``app.senders`` when they are made."""
     protect_config(config)  # the config's secrets never reach the logs
     registry = load_handlers()
     database = db or Database(config.database.url, echo=config.database.echo)
-    services = Services()
+    senders: dict[str, Sender] = {}
+    mp_drafts = _mp_drafts(config, database, clock)
+    digest = DigestService(database, config, senders, clock, mp_drafts=mp_drafts)
+    services = Services(publish_digest=digest.publish_digest, push_mp_draft=digest.push_mp_draft)
     dispatcher = Dispatcher(
         config,
         database,
@@ -76,34 +84,32 @@ def build_app(
     )
     indexer = IndexWorker(database)  # search indexing after the reply, not before it
     database.on_index_queued = indexer.notify
-    app = App(config=config, db=database, dispatcher=dispatcher, services=services, indexer=indexer)
-    _wire_services(app, clock)
-    return app
+    return App(
+        config=config,
+        db=database,
+        dispatcher=dispatcher,
+        services=services,
+        digest=digest,
+        senders=senders,
+        indexer=indexer,
+        mp_drafts=mp_drafts,
+    )
 
 
-def _wire_services(app: App, clock: Callable[[], datetime]) -> None:
-    """Attach the digest service (publishing, previews) to ``app.services``."""
-    from digest.service import wire as wire_digest  # digest.service imports this module
-
-    wire_digest(app, clock)
-    _wire_mp_drafts(app, clock)
-
-
-def _wire_mp_drafts(app: App, clock: Callable[[], datetime]) -> None:
+def _mp_drafts(config: Config, db: Database, clock: Callable[[], datetime]) -> MpDrafts | None:
     """With the 公众号's AppID and AppSecret (and ``mp.draft``), published digests become
-    drafts: ``app.services.extra["mp_drafts"]`` (:class:`digest.mp_draft.MpDrafts`)."""
-    mp = app.config.mp
+    drafts (:class:`digest.mp_draft.MpDrafts`); None otherwise."""
+    mp = config.mp
     if not (mp.app_id and mp.app_secret and mp.draft):
-        return
+        return None
     from bot.adapters.mp_client import MpClient
-    from digest.mp_draft import MpDrafts
     from storage.mp_state import SharedState
 
-    state = SharedState(app.db)
+    state = SharedState(db)
     client = MpClient(
         mp.app_id, mp.app_secret, state, base_url=mp.api_base_url, stable_token=mp.stable_token
     )
-    app.services.extra["mp_drafts"] = MpDrafts(app.db, app.config, client, state, clock=clock)
+    return MpDrafts(db, config, client, state, clock=clock)
 
 
 def make_adapter(name: str, app: App) -> Adapter:

@@ -105,7 +105,7 @@ def _export(args: argparse.Namespace) -> int:
 def _preview(args: argparse.Namespace) -> int:
     app = build_app(_config(args))
     try:
-        replies = app.services.extra["digest_preview"](_slug(app, args))
+        replies = app.digest.preview(_slug(app, args))
     finally:
         app.db.dispose()
     print("\n\n".join(reply.text for reply in replies))
@@ -132,7 +132,7 @@ async def _publish_async(args: argparse.Namespace) -> int:
             await adapter.start()
             started.append(adapter)
             app.add_sender(adapter)
-        service = app.services.extra["digest"]
+        service = app.digest
         summary = await (service.publish_now(slug) if args.now else service.publish_digest(slug))
         print(summary)
     finally:
@@ -151,12 +151,11 @@ def _publish(args: argparse.Namespace) -> int:
 async def _mp_async(args: argparse.Namespace) -> int:
     app = build_app(_config(args))
     try:
-        service = app.services.extra["digest"]
-        summary = await service.push_mp_draft(args.issue, force=args.retry)
+        summary = await app.digest.push_mp_draft(args.issue, force=args.retry)
         print(summary)
     finally:
         app.db.dispose()
-    return 0 if "mp_drafts" in app.services.extra else 1
+    return 0 if app.mp_drafts is not None else 1
 
 
 def _mp(args: argparse.Namespace) -> int:

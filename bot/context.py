@@ -32,15 +32,16 @@ class UserError(Exception):
 
 @dataclass
 class Services:
-    """Hooks wired by bot.app for handlers that need more than storage.
+    """What handlers may call beyond storage, passed in by ``bot.app.build_app``.
 
     ``publish_digest(group_slug, number=None) -> summary text`` sends the digest to the
-    group's chats (set by ``digest.service.wire``).
-    ``extra`` holds optional services by name (search index, stats renderer, ...).
+    group's chats (:meth:`digest.service.DigestService.publish_digest`);
+    ``push_mp_draft(number=None, *, force=False) -> summary text`` makes or updates the
+    issue's 公众号 draft (:meth:`digest.service.DigestService.push_mp_draft`).
     """
 
-    publish_digest: Callable[..., Awaitable[str]] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    publish_digest: Callable[[str, int | None], Awaitable[str]] | None = None
+    push_mp_draft: Callable[..., Awaitable[str]] | None = None
 
 
 @dataclass

@@ -82,7 +82,7 @@ def scheduler_for(app: App) -> AsyncIOScheduler | None:
 
 
 def _service() -> DigestService:
-    return running_app().services.extra["digest"]  # type: ignore[no-any-return]
+    return running_app().digest
 
 
 # -- job functions (referenced by name in the job store) -------------------------------------

@@ -1,34 +1,32 @@
-"""The digest service wired into the app: publish (admin or scheduler), retry, preview to admins.
+"""The digest service: publish (admin or scheduler), retry, preview to admins.
 
-:func:`wire` is called by ``bot.app._wire_services``. It sets
+``bot.app.build_app`` builds one :class:`DigestService` per app (``app.digest``) from the
+database, the config, the app's senders and its clock; handlers reach ``publish_digest``
+through ``ctx.services``, the scheduler's jobs and the command line through ``app.digest``.
 
-* ``app.services.publish_digest(group_slug, number=None) -> str``: publish issue ``number``
-  (or the latest closed unpublished issue) and return a zh/en summary for the admin;
-* ``app.services.extra["digest"]``: the :class:`DigestService` (scheduler jobs use it);
-* ``app.services.extra["digest_preview"](group_slug) -> list[Reply]``: the current preview.
-
-Senders are looked up in ``app.senders`` at call time: adapters register after wiring.
+Senders are looked up in ``senders`` (the app's own dict) at call time: adapters register
+after the app is built.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from bot.adapters.base import Sender
 from bot.clubtime import PeriodError
+from bot.config import Config
 from bot.model import ChatRef, Outgoing, Reply
+from digest.mp_draft import MpDrafts
 from digest.periods import ensure_issue, issue_ending_at_or_before
 from digest.preview import digest_of, preview_replies
 from digest.publish import Publisher, PublishReport, group_config
+from storage.db import Database
 from storage.identity import ensure_group
 from storage.models import DigestIssue, Group
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 
@@ -44,26 +42,37 @@ def close_early(issue: DigestIssue, now: datetime) -> None:
 class DigestService:
     """Publishing and previews for every configured group of one app."""
 
-    def __init__(self, app: App, clock: Callable[[], datetime]) -> None:
-        self.app = app
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        senders: Mapping[str, Sender],
+        clock: Callable[[], datetime],
+        *,
+        mp_drafts: MpDrafts | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.senders = senders  # the app's dict: adapters add themselves when they start
         self.clock = clock
+        self.mp_drafts = mp_drafts  # published issues become 公众号 drafts when configured
 
     @property
     def lang(self) -> str:
-        return self.app.config.language
+        return self.config.language
 
     def publisher(self) -> Publisher:
-        return Publisher(self.app.db, self.app.config, self.app.senders, self.clock)
+        return Publisher(self.db, self.config, self.senders, self.clock)
 
     def _group(self, slug: str) -> int:
-        gconf = group_config(self.app.config, slug)
-        with self.app.db.session() as s:
+        gconf = group_config(self.config, slug)
+        with self.db.session() as s:
             return ensure_group(s, gconf.slug, gconf.name, gconf.timezone).id
 
     # -- publishing ----------------------------------------------------------------------
     async def publish_issue(self, slug: str, issue_id: int) -> PublishReport:
         report = await self.publisher().publish(slug, issue_id)
-        drafts = self.app.services.extra.get("mp_drafts")
+        drafts = self.mp_drafts
         if report.published and drafts is not None and slug == drafts.slug:
             await self.push_mp_draft(report.number)
         return report
@@ -71,7 +80,7 @@ class DigestService:
     async def push_mp_draft(self, number: int | None = None, *, force: bool = False) -> str:
         """The 公众号 draft of issue ``number`` (default: the latest published): made once,
         updated after a rebuild; admins hear when it did not work. Returns the summary."""
-        drafts = self.app.services.extra.get("mp_drafts")
+        drafts = self.mp_drafts
         if drafts is None:
             return (
                 "没有配置公众号（mp.app_id / mp.app_secret），无法生成草稿。"
@@ -87,8 +96,8 @@ class DigestService:
     async def publish_digest(self, slug: str, number: int | None = None) -> str:
         """Publish issue ``number`` (default: the latest closed unpublished one); a summary."""
         group_id = self._group(slug)
-        cron = self.app.config.digest.cron
-        with self.app.db.session() as s:
+        cron = self.config.digest.cron
+        with self.db.session() as s:
             if number is None:
                 group = s.get(Group, group_id)
                 assert group is not None
@@ -113,12 +122,12 @@ class DigestService:
     async def publish_now(self, slug: str) -> str:
         """Publish the current period at once (closing it now); a summary."""
         group_id = self._group(slug)
-        with self.app.db.session() as s:
+        with self.db.session() as s:
             group = s.get(Group, group_id)
             assert group is not None
-            issue = ensure_issue(s, group, self.clock(), self.app.config.digest.cron)
+            issue = ensure_issue(s, group, self.clock(), self.config.digest.cron)
             if issue.status == "draft":
-                if digest_of(s, issue, self.app.config).is_empty:
+                if digest_of(s, issue, self.config).is_empty:
                     return (
                         f"第{issue.number}期还没有任何内容，不发布。"
                         if self.lang == "zh"
@@ -134,11 +143,11 @@ class DigestService:
         is created if missing), oldest first; admins get the summaries."""
         group_id = self._group(slug)
         now = self.clock()
-        with self.app.db.session() as s:
+        with self.db.session() as s:
             group = s.get(Group, group_id)
             assert group is not None
             try:
-                issue_ending_at_or_before(s, group, now, self.app.config.digest.cron)
+                issue_ending_at_or_before(s, group, now, self.config.digest.cron)
             except PeriodError:
                 pass
             ids = list(
@@ -157,7 +166,7 @@ class DigestService:
     async def retry(self, slug: str) -> list[PublishReport]:
         """Scheduler: finish issues whose publishing started but did not complete."""
         group_id = self._group(slug)
-        with self.app.db.session() as s:
+        with self.db.session() as s:
             ids = list(
                 s.scalars(
                     select(DigestIssue.id)
@@ -184,11 +193,11 @@ class DigestService:
     def preview(self, slug: str) -> list[Reply]:
         """The current period's numbered preview (creates the issue if needed)."""
         group_id = self._group(slug)
-        with self.app.db.session() as s:
+        with self.db.session() as s:
             group = s.get(Group, group_id)
             assert group is not None
-            issue = ensure_issue(s, group, self.clock(), self.app.config.digest.cron)
-            return preview_replies(s, issue, self.app.config)
+            issue = ensure_issue(s, group, self.clock(), self.config.digest.cron)
+            return preview_replies(s, issue, self.config)
 
     async def send_preview(self, slug: str) -> int:
         """Send the current preview to every admin we can reach; returns messages sent."""
@@ -200,9 +209,9 @@ class DigestService:
     def admin_chats(self) -> list[ChatRef]:
         """Private chats of config admins on platforms that have a running sender."""
         chats = []
-        for admin in self.app.config.admins:
+        for admin in self.config.admins:
             platform, user_id = admin.split(":", 1)
-            if platform in self.app.senders:
+            if platform in self.senders:
                 chats.append(ChatRef(platform, user_id, "private", user_id))
         return chats
 
@@ -211,7 +220,7 @@ class DigestService:
         sent = 0
         for chat in self.admin_chats():
             try:
-                await self.app.senders[chat.platform].send(
+                await self.senders[chat.platform].send(
                     Outgoing(chat, Reply(text=text, html=html))
                 )
                 sent += 1
@@ -219,11 +228,3 @@ class DigestService:
                 log.exception("could not notify admin %s:%s", chat.platform, chat.chat_id)
         return sent
 
-
-def wire(app: App, clock: Callable[[], datetime]) -> DigestService:
-    """Attach the digest service to ``app.services`` (see the module docstring)."""
-    service = DigestService(app, clock)
-    app.services.publish_digest = service.publish_digest
-    app.services.extra["digest"] = service
-    app.services.extra["digest_preview"] = service.preview
-    return service

@@ -256,8 +256,8 @@ def _publish(ctx: Context, rest: str) -> Reply | None:
 
 def _mp_draft(ctx: Context, rest: str) -> None:
     """``/digest mp [N] [retry]``: the issue's 公众号 draft, after this message commits."""
-    service = ctx.services.extra.get("digest")
-    if service is None:
+    push = ctx.services.push_mp_draft
+    if push is None:
         raise ctx.fail(MSG, "unavailable")
     number, force = None, False
     for word in rest.split():
@@ -269,7 +269,7 @@ def _mp_draft(ctx: Context, rest: str) -> None:
             raise ctx.fail(MSG, "mp_usage")
 
     async def run() -> Reply:
-        return Reply(await service.push_mp_draft(number, force=force))
+        return Reply(await push(number, force=force))
 
     ctx.after_commit(run)
 

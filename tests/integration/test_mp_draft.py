@@ -62,7 +62,7 @@ async def publish_week(app, clock: FakeClock, fake: FakeMp) -> None:
     assert await chat.say(share, user="u3", name="同学3", chat=GROUP_CHAT, message_id="art-2")
     issue_id = issue_id_for(app, clock())
     clock.set(WEEK_END + timedelta(minutes=5))
-    report = await app.services.extra["digest"].publish_issue(SLUG, issue_id)
+    report = await app.digest.publish_issue(SLUG, issue_id)
     assert report.published
 
 
@@ -124,7 +124,7 @@ async def test_a_published_digest_becomes_one_draft_like_the_seed(tmp_path, cloc
 
 async def test_pushing_again_adds_nothing_and_a_rebuild_updates_the_draft(tmp_path, clock, fake):
     app = mp_app(tmp_path, clock, fake)
-    service = app.services.extra["digest"]
+    service = app.digest
     try:
         await publish_week(app, clock, fake)
         assert "已是最新" in await service.push_mp_draft()
@@ -171,7 +171,7 @@ async def test_two_processes_add_one_draft(tmp_path, clock, fake, database_url):
 
 async def test_quota_error_reported_then_retried(tmp_path, clock, fake):
     app = mp_app(tmp_path, clock, fake)
-    service = app.services.extra["digest"]
+    service = app.digest
     try:
         fake.fail_next("draft/add", 45009)
         await publish_week(app, clock, fake)
@@ -222,7 +222,7 @@ async def test_publish_when_configured_submits_once(tmp_path, clock, fake):
         assert fake.published == [media_id]
         [row] = ledger(app)
         assert row.state == "submitted" and row.publish_id
-        result = await app.services.extra["mp_drafts"].push()
+        result = await app.mp_drafts.push()
         assert result.status == "already_published" and fake.published == [media_id]
     finally:
         app.db.dispose()
@@ -235,7 +235,7 @@ async def test_a_draft_deleted_in_the_editor_is_added_again(tmp_path, clock, fak
         fake.drafts.clear()  # deleted in the 公众号 editor
         with app.db.session() as session:
             session.scalars(select(DigestIssue)).one().preface = "改一下，触发更新"
-        result = await app.services.extra["mp_drafts"].push()
+        result = await app.mp_drafts.push()
         assert result.status == "added" and len(fake.drafts) == 1
     finally:
         app.db.dispose()

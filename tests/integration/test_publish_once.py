@@ -281,7 +281,7 @@ async def test_misfired_job_after_downtime_publishes_once(db_url: str, clock: Fa
 
 async def test_scheduler_retry_finishes_and_admins_hear_once(world: Any, clock: FakeClock) -> None:
     app, senders, issue_id = world
-    service = app.services.extra["digest"]
+    service = app.digest
     senders["telegram"].fail_on = {1}
 
     def admin_notes() -> list[str]:
