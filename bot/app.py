@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiohttp import web
+from apscheduler.schedulers.base import BaseScheduler
 
 import handlers
 from bot.adapters.base import Adapter, Sender
@@ -47,7 +48,9 @@ class App:
     dispatcher: Dispatcher
     services: Services
     digest: DigestService
+    clock: Callable[[], datetime] = utcnow
     senders: dict[str, Sender] = field(default_factory=dict)
+    scheduler: BaseScheduler | None = None  # while this process runs the jobs (digest.schedule)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     indexer: IndexWorker | None = None
     # routes adapters serve on the web server (the 公众号 callback), added by make_adapter
@@ -90,6 +93,7 @@ def build_app(
         dispatcher=dispatcher,
         services=services,
         digest=digest,
+        clock=clock,
         senders=senders,
         indexer=indexer,
         mp_drafts=mp_drafts,

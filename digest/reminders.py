@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,13 +32,11 @@ from bot.clubtime import PeriodError, cron_periods, next_allowed_time
 from bot.config import Config
 from bot.i18n import Messages
 from bot.model import ChatRef, Outgoing, Reply
+from digest.jobs import JobContext, bound
 from digest.periods import ClubWeek, club_week
 from storage import engagement
 from storage.identity import ensure_group
 from storage.models import CheckIn, Group, Member
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 
@@ -177,14 +175,11 @@ def build_reminders(
 
 
 # -- scheduling ---------------------------------------------------------------------------
-_state: dict[str, Any] = {}
-
-
-async def send_all(app: App, messages: list[Outgoing]) -> int:
-    """Send through ``app.senders``; a failing or missing sender is logged. Returns #sent."""
+async def send_all(jobs: JobContext, messages: list[Outgoing]) -> int:
+    """Send through the app's senders; a failing or missing sender is logged. Returns #sent."""
     sent = 0
     for message in messages:
-        sender = app.senders.get(message.chat.platform)
+        sender = jobs.senders.get(message.chat.platform)
         if sender is None:
             log.warning("no %s sender running; reminder not sent", message.chat.platform)
             continue
@@ -196,24 +191,23 @@ async def send_all(app: App, messages: list[Outgoing]) -> int:
     return sent
 
 
-async def run_reminders(group_slug: str, due_iso: str | None = None) -> int:
+async def run_reminders(
+    group_slug: str, due_iso: str | None = None, *, jobs: JobContext | None = None
+) -> int:
     """The scheduler job: build and send one group's reminders (postponed past quiet hours)."""
-    app: App | None = _state.get("app")
-    if app is None:
-        log.warning("reminder job ran before register_reminder_job(); skipped")
-        return 0
-    config = app.config
+    jobs = bound(jobs)
+    config = jobs.config
     group_config = next((g for g in config.groups if g.slug == group_slug), None)
     if group_config is None or not config.reminders.enabled:
         log.info("reminders for %s are not configured any more; skipped", group_slug)
         return 0
-    now = app.dispatcher.clock()
+    now = jobs.clock()
     due = (
         datetime.fromisoformat(due_iso)
         if due_iso
         else _due_time(config, group_config.timezone, now)
     )
-    with app.db.session() as session:
+    with jobs.db.session() as session:
         group = ensure_group(session, group_config.slug, group_config.name, group_config.timezone)
         week_end = club_week(session, group, due, config.digest.cron).end
     if now >= week_end:
@@ -223,8 +217,8 @@ async def run_reminders(group_slug: str, due_iso: str | None = None) -> int:
     if allowed >= week_end:
         log.info("reminders for %s dropped: quiet hours last until the week ends", group_slug)
         return 0
-    if allowed > now and _state.get("scheduler") is not None:
-        _state["scheduler"].add_job(
+    if allowed > now and jobs.scheduler is not None:
+        jobs.scheduler.add_job(
             run_reminders,
             "date",
             run_date=allowed,
@@ -234,10 +228,10 @@ async def run_reminders(group_slug: str, due_iso: str | None = None) -> int:
         )
         log.info("reminders for %s postponed to %s (quiet hours)", group_slug, allowed)
         return 0
-    with app.db.session() as session:
+    with jobs.db.session() as session:
         group = ensure_group(session, group_config.slug, group_config.name, group_config.timezone)
         messages = build_reminders(session, group, config, now, due=due)
-    return await send_all(app, messages)
+    return await send_all(jobs, messages)
 
 
 def _due_time(config: Config, timezone: str, now: datetime) -> datetime:
@@ -249,7 +243,7 @@ def _due_time(config: Config, timezone: str, now: datetime) -> datetime:
         return now
 
 
-def register_reminder_job(scheduler: Any, app: App) -> list[str]:
+def register_reminder_job(scheduler: Any, jobs: JobContext) -> list[str]:
     """Add one cron job per group (``reminders.cron`` in the group's timezone); returns ids.
 
     Job ids are stable (``studybot-reminders:<slug>``); a stored job with the same schedule is
@@ -261,9 +255,8 @@ def register_reminder_job(scheduler: Any, app: App) -> list[str]:
     from digest.schedule import ensure_job
     from digest.triggers import ClubCronTrigger
 
-    _state["app"], _state["scheduler"] = app, scheduler
-    enabled = app.config.reminders.enabled
-    wanted = {f"{JOB_PREFIX}:{g.slug}" for g in app.config.groups} if enabled else set()
+    enabled = jobs.config.reminders.enabled
+    wanted = {f"{JOB_PREFIX}:{g.slug}" for g in jobs.config.groups} if enabled else set()
     for job in scheduler.get_jobs():
         base = job.id.removesuffix(":postponed")
         if job.id.startswith(f"{JOB_PREFIX}:") and base not in wanted:
@@ -271,13 +264,13 @@ def register_reminder_job(scheduler: Any, app: App) -> list[str]:
     if not enabled:
         return []
     ids = []
-    for group in app.config.groups:
+    for group in jobs.config.groups:
         job_id = f"{JOB_PREFIX}:{group.slug}"
         ensure_job(
             scheduler,
             job_id,
             run_reminders,
-            ClubCronTrigger(app.config.reminders.cron, group.timezone),
+            ClubCronTrigger(jobs.config.reminders.cron, group.timezone),
             [group.slug],
             coalesce=True,
             misfire_grace_time=REMINDER_GRACE,

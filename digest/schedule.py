@@ -22,22 +22,22 @@ beside a SQLite file) runs the scheduler. The others are followers: they retry e
 releases it). ``stop()`` shuts the scheduler down and releases the lock.
 
 Adding jobs from another module: job functions must be importable module-level functions
-with simple (picklable) arguments. Either get the running scheduler with
-:func:`scheduler_for(app) <scheduler_for>` and ``add_job(..., id="stable-id",
-replace_existing=True)``, or list a ``"module:function"`` in :data:`JOB_REGISTRARS`; each
-registrar is called as ``function(scheduler, app)`` at start-up, before jobs run. Inside a job,
-:func:`running_app` returns the app.
+``async def job(*simple_args, jobs: JobContext | None = None)``; the scheduler's executor
+passes the stored arguments and ``jobs=``, the :class:`digest.jobs.JobContext` (config,
+database, digest service, senders, clock, scheduler). Add a registrar ``function(scheduler, jobs)`` to
+:data:`REGISTRARS` (called at start-up, before jobs run), or add jobs to the running scheduler
+(``app.scheduler``, :func:`scheduler_for`) with ``add_job(..., id="stable-id",
+replace_existing=True)``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -46,12 +46,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from digest.jobs import JobContext, JobExecutor, SchedulerHost, bound
+from digest.reminders import register_reminder_job
 from digest.triggers import LeadTrigger, publish_trigger, replaces_in_place, trigger_key
 from storage.leader import LeaderLock
-
-if TYPE_CHECKING:
-    from bot.app import App
-    from digest.service import DigestService
 
 log = logging.getLogger(__name__)
 
@@ -60,47 +58,32 @@ MISFIRE_GRACE = int(timedelta(days=7).total_seconds())
 RETRY_MINUTES = 15
 #: How often a follower tries to become the scheduler leader (tests make it shorter).
 LEADER_RETRY_SECONDS = 20.0
-#: ``module:function`` registrars called as ``function(scheduler, app)`` at start-up.
-JOB_REGISTRARS: list[str] = ["digest.reminders:register_reminder_job"]
-
-_running: dict[str, Any] = {}  # "app" -> App, "scheduler" -> AsyncIOScheduler
+#: Called as ``function(scheduler, jobs)`` at start-up to add their jobs.
+REGISTRARS: tuple[Callable[[AsyncIOScheduler, JobContext], Any], ...] = (register_reminder_job,)
 
 
-def running_app() -> App:
-    """The app whose scheduler is running in this process (for job functions)."""
-    app = _running.get("app")
-    if app is None:
-        raise RuntimeError("no scheduler running in this process")
-    return app  # type: ignore[no-any-return]
-
-
-def scheduler_for(app: App) -> AsyncIOScheduler | None:
-    """The running scheduler of ``app`` (None when not started)."""
-    if _running.get("app") is app:
-        return _running.get("scheduler")
-    return None
-
-
-def _service() -> DigestService:
-    return running_app().digest
+def scheduler_for(app: SchedulerHost) -> AsyncIOScheduler | None:
+    """The running scheduler of ``app`` (None when not started, or while following)."""
+    scheduler = app.scheduler
+    return scheduler if isinstance(scheduler, AsyncIOScheduler) else None
 
 
 # -- job functions (referenced by name in the job store) -------------------------------------
-async def publish_job(group_slug: str) -> None:
+async def publish_job(group_slug: str, *, jobs: JobContext | None = None) -> None:
     """Publish the group's closed issues (late after downtime, never twice)."""
-    reports = await _service().publish_due(group_slug)
+    reports = await bound(jobs).digest.publish_due(group_slug)
     log.info("digest publish job %s: %s", group_slug, [r.status for r in reports])
 
 
-async def preview_job(group_slug: str) -> None:
+async def preview_job(group_slug: str, *, jobs: JobContext | None = None) -> None:
     """Send the coming issue's preview to the admins."""
-    sent = await _service().send_preview(group_slug)
+    sent = await bound(jobs).digest.send_preview(group_slug)
     log.info("digest preview for %s sent as %d messages", group_slug, sent)
 
 
-async def retry_job(group_slug: str) -> None:
+async def retry_job(group_slug: str, *, jobs: JobContext | None = None) -> None:
     """Finish publishing issues that some chat did not get yet."""
-    await _service().retry(group_slug)
+    await bound(jobs).digest.retry(group_slug)
 
 
 # -- start / stop ----------------------------------------------------------------------------
@@ -129,15 +112,15 @@ def ensure_job(
     scheduler.add_job(func, trigger, args=args, id=job_id, replace_existing=True, **options)
 
 
-def add_digest_jobs(scheduler: AsyncIOScheduler, app: App) -> list[str]:
+def add_digest_jobs(scheduler: AsyncIOScheduler, jobs_context: JobContext) -> list[str]:
     """The publish, preview and retry jobs of every group; returns their ids."""
-    config = app.config
+    config = jobs_context.config
     if not config.digest.enabled:  # drop persisted digest jobs; reminders may still run
         for job in scheduler.get_jobs():
             if job.id.startswith(("digest-publish:", "digest-preview:", "digest-retry:")):
                 scheduler.remove_job(job.id)
         return []
-    _replan_open_issues(app)
+    _replan_open_issues(jobs_context)
     ids = []
     for group in config.groups:
         slug, tz = group.slug, group.timezone
@@ -175,29 +158,17 @@ def add_digest_jobs(scheduler: AsyncIOScheduler, app: App) -> list[str]:
     return ids
 
 
-def _replan_open_issues(app: App) -> None:
+def _replan_open_issues(jobs: JobContext) -> None:
     """Each group's open issue ends at the configured cron's next fire (it changed?)."""
     from digest.periods import replan_open_issue
     from storage.identity import ensure_group
 
-    now = app.dispatcher.clock()
-    with app.db.session() as session:
-        for gconf in app.config.groups:
+    now = jobs.clock()
+    with jobs.db.session() as session:
+        for gconf in jobs.config.groups:
             group = ensure_group(session, gconf.slug, gconf.name, gconf.timezone)
-            if replan_open_issue(session, group, app.config.digest.cron, now):
+            if replan_open_issue(session, group, jobs.config.digest.cron, now):
                 log.info("digest: %s's open issue re-planned for the new cron", gconf.slug)
-
-
-def _registrars() -> list[Callable[[AsyncIOScheduler, App], Any]]:
-    found = []
-    for name in JOB_REGISTRARS:
-        module, _, attr = name.partition(":")
-        try:
-            found.append(getattr(importlib.import_module(module), attr))
-        except (ImportError, AttributeError):
-            log.error("job registrar %s could not be loaded: its jobs will not run", name)
-            log.debug("why %s could not be loaded", name, exc_info=True)
-    return found
 
 
 def _shared(engine: Engine) -> bool:
@@ -206,30 +177,32 @@ def _shared(engine: Engine) -> bool:
     return url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:")
 
 
-def _run_jobs(app: App) -> AsyncIOScheduler:
+def _run_jobs(app: SchedulerHost) -> AsyncIOScheduler:
     """Start the scheduler on the bot's database with every job (this process leads)."""
     store = SQLAlchemyJobStore(engine=app.db.engine, tablename=JOBS_TABLE)
+    context = JobContext.of(app)
     scheduler = AsyncIOScheduler(
         jobstores={"default": store},
+        executors={"default": JobExecutor(context)},
         job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE, "max_instances": 1},
         timezone=UTC,
     )
-    _running.update(app=app, scheduler=scheduler)
+    context.scheduler = scheduler
     scheduler.start(paused=True)  # load persisted jobs before (re)adding ours
     try:
-        add_digest_jobs(scheduler, app)
-        for registrar in _registrars():
-            registrar(scheduler, app)
+        add_digest_jobs(scheduler, context)
+        for registrar in REGISTRARS:
+            registrar(scheduler, context)
     except BaseException:
         scheduler.shutdown(wait=False)
-        _running.clear()
         raise
+    app.scheduler = scheduler
     scheduler.resume()
     return scheduler
 
 
 async def start_scheduler(
-    app: App,
+    app: SchedulerHost,
     *,
     leader_retry: float | None = None,
     on_leader: Callable[[], object] | None = None,
@@ -260,8 +233,8 @@ async def start_scheduler(
         state["scheduler"] = None
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
-        if _running.get("scheduler") is scheduler:
-            _running.clear()
+        if scheduler is not None and app.scheduler is scheduler:
+            app.scheduler = None
 
     async def supervise() -> None:
         """Follower: try to lead. Leader: check the lock still holds, else stop the jobs."""

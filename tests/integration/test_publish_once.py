@@ -225,6 +225,7 @@ async def test_misfired_job_after_downtime_publishes_once(db_url: str, clock: Fa
     """The publish job missed while the bot was down runs late at start-up, exactly once."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
+    from digest.jobs import JobContext
     from digest.schedule import JOBS_TABLE, publish_job, start_scheduler
     from tests.support.digest_world import world_config
 
@@ -267,7 +268,7 @@ async def test_misfired_job_after_downtime_publishes_once(db_url: str, clock: Fa
             o.chat.chat_id == "admin" and "第1期已发布" in o.reply.text
             for o in senders["console"].sent
         )
-        await publish_job(SLUG)  # a second run (e.g. another misfire) is a no-op
+        await publish_job(SLUG, jobs=JobContext.of(app))  # another misfire: a no-op
         assert len(to_group()) == 1
         to_telegram_group = [o for o in senders["telegram"].sent if o.chat.chat_id == "-1001"]
         assert len(to_telegram_group) == len(stored_parts(app, 1, "telegram"))

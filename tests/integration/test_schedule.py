@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
+from digest.jobs import JobContext
 from digest.schedule import JOBS_TABLE, preview_job, scheduler_for, start_scheduler
 from tests.conftest import FakeClock
 from tests.support.digest_world import SLUG, TARGETS, make_app, make_senders, seed_week
@@ -123,7 +124,7 @@ async def test_preview_job_reaches_admins_privately(db_url: str, clock: FakeCloc
     await seed_week(app, clock, long=False)
     stop = await start_scheduler(app)
     try:
-        await preview_job(SLUG)
+        await preview_job(SLUG, jobs=JobContext.of(app))
     finally:
         await stop()
         app.db.dispose()

@@ -13,6 +13,7 @@ from bot.app import build_app
 from bot.clubtime import next_allowed_time
 from bot.model import Outgoing
 from digest import reminders
+from digest.jobs import JobContext
 from digest.reminders import build_reminders
 from storage.identity import get_group
 from tests.conftest import Chatter
@@ -158,8 +159,8 @@ async def test_quiet_hours_past_the_end_of_the_week_drop_the_reminder(config_fac
         sender = FakeSender()
         app.add_sender(sender)
         scheduler = AsyncIOScheduler(timezone=UTC)
-        reminders.register_reminder_job(scheduler, app)
-        assert await reminders.run_reminders("ml-club") == 0
+        reminders.register_reminder_job(scheduler, JobContext.of(app, scheduler))
+        assert await reminders.run_reminders("ml-club", jobs=JobContext.of(app, scheduler)) == 0
         assert scheduler.get_job("studybot-reminders:ml-club:postponed") is None
         assert sender.sent == []
     finally:
@@ -174,19 +175,23 @@ async def test_a_reminder_missed_by_a_restart_is_caught_up_but_never_for_an_ende
     chat.app.add_sender(sender)
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.start(paused=True)
-    reminders.register_reminder_job(scheduler, chat.app)
+    reminders.register_reminder_job(scheduler, JobContext.of(chat.app, scheduler))
     # the store holds the job with its Friday 20:00 run, missed while the bot was down
     scheduler.modify_job("studybot-reminders:ml-club", next_run_time=sh(2026, 11, 27, 20, 0))
     clock.set(sh(2026, 11, 27, 20, 0, 20))
-    reminders.register_reminder_job(scheduler, chat.app)  # the restart registers again
+    reminders.register_reminder_job(
+        scheduler, JobContext.of(chat.app, scheduler)
+    )  # the restart registers again
     job = scheduler.get_job("studybot-reminders:ml-club")
     scheduler.shutdown(wait=False)
     assert job.next_run_time == sh(2026, 11, 27, 20, 0)  # kept: APScheduler runs it (grace)
     assert job.misfire_grace_time == reminders.REMINDER_GRACE
-    assert await reminders.run_reminders("ml-club") == 2  # group message + DM
+    jobs = JobContext.of(chat.app, scheduler)
+    assert await reminders.run_reminders("ml-club", jobs=jobs) == 2  # group message + DM
     assert sender.sent[0].mention_user_ids == ("u1",)
     clock.set(sh(2026, 11, 30, 9, 0))  # Monday: the Friday reminder's week is over
-    assert await reminders.run_reminders("ml-club", sh(2026, 11, 27, 20, 0).isoformat()) == 0
+    friday = sh(2026, 11, 27, 20, 0).isoformat()
+    assert await reminders.run_reminders("ml-club", friday, jobs=jobs) == 0
 
 
 # -- quiet hours --------------------------------------------------------------------------
@@ -235,9 +240,9 @@ async def test_job_registration_is_stable_and_sends(chat, clock):
     chat.app.add_sender(sender)
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.start(paused=True)
-    ids = reminders.register_reminder_job(scheduler, chat.app)
+    ids = reminders.register_reminder_job(scheduler, JobContext.of(chat.app, scheduler))
     assert (
-        reminders.register_reminder_job(scheduler, chat.app)
+        reminders.register_reminder_job(scheduler, JobContext.of(chat.app, scheduler))
         == ids
         == ["studybot-reminders:ml-club"]
     )
@@ -249,7 +254,9 @@ async def test_job_registration_is_stable_and_sends(chat, clock):
     first = trigger.get_next_fire_time(None, sh(2026, 11, 23, 0, 0))
     assert first == sh(2026, 11, 27, 20, 0)
 
-    assert await reminders.run_reminders("ml-club") == 2  # group message + DM
+    assert (
+        await reminders.run_reminders("ml-club", jobs=JobContext.of(chat.app, scheduler)) == 2
+    )  # group message + DM
     assert sender.sent[0].mention_user_ids == ("u1",)
 
 
@@ -259,8 +266,8 @@ async def test_job_inside_quiet_hours_is_postponed(chat, clock):
     sender = FakeSender()
     chat.app.add_sender(sender)
     scheduler = AsyncIOScheduler(timezone=UTC)
-    reminders.register_reminder_job(scheduler, chat.app)
-    assert await reminders.run_reminders("ml-club") == 0
+    reminders.register_reminder_job(scheduler, JobContext.of(chat.app, scheduler))
+    assert await reminders.run_reminders("ml-club", jobs=JobContext.of(chat.app, scheduler)) == 0
     assert sender.sent == []
     postponed = scheduler.get_job("studybot-reminders:ml-club:postponed")
     assert postponed is not None
@@ -272,8 +279,8 @@ async def test_job_inside_quiet_hours_is_postponed(chat, clock):
 async def test_missing_or_failing_sender_is_logged_not_raised(chat, clock, caplog):
     await chat.say("/checkin 上周", user="u1", name="阿一")
     clock.set(sh(2026, 11, 27, 20, 0))  # the reminder's Friday 20:00
-    reminders.register_reminder_job(AsyncIOScheduler(timezone=UTC), chat.app)
-    assert await reminders.run_reminders("ml-club") == 0
+    reminders.register_reminder_job(AsyncIOScheduler(timezone=UTC), JobContext.of(chat.app))
+    assert await reminders.run_reminders("ml-club", jobs=JobContext.of(chat.app)) == 0
     assert "no console sender" in caplog.text
 
 
@@ -281,7 +288,7 @@ async def test_disabling_reminders_removes_persisted_jobs(chat, config_factory, 
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.start(paused=True)
     try:
-        reminders.register_reminder_job(scheduler, chat.app)
+        reminders.register_reminder_job(scheduler, JobContext.of(chat.app, scheduler))
         scheduler.add_job(
             reminders.run_reminders,
             "date",
@@ -294,9 +301,9 @@ async def test_disabling_reminders_removes_persisted_jobs(chat, config_factory, 
         )
         off = build_app(config_factory(reminders={"enabled": False}), clock=clock)
         try:
-            assert reminders.register_reminder_job(scheduler, off) == []
+            assert reminders.register_reminder_job(scheduler, JobContext.of(off, scheduler)) == []
             assert [job.id for job in scheduler.get_jobs()] == ["someone-else"]
-            assert await reminders.run_reminders("ml-club") == 0
+            assert await reminders.run_reminders("ml-club", jobs=JobContext.of(off)) == 0
         finally:
             off.db.dispose()
     finally:
@@ -304,8 +311,8 @@ async def test_disabling_reminders_removes_persisted_jobs(chat, config_factory, 
 
 
 async def test_job_for_a_removed_group_does_nothing(chat):
-    reminders.register_reminder_job(AsyncIOScheduler(timezone=UTC), chat.app)
-    assert await reminders.run_reminders("no-such-group") == 0
+    reminders.register_reminder_job(AsyncIOScheduler(timezone=UTC), JobContext.of(chat.app))
+    assert await reminders.run_reminders("no-such-group", jobs=JobContext.of(chat.app)) == 0
 
 
 async def test_the_bot_scheduler_registers_and_persists_the_job(bot_app):

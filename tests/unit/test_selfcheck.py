@@ -1,5 +1,5 @@
 """Nothing fails silently: missing optional parts and swallowed errors are logged with what
-they switch off (start-up self-check, job registrars, batches that fall back)."""
+they switch off (start-up self-check, batches that fall back)."""
 
 from __future__ import annotations
 
@@ -53,16 +53,6 @@ def test_nothing_is_reported_when_every_part_is_there(monkeypatch, caplog):
     caplog.set_level(logging.DEBUG, logger="bot.selfcheck")
     assert selfcheck.report_optional_parts(parse_config({}), ["console", "wechat"]) == []
     assert caplog.records == []
-
-
-def test_a_job_registrar_that_cannot_be_loaded_is_an_error(monkeypatch, caplog):
-    from digest import schedule
-
-    monkeypatch.setattr(schedule, "JOB_REGISTRARS", ["digest.no_such_module:register"])
-    caplog.set_level(logging.DEBUG, logger="digest.schedule")
-    assert schedule._registrars() == []
-    (error,) = records(caplog, logging.ERROR)
-    assert "digest.no_such_module:register" in error and "will not run" in error
 
 
 def test_a_batch_broken_by_an_unexpected_error_is_logged_and_rerun_one_by_one(
