@@ -24,6 +24,7 @@ from bot.dispatch import Dispatcher
 from bot.log_redaction import protect_config
 from bot.model import utcnow
 from bot.registry import REGISTRY, Registry
+from bot.tasks import BackgroundTasks
 from digest.mp_draft import MpDrafts
 from digest.service import DigestService
 from storage.db import Database
@@ -84,6 +85,7 @@ def build_app(
         services=services,
         clock=clock,
         bot_usernames=bot_usernames,
+        tasks=BackgroundTasks(report=digest.notify_admins),  # failures reach the admins
     )
     indexer = IndexWorker(database)  # search indexing after the reply, not before it
     database.on_index_queued = indexer.notify

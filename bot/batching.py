@@ -2,7 +2,7 @@
 
 A burst (a busy group, a bot coming back after downtime) brings many updates at once. Handling
 each in a transaction of its own spends much of its time opening, committing and closing that
-transaction; :func:`dispatch_many` runs a run of plain commands in **one** transaction instead,
+transaction; :func:`ingest_many` runs a run of plain commands in **one** transaction instead,
 each message seeing the writes of those before it, exactly as if they ran one by one. If any
 message of the batch fails (bad input, a duplicate, a handler error), the whole transaction is
 rolled back and the batch is run again one message at a time, so each message still stores
@@ -30,18 +30,19 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import UserError
-from bot.dispatch import AlreadyHandled, Dispatcher, Job, message_key
+from bot.dispatch import AlreadyHandled, Dispatcher, Job, Outcome, message_key
 from bot.model import Incoming, Reply
 from storage import delivery, identity
 
 log = logging.getLogger(__name__)
 
 
-async def run_batch(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[list[Reply]] | None:
+def run_batch(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[Outcome] | None:
     """All ``jobs`` in one transaction; None when one of them failed (nothing was stored).
 
     The batch's messages are claimed in one INSERT (a re-delivered one among them fails the
@@ -57,7 +58,7 @@ async def run_batch(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[list[Re
             for platform, user_ids in senders.items():
                 identity.preload_members(session, platform, user_ids)
             for job in jobs:
-                outcomes.append(await dispatcher.execute(session, job, claimed=True))
+                outcomes.append(dispatcher.execute(session, job, claimed=True))
     except (UserError, AlreadyHandled, IntegrityError) as error:
         # bad input or a re-delivery among them: each message gets its own answer one by one
         log.debug("batch of %d rolled back (%s); running it one by one", len(jobs), error)
@@ -70,39 +71,55 @@ async def run_batch(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[list[Re
             exc_info=True,
         )
         return None
-    return [await dispatcher.finish(result, ctx) for result, ctx in outcomes]
+    return [
+        dispatcher.settle(job.incoming, result, ctx)
+        for job, (result, ctx) in zip(jobs, outcomes, strict=True)
+    ]
 
 
-async def dispatch_many(dispatcher: Dispatcher, incomings: Sequence[Incoming]) -> list[list[Reply]]:
-    """The replies to each message, as if dispatched one after another."""
-    out: list[list[Reply]] = [[] for _ in incomings]
+def ingest_many(dispatcher: Dispatcher, incomings: Sequence[Incoming]) -> list[Outcome]:
+    """Handle messages in order, in as few transactions as they allow, without any ``await``:
+    each message's outcome is what handling it one by one would give (after-commit work is
+    left in the outcomes, for the caller to run off the ingest path)."""
+    out: list[Outcome | None] = [None] * len(incomings)
     pending: list[tuple[int, Job]] = []
 
-    async def flush() -> None:
+    def flush() -> None:
         jobs = [job for _, job in pending]
-        results = await run_batch(dispatcher, jobs) if len(jobs) > 1 else None
+        results = run_batch(dispatcher, jobs) if len(jobs) > 1 else None
         if results is None:  # one message, or the batch failed: one transaction each
-            results = [await dispatcher.run(job) for job in jobs]
-        for (index, _), replies in zip(pending, results, strict=True):
-            out[index] = replies
+            results = [dispatcher.run(job) for job in jobs]
+        for (index, _), outcome in zip(pending, results, strict=True):
+            out[index] = outcome
         pending.clear()
 
     for index, incoming in enumerate(incomings):
         job = dispatcher.prepare(incoming, lookups=False)
         if job is None:
-            await flush()  # its routing reads the database: it must see what came before
-            out[index] = await dispatcher.dispatch(incoming)
+            flush()  # its routing reads the database: it must see what came before
+            out[index] = dispatcher.handle(incoming)
         elif isinstance(job, list):
-            out[index] = job
+            out[index] = Outcome(incoming, job)
         else:
             pending.append((index, job))
-    await flush()
-    return out
+    flush()
+    return [outcome for outcome in out if outcome is not None]
+
+
+async def ingest_in_order(dispatcher: Dispatcher, incomings: Sequence[Incoming]) -> list[Outcome]:
+    """:func:`ingest_many` for :class:`InOrderBatcher` (which awaits its dispatch)."""
+    return ingest_many(dispatcher, incomings)
+
+
+async def dispatch_many(dispatcher: Dispatcher, incomings: Sequence[Incoming]) -> list[list[Reply]]:
+    """The replies to each message, as if dispatched one after another (after-commit work
+    included, run in order once every message is stored)."""
+    return [await dispatcher.complete(outcome) for outcome in ingest_many(dispatcher, incomings)]
 
 
 @dataclass
 class _Slot:
-    future: asyncio.Future[list[Reply]]
+    future: asyncio.Future[Any]
     incoming: Incoming | None = None
     ready: bool = False
 
@@ -115,7 +132,7 @@ class InOrderBatcher:
     ``max_batch``: that many waiting messages end the wait at once.
     """
 
-    dispatch: Callable[[Sequence[Incoming]], Awaitable[list[list[Reply]]]]
+    dispatch: Callable[[Sequence[Incoming]], Awaitable[Sequence[Any]]]
     window: float = 0.0
     max_batch: int = 100
     clock: Callable[[], float] = time.monotonic
@@ -162,7 +179,7 @@ class InOrderBatcher:
                 incomings = [slot.incoming for slot in batch if slot.incoming is not None]
                 try:
                     results = iter(await self.dispatch(incomings))
-                except Exception as error:  # dispatch_many does not raise; be safe anyway
+                except Exception as error:  # ingest_many does not raise; be safe anyway
                     for slot in batch:
                         if not slot.future.done():
                             slot.future.set_exception(error)
@@ -176,6 +193,6 @@ class InOrderBatcher:
         finally:
             self._running = False
 
-    async def replies(self, slot: _Slot) -> list[Reply]:
-        """Wait for the slot's replies."""
+    async def replies(self, slot: _Slot) -> Any:
+        """Wait for what ``dispatch`` gave for the slot's message ([] for an empty slot)."""
         return await slot.future

@@ -12,15 +12,23 @@ On platforms whose adapter sends through the outbox (:meth:`Dispatcher.use_outbo
 handler's replies are queued in that same unit of work (``bot.outbox``) and the dispatcher
 returns only replies made outside it (refusals before the handler, errors after a rollback),
 which the adapter queues with :meth:`Dispatcher.queue`.
+
+No transaction stays open across an ``await``: a handler runs to completion inside its
+transaction without suspending (:func:`run_in_transaction`; one that awaits something slow is
+refused, its transaction rolled back) and leaves slow work — charts, publishing, files — to
+``ctx.after_commit``. Handling a message gives an :class:`Outcome`: its replies and that
+after-commit work, which :meth:`Dispatcher.complete` runs once the transaction has committed
+(the Telegram adapter does it as a tracked background task, off the in-order ingest path).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -42,6 +50,7 @@ from bot.routing import (
     forbidden_char,
     match_tag,
 )
+from bot.tasks import BackgroundTasks
 from storage import delivery, identity, moderation
 from storage.db import Database
 from storage.models import Group, KeywordReply
@@ -61,6 +70,7 @@ class Dispatcher:
         services: Services | None = None,
         clock: Callable[[], datetime] = utcnow,
         bot_usernames: Sequence[str] = (),
+        tasks: BackgroundTasks | None = None,
     ) -> None:
         self.config = config
         self.db = db
@@ -70,6 +80,7 @@ class Dispatcher:
         #: ``time.monotonic()`` when the last message came in (the runner waits for a quiet
         #: moment so a platform's backlog is taken in before overdue jobs run).
         self.last_received = 0.0
+        self.tasks = tasks or BackgroundTasks()
         self.bot_usernames = {name.lower() for name in bot_usernames}
         self.rate_limiter = RateLimiter(config.limits.messages_per_minute, config.limits.burst)
         self._chat_groups: dict[tuple[str, str], GroupConfig] = {
@@ -147,10 +158,15 @@ class Dispatcher:
 
     # -- entry point ---------------------------------------------------------------------
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
-        """Handle one message; returns the replies to send (possibly none)."""
+        """Handle one message and its after-commit work; returns the replies to send."""
+        return await self.complete(self.handle(incoming))
+
+    def handle(self, incoming: Incoming) -> Outcome:
+        """Route, check and run one message in a transaction of its own (no ``await``):
+        its replies and the work left for after the commit."""
         job = self.prepare(incoming)
         assert job is not None  # with lookups, prepare always decides
-        return job if isinstance(job, list) else await self.run(job)
+        return Outcome(incoming, job) if isinstance(job, list) else self.run(job)
 
     def prepare(self, incoming: Incoming, *, lookups: bool = True) -> Job | list[Reply] | None:
         """Route and check a message: a :class:`Job` to run, or the final replies.
@@ -219,20 +235,20 @@ class Dispatcher:
             ).first()
         return found is not None
 
-    async def run(self, job: Job) -> list[Reply]:
+    def run(self, job: Job) -> Outcome:
         """Run one job in a transaction of its own."""
         try:
             with self.db.session() as session:
-                result, ctx = await self.execute(session, job)
+                result, ctx = self.execute(session, job)
         except Exception as error:
-            return self.failed(job.incoming, error)
-        return await self.finish(result, ctx)
+            return Outcome(job.incoming, self.failed(job.incoming, error))
+        return self.settle(job.incoming, result, ctx)
 
-    async def execute(
+    def execute(
         self, session: Session, job: Job, *, claimed: bool = False
     ) -> tuple[Result, Context | None]:
         """Claim the message (unless the caller ``claimed`` it already), load group and
-        member, check rights, run the handler.
+        member, check rights, run the handler (to completion, without suspending).
 
         Raises what the handler raises (the caller rolls back); :class:`AlreadyHandled` when
         the message's processed-message record exists already.
@@ -293,9 +309,9 @@ class Dispatcher:
             question_id=job.question_id,
         )
         if route is not None and route.spec is not None:
-            result = await route.spec.handler(ctx)
+            result = run_in_transaction(route.spec.handler(ctx), route.spec.name)
         else:
-            result = await self._keyword_reply(ctx, job.keyword or "")
+            result = self._keyword_reply(ctx, job.keyword or "")
         return self._staged(session, incoming, result), ctx
 
     def _staged(self, session: Session, incoming: Incoming, result: Result) -> Result:
@@ -305,18 +321,45 @@ class Dispatcher:
         outbox.stage(session, incoming, _as_list(result))
         return None
 
-    async def finish(self, result: Result, ctx: Context | None) -> list[Reply]:
-        """After the commit: remember the group row, run deferred jobs, collect replies."""
+    def settle(self, incoming: Incoming, result: Result, ctx: Context | None) -> Outcome:
+        """After the commit: remember the group row; the replies and the after-commit work."""
         replies = _as_list(result)
         if ctx is None:
-            return replies
+            return Outcome(incoming, replies)
         self._groups.setdefault(ctx.group_config.slug, ctx.group)  # committed: safe to reuse
+        return Outcome(incoming, replies, list(ctx.deferred))
+
+    async def complete(self, outcome: Outcome, *, report: bool = False) -> list[Reply]:
+        """Run ``outcome``'s after-commit work (no transaction is open); all its replies.
+
+        When that work fails, the member gets the error reply instead (logged as such) and,
+        with ``report``, the admins hear of it (``tasks.report``)."""
+        replies = list(outcome.replies)
         try:
-            for deferred in ctx.deferred:
-                replies.extend(_as_list(await deferred()))
+            for work in outcome.after_commit:
+                replies.extend(_as_list(await work()))
         except Exception as error:
-            return self.failed(ctx.incoming, error)
+            if report and self.tasks.report is not None and not isinstance(error, UserError):
+                what = f"message {outcome.incoming.message_id} ({outcome.incoming.text[:40]})"
+                try:
+                    await self.tasks.report(f"⚠️ {what}: {type(error).__name__}: {error}")
+                except Exception:
+                    log.exception("could not report the failure of %s", what)
+            return self.failed(outcome.incoming, error)
         return replies
+
+    def complete_later(self, outcome: Outcome, deliver: Callable[[list[Reply]], object]) -> None:
+        """Run ``outcome``'s after-commit work as a tracked background task and hand its
+        replies to ``deliver``: slow work (publishing, charts, files) never holds up the
+        messages after it."""
+        if not outcome.after_commit:
+            return
+        later = Outcome(outcome.incoming, [], outcome.after_commit)
+
+        async def work() -> None:
+            deliver(await self.complete(later, report=True))
+
+        self.tasks.spawn(work(), f"after-commit work of message {outcome.incoming.message_id}")
 
     def failed(self, incoming: Incoming, error: Exception) -> list[Reply]:
         """The replies for a message whose handling raised (its transaction was rolled back)."""
@@ -344,12 +387,12 @@ class Dispatcher:
         attached[config.slug] = group
         return group
 
-    async def _keyword_reply(self, ctx: Context, word: str) -> list[Reply]:
+    def _keyword_reply(self, ctx: Context, word: str) -> list[Reply]:
         spec = self.registry.keywords.get(word)
         if spec is None and word in self._join_words:
             spec = self.registry.keywords.get(JOIN_KEYWORD)
         if spec is not None:
-            return _as_list(await spec.handler(ctx))
+            return _as_list(run_in_transaction(spec.handler(ctx), word))
         reply = ctx.session.scalars(
             select(KeywordReply.reply).where(
                 KeywordReply.group_id == ctx.group.id, KeywordReply.keyword == word
@@ -427,6 +470,40 @@ class Job:
 
 
 Result = Reply | Sequence[Reply] | None
+
+
+@dataclass
+class Outcome:
+    """What handling one message gave: replies to send now, and work to run once its
+    transaction has committed (each returning more replies)."""
+
+    incoming: Incoming
+    replies: list[Reply]
+    after_commit: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+
+
+class SuspendedInTransaction(RuntimeError):
+    """A handler awaited something that suspends while its transaction was open."""
+
+
+def run_in_transaction(handler: Awaitable[Any], name: str) -> Any:
+    """Run a handler's coroutine to its end without letting it suspend.
+
+    Handlers are ``async def`` (so they read like the rest of the bot), but inside their
+    transaction they may only compute and use the session: anything slow goes to
+    ``ctx.after_commit``. A handler that suspends is closed and :class:`SuspendedInTransaction`
+    raised, so its transaction rolls back instead of holding the database (and, on SQLite, its
+    write lock) while the event loop runs other work.
+    """
+    assert isinstance(handler, Coroutine), f"handler {name!r} is not an async def"
+    try:
+        handler.send(None)
+    except StopIteration as done:
+        return done.value
+    handler.close()
+    raise SuspendedInTransaction(
+        f"handler {name!r} awaited inside its transaction; use ctx.after_commit for slow work"
+    )
 
 
 def _as_list(result: Reply | Sequence[Reply] | None) -> list[Reply]:

@@ -64,6 +64,7 @@ async def run_bot(
         for waiter in waiters:
             waiter.cancel()
     finally:
+        await app.dispatcher.tasks.close()  # after-commit work under way (publishing, charts)
         for adapter in reversed(adapters):
             try:
                 await adapter.stop()

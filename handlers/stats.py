@@ -39,8 +39,9 @@ MSG = Messages(
     help_zh="群组统计与图表",
     help_en="group statistics and chart",
 )
-async def stats(ctx: Context) -> Reply:
-    """Summarise the group and attach the activity chart (rendered off the event loop)."""
+async def stats(ctx: Context) -> None:
+    """Summarise the group and attach the activity chart: the figures are read in the
+    message's transaction, the chart is drawn after it commits (off the event loop)."""
     figures = group_stats(ctx.session, ctx.group, ctx.now, CHART_WEEKS)
     tz = engagement.group_tz(ctx.group)
     totals = figures.totals
@@ -63,11 +64,11 @@ async def stats(ctx: Context) -> Reply:
         resource=totals["resource"],
         weeks=CHART_WEEKS,
     )
-    png = await render_chart(
-        figures.weeks,
-        ctx.group.name,
-        ctx.group.slug,
-        ctx.lang,
-        separate_process=ctx.config.charts.separate_process,
-    )
-    return Reply(text, image=png, image_name=f"stats-{ctx.group.slug}.png")
+    weeks, name, slug, lang = figures.weeks, ctx.group.name, ctx.group.slug, ctx.lang
+    separate = ctx.config.charts.separate_process
+
+    async def draw() -> Reply:
+        png = await render_chart(weeks, name, slug, lang, separate_process=separate)
+        return Reply(text, image=png, image_name=f"stats-{slug}.png")
+
+    ctx.after_commit(draw)

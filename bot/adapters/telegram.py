@@ -47,10 +47,10 @@ from telegram.request import BaseRequest
 from bot.adapters.telegram_admin import ChatAdmins, register_commands
 from bot.adapters.telegram_reply import TelegramReplies
 from bot.adapters.telegram_send import PLATFORM, TelegramOutbound, chat_key, telegram_limiter
-from bot.batching import InOrderBatcher, dispatch_many
+from bot.batching import InOrderBatcher, ingest_in_order
 from bot.config import Config
 from bot.dispatch import Dispatcher
-from bot.model import ChatKind, ChatRef, Incoming, UserRef
+from bot.model import ChatKind, ChatRef, Incoming, Reply, UserRef
 from bot.sending import SendStage
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class TelegramAdapter(TelegramReplies):
         )
         self._seen: OrderedDict[tuple[int, int], None] = OrderedDict()
         self.batcher = InOrderBatcher(
-            partial(dispatch_many, dispatcher),
+            partial(ingest_in_order, dispatcher),
             window=config.telegram.batch_window_ms / 1000,
             max_batch=CONCURRENT_UPDATES,
         )
@@ -279,10 +279,17 @@ class TelegramAdapter(TelegramReplies):
             incoming = await self.to_incoming(message)
         finally:
             self.batcher.fill(slot, incoming)
-        replies = await self.batcher.replies(slot)  # queued in the message's transaction
+        outcome = await self.batcher.replies(slot)  # replies queued in its transaction
         if incoming is None:
             return
-        self.dispatcher.queue(incoming, replies)  # refusals and errors made outside it
+        self.dispatcher.queue(incoming, outcome.replies)  # refusals and errors made outside it
+        self.sending.notify()
+        # publishing, charts, files: in the background, never holding up the next messages
+        self.dispatcher.complete_later(outcome, partial(self._queue_later, incoming))
+
+    def _queue_later(self, incoming: Incoming, replies: list[Reply]) -> None:
+        """Queue the replies of a message's after-commit work."""
+        self.dispatcher.queue(incoming, replies)
         self.sending.notify()
 
     async def handle_joins(self, message: Message) -> None:

@@ -57,6 +57,7 @@ class Harness:
         before = len(self.api.sent())
         bot = self.adapter.application.bot
         await self.adapter.application.process_update(Update.de_json(data, bot))
+        await self.app.dispatcher.tasks.idle()  # after-commit work (files, charts, publishing)
         await self.adapter.sending.idle()  # replies go out from the send stage, not the handler
         return self.api.sent()[before:]
 
