@@ -62,10 +62,10 @@ def test_a_batch_broken_by_an_unexpected_error_is_logged_and_rerun_one_by_one(
 
     add_checkin = checkins.add_checkin
 
-    def flaky(session, group_id, member_id, text, *args):
+    def flaky(session, group_id, member_id, text, *args, **kwargs):
         if "boom" in text:
             raise RuntimeError("disk on fire")
-        return add_checkin(session, group_id, member_id, text, *args)
+        return add_checkin(session, group_id, member_id, text, *args, **kwargs)
 
     monkeypatch.setattr(checkins, "add_checkin", flaky)
     ids = itertools.count(1)
