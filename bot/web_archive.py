@@ -34,6 +34,7 @@ VISIBLE = ("publishing", "published")
 FEED_ITEMS = 20
 _XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _MAIN = re.compile(r"<main>(.*)</main>", re.S)
+_HEADING = re.compile(r"<h3>(.*?)</h3>", re.S)
 _RELATIVE = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 
 
@@ -199,8 +200,13 @@ class Archive:
                 rows.append((row, body))
         return rows
 
-    def _title(self, row: IssueRow) -> str:
-        return f"{self.group_name}周报 · 第{row.number}期（{row.period(self.zone)}）"
+    def _title(self, row: IssueRow, body: str = "") -> str:
+        """``…周报 · 第N期（dates）：highlight、highlight、highlight`` — the issue's first entry
+        titles (featured entries come first), so a feed reader shows what is inside."""
+        title = f"{self.group_name}周报 · 第{row.number}期（{row.period(self.zone)}）"
+        found = [html.unescape(re.sub(r"<[^>]+>", "", h)) for h in _HEADING.findall(body)]
+        highlights = [h.strip() for h in found if h.strip()][:3]
+        return f"{title}：{'、'.join(highlights)}" if highlights else title
 
     def rss(self) -> bytes:
         """RSS 2.0 of the latest issues (content as escaped HTML in ``description``)."""
@@ -220,7 +226,7 @@ class Archive:
             )
         for row, body in entries:
             item = ET.SubElement(channel, "item")
-            ET.SubElement(item, "title").text = self._title(row)
+            ET.SubElement(item, "title").text = self._title(row, body)
             ET.SubElement(item, "link").text = self.issue_url(row.number)
             ET.SubElement(item, "guid", isPermaLink="true").text = self.issue_url(row.number)
             ET.SubElement(item, "pubDate").text = format_datetime(_when(row), usegmt=True)
@@ -250,7 +256,7 @@ class Archive:
         for row, body in entries:
             entry = sub(feed, "entry")
             sub(entry, "id", self.issue_url(row.number))
-            sub(entry, "title", self._title(row))
+            sub(entry, "title", self._title(row, body))
             sub(entry, "updated", _when(row).isoformat())
             sub(entry, "link", href=self.issue_url(row.number))
             sub(entry, "content", _xml_text(body), type="html")

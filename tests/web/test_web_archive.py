@@ -116,6 +116,8 @@ async def test_rss_and_atom_parse_and_contain_the_issue(server: aiohttp.ClientSe
     items = rss.findall("./channel/item")
     assert len(items) == 1
     assert "第1期" in (items[0].findtext("title") or "")
+    title = items[0].findtext("title") or ""
+    assert "：基于元学习和AutoML的模型压缩新方法" in title, title  # highlights (#17)
     assert items[0].findtext("link") == "https://club.example.org/issues/1"
     description = items[0].findtext("description") or ""
     assert "同学3" in description and ESCAPED_XSS in description and XSS not in description
