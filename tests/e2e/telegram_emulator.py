@@ -102,6 +102,10 @@ class EmulatorRequest(HTTPXRequest):
         result = body.get("result")
         if endpoint == "getMe" and isinstance(result, dict):
             result.setdefault("is_bot", True)
+        if isinstance(result, dict):  # the emulator echoes a sent message's fields as given
+            for field in ("link_preview_options", "reply_markup", "reply_parameters"):
+                if isinstance(result.get(field), str):  # form-encoded JSON: decode it again
+                    result[field] = json.loads(result[field])
         if isinstance(result, dict) and isinstance(result.get("date"), int):
             if result["date"] > 10**11:  # milliseconds
                 result["date"] //= 1000
