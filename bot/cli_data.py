@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -100,6 +101,9 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_IMPORT_BYTES = 200_000_000  # a decompressed export larger than this is refused
+
+
 def _import(args: argparse.Namespace) -> int:
     from storage.db import Database
     from storage.importer import ImportFormatError, import_data, load_export
@@ -109,7 +113,12 @@ def _import(args: argparse.Namespace) -> int:
     try:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":  # a gzip-compressed export (the chat command /export)
-            raw = gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
+                raw = unzipped.read(MAX_IMPORT_BYTES + 1)  # a zip bomb stops at the cap
+            if len(raw) > MAX_IMPORT_BYTES:
+                return _fail(
+                    f"{path}: decompresses to more than {MAX_IMPORT_BYTES} bytes; nothing imported"
+                )
         text = raw.decode("utf-8")
     except FileNotFoundError:
         return _fail(f"{path}: no such file; nothing imported")
@@ -123,7 +132,7 @@ def _import(args: argparse.Namespace) -> int:
     db = Database(config.database.url)
     try:
         with progress_bar("import") as progress, db.session() as session:
-            report = import_data(session, data, progress)
+            report = import_data(session, data, progress, trust_roles=args.trust_roles)
             if args.dry_run:
                 session.rollback()
     except Exception as exc:
@@ -194,6 +203,11 @@ def register(subparsers: Any) -> None:
 
     imp = subparsers.add_parser("import", help="import a JSON export (idempotent)")
     imp.add_argument("file", help="a file written by studybot export")
+    imp.add_argument(
+        "--trust-roles",
+        action="store_true",
+        help="grant the file's member roles (admin); without it everyone imported is a member",
+    )
     imp.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
     imp.set_defaults(func=_import)
 

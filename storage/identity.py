@@ -128,9 +128,13 @@ _MEMBER_ROW = select(_MEMBERS).where(
     _MEMBERS.c.platform_user_id == bindparam("user_id"),
 )
 _ALIASES = cast(Table, MemberAlias.__table__)
-_ALIASED_MEMBER_ROW = select(_MEMBERS).join(_ALIASES, _ALIASES.c.member_id == _MEMBERS.c.id).where(
-    _ALIASES.c.platform == bindparam("platform"),
-    _ALIASES.c.platform_user_id == bindparam("user_id"),
+_ALIASED_MEMBER_ROW = (
+    select(_MEMBERS)
+    .join(_ALIASES, _ALIASES.c.member_id == _MEMBERS.c.id)
+    .where(
+        _ALIASES.c.platform == bindparam("platform"),
+        _ALIASES.c.platform_user_id == bindparam("user_id"),
+    )
 )
 _MEMBERS_BY_IDENTITY = select(Member).where(
     Member.platform == bindparam("platform"),

@@ -75,17 +75,21 @@ class Matcher(Generic[K, V]):
         return found[index] if index < len(found) else None
 
 
-def merge_members(session: Session, data: Export, report: ImportReport) -> dict[str, int]:
+def merge_members(
+    session: Session, data: Export, report: ImportReport, *, trust_roles: bool = False
+) -> dict[str, int]:
     existing = {f"{m.platform}:{m.platform_user_id}": m for m in session.scalars(select(Member))}
     for item in data.members:
         if item.ref in existing:
             report.skipped["members"] += 1
             continue
+        if item.role != "member" and not trust_roles:
+            report.notes.append(f"{item.ref}: role {item.role!r} not granted (--trust-roles)")
         member = Member(
             platform=item.platform,
             platform_user_id=item.user_id,
             display_name=item.display_name,
-            role=item.role,
+            role=item.role if trust_roles else "member",
             joined_at=item.joined_at,
             away_until=item.away_until,
         )

@@ -96,11 +96,14 @@ def _digests(session: Session, group: Group, item: GroupOut, report: ImportRepor
         report.added["digest issues"] += 1
 
 
-def import_data(session: Session, data: Export, progress: Progress = _noop) -> ImportReport:
-    """Merge ``data`` into the database (inside the caller's transaction)."""
+def import_data(
+    session: Session, data: Export, progress: Progress = _noop, *, trust_roles: bool = False
+) -> ImportReport:
+    """Merge ``data`` into the database (inside the caller's transaction). Roles from the
+    file are granted only with ``trust_roles``: otherwise every new member is a member."""
     report = ImportReport()
     total, done = 1 + 3 * len(data.groups), 1
-    ids = merge_members(session, data, report)
+    ids = merge_members(session, data, report, trust_roles=trust_roles)
     progress("members", done, total)
     for item in data.groups:
         group = merge_group(session, item, report)

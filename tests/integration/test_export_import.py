@@ -413,3 +413,35 @@ def test_db_downgrade_and_upgrade(tmp_path):
     with sqlite3.connect(str(tmp_path / "m.db")) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"checkins", "away_periods"} <= tables
+
+
+def test_roles_in_a_file_are_not_granted_without_trust_roles(tmp_path, capsys):
+    """#16: a file saying ``"role": "admin"`` made its member an admin of every group."""
+    data = valid_export(tmp_path)
+    for member in data["members"]:
+        member["role"] = "admin"
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    for flags, role, db_name in (([], "member", "a.db"), (["--trust-roles"], "admin", "b.db")):
+        config = config_file(tmp_path, f"sqlite:///{tmp_path / db_name}", db_name)
+        assert cli("--config", config, "import", str(path), *flags) == 0
+        db = Database(f"sqlite:///{tmp_path / db_name}")
+        try:
+            with db.session() as session:
+                assert set(session.scalars(text("SELECT role FROM members"))) == {role}
+        finally:
+            db.dispose()
+    assert "not granted (--trust-roles)" in capsys.readouterr().out
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_decompressed_whole(tmp_path, capsys, monkeypatch):
+    import gzip
+
+    import bot.cli_data
+
+    monkeypatch.setattr(bot.cli_data, "MAX_IMPORT_BYTES", 1_000_000)
+    path = tmp_path / "bomb.json.gz"
+    path.write_bytes(gzip.compress(b" " * 5_000_000))  # ~5 KB on disk
+    config = config_file(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", "c")
+    assert cli("--config", config, "import", str(path)) == 1
+    assert "decompresses to more than 1000000 bytes; nothing imported" in capsys.readouterr().err
