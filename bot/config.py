@@ -76,6 +76,8 @@ class ChatConfig(_Section):
     chat_id: str
     digest: bool = True
     reminders: bool = True
+    # check-in acknowledgments here (bot.acks): react | batch | reply; unset: the platform's
+    ack: Literal["react", "batch", "reply"] | None = None
 
     @field_validator("chat_id", mode="before")
     @classmethod
@@ -301,6 +303,8 @@ class TelegramConfig(_Section):
     rate_limiter: bool = True  # the send stage keeps Telegram's limits; off only for benchmarks
     # group commit during bursts: a batch waits this long for more messages (0: never waits)
     batch_window_ms: int = Field(default=30, ge=0, le=1000)
+    ack: Literal["react", "batch", "reply"] = "react"  # check-in acknowledgments in groups
+    ack_reaction: str = "✍"  # from Telegram's standard reaction set
 
 
 class WechatConfig(_Section):
@@ -311,6 +315,8 @@ class WechatConfig(_Section):
     send_interval_seconds: float = Field(default=1.5, ge=0)
     max_text_chars: int = Field(default=1800, ge=100)
     login_timeout_seconds: float = Field(default=30, gt=0)
+    ack: Literal["batch", "reply"] = "batch"  # check-in acknowledgments in rooms (no reactions)
+    ack_batch_seconds: float = Field(default=10, ge=0)  # a room's batch gathers this long
 
 
 class SendingConfig(_Section):
@@ -319,6 +325,8 @@ class SendingConfig(_Section):
     max_age_seconds: float = Field(default=900, gt=0)  # older replies are dropped, not sent late
     retry_seconds: float = Field(default=30, gt=0)  # a reply that failed to send is retried after
     shutdown_seconds: float = Field(default=3, ge=0)  # sends under way get this long on SIGTERM
+    ack_batch_seconds: float = Field(default=3, ge=0)  # acknowledgments gathered this long
+    ack_window_seconds: float = Field(default=60, ge=0)  # a batch message is edited this long
 
 
 class MpConfig(_Section):

@@ -2,7 +2,7 @@
 
 Receiving and sending are separate: a message's replies are queued in its transaction
 (``bot.outbox``) and the adapter's :class:`SendStage` sends them. Each chat has its own
-*lane* (a task sending that chat's rows one by one, in order), so a busy group waiting for its
+*lane* (a task sending that chat's rows one by one, in the order they were queued), so a busy group waiting for its
 allowance holds nothing but its own lane: other chats' replies and the ingest of every message
 go on. Every platform call first takes a token from the platform's :class:`RateLimiter`:
 
@@ -121,7 +121,7 @@ class RateLimiter:
         self._chats: dict[str, _Log] = {}
         self._held: dict[str, float] = {}
         self._held_all = float("-inf")
-        self._waiters: list[list[object]] = []  # [priority, seq, chat, future]
+        self._waiters: list[list[object]] = []  # [priority, seq, chat, future, in_chat]
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = float("inf")
@@ -140,34 +140,37 @@ class RateLimiter:
                     del self._chats[key]
         return log_
 
-    def free_at(self, chat: str, now: float) -> float:
+    def free_at(self, chat: str, now: float, in_chat: bool = True) -> float:
         """When ``chat`` may send next (``now`` when it may send at once)."""
         at = max(now, self._held_all, self._held.get(chat, now))
         if self._overall is not None:
             at = max(at, self._overall.free_at(now))
-        chat_log = self._chat_log(chat)
+        chat_log = self._chat_log(chat) if in_chat else None
         if chat_log is not None:
             at = max(at, chat_log.free_at(now))
         return at
 
-    def _spend(self, chat: str, now: float) -> None:
+    def _spend(self, chat: str, now: float, in_chat: bool = True) -> None:
         if self._overall is not None:
             self._overall.spend(now)
-        chat_log = self._chat_log(chat)
+        chat_log = self._chat_log(chat) if in_chat else None
         if chat_log is not None:
             chat_log.spend(now)
 
-    async def acquire(self, chat: str, priority: int | None = None) -> None:
-        """Wait for a token to send into ``chat`` (raises :class:`Stopping` when closed)."""
+    async def acquire(
+        self, chat: str, priority: int | None = None, *, in_chat: bool = True
+    ) -> None:
+        """Wait for a token to send into ``chat`` (raises :class:`Stopping` when closed);
+        ``in_chat=False``: a call the platform counts only overall (a reaction)."""
         if self._closed:
             raise Stopping
         now = self.clock()
-        if not self._waiters and self.free_at(chat, now) <= now:
-            self._spend(chat, now)
+        if not self._waiters and self.free_at(chat, now, in_chat) <= now:
+            self._spend(chat, now, in_chat)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         prio = current_priority.get() if priority is None else priority
-        heapq.heappush(self._waiters, [prio, next(self._seq), chat, future])
+        heapq.heappush(self._waiters, [prio, next(self._seq), chat, future, in_chat])
         self._wake(now)
         await future  # cancelled: _grant skips it
 
@@ -217,13 +220,13 @@ class RateLimiter:
         remaining: list[list[object]] = []
         next_at = float("inf")
         for entry in sorted(self._waiters):
-            chat, future = entry[2], entry[3]
+            chat, future, in_chat = entry[2], entry[3], bool(entry[4])
             assert isinstance(chat, str) and isinstance(future, asyncio.Future)
             if future.done():
                 continue
-            at = self.free_at(chat, now)
+            at = self.free_at(chat, now, in_chat)
             if at <= now:
-                self._spend(chat, now)
+                self._spend(chat, now, in_chat)
                 future.set_result(None)
             else:
                 remaining.append(entry)
@@ -234,6 +237,17 @@ class RateLimiter:
 
 
 Send = Callable[[Queued], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Rows of one chat that go out together (acknowledgments in ``batch`` mode, bot.acks):
+    ``takes`` picks them; they gather ``seconds`` after the chat's previous batch, then
+    ``send`` gets all of them at once."""
+
+    takes: Callable[[Queued], bool]
+    send: Callable[[list[Queued]], Awaitable[None]]
+    seconds: float = 3.0
 
 
 class SendStage:
@@ -250,6 +264,7 @@ class SendStage:
         retry_seconds: float = 30.0,
         max_attempts: int = 20,
         report_seconds: float = 30.0,
+        gather: Gather | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.platform = platform
@@ -261,7 +276,10 @@ class SendStage:
         self.max_attempts = max_attempts
         self.report_seconds = report_seconds
         self.clock = clock
+        self.gather = gather
         self.sent = 0  # rows sent since start
+        self._gathered_at: dict[str, float] = {}  # chat -> when its last batch went out
+        self._stop_event = asyncio.Event()
         self._queues: dict[str, list[tuple[int, int, Queued]]] = {}
         self._known: set[int] = set()
         self._cursor = 0  # the highest row id loaded
@@ -280,6 +298,7 @@ class SendStage:
         if self._started or self.db is None:
             return
         self._started, self._stopping = True, False
+        self._stop_event.clear()
         self.limiter.reopen()
         with self.db.session() as session:
             for row_id, chat in outbox.recover_interrupted(session, self.platform):
@@ -298,6 +317,7 @@ class SendStage:
     async def stop(self, grace: float = 3.0) -> None:
         """Stop within about ``grace`` seconds whatever the backlog (see module doc)."""
         self._stopping, self._started = True, False
+        self._stop_event.set()
         self.limiter.close()
         self._retry_now.set()
         if self._reporter is not None:
@@ -331,9 +351,9 @@ class SendStage:
             self._cursor = max(self._cursor, item.id)
             if item.id not in self._known:
                 self._known.add(item.id)
-                heapq.heappush(
-                    self._queues.setdefault(item.chat_id, []), (item.priority, item.id, item)
-                )
+                # a chat's rows go in arrival order (its replies follow its messages);
+                # priorities decide which chat's send gets a token first (RateLimiter)
+                heapq.heappush(self._queues.setdefault(item.chat_id, []), (0, item.id, item))
         for chat in list(self._queues):
             if chat not in self._lanes:
                 self._lanes[chat] = asyncio.get_running_loop().create_task(
@@ -400,17 +420,22 @@ class SendStage:
         try:
             while queue and not self._stopping:
                 item = queue[0][2]
+                gathered = self.gather is not None and self.gather.takes(item)
                 self._active += 1
                 try:
-                    outcome = await self._deliver(item)
+                    if gathered:
+                        outcome = await self._deliver_gathered(chat, queue)
+                    else:
+                        outcome = await self._deliver(item)
                 finally:
                     self._active -= 1
                     self._quiet.set()
                 if outcome == "later":
                     await self._wait_retry(chat)
                     continue
-                heapq.heappop(queue)
-                self._known.discard(item.id)
+                if not gathered:  # a better row may have been queued meanwhile: remove this one
+                    _remove(queue, item.id)
+                    self._known.discard(item.id)
         except Stopping:
             pass
         finally:
@@ -430,23 +455,88 @@ class SendStage:
         finally:
             self._retrying.discard(chat)
 
+    async def _deliver_gathered(self, chat: str, queue: list[tuple[int, int, Queued]]) -> str:
+        """Send the chat's gathered rows as one (see :class:`Gather`)."""
+        assert self.gather is not None and self.db is not None
+        wait = self._gathered_at.get(chat, float("-inf")) + self.gather.seconds - time.monotonic()
+        if wait > 0:
+            try:
+                await asyncio.wait_for(self._stop_event.wait(), wait)
+            except TimeoutError:
+                pass
+        if self._stopping:
+            raise Stopping
+        taken = [entry for entry in queue if self.gather.takes(entry[2])]
+        queue[:] = [entry for entry in queue if not self.gather.takes(entry[2])]
+        heapq.heapify(queue)
+        items: list[Queued] = []
+        for _prio, _id, item in taken:
+            if self._expired(item):
+                continue
+            with self.db.session() as session:
+                if outbox.claim(session, item.id):
+                    items.append(item)
+        if not items:
+            self._forget(taken)
+            return "skipped"
+        token = current_priority.set(items[0].priority)
+        try:
+            await self.gather.send(items)
+        except Stopping:
+            self._settle_all(items, "pending", None)
+            self._forget(taken)
+            raise
+        except asyncio.CancelledError:
+            self._settle_all(items, "failed", "interrupted while sending; it may have been sent")
+            self._forget(taken)
+            raise
+        except Exception as error:
+            log.error("%s batch of %d to %s not sent (%s)", self.platform, len(items), chat, error)
+            self._settle_all(items, "pending", str(error))
+            for entry in taken:
+                heapq.heappush(queue, entry)
+            return "later"
+        finally:
+            current_priority.reset(token)
+        self._gathered_at[chat] = time.monotonic()
+        self._settle_all(items, "sent", None)
+        self._forget(taken)
+        self.sent += len(items)
+        return "sent"
+
+    def _forget(self, entries: list[tuple[int, int, Queued]]) -> None:
+        for _prio, _id, item in entries:
+            self._known.discard(item.id)
+
+    def _settle_all(self, items: list[Queued], state: str, error: str | None) -> None:
+        for item in items:
+            self._settle(item.id, state, error)
+
+    def _expired(self, item: Queued) -> bool:
+        """Drop ``item`` (state ``expired``, a log line) when it waited too long."""
+        assert self.db is not None
+        if item.created_at is None:
+            return False
+        age = (self.clock() - _aware(item.created_at)).total_seconds()
+        if age <= self.max_age:
+            return False
+        with self.db.session() as session:
+            outbox.settle(session, item.id, "expired", f"older than {self.max_age:.0f} s")
+        log.warning(
+            "%s reply %s to %s dropped: queued %.0f s ago (sending.max_age_seconds %.0f)",
+            self.platform,
+            item.id,
+            item.chat_id,
+            age,
+            self.max_age,
+        )
+        return True
+
     async def _deliver(self, item: Queued) -> str:
         """Send one row: 'sent', 'failed', 'expired', 'skipped' or 'later'."""
         assert self.db is not None
-        if item.created_at is not None:
-            age = (self.clock() - _aware(item.created_at)).total_seconds()
-            if age > self.max_age:
-                with self.db.session() as session:
-                    outbox.settle(session, item.id, "expired", f"older than {self.max_age:.0f} s")
-                log.warning(
-                    "%s reply %s to %s dropped: queued %.0f s ago (sending.max_age_seconds %.0f)",
-                    self.platform,
-                    item.id,
-                    item.chat_id,
-                    age,
-                    self.max_age,
-                )
-                return "expired"
+        if self._expired(item):
+            return "expired"
         with self.db.session() as session:
             if not outbox.claim(session, item.id):
                 return "skipped"  # another process sent it, or it was settled meanwhile
@@ -499,6 +589,15 @@ class SendStage:
         assert self.db is not None
         with self.db.session() as session:
             outbox.settle(session, row_id, state, error, html=html)
+
+
+def _remove(queue: list[tuple[int, int, Queued]], row_id: int) -> None:
+    """Take row ``row_id`` out of a lane's heap."""
+    if queue and queue[0][1] == row_id:
+        heapq.heappop(queue)
+        return
+    queue[:] = [entry for entry in queue if entry[1] != row_id]
+    heapq.heapify(queue)
 
 
 def _aware(moment: datetime) -> datetime:

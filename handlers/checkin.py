@@ -193,7 +193,9 @@ async def checkin(ctx: Context) -> Reply:
         issue=week.number,
         deadline=deadline,
     )
-    return Reply(saved if scored else f"{saved}\n{ctx.text(MSG, 'unscored')}")
+    if not scored:  # it needs the member's attention: a direct reply, not a quiet one
+        return Reply(f"{saved}\n{ctx.text(MSG, 'unscored')}")
+    return Reply(saved, kind="ack")  # quiet in groups: a reaction or one batched message
 
 
 def _check_learning(ctx: Context, text: str) -> None:

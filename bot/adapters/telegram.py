@@ -44,6 +44,7 @@ from telegram.error import NetworkError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
+from bot.acks import AckBatches
 from bot.adapters.telegram_admin import ChatAdmins, register_commands
 from bot.adapters.telegram_reply import TelegramReplies
 from bot.adapters.telegram_send import PLATFORM, TelegramOutbound, chat_key, telegram_limiter
@@ -51,7 +52,7 @@ from bot.batching import InOrderBatcher, ingest_in_order
 from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.model import ChatKind, ChatRef, Incoming, Reply, UserRef
-from bot.sending import SendStage
+from bot.sending import Gather, SendStage
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,8 @@ class TelegramAdapter(TelegramReplies):
             sleep=sleep,
         )
         sending = config.sending
+        self.acks = AckBatches(window=sending.ack_window_seconds)
+        self.no_reactions = set()
         self.sending = SendStage(
             PLATFORM,
             dispatcher.db,
@@ -102,6 +105,7 @@ class TelegramAdapter(TelegramReplies):
             limiter,
             max_age=sending.max_age_seconds,
             retry_seconds=sending.retry_seconds,
+            gather=Gather(self.gathers, self.send_acks, sending.ack_batch_seconds),
         )
         dispatcher.use_outbox(PLATFORM)
         self.username = ""

@@ -5,8 +5,11 @@
 outbox row where it belongs (the group, as a reply to the member's message; or privately, with
 a notice in the group when the member never started the bot), sends photos and files with the
 text as caption when it fits, records question announcements so replies to them count as
-answers. :meth:`~TelegramReplies.send` posts the digest and reminders. Tokens, retries, flood
-control and splitting are :mod:`bot.adapters.telegram_send`'s.
+answers. Check-in acknowledgments in groups follow the chat's mode (``bot.acks``): a reaction
+on the member's message (a batch where the chat disallows reactions), one batched message
+edited in place while its window is open, or a reply. :meth:`~TelegramReplies.send` posts the
+digest and reminders. Tokens, retries, flood control and splitting are
+:mod:`bot.adapters.telegram_send`'s.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from telegram import Message
-from telegram.error import Forbidden, TelegramError
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.acks import AckBatches, AckMode, batch_text
 from bot.adapters.telegram_send import PLATFORM, chat_key, is_final
 from bot.adapters.telegram_text import escape, render_html, split_html
 from bot.i18n import Messages
@@ -47,6 +52,74 @@ class TelegramReplies:
     outbound: TelegramOutbound
     config: Config
     dispatcher: Dispatcher
+    acks: AckBatches
+    no_reactions: set[str]  # chats where Telegram refused a reaction
+
+    def ack_mode(self, chat_id: str) -> AckMode:
+        """The chat's acknowledgment mode: its own ``ack``, else ``telegram.ack``."""
+        for group in self.config.groups:
+            for chat in group.chats:
+                if chat.platform == PLATFORM and chat.chat_id == chat_id and chat.ack:
+                    return chat.ack
+        return self.config.telegram.ack
+
+    def gathers(self, item: Queued) -> bool:
+        """Whether ``item`` goes out in a batch of acknowledgments (see :meth:`send_acks`)."""
+        if not item.is_ack or item.chat_kind == "private":
+            return False
+        mode = self.ack_mode(item.chat_id)
+        return mode == "batch" or (mode == "react" and item.chat_id in self.no_reactions)
+
+    async def send_acks(self, items: list[Queued]) -> None:
+        """One message naming everyone in ``items``: the chat's open batch message edited in
+        place, else a new one that opens a window."""
+        chat = items[0].chat_id
+        lang = self.config.language
+        names = [item.sender.display_name for item in items]
+        batch = self.acks.open_for(chat)
+        if batch is not None:
+            shown = [*batch.names, *names]
+            text = escape(batch_text(shown, lang))
+            message_id = int(batch.message_id)
+            try:
+                await self.outbound.call(
+                    f"editMessageText in {chat}",
+                    lambda bot: bot.edit_message_text(
+                        text,
+                        chat_id=chat_key(chat),
+                        message_id=message_id,
+                        parse_mode=ParseMode.HTML,
+                    ),
+                    chat,
+                )
+                batch.names = shown
+                return
+            except BadRequest as error:  # deleted meanwhile, or too old to edit
+                log.info("batch message %s in %s not edited (%s)", message_id, chat, error)
+                self.acks.close(chat)
+        [sent] = await self.outbound.send_parts(chat_key(chat), [escape(batch_text(names, lang))])
+        self.acks.opened(chat, str(sent.message_id), names)
+
+    async def _react(self, item: Queued) -> bool:
+        """Acknowledge with a reaction on the member's message; False when not possible."""
+        message_id = str(item.extra.get("message_id", ""))
+        if not message_id.isdigit():
+            return False
+        emoji = self.config.telegram.ack_reaction
+        try:
+            await self.outbound.call(
+                f"setMessageReaction in {item.chat_id}",
+                lambda bot: bot.set_message_reaction(
+                    chat_key(item.chat_id), int(message_id), reaction=emoji
+                ),
+                item.chat_id,
+                in_chat=False,  # Telegram's per-group message limit is for messages
+            )
+        except BadRequest as error:
+            log.info("reactions refused in %s (%s): batching acknowledgments", item.chat_id, error)
+            self.no_reactions.add(item.chat_id)
+            return False
+        return True
 
     async def send_queued(self, item: Queued) -> None:
         """Send one outbox row (the send stage calls this); record question announcements.
@@ -54,6 +127,15 @@ class TelegramReplies:
         Raises :class:`SendFailed` when Telegram refuses it for good, :class:`SendLater`
         (with the parts not yet sent) when it may go through later.
         """
+        if item.is_ack and item.chat_kind != "private" and self.ack_mode(item.chat_id) == "react":
+            try:
+                if not await self._react(item):
+                    await self.send_acks([item])  # reactions not allowed there: a batch
+            except TelegramError as error:
+                if is_final(error):
+                    raise SendFailed(str(error)) from error
+                raise SendLater(str(error)) from error
+            return
         target = chat_key(item.chat_id)
         reply_to = int(item.reply_to) if item.reply_to and item.reply_to.isdigit() else None
         try:

@@ -115,13 +115,19 @@ class TelegramOutbound:
         self._partial: OrderedDict[tuple[str, tuple[str, ...]], list[str]] = OrderedDict()
 
     async def call(
-        self, what: str, make: Callable[[Bot], Awaitable[T]], chat: int | str | None = None
+        self,
+        what: str,
+        make: Callable[[Bot], Awaitable[T]],
+        chat: int | str | None = None,
+        *,
+        in_chat: bool = True,
     ) -> T:
-        """Run one Bot API call into ``chat``: a send token first, then flood-control waits
-        and bounded network retries."""
+        """Run one Bot API call into ``chat``: a send token first (``in_chat=False``: one
+        Telegram counts only overall, e.g. a reaction), then flood-control waits and bounded
+        network retries."""
         bot = await self._bot()
         if chat is not None:
-            await self.limiter.acquire(str(chat))
+            await self.limiter.acquire(str(chat), in_chat=in_chat)
         retries = floods = 0
         while True:
             try:

@@ -15,7 +15,9 @@ receiving never waits on WeChat's pacing; each goes to its chat (text split unde
 ``wechat.max_text_chars``, paced by ``wechat.send_interval_seconds`` for the whole account since
 WeChat bans accounts that post in bursts, the digest's 阅读原文 link as a UrlLink card where
 the puppet supports it); 「自学」 in a DM becomes an invitation into the study room. A reply
-that could not be sent stays queued and is retried (``sending.retry_seconds``).
+that could not be sent stays queued and is retried (``sending.retry_seconds``). Check-in
+acknowledgments in rooms are batched (``wechat.ack: batch``, ``bot.acks``): the room's
+acknowledgments of ``wechat.ack_batch_seconds`` go out as one message naming everyone.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import re
 from collections import deque
 from typing import Any
 
+from bot.acks import AckMode, batch_text
 from bot.adapters.wechat_connect import WechatError, WechatSendError, payload_value
 from bot.adapters.wechat_rooms import MSG, WechatRooms
 from bot.adapters.wechat_send import WechatOutbound, wechat_limiter
@@ -43,7 +46,7 @@ from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
 from bot.outbox import Queued
-from bot.sending import SendLater, SendStage
+from bot.sending import Gather, SendLater, SendStage
 
 log = logging.getLogger(__name__)
 QUESTION_NUMBER = re.compile(r"(?:问题|Question) ?#(\d{1,9})")  # the announcement's "问题 #N"
@@ -95,6 +98,7 @@ class WechatAdapter(WechatSession):
             limiter,
             max_age=sending.max_age_seconds,
             retry_seconds=sending.retry_seconds,
+            gather=Gather(self.gathers, self.send_acks, self.settings.ack_batch_seconds),
         )
         dispatcher.use_outbox(PLATFORM)
         self.rooms = WechatRooms(config, dispatcher, self.outbound, lambda: self._bot, self._post)
@@ -270,6 +274,31 @@ class WechatAdapter(WechatSession):
         if self._bot is None:
             raise WechatSendError("the WeChat adapter is not started")
         return await self._post(outgoing.chat, outgoing.reply, list(outgoing.mention_user_ids))
+
+    def ack_mode(self, chat_id: str) -> AckMode:
+        """The room's acknowledgment mode: its own ``ack``, else ``wechat.ack`` (WeChat has
+        no reactions: ``react`` means ``batch`` here)."""
+        mode: AckMode = self.settings.ack
+        for group in self.config.groups:
+            for chat in group.chats:
+                if chat.platform == PLATFORM and chat.chat_id == chat_id and chat.ack:
+                    mode = chat.ack
+        return "batch" if mode == "react" else mode
+
+    def gathers(self, item: Queued) -> bool:
+        """Acknowledgments in rooms go out batched unless the room asks for replies."""
+        return (
+            item.is_ack and item.chat_kind != "private" and self.ack_mode(item.chat_id) != "reply"
+        )
+
+    async def send_acks(self, items: list[Queued]) -> None:
+        """One message naming everyone acknowledged (WeChat cannot edit a sent message)."""
+        names = [item.sender.display_name for item in items]
+        text = batch_text(names, self.config.language)
+        try:
+            await self._post(items[0].chat, Reply(text), [])
+        except WechatSendError as error:
+            raise SendLater(str(error)) from error
 
     async def send_queued(self, item: Queued) -> None:
         """Send one outbox row (the send stage calls this): to its chat, naming the member

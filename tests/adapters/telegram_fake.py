@@ -41,6 +41,7 @@ def flood(seconds: int) -> tuple[int, dict[str, Any]]:
     }
 
 
+BAD_REACTION = {"ok": False, "error_code": 400, "description": "Bad Request: REACTION_INVALID"}
 BAD_GATEWAY = (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
 BLOCKED = (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked"})
 

@@ -25,6 +25,7 @@ from bot.model import ChatRef, Outgoing, Reply
 from storage.models import Answer, CheckIn, Member, OutboxMessage, Question
 from tests.adapters.telegram_fake import (
     BAD_GATEWAY,
+    BAD_REACTION,
     BLOCKED,
     BOT,
     GROUP,
@@ -106,7 +107,39 @@ async def tg(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Harness]:
     app.db.dispose()
 
 
-async def test_checkin_in_group_is_stored_and_answered_in_thread(tg: Harness) -> None:
+async def test_checkin_in_group_is_stored_and_acknowledged_with_a_reaction(tg: Harness) -> None:
+    data = tg.updates.message("#打卡 本周读完了 CS229 第三章", XIAOMING, message_id=321)
+    assert await tg.feed(data) == []  # no bot message in the group
+    assert tg.count(CheckIn) == 1
+    [reaction] = tg.api.of("setMessageReaction")
+    assert (reaction["chat_id"], reaction["message_id"]) == (GROUP["id"], 321)
+    assert reaction["reaction"] == [{"type": "emoji", "emoji": "✍"}]
+
+
+async def test_where_reactions_are_refused_checkins_share_one_edited_message(
+    tg: Harness,
+) -> None:
+    tg.api.fail("setMessageReaction", (400, BAD_REACTION))
+    first = await tg.say("#打卡 第一条", XIAOMING)
+    second = await tg.say("#打卡 第二条", DAHUANG)
+    assert [html.unescape(m["text"]) for m in first] == ["✅ 已记录：小明 王 的打卡"]
+    assert second == []  # the window's message is edited instead
+    [edit] = tg.api.of("editMessageText")
+    assert edit["message_id"] == first[0]["message_id"]
+    assert html.unescape(edit["text"]) == "✅ 已记录：小明 王、大煌 的打卡"
+    assert len(tg.api.of("setMessageReaction")) == 1  # not asked again in that chat
+
+
+async def test_checkin_in_group_is_stored_and_answered_in_thread(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """With ``ack: reply`` (a quiet group), a check-in is answered as a reply, as before."""
+    telegram = {"token": "123456:TEST-TOKEN", "ack": "reply"}
+    config = telegram_config(tmp_path).model_copy(
+        update={"telegram": telegram_config(tmp_path).telegram.model_copy(update=telegram)}
+    )
+    app = build_app(config, clock=clock)
+    tg = await make_harness(app, [])
     data = tg.updates.message("#打卡 本周读完了 CS229 第三章", XIAOMING, message_id=321)
     sent = await tg.feed(data)
     assert tg.count(CheckIn) == 1
@@ -120,6 +153,8 @@ async def test_checkin_in_group_is_stored_and_answered_in_thread(tg: Harness) ->
     assert sent[0]["link_preview_options"]["is_disabled"] is True  # no link previews (#17)
     assert sent[0]["reply_parameters"]["message_id"] == 321
     assert "小明 王" in sent[0]["text"]
+    await tg.adapter.stop()
+    app.db.dispose()
 
 
 async def test_photo_caption_counts_as_text_and_edits_are_ignored(tg: Harness) -> None:
@@ -271,7 +306,8 @@ async def test_redelivered_update_is_processed_once(
     tg: Harness, tmp_path: Path, clock: FakeClock
 ) -> None:
     data = tg.updates.message("/checkin 看完了 3Blue1Brown 的线性代数", DAHUANG)
-    assert len(await tg.feed(data)) == 1
+    await tg.feed(data)
+    assert len(tg.api.of("setMessageReaction")) == 1  # acknowledged once (a reaction)
     assert await tg.feed(data) == []
     # a restarted bot (fresh adapter, same database) gets the same update again
     restarted = await make_harness(tg.app, [])
@@ -280,6 +316,7 @@ async def test_redelivered_update_is_processed_once(
     finally:
         await restarted.adapter.stop()
     assert tg.count(CheckIn) == 1
+    assert len(tg.api.of("setMessageReaction")) == 1
     chatter = tg.updates.message("你好", DAHUANG, chat=private_chat(DAHUANG))  # hint, no storage
     assert len(await tg.feed(chatter)) == 1
     assert await tg.feed(chatter) == []

@@ -45,11 +45,12 @@ class EmulatorServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.api = ""
 
-    def start(self, within: float = 20.0) -> None:
+    def start(self, within: float = 20.0, *, limits: bool = False) -> None:
+        """``limits``: the emulator answers 429 past Telegram's limits (30/s, 20/min a group)."""
         for _ in range(3):  # a free port can be taken between probe and listen
             port = free_port()
             process = subprocess.Popen(
-                ["node", str(SCRIPT), str(port)],
+                ["node", str(SCRIPT), str(port), *(["--limits"] if limits else [])],
                 cwd=PEERS,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -100,6 +101,8 @@ class EmulatorRequest(HTTPXRequest):
         if code == 200 and body.get("ok") is False:  # failures come as HTTP 200
             return 400, payload
         result = body.get("result")
+        if endpoint == "editMessageText" and result is None:  # Telegram returns the message
+            body["result"] = True
         if endpoint == "getMe" and isinstance(result, dict):
             result.setdefault("is_bot", True)
         if isinstance(result, dict):  # the emulator echoes a sent message's fields as given
@@ -200,6 +203,23 @@ class TelegramUser:
                 await asyncio.sleep(0.01)
         if len(found) < count:
             raise AssertionError(f"expected {count} bot message(s) in {chat['id']}, got {found}")
+        return found
+
+    async def reactions(self) -> list[dict[str, Any]]:
+        """Every reaction the bot set (the emulator's setMessageReaction, this bot's token)."""
+        response = await self.client.post("/getReactions", json={"token": self.token})
+        result: list[dict[str, Any]] = response.json()["result"]
+        return result
+
+    async def reacted(self, count: int = 1, within: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until the bot has set ``count`` reactions in all; returns them."""
+        deadline = time.monotonic() + within
+        found = await self.reactions()
+        while len(found) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+            found = await self.reactions()
+        if len(found) < count:
+            raise AssertionError(f"expected {count} reaction(s), got {found}")
         return found
 
     async def replies_until(

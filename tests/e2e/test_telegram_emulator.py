@@ -115,8 +115,8 @@ async def bot(emulator: EmulatorServer, tmp_path: Path) -> AsyncIterator[Bot]:
 async def test_check_in_ask_and_answer_by_reply_in_a_group(bot: Bot) -> None:
     dahuang, xiaoming = bot.user(11, "大煌"), bot.user(12, "小明")
     await dahuang.say("#打卡 这周把 d2l 第 4 章的 MLP 实现了一遍", GROUP)
-    [saved] = await dahuang.replies(GROUP)
-    assert "大煌" in saved["message"]["text"]
+    [saved] = await dahuang.reacted()  # a check-in in a group: a ✍ on it, no bot message
+    assert saved["chat_id"] == str(GROUP["id"]) and saved["reaction"][0]["emoji"] == "✍"
     await dahuang.say("/ask 为什么 dropout 在测试时要关掉？", GROUP)
     [announcement] = await dahuang.replies(GROUP)
     assert "dropout" in announcement["message"]["text"]
@@ -138,7 +138,7 @@ async def test_a_burst_is_stored_and_answered_in_order(
 ) -> None:
     """Updates are handled concurrently and in batches: order must still hold. (Telegram's
     ~20 messages a minute per group is PTB's rate limiter's business: off here.)"""
-    async with running_bot(emulator, tmp_path, rate_limiter=False) as bot:
+    async with running_bot(emulator, tmp_path, rate_limiter=False, ack="reply") as bot:
         await _burst_in_order(bot)
 
 
@@ -163,7 +163,8 @@ async def test_with_a_batch_window_a_burst_is_stored_in_a_few_transactions(
     """Group commit through the real adapter: while a burst lasts, batches wait for company,
     so 30 check-ins posted back to back take a few transactions, and still keep their order."""
     batches: list[int] = []
-    async with running_bot(emulator, tmp_path, rate_limiter=False, batch_window_ms=200) as bot:
+    batched = {"rate_limiter": False, "batch_window_ms": 200, "ack": "reply"}
+    async with running_bot(emulator, tmp_path, **batched) as bot:
         dispatch = bot.adapter.batcher.dispatch
 
         async def counted(incomings: Any) -> Any:
@@ -203,7 +204,7 @@ async def test_admin_publishes_the_digest_to_the_configured_chat(bot: Bot) -> No
     )
     member, admin = bot.user(51, "阿强"), bot.user(ADMIN_ID, "管理员")
     await member.say("#打卡 读了 Attention Is All You Need", GROUP)
-    await member.replies(GROUP)
+    await member.reacted()
     await member.say("/digest publish now", GROUP)
     [refusal] = await member.replies(GROUP)
     assert refusal["message"]["text"] == COMMON.get("admin_only", "zh", name="digest")

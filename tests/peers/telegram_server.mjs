@@ -1,8 +1,13 @@
 // Telegram Bot API emulator for studybot's end-to-end tests (npm telegram-test-api).
-// Usage: node telegram_server.mjs <port>  -> prints "ready <port>"; exits when stdin closes.
-//
-// Adds what the package lacks: getChatAdministrators (bot side), answering from a table the
-// test fills through the client side: POST /setChatAdministrators {chatId, userIds}.
+// Usage: node telegram_server.mjs <port> [--limits]  -> prints "ready <port>"; exits when stdin
+// closes. Added to the package: setMessageReaction (client side: POST /getReactions {token},
+// POST /disallowReactions {chatId}; POST /getSends {token}: every send, edit and reaction
+// accepted, with its time in ms); getUpdates honours offset as Telegram does (an update is
+// delivered again until a later call's offset confirms it; the package marked it read when
+// fetched); with --limits, Telegram's flood limits per bot token: a 429 with retry_after past
+// 30 sends/s per bot and past 20 messages/min into one group. Also getChatAdministrators
+// (bot side), answering from a table the test fills through the client side:
+// POST /setChatAdministrators {chatId, userIds}.
 import TelegramServer from 'telegram-test-api';
 import routesIndex from 'telegram-test-api/lib/routes/index.js';
 
@@ -53,7 +58,113 @@ TelegramServer.formatUpdate = (update) => {
   return formatted;
 };
 const port = Number(process.argv[2] || 9000);
+const limits = process.argv.includes('--limits');
 const server = new TelegramServer({ port, host: '127.0.0.1', storeTimeout: 600 });
+const app = server.webServer;
+const before = app._router.stack.length;
+
+const SENDS = new Set(['sendMessage', 'sendPhoto', 'sendDocument', 'editMessageText']);
+const COUNTED = new Set([...SENDS, 'setMessageReaction']);
+const accepted = []; // every send, edit and reaction taken (for benchmarks: POST /getSends)
+const times = new Map(); // key -> send times (ms) inside the window
+const reactions = []; // {token, chat_id, message_id, reaction}
+const noReactions = new Set(); // chat ids where reactions are not allowed
+
+function wait(key, count, windowMs, now) {
+  const recent = (times.get(key) || []).filter((t) => t > now - windowMs);
+  times.set(key, recent);
+  return recent.length >= count ? Math.max(1, Math.ceil((recent[0] + windowMs - now) / 1000)) : 0;
+}
+
+function tooMany(res, seconds) {
+  res.status(429).json({
+    ok: false,
+    error_code: 429,
+    description: `Too Many Requests: retry after ${seconds}`,
+    parameters: { retry_after: seconds },
+  });
+}
+
+const offsets = new Map(); // token -> the offset of its latest getUpdates
+app.all('/bot:token/getUpdates', (req, res, next) => {
+  offsets.set(req.params.token, Number(req.body.offset || 0));
+  next();
+});
+server.getUpdates = (token) => {
+  const offset = offsets.get(token) || 0;
+  const mine = server.storage.userMessages.filter((u) => u.botToken === token && !u.isRead);
+  for (const update of mine) if (update.updateId < offset) update.isRead = true; // confirmed
+  return mine.filter((u) => !u.isRead).map((u) => TelegramServer.formatUpdate(u));
+};
+
+function record(token, method, body, now) {
+  let replyTo = null;
+  try {
+    const parameters = typeof body.reply_parameters === 'string'
+      ? JSON.parse(body.reply_parameters) : body.reply_parameters;
+    replyTo = parameters ? Number(parameters.message_id) : null;
+  } catch (error) { replyTo = null; }
+  accepted.push({
+    token, method, time: now, chat_id: String(body.chat_id), text: body.text || null,
+    reply_to: replyTo, message_id: body.message_id ? Number(body.message_id) : null,
+  });
+}
+
+app.all('/bot:token/:method', (req, res, next) => {
+  const { token, method } = req.params;
+  if (!COUNTED.has(method)) return next();
+  const now = Date.now();
+  if (!limits) {
+    record(token, method, req.body, now);
+    return next();
+  }
+  const chat = String(req.body.chat_id);
+  const group = chat.startsWith('-') || chat.startsWith('@');
+  const overall = wait(`${token}`, 30, 1000, now);
+  const perGroup = group && SENDS.has(method) ? wait(`${token}:${chat}`, 20, 60000, now) : 0;
+  if (overall || perGroup) return tooMany(res, Math.max(overall, perGroup));
+  times.get(`${token}`).push(now);
+  if (group && SENDS.has(method)) times.get(`${token}:${chat}`).push(now);
+  record(token, method, req.body, now);
+  return next();
+});
+
+app.all('/bot:token/setMessageReaction', (req, res) => {
+  const chat = String(req.body.chat_id);
+  if (noReactions.has(chat)) {
+    res.json({ ok: false, error_code: 400, description: 'Bad Request: REACTION_INVALID' });
+    return;
+  }
+  let reaction = req.body.reaction || [];
+  if (typeof reaction === 'string') reaction = JSON.parse(reaction);
+  reactions.push({
+    token: req.params.token,
+    chat_id: chat,
+    message_id: Number(req.body.message_id),
+    reaction,
+  });
+  res.json({ ok: true, result: true });
+});
+
+app.post('/getSends', (req, res) => {
+  res.json({ ok: true, result: accepted.filter((r) => r.token === req.body.token) });
+});
+
+app.post('/getReactions', (req, res) => {
+  res.json({ ok: true, result: reactions.filter((r) => r.token === req.body.token) });
+});
+
+app.post('/disallowReactions', (req, res) => {
+  noReactions.add(String(req.body.chatId));
+  res.json({ ok: true, result: true });
+});
+
+// the package registered its routes (and a catch-all) in its constructor: ours go first
+const stack = app._router.stack;
+const ours = stack.splice(before, stack.length - before);
+const first = stack.findIndex((layer) => layer.route);
+stack.splice(first, 0, ...ours);
+
 await server.start();
 process.stdout.write(`ready ${port}\n`);
 const quit = async () => {
