@@ -72,7 +72,7 @@ class Queued:
 
     @property
     def chat(self) -> ChatRef:
-        return ChatRef(self.platform, self.chat_id, self.chat_kind)
+        return ChatRef(self.platform, self.chat_id, self.chat_kind, self.extra.get("title", ""))
 
     @property
     def sender(self) -> UserRef:
@@ -117,6 +117,8 @@ def row_fields(incoming: Incoming, reply: Reply) -> dict[str, Any]:
             reply_to = reply_to or incoming.message_id
             mention = incoming.sender.user_id
         extra["message_id"] = incoming.message_id
+    if chat.title:
+        extra["title"] = chat.title
     if reply.invite_to_room:
         extra["invite_to_room"] = reply.invite_to_room
     if reply.image is not None:

@@ -10,6 +10,7 @@ after the app is built.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -39,6 +40,10 @@ def close_early(issue: DigestIssue, now: datetime) -> None:
         issue.period_end = end
 
 
+NOTICE_WINDOW = 5.0  # seconds: publish notices after the first are summarised together
+MAX_NOTICE_LINES = 30
+
+
 class DigestService:
     """Publishing and previews for every configured group of one app."""
 
@@ -56,6 +61,8 @@ class DigestService:
         self.senders = senders  # the app's dict: adapters add themselves when they start
         self.clock = clock
         self.mp_drafts = mp_drafts  # published issues become 公众号 drafts when configured
+        self._notices: list[str] = []  # publish notices waiting for the summary
+        self._notice_task: asyncio.Task[None] | None = None
 
     @property
     def lang(self) -> str:
@@ -186,8 +193,37 @@ class DigestService:
             report = await self.publish_issue(slug, issue_id)
             reports.append(report)
             if report.parts_sent_now or (not report.published and not quiet_failures):
-                await self.notify_admins(report.summary(self.lang))
+                await self.publish_notice(report.summary(self.lang))
         return reports
+
+    async def publish_notice(self, text: str) -> None:
+        """Tell admins how a publish went; when many groups publish at one cron fire, the
+        notices of ``NOTICE_WINDOW`` seconds after the first come as ONE summary, not one
+        private message per group."""
+        if self._notice_task is None or self._notice_task.done():
+            self._notice_task = asyncio.get_running_loop().create_task(
+                self._summarise_notices(), name="digest-notices"
+            )
+            await self.notify_admins(text)
+            return
+        self._notices.append(text)
+
+    async def _summarise_notices(self) -> None:
+        await asyncio.sleep(NOTICE_WINDOW)
+        notices, self._notices = self._notices, []
+        if len(notices) == 1:
+            await self.notify_admins(notices[0])
+        elif notices:
+            head = (
+                f"📰 另有 {len(notices)} 个群的周报发布结果："
+                if self.lang == "zh"
+                else f"📰 Publishing results of {len(notices)} more groups:"
+            )
+            lines = [f"• {' '.join(notice.split())}" for notice in notices[:MAX_NOTICE_LINES]]
+            if len(notices) > MAX_NOTICE_LINES:
+                more = len(notices) - MAX_NOTICE_LINES
+                lines.append(f"… 还有 {more} 个群" if self.lang == "zh" else f"… {more} more")
+            await self.notify_admins("\n".join([head, *lines]))
 
     # -- previews and admin notices -------------------------------------------------------
     def preview(self, slug: str) -> list[Reply]:
@@ -220,11 +256,10 @@ class DigestService:
         sent = 0
         for chat in self.admin_chats():
             try:
-                await self.senders[chat.platform].send(
-                    Outgoing(chat, Reply(text=text, html=html))
+                await self.senders[chat.platform].send(  # after answers and digests
+                    Outgoing(chat, Reply(text=text, html=html, kind="notice"))
                 )
                 sent += 1
             except Exception:
                 log.exception("could not notify admin %s:%s", chat.platform, chat.chat_id)
         return sent
-

@@ -7,6 +7,8 @@ period's issue while it is a draft; publishing runs after this message's unit of
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from sqlalchemy import select
 
 from bot.clubtime import PeriodError, zone
@@ -18,7 +20,7 @@ from digest.model import entry_code, key_of_code
 from digest.periods import ensure_issue, issue_ending_at_or_before
 from digest.preview import digest_of, dropped_digest, preview_replies, status_text
 from digest.service import close_early
-from storage import moderation
+from storage import moderation, outbox
 from storage.models import DigestIssue
 
 MAX_PREFACE = 2000
@@ -54,6 +56,12 @@ MSG = Messages(
         "undrop_range": (
             "没有编号 {n}：已移除列表共有 {count} 项（见 /digest preview）。",
             "There is no entry {n}: the dropped list has {count} entries (see /digest preview).",
+        ),
+        "queue": (
+            "发送队列（{platform}）：{count} 条待发，最早的已等 {wait} 秒"
+            "（平台限速时排队，见 docs/sending.md）",
+            "Send queue ({platform}): {count} waiting, the oldest for {wait} s"
+            " (held back by the platform's limits, see docs/sending.md)",
         ),
         "featured": ("已置顶：{title}", "Featured: {title}"),
         "unfeatured": ("已取消置顶：{title}", "No longer featured: {title}"),
@@ -303,7 +311,8 @@ async def digest_admin(ctx: Context) -> Reply | list[Reply] | None:
             )
         )
         text = status_text(ctx.session, current, ctx.config, recent)
-        return Reply("\n".join([text, *_trash_lines(ctx, current)]))
+        lines = [text, *_trash_lines(ctx, current), *_send_queue_lines(ctx)]
+        return Reply("\n".join(lines))
     if name == "preface":
         return _preface(ctx, rest)
     if name == "publish":
@@ -329,4 +338,15 @@ def _trash_lines(ctx: Context, issue: DigestIssue) -> list[str]:
         when = item.deleted_at.astimezone(tz).strftime("%m-%d %H:%M")
         kind = ctx.text(MSG, f"trash_{item.kind}")
         lines.append(f"· {kind} {item.label} — {item.deleted_by}，{when}")
+    return lines
+
+
+def _send_queue_lines(ctx: Context) -> list[str]:
+    """One line per platform whose replies wait in the outbox (none when nothing waits)."""
+    lines = []
+    for platform, count, oldest in outbox.backlog_by_platform(ctx.session):
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        wait = max(0, int((ctx.now - oldest).total_seconds())) if oldest is not None else 0
+        lines.append(ctx.text(MSG, "queue", platform=platform, count=count, wait=wait))
     return lines

@@ -86,6 +86,17 @@ def recover_interrupted(session: Session, platform: str) -> list[tuple[int, str]
     return [(row_id, chat_id) for row_id, chat_id in rows]
 
 
+def backlog_by_platform(session: Session) -> list[tuple[str, int, datetime | None]]:
+    """For each platform with rows waiting: (platform, how many, when the oldest was queued)."""
+    rows = session.execute(
+        select(OutboxMessage.platform, func.count(), func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.state.in_((OPEN, "sending")))
+        .group_by(OutboxMessage.platform)
+        .order_by(OutboxMessage.platform)
+    ).all()
+    return [(platform, int(count), oldest) for platform, count, oldest in rows]
+
+
 def backlog(session: Session, platform: str | None = None) -> tuple[int, datetime | None]:
     """How many rows wait (of ``platform``, or all) and when the oldest was queued."""
     query = select(func.count(), func.min(OutboxMessage.created_at)).where(

@@ -7,7 +7,9 @@ replies to it (answering a question). Meta commands start with ``:`` (see ``:hel
 
 Texts live in :mod:`bot.adapters.console_text`, printing and saving bot messages in
 :mod:`bot.adapters.console_output`; this module reads input, keeps the console user's identity
-and chat, and runs the meta commands.
+and chat, and runs the meta commands. Replies go through the outbox and a send stage like on
+every platform (no limits here); a line's replies are printed before the next line is read,
+so a piped transcript stays in order.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from bot.adapters.console_output import ConsoleOutput
 from bot.adapters.console_text import DEFAULT_GROUP_CHAT, MSG, PLATFORM, group_chat_ref
 from bot.config import Config
 from bot.dispatch import Dispatcher
-from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
+from bot.model import ChatRef, Incoming, Outgoing, UserRef
+from bot.outbox import Queued
+from bot.sending import Limits, RateLimiter, SendStage
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,16 @@ class ConsoleAdapter:
             finished=self.finished,
         )
         self.as_admin = as_admin
+        self.sending = SendStage(
+            PLATFORM,
+            dispatcher.db,
+            self.send_queued,
+            RateLimiter(Limits(), is_group=lambda chat: not chat.startswith("dm-")),
+            max_age=config.sending.max_age_seconds,
+            retry_seconds=config.sending.retry_seconds,
+            report_seconds=0,
+        )
+        dispatcher.use_outbox(PLATFORM)
 
     # -- identity ------------------------------------------------------------------------
     @property
@@ -120,6 +134,7 @@ class ConsoleAdapter:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self.sending.stop(self.config.sending.shutdown_seconds)
         self.finished.set()
 
     async def run(self) -> None:
@@ -212,11 +227,13 @@ class ConsoleAdapter:
             mentions_bot=True,  # whoever types in the console talks to the bot
             platform_admin=self.admin,
         )
-        replies = await self.dispatcher.dispatch(incoming)
-        if not replies:
+        before = self.sending.sent
+        replies = await self.dispatcher.dispatch(incoming)  # queued in its transaction
+        self.dispatcher.queue(incoming, replies)  # refusals and errors made outside it
+        self.sending.notify()
+        await self.sending.idle()  # printed before the next line is read
+        if self.sending.sent == before:
             self.output.write("  " + self._t("no_reply"))
-        for reply in replies:
-            self._deliver(reply, chat)
 
     async def _meta(self, name: str, args: str) -> bool:
         if name in ("quit", "q", "exit"):
@@ -260,15 +277,22 @@ class ConsoleAdapter:
         await self._say(parts[1], reply_to=target)
 
     # -- output --------------------------------------------------------------------------
-    def _deliver(self, reply: Reply, chat: ChatRef) -> None:
-        target = reply.chat or chat
-        if target != chat:
-            title = target.title or target.chat_id
+    async def send_queued(self, item: Queued) -> None:
+        """Print one outbox row (the send stage calls this) in its chat."""
+        target = item.chat
+        if item.extra.get("fallback"):  # private, asked for in a group
+            name = item.sender.display_name
+            target = ChatRef(PLATFORM, f"dm-{item.sender.user_id}", "private", name)
+            self.output.write("  → " + self._t("private_to", name=name))
+        elif "message_id" not in item.extra:  # not the chat the message came from
+            title = self._title(target)
             self.output.write(self._t("outgoing", chat=f"{title} ({PLATFORM}:{target.chat_id})"))
-        if reply.private and not target.is_private:
-            target = ChatRef(PLATFORM, f"dm-{self.user_id}", "private", self.user_name)
-            self.output.write("  → " + self._t("private_to", name=self.user_name))
-        self.output.show(reply, target)
+        self.output.show(item.reply(), target)
+
+    def _title(self, chat: ChatRef) -> str:
+        if chat.chat_id == self.group_chat.chat_id:
+            return self.group_chat.title or chat.chat_id
+        return chat.title or chat.chat_id
 
     def _whoami(self) -> str:
         role = self._t("role_admin") if self.admin else ""

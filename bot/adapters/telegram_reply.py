@@ -26,8 +26,8 @@ from bot.adapters.telegram_send import PLATFORM, chat_key, is_final
 from bot.adapters.telegram_text import escape, render_html, split_html
 from bot.i18n import Messages
 from bot.model import ChatRef, Outgoing, Reply
-from bot.outbox import Queued
-from bot.sending import SendFailed, SendLater
+from bot.outbox import DIGEST, QUIET, Queued
+from bot.sending import SendFailed, SendLater, current_priority
 
 if TYPE_CHECKING:
     from bot.adapters.telegram_send import TelegramOutbound
@@ -198,6 +198,8 @@ class TelegramReplies:
         """Post a bot-initiated message (digest, reminder); raises on final failure."""
         if outgoing.chat.platform != PLATFORM:
             raise ValueError(f"telegram cannot send to a {outgoing.chat.platform} chat")
+        # digest parts and reminders take tokens after answers; admin notices after both
+        current_priority.set(QUIET if outgoing.reply.kind == "notice" else DIGEST)
         chat_id = chat_key(outgoing.chat.chat_id)
         reply = outgoing.reply
         ids: list[str] = []

@@ -45,8 +45,8 @@ from bot.adapters.wechat_text import (
 from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
-from bot.outbox import Queued
-from bot.sending import Gather, SendLater, SendStage
+from bot.outbox import DIGEST, QUIET, Queued
+from bot.sending import Gather, SendLater, SendStage, current_priority
 
 log = logging.getLogger(__name__)
 QUESTION_NUMBER = re.compile(r"(?:问题|Question) ?#(\d{1,9})")  # the announcement's "问题 #N"
@@ -273,6 +273,8 @@ class WechatAdapter(WechatSession):
         """Post a message the bot starts (digest, reminder); raise after the retries."""
         if self._bot is None:
             raise WechatSendError("the WeChat adapter is not started")
+        # digest parts and reminders take tokens after answers; admin notices after both
+        current_priority.set(QUIET if outgoing.reply.kind == "notice" else DIGEST)
         return await self._post(outgoing.chat, outgoing.reply, list(outgoing.mention_user_ids))
 
     def ack_mode(self, chat_id: str) -> AckMode:

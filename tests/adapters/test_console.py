@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot import outbox
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App, build_app
 from bot.i18n import COMMON
@@ -254,8 +255,13 @@ async def test_continuation_at_end_of_input_is_still_sent(app, tmp_path):
 class BrokenDispatcher:
     """A dispatcher whose every call fails."""
 
+    db = None
+
     def __init__(self, config: Any) -> None:
         self.config = config
+
+    def use_outbox(self, platform: str) -> None:
+        return None
 
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
         raise RuntimeError("database is on fire")
@@ -271,11 +277,20 @@ async def test_dispatcher_failure_does_not_end_the_session(app, tmp_path):
 class ScriptedDispatcher:
     """Returns the given replies for every message and records ``record_sent`` calls."""
 
-    def __init__(self, config: Any, replies: list[Reply]) -> None:
-        self.config = config
+    def __init__(self, app: App, replies: list[Reply]) -> None:
+        self.config = app.config
+        self.db = app.db
         self.replies = replies
         self.recorded: list[tuple[ChatRef, str, int]] = []
         self.incoming: list[Incoming] = []
+
+    def use_outbox(self, platform: str) -> None:
+        return None
+
+    def queue(self, incoming: Incoming, replies: list[Reply]) -> None:
+        """Into the outbox, as the real dispatcher does (the console's send stage prints)."""
+        with self.db.session() as session:
+            outbox.stage(session, incoming, replies)
 
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
         self.incoming.append(incoming)
@@ -294,7 +309,7 @@ async def test_image_html_invite_and_question_replies(app, tmp_path):
         Reply("私下说", private=True),
         Reply("发到别的群", chat=ChatRef("console", "other-room", "group", "读书会")),
     ]
-    scripted = ScriptedDispatcher(app.config, replies)
+    scripted = ScriptedDispatcher(app, replies)
     out = await run_console(scripted, "hi\n", tmp_path)
     saved = tmp_path / "images" / "stats.png"
     assert saved.read_bytes() == b"\x89PNG fake"
@@ -310,7 +325,7 @@ async def test_image_html_invite_and_question_replies(app, tmp_path):
 
 
 async def test_reply_meta_sets_reply_to_the_recorded_platform_id(app, tmp_path):
-    scripted = ScriptedDispatcher(app.config, [Reply("❓ 问题 #7", question_id=7)])
+    scripted = ScriptedDispatcher(app, [Reply("❓ 问题 #7", question_id=7)])
     await run_console(scripted, "q\n:reply b1 answer\n", tmp_path)
     [(chat, message_id, _)] = scripted.recorded[:1]
     assert scripted.incoming[1].reply_to_message_id == message_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -128,6 +129,26 @@ async def test_status_shows_period_in_group_timezone_and_counts(chat: Chatter) -
     assert "2026-11-15 20:00 – 2026-11-22 20:00（Asia/Shanghai）" in text
     assert "第1期（未发布）" in text
     assert "论文 1 篇" in text and "心得 2 条（2 人）" in text and "问答 1 个" in text
+
+
+async def test_status_shows_the_send_queue_when_replies_wait(chat: Chatter) -> None:
+    from datetime import timedelta
+
+    from storage.models import OutboxMessage
+
+    assert "发送队列" not in await chat.say("/digest status", user="admin")
+    with chat.app.db.session() as session:
+        for _ in range(3):  # held back by Telegram's per-group limit for 75 s
+            session.add(
+                OutboxMessage(
+                    platform="telegram",
+                    chat_id="-100",
+                    text="✅",
+                    created_at=chat.clock.now - timedelta(seconds=75),
+                )
+            )
+    text = await chat.say("/digest status", user="admin")
+    assert "发送队列（telegram）：3 条待发，最早的已等 75 秒" in text
 
 
 async def test_publish_without_closed_issue_asks_for_now(chat: Chatter, sender: Any) -> None:
@@ -290,3 +311,22 @@ async def test_publish_now_with_only_carried_over_questions_publishes_nothing(
     await chat.say("/answer 1 测试时要用全部神经元，期望才一致", user="u4", name="老王")
     assert "第2期已发布" in await chat.say("/digest publish now", user="admin")
     assert len(sender.sent) == 2 and "全部神经元" in sender.sent[1].reply.text
+
+
+async def test_publish_notices_of_many_groups_come_as_one_summary(
+    bot_app: App, sender: RecordingSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """100 groups publishing at one cron fire: the admin gets the first notice and then one
+    summary, not 100 private messages."""
+    import digest.service
+
+    monkeypatch.setattr(digest.service, "NOTICE_WINDOW", 0.05)
+    service = bot_app.digest
+    for group in range(100):
+        await service.publish_notice(f"第1期已发布到 group-{group}")
+    assert [o.reply.text for o in sender.sent] == ["第1期已发布到 group-0"]
+    await asyncio.sleep(0.2)
+    assert len(sender.sent) == 2
+    summary = sender.sent[1].reply
+    assert summary.kind == "notice" and summary.text.startswith("📰 另有 99 个群的周报发布结果")
+    assert "group-1" in summary.text and "还有 69 个群" in summary.text
