@@ -22,6 +22,7 @@ STEPS = [
     ("rss", ["bench.rss_bench"]),
     ("telegram", ["bench.telegram_bench"]),
     ("latency", ["bench.telegram_paced"]),
+    ("send", ["bench.send_bench"]),
 ]
 TARGETS = {
     "ingest": "SQLite >= 1,000 msg/s, p99 < 20 ms",
@@ -30,10 +31,12 @@ TARGETS = {
     "rss": "< 150 MB",
     "telegram": "ours >= 80 % of the echo bot",
     "latency": "none (what the batch window costs in reply latency)",
+    "send": "rush: a handful of bot messages, 90 % acknowledged within 5 s; others' replies at idle",
 }
 MARKERS = ("studybot dispatch", "digest build", "archive index", "target p95", "target peak",
            "ours / echo", "without the batch window", "reply latency", "check-ins at",
-           "skipped")  # fmt: skip
+           "skipped", "rush (", "acknowledged:", "flood:", "other groups'", "publish:",
+           "members' replies")  # fmt: skip
 
 
 def main() -> int:

@@ -173,6 +173,7 @@ def wechat_app(tmp_path: Path, gateway: Gateway) -> Iterator[App]:
             "send_interval_seconds": 0,
             "max_text_chars": 300,
             "login_timeout_seconds": 10,
+            "ack": "reply",  # one reply per check-in, as the tests below expect; see the rush
         },
         # short messages to see the digest split in parts; enough of them for the whole week
         digest={"budget": {"wechat_messages": 10}},
@@ -459,3 +460,51 @@ async def test_debug_logs_never_show_the_puppet_token(
             await bot.stop()
     assert len(caplog.records) > 10  # wechaty and the adapter did log at debug level
     assert gateway.token not in caplog.text
+
+
+async def test_a_rush_of_checkins_in_a_room_gets_a_few_batched_messages(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    """40 members post their 打卡 within seconds: the room gets a handful of messages naming
+    them (wechat.ack: batch, the default), not 40 bursts from the bot's account."""
+    from bot.adapters.wechat import WechatAdapter
+
+    config = make_config(
+        tmp_path,
+        groups=[{"slug": "ml-club", "chats": [{"platform": "wechat", "chat_id": ROOM}]}],
+        wechat={
+            "token": gateway.token,
+            "endpoint": gateway.endpoint,
+            "send_interval_seconds": 0.2,
+            "login_timeout_seconds": 10,
+            "ack_batch_seconds": 2,
+        },
+    )
+    app = build_app(config)
+    members = [(f"rush{i:02d}", f"成员{i:02d}") for i in range(40)]
+    for contact_id, name in members:
+        await gateway.command(cmd="newmember", id=contact_id, name=name, room=ROOM)
+    bot = WechatAdapter(app.dispatcher, app.config)
+    await bot.start()
+    try:
+        since = gateway.mark()
+        for contact_id, _name in members:
+            await gateway.say(contact_id, "#打卡 复习了反向传播", room=ROOM)
+        await eventually(lambda: count_checkins(app) == 40, within=20)
+        events = await gateway.settle(since, quiet=3.0)
+    finally:
+        await bot.stop()
+        app.db.dispose()
+    sent = [e["text"] for e in events if sent_text(ROOM)(e)]
+    assert 1 <= len(sent) <= 8, sent  # a handful, not 40
+    assert all(text.startswith("✅ 已记录：") for text in sent)
+    counted = 0
+    for text in sent:
+        many = re.search(r"等 (\d+) 人", text)
+        counted += int(many[1]) if many else text.count("成员")
+    assert counted == 40
+
+
+def count_checkins(app: App) -> int:
+    with app.db.session() as session:
+        return session.scalar(select(func.count()).select_from(CheckIn)) or 0

@@ -204,6 +204,14 @@ async function handle (command) {
       else failing.add(command.what)
       emit({ event: 'failing', what: [...failing] })
       break
+    case 'newmember': {  // a new contact in the room: {cmd: 'newmember', id, name, room}
+      const contact = mocker.createContact({ id: command.id, name: command.name })
+      contact.payload.friend = true
+      const room = mocker.RoomMock.load(command.room)
+      room.payload.memberIdList = [...room.payload.memberIdList, command.id]
+      emit({ event: 'joined', id: command.id })
+      break
+    }
     case 'members':
       emit({ event: 'members', room: command.room, members: [...mocker.RoomMock.load(command.room).payload.memberIdList] })
       break
