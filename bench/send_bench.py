@@ -63,7 +63,7 @@ async def start_bot(api: str, tmp: Path, name: str, ack: str) -> tuple[TelegramA
     adapter = TelegramAdapter(
         app.dispatcher,
         config,
-        request=EmulatorRequest(),
+        request=EmulatorRequest(connection_pool_size=64),  # PTB's default for a bot is 256
         get_updates_request=EmulatorRequest(),
         base_url=f"{api}/bot",
         poll_interval=0.005,
