@@ -54,8 +54,9 @@ async def start_bot(api: str, tmp: Path, name: str, ack: str) -> tuple[TelegramA
             "telegram": {"token": token, "ack": ack},
             "limits": {"messages_per_minute": 10**9, "burst": 10**9},
             "web": {"enabled": False},
-            "groups": [{"slug": "ml-club", "chats": [{"platform": "telegram",
-                                                      "chat_id": GROUP["id"]}]}],
+            "groups": [{"slug": "ml-club", "chats": [
+                {"platform": "telegram", "chat_id": chat}
+                for chat in [GROUP["id"], *(group(i)["id"] for i in range(100))]]}],
         }
     )  # fmt: skip
     app = build_app(config)

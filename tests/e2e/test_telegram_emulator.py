@@ -68,13 +68,17 @@ class Bot:
         response.raise_for_status()
 
 
-async def start_bot(emulator: EmulatorServer, tmp_path: Path, **telegram: Any) -> Bot:
+async def start_bot(
+    emulator: EmulatorServer, tmp_path: Path, *, more_chats: tuple[int, ...] = (), **telegram: Any
+) -> Bot:
+    """The bot serving GROUP (and the group chats ``more_chats``) through the emulator."""
     token = f"{uuid.uuid4().int % 10**9}:e2e-{uuid.uuid4().hex}"
+    chats = [{"platform": "telegram", "chat_id": chat} for chat in (GROUP["id"], *more_chats)]
     config = make_config(
         tmp_path,
         admins=[f"telegram:{ADMIN_ID}"],
         telegram={"token": token, **telegram},
-        groups=[{"slug": "ml-club", "chats": [{"platform": "telegram", "chat_id": GROUP["id"]}]}],
+        groups=[{"slug": "ml-club", "chats": chats}],
     )
     app = build_app(config)
     adapter = TelegramAdapter(
@@ -97,7 +101,7 @@ async def running_bot(
     emulator: EmulatorServer, tmp_path: Path, **telegram: Any
 ) -> AsyncIterator[Bot]:
     """:func:`start_bot`, stopped and closed on the way out."""
-    running = await start_bot(emulator, tmp_path, **telegram)
+    running = await start_bot(emulator, tmp_path, **telegram)  # more_chats passes through
     try:
         yield running
     finally:

@@ -55,7 +55,7 @@ async def history(bot: Bot) -> list[dict[str, Any]]:
 async def test_a_flooded_group_never_holds_another_groups_answer(
     limited: EmulatorServer, tmp_path: Path
 ) -> None:
-    async with running_bot(limited, tmp_path) as bot:
+    async with running_bot(limited, tmp_path, more_chats=(QUIET_GROUP["id"],)) as bot:
         members = [bot.user(100 + i, f"成员{i}") for i in range(10)]
         for i in range(60):  # 60 questions: Telegram lets 20 answers a minute into the group
             await members[i % 10].say(f"/ask 第 {i} 个问题：学习率怎么调？", GROUP)
