@@ -81,8 +81,8 @@ async def test_shutdown_under_a_backlog_is_quick_and_a_restart_loses_nothing(
         for i in range(40):
             await members[i % 8].say(f"/ask 问题 {i}", GROUP)
         await wait_for(lambda: count(bot, OutboxMessage, OutboxMessage.state == "sent") >= 20)
-        for i in range(10):  # still arriving when SIGTERM comes
-            await members[i % 8].say(f"#打卡 第 {i} 条", GROUP)
+        for i in range(10):  # still arriving when SIGTERM comes (a first check-in each)
+            await bot.user(350 + i, f"打卡{i}").say(f"#打卡 第 {i} 条", GROUP)
         started = time.monotonic()
         await bot.adapter.stop()  # what SIGTERM does (bot.runner)
         assert time.monotonic() - started < 5.0
