@@ -4,6 +4,7 @@ the platform re-delivers everything, each message is stored exactly once (SQLite
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -27,8 +28,15 @@ pytestmark = pytest.mark.slow
 
 
 def _messages() -> list[str]:
+    # each note says something of its own: a member's near-repeat would be refused (#19)
     return [
-        json.dumps({"id": f"m{i}", "user": f"u{i % 37}", "text": f"/checkin crash-note-{i} 学习"})
+        json.dumps(
+            {
+                "id": f"m{i}",
+                "user": f"u{i % 37}",
+                "text": f"/checkin crash-note-{i} 学习 {hashlib.sha256(str(i).encode()).hexdigest()[:16]}",
+            }
+        )
         for i in range(TOTAL)
     ]
 
