@@ -103,9 +103,6 @@ class EmulatorRequest(HTTPXRequest):
         result = body.get("result")
         if endpoint == "editMessageText" and result is None:  # Telegram returns the message
             body["result"] = True
-        if isinstance(result, dict) and isinstance(result.get("link_preview_options"), str):
-            # the emulator echoes the request's form fields back as the message
-            result["link_preview_options"] = json.loads(result["link_preview_options"])
         if endpoint == "getMe" and isinstance(result, dict):
             result.setdefault("is_bot", True)
         if isinstance(result, dict):  # the emulator echoes a sent message's fields as given
