@@ -294,10 +294,16 @@ async def test_the_admin_of_a_foreign_group_administers_nothing(bot: Bot) -> Non
 
 
 async def test_a_week_in_the_group_welcome_loose_checkin_edit_and_quiet_unknown_commands(
-    bot: Bot,
+    emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     """Issue #19 through the real emulator: a newcomer is welcomed, 「#打卡：…」 is stored, an
-    edited check-in updates the note (with a hint), Rose's /warn draws no reply."""
+    edited check-in updates the note (with a hint), Rose's /warn draws no reply. (Check-ins
+    are answered by a message here, ``ack: reply``, to read what each one counted.)"""
+    async with running_bot(emulator, tmp_path, ack="reply") as bot:
+        await _a_week_in_the_group(bot)
+
+
+async def _a_week_in_the_group(bot: Bot) -> None:
     newcomer = bot.user(51, "新同学")
     await newcomer.join(GROUP)
     [welcome] = await newcomer.replies(GROUP)
@@ -322,7 +328,7 @@ async def test_debug_logs_never_show_the_bot_token(
 ) -> None:
     """PTB logs its Bot API URL (``.../bot<TOKEN>``) and httpx every request at debug level."""
     with caplog.at_level(logging.DEBUG):
-        async with running_bot(emulator, tmp_path) as running:
+        async with running_bot(emulator, tmp_path, ack="reply") as running:
             person = running.user(81, "日志")
             await person.say("/checkin 读了 ResNet", GROUP)
             await person.replies(GROUP)
