@@ -11,14 +11,16 @@ import argparse
 import asyncio
 import importlib
 import importlib.util
-import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
+from bot.failures import explain
 from bot.log_redaction import install as install_log_redaction
 from bot.log_redaction import protect_config
+from bot.logs import configure_logging
 
 CLI_MODULES = ("bot.cli_digest", "bot.cli_data")
 DEFAULT_CONFIG_FILES = ("config.yaml", "config.yml")
@@ -38,14 +40,34 @@ def _run(args: argparse.Namespace) -> int:
     from bot.runner import run_bot
 
     config = resolve_config(args.config)
+    missing = config.missing_secrets()
+    if missing and not args.platform:  # never fall back to the console for a real club
+        raise ConfigError("; ".join(missing))
     platforms = args.platform or config.platforms
+    for name in platforms:
+        if name != "console" and not getattr(config, name).token:
+            names = config.env_names(f"{name}.token")
+            hint = f"set {' or '.join(names)}" if names else f"set {name}.token in the config"
+            raise ConfigError(f"--platform {name} needs {name}.token, which is empty; fix: {hint}")
     return asyncio.run(run_bot(config, platforms, as_admin=args.as_admin, web=not args.no_web)) or 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="studybot", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="studybot",
+        description="studybot: the ML self-study club's chatbot (Telegram, WeChat, console), "
+        "its web archive, weekly digests and data tools.",
+        epilog="-v logs what runs, -vv debugs. "
+        "Docs: README.md and docs/ (deploy.md for a server).",
+    )
     parser.add_argument("--config", "-c", help="YAML config file (default: ./config.yaml)")
-    parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="count",
+        default=0,
+        help="-v: log what runs and what happens (INFO); -vv: debug, with tracebacks",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="start the bot (console when no token is configured)")
@@ -69,17 +91,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     install_log_redaction()  # known secret shapes (bot tokens, URL passwords) from the start
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose)
     try:
         return int(args.func(args) or 0)
     except ConfigError as error:
         print(f"studybot: {error}", file=sys.stderr)
+        if args.verbose >= 2:
+            traceback.print_exc()
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # a start-up failure: cause and fix, no traceback unless -vv
+        if args.verbose >= 2:
+            traceback.print_exc()
+        print(explain(error, _config_or_none(args)).lines(), file=sys.stderr)
+        return 1
+
+
+def _config_or_none(args: argparse.Namespace) -> Config | None:
+    try:
+        return resolve_config(getattr(args, "config", None))
+    except Exception:
+        return None
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -399,6 +400,39 @@ class Config(_Section):
     sending: SendingConfig = SendingConfig()
     mp: MpConfig = MpConfig()
 
+    # which ${VARS} each dotted key read (set by parse_config; for error messages)
+    _env_sources: dict[str, list[str]] = PrivateAttr(default_factory=dict)
+
+    def env_names(self, key: str) -> list[str]:
+        """The environment variables the config file used for ``key`` (e.g. telegram.token)."""
+        return list(self._env_sources.get(key, []))
+
+    def missing_secrets(self) -> list[str]:
+        """Platforms that chats name but whose secret is empty, as one sentence each."""
+        problems = []
+        for platform in ("telegram", "wechat"):
+            if getattr(self, platform).token:
+                continue
+            chats = [
+                f"groups[{g}].chats[{c}]"
+                for g, group in enumerate(self.groups)
+                for c, chat in enumerate(group.chats)
+                if chat.platform == platform
+            ]
+            if not chats:
+                continue
+            names = self.env_names(f"{platform}.token")
+            source = (
+                f"set {' or '.join(names)} in the environment (e.g. the systemd EnvironmentFile)"
+                if names
+                else f"set {platform}.token"
+            )
+            problems.append(
+                f"{platform}.token is empty but {chats[0]} is a {platform} chat; fix: {source}, "
+                f"or remove the {platform} chats"
+            )
+        return problems
+
     @field_validator("admins")
     @classmethod
     def _admins_are_qualified(cls, admins: list[str]) -> list[str]:
@@ -460,13 +494,25 @@ class Config(_Section):
         return found or ["console"]
 
 
-def substitute_env(value: Any, env: Mapping[str, str] | None = None) -> Any:
-    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of a parsed YAML tree."""
+def substitute_env(
+    value: Any,
+    env: Mapping[str, str] | None = None,
+    *,
+    sources: dict[str, list[str]] | None = None,
+    key: str = "",
+) -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of a parsed YAML tree.
+
+    ``sources``, when given, collects which variables each dotted key read (e.g.
+    ``{"telegram.token": ["TELEGRAM_BOT_TOKEN"]}``), so errors can name the variable to set.
+    """
     environ = os.environ if env is None else env
     if isinstance(value, str):
 
         def one(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
+            if sources is not None:
+                sources.setdefault(key, []).append(name)
             if name in environ:
                 return environ[name]
             if default is not None:
@@ -475,9 +521,15 @@ def substitute_env(value: Any, env: Mapping[str, str] | None = None) -> Any:
 
         return ENV_PATTERN.sub(one, value)
     if isinstance(value, dict):
-        return {k: substitute_env(v, environ) for k, v in value.items()}
+        return {
+            k: substitute_env(v, environ, sources=sources, key=f"{key}.{k}" if key else str(k))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [substitute_env(v, environ) for v in value]
+        return [
+            substitute_env(v, environ, sources=sources, key=f"{key}[{i}]")
+            for i, v in enumerate(value)
+        ]
     return value
 
 
@@ -498,10 +550,12 @@ def parse_config(data: Any, env: dict[str, str] | None = None) -> Config:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"configuration must be a mapping of keys, not {type(data).__name__}")
+    sources: dict[str, list[str]] = {}
     try:
-        config = Config.model_validate(substitute_env(data, env))
+        config = Config.model_validate(substitute_env(data, env, sources=sources))
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc)) from None
+    config._env_sources = sources
     for line in config.clock_change_warnings():
         log.warning("config: %s", line)
     return config

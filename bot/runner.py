@@ -55,6 +55,7 @@ async def run_bot(
         if any(name in PLATFORM_RETENTION for name in platforms):
             await wait_for_backlog(app)
         extras = await _start_extras(app, web=web)
+        log_what_runs(app, adapters)
         waiters = [asyncio.create_task(stop.wait())]
         for adapter in adapters:
             finished = getattr(adapter, "finished", None)
@@ -98,6 +99,40 @@ async def wait_for_backlog(
             log.info("platform backlog still arriving after %.0f s; starting the scheduler", limit)
             return
         await asyncio.sleep(quiet - idle + 0.01)
+
+
+def log_what_runs(app: App, adapters: list) -> None:
+    """INFO lines an operator checks after a start: platforms and bot names, each group with
+    its chats, where the archive is, and when the next digest and reminder run."""
+    config = app.config
+    for adapter in adapters:
+        name = getattr(adapter, "username", "") or ""
+        log.info("serving %s%s", adapter.platform, f" as @{name}" if name else "")
+    for group in config.groups:
+        chats = ", ".join(f"{c.platform}:{c.chat_id}" for c in group.chats) or "no chats"
+        log.info(
+            "group %s (%s, %s, %s): %s",
+            group.slug,
+            group.name,
+            group.timezone,
+            getattr(group, "language", None) or config.language,
+            chats,
+        )
+    if config.web.enabled:
+        log.info("web archive: %s/", config.web.base_url.rstrip("/"))
+    try:
+        from digest.schedule import scheduler_for
+    except ImportError:  # pragma: no cover
+        return
+    scheduler = scheduler_for(app)
+    if scheduler is None:
+        if config.digest.enabled or config.reminders.enabled:
+            log.info("scheduler: following; another process on this database runs the jobs")
+        return
+    for job in sorted(scheduler.get_jobs(), key=lambda j: j.id):
+        when = getattr(job, "next_run_time", None)
+        if when is not None and not job.id.startswith("digest-retry"):
+            log.info("next %s: %s", job.id, when.isoformat(timespec="minutes"))
 
 
 def warm_up_process() -> None:

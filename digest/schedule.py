@@ -254,7 +254,14 @@ async def start_scheduler(
     if lead():
         await asyncio.sleep(0)  # let the first wake-up (overdue jobs) be processed while running
     else:
-        log.info("scheduler: another process leads; retrying every %s s", interval)
+        log.warning(
+            "scheduler: another process leads: a studybot process already runs the digests and "
+            "reminders on this database. This process answers messages and serves the archive, but publishes "
+            "no digest and sends no reminder while that one runs (it takes over within %s s "
+            "if the other stops). Serve every group (%s) from that process's config.",
+            interval,
+            ", ".join(g.slug for g in app.config.groups),
+        )
     if lock is not None:
         state["task"] = asyncio.create_task(supervise())
 

@@ -62,6 +62,21 @@ ANONYMOUS_ADMIN_NAME = "匿名管理员"
 CONCURRENT_UPDATES = 100  # getUpdates returns at most 100 at a time
 
 
+def _polling_error(error: Exception) -> None:
+    """PTB retries polling errors itself; say what the lasting ones mean."""
+    from telegram.error import Conflict, InvalidToken
+
+    if isinstance(error, Conflict):
+        log.error(
+            "telegram: another process is polling this bot token (409 Conflict); "
+            "stop it: only one process may poll a token"
+        )
+    elif isinstance(error, InvalidToken):
+        log.error("telegram: the bot token was revoked (401); set a new TELEGRAM_BOT_TOKEN")
+    else:
+        log.warning("telegram: polling failed, retrying: %s", error)
+
+
 class TelegramAdapter(TelegramReplies):
     """Serves the dispatcher on Telegram; also the digest publisher's Telegram sender."""
 
@@ -214,7 +229,7 @@ class TelegramAdapter(TelegramReplies):
                 poll_interval=self.poll_interval,
                 allowed_updates=ALLOWED_UPDATES,
                 drop_pending_updates=False,
-                error_callback=lambda error: log.warning("polling error: %s", error),
+                error_callback=_polling_error,
             )
         self.sending.start()
         log.info(
