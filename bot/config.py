@@ -91,6 +91,8 @@ class GroupConfig(_Section):
 
     slug: str = Field(default="ml-club", pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")
     name: str = "ML自学者俱乐部"
+    # what members and readers of this group see: replies, digest, archive (default: global)
+    language: Literal["zh", "en"] | None = None
     timezone: str = "Asia/Shanghai"
     chats: list[ChatConfig] = Field(
         default_factory=lambda: [ChatConfig(platform="console", chat_id="console-group")]
@@ -484,6 +486,13 @@ class Config(_Section):
                     )
                 owner[key] = group.slug
         return self
+
+    def group_language(self, slug: str) -> Literal["zh", "en"]:
+        """The language of group ``slug`` (its own ``language``, else the global one)."""
+        for group in self.groups:
+            if group.slug == slug:
+                return group.language or self.language
+        return self.language
 
     @property
     def platforms(self) -> list[str]:

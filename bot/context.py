@@ -65,10 +65,11 @@ class Context:
 
     @property
     def lang(self) -> str:
-        return self.config.language
+        """The group's language (``groups[].language``, default the global ``language``)."""
+        return self.group_config.language or self.config.language
 
     def text(self, messages: Messages, key: str, /, **values: object) -> str:
-        """A message from ``messages`` in the configured language."""
+        """A message from ``messages`` in the group's language."""
         return messages.get(key, self.lang, **values)
 
     def after_commit(self, job: Callable[[], Awaitable[Any]]) -> None:
@@ -80,5 +81,5 @@ class Context:
         self.deferred.append(job)
 
     def fail(self, messages: Messages, key: str, /, **values: object) -> UserError:
-        """``raise ctx.fail(MSG, "key")``: a UserError in the configured language."""
+        """``raise ctx.fail(MSG, "key")``: a UserError in the group's language."""
         return UserError(messages.get(key, self.lang, **values))

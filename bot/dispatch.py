@@ -141,6 +141,10 @@ class Dispatcher:
             )
         ]
 
+    def language_of(self, chat: ChatRef) -> str:
+        """The language of the chat's group (``groups[].language``, else the global one)."""
+        return self.group_for_chat(chat).language or self.config.language
+
     def route(self, text: str) -> Route | None:
         match = COMMAND_PATTERN.match(text)
         if match:
@@ -176,7 +180,7 @@ class Dispatcher:
         so it may join a batch (see ``bot.batching``).
         """
         self.last_received = time.monotonic()
-        lang = self.config.language
+        lang = self.language_of(incoming.chat)
         text = clean_text(incoming.text)
         route = self.route(text)
         if not incoming.chat.is_private and self.group_for_chat(incoming.chat) is None:
@@ -279,7 +283,7 @@ class Dispatcher:
             or member.role == "admin"
         )
         if route is not None and route.spec is not None and route.spec.admin and not is_admin:
-            lang = self.config.language
+            lang = self.language_of(incoming.chat)
             refusal = Reply(COMMON.get("admin_only", lang, name=route.spec.name))
             return self._staged(session, incoming, refusal), None
         if route is not None and route.spec is not None and route.spec.admin:
@@ -369,7 +373,7 @@ class Dispatcher:
             return []
         log.error("handler failed for message %s", incoming.message_id, exc_info=error)
         self._groups.clear()  # in case the group row itself is what went wrong
-        return [Reply(COMMON.get("internal_error", self.config.language))]
+        return [Reply(COMMON.get("internal_error", self.language_of(incoming.chat)))]
 
     def _group(self, session: Session, config: GroupConfig) -> Group:
         """The chat's group row. Groups change only with the config (``ensure_group`` at the

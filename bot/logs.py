@@ -46,3 +46,7 @@ def configure_logging(verbosity: int) -> None:
     library_level = logging.DEBUG if verbosity >= 2 else logging.WARNING
     for name in CHATTY_LIBRARIES:
         logging.getLogger(name).setLevel(library_level)
+    # "Run time of job ... was missed": a job missed during downtime runs once, late (coalesce)
+    logging.getLogger("apscheduler.executors.default").setLevel(
+        logging.DEBUG if verbosity >= 2 else logging.ERROR
+    )

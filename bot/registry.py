@@ -31,6 +31,7 @@ class CommandSpec:
     help_zh: str
     help_en: str
     usage: str = ""
+    usage_en: str = ""  # the usage's placeholders in English (default: ``usage``)
     aliases: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
     bare_words: tuple[str, ...] = ()
@@ -39,6 +40,10 @@ class CommandSpec:
 
     def help(self, lang: str) -> str:
         return self.help_en if lang == "en" else self.help_zh
+
+    def usage_for(self, lang: str) -> str:
+        """The arguments' placeholders in ``lang`` (``<链接>`` / ``<url>``)."""
+        return (self.usage_en or self.usage) if lang == "en" else self.usage
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ def command(
     help_zh: str,
     help_en: str,
     usage: str = "",
+    usage_en: str = "",
     aliases: Sequence[str] = (),
     hashtags: Sequence[str] = (),
     bare_words: Sequence[str] = (),
@@ -120,6 +126,7 @@ def command(
                 help_zh=help_zh,
                 help_en=help_en,
                 usage=usage,
+                usage_en=usage_en,
                 aliases=tuple(aliases),
                 hashtags=tuple(hashtags),
                 bare_words=tuple(bare_words),

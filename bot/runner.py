@@ -55,7 +55,11 @@ async def run_bot(
         if any(name in PLATFORM_RETENTION for name in platforms):
             await wait_for_backlog(app)
         extras = await _start_extras(app, web=web)
-        log_what_runs(app, adapters)
+        archive_url = _archive_url(app, extras)
+        for adapter in adapters:
+            if adapter.platform == "console" and archive_url:
+                adapter.show_archive(archive_url)  # type: ignore[attr-defined]
+        log_what_runs(app, adapters, archive_url)
         waiters = [asyncio.create_task(stop.wait())]
         for adapter in adapters:
             finished = getattr(adapter, "finished", None)
@@ -101,7 +105,18 @@ async def wait_for_backlog(
         await asyncio.sleep(quiet - idle + 0.01)
 
 
-def log_what_runs(app: App, adapters: list) -> None:
+def _archive_url(app: App, extras: list) -> str | None:
+    """The archive's address once the web server runs: the public ``web.base_url``, or where
+    it listens when base_url is still the local default (e.g. with ``port: 0``)."""
+    handle = next((stopper for stopper in extras if hasattr(stopper, "url")), None)
+    if handle is None:
+        return None
+    public = app.config.web.base_url.rstrip("/")
+    local = ("http://127.0.0.1:", "http://localhost:")
+    return (handle.url if public.startswith(local) else public) + "/"
+
+
+def log_what_runs(app: App, adapters: list, archive_url: str | None = None) -> None:
     """INFO lines an operator checks after a start: platforms and bot names, each group with
     its chats, where the archive is, and when the next digest and reminder run."""
     config = app.config
@@ -115,11 +130,11 @@ def log_what_runs(app: App, adapters: list) -> None:
             group.slug,
             group.name,
             group.timezone,
-            getattr(group, "language", None) or config.language,
+            group.language or config.language,
             chats,
         )
-    if config.web.enabled:
-        log.info("web archive: %s/", config.web.base_url.rstrip("/"))
+    if archive_url:
+        log.info("web archive: %s", archive_url)
     try:
         from digest.schedule import scheduler_for
     except ImportError:  # pragma: no cover

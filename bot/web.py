@@ -117,7 +117,7 @@ def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) ->
         try:
             return await handler(request)
         except web.HTTPNotFound:
-            return not_found("这个地址不存在。")
+            return not_found(archive.text("no_page"))
 
     limiter = RateLimiter(config.web.requests_per_minute, config.web.burst)
 
@@ -153,7 +153,7 @@ def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) ->
     async def group_list(request: web.Request) -> web.Response:
         counts = issue_counts(db)
         rows = [(a.group_name, f"{slug}/", counts.get(slug, 0)) for slug, a in archives.items()]
-        return _respond(request, groups_html(rows), "text/html")
+        return _respond(request, groups_html(rows, config.language), "text/html")
 
     async def add_slash(request: web.Request) -> web.Response:
         target(request)
@@ -169,7 +169,7 @@ def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) ->
             text = which.issue_html(number)
             kind = "text/html"
         if text is None:
-            return not_found(f"第{number}期还没有发布，或者不存在。", which, root)
+            return not_found(which.text("no_issue", n=number), which, root)
         if kind == "text/html":
             text = text.replace("</header>", COPY_LINK.format(number=number), 1)
         return _respond(request, text, kind)
@@ -181,7 +181,7 @@ def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) ->
         number = int(request.match_info["number"])
         found = which.issue_mp_article(number)
         if found is None:
-            return not_found(f"第{number}期还没有发布，或者不存在。", which, root)
+            return not_found(which.text("no_issue", n=number), which, root)
         title, article, source_url = found
         page = ENV.get_template("mp_copy.html").render(
             title=title,
@@ -216,10 +216,10 @@ def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) ->
         from digest.charts import group_activity, render_chart
 
         which, root = target(request)
-        slug, lang = which.group_config.slug, config.language
+        slug, lang = which.group_config.slug, config.group_language(which.group_config.slug)
         found = await asyncio.to_thread(group_activity, db, slug, datetime.now(UTC))
         if found is None:
-            return not_found("还没有统计数据。", which, root)
+            return not_found(which.text("no_stats"), which, root)
         weeks, name = found
         key = (slug, lang, name, repr(weeks))  # the chart changes only when its data does
         async with chart_locks.setdefault(slug, asyncio.Lock()):  # one drawing per group

@@ -26,6 +26,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import func, select
 
 from bot.config import Config, GroupConfig
+from bot.i18n import Messages
 from digest.publish_parts import archive_path
 from storage.db import Database
 from storage.models import DigestIssue, Group
@@ -61,6 +62,53 @@ ENV = Environment(
 )
 
 
+MSG = Messages(
+    {
+        "html_lang": ("zh-CN", "en"),
+        "feed_lang": ("zh-cn", "en"),
+        "digest": ("{group}周报", "{group} weekly digest"),
+        "archive": ("往期", "Archive"),
+        "issue": ("第{n}期", "Issue {n}"),
+        "issue_title": ("{group}周报 · 第{n}期（{period}）", "{group} weekly digest · Issue {n} ({period})"),
+        "period": ("{start} 至 {end}", "{start} to {end}"),
+        "count": (
+            "共 {n} 期 · 每周学习心得、论文速递与疑问解答",
+            "{n} issues · weekly learning notes, papers and questions",
+        ),
+        "groups": ("小组", "Groups"),
+        "none_yet": ("还没有发布过周报。", "No digest has been published yet."),
+        "chart_alt": ("每周活跃成员与打卡数", "Members active and check-ins per week"),
+        "chart_caption": (
+            "近几个月每周的活跃成员与打卡数",
+            "Members active and check-ins per week, recent months",
+        ),
+        "subscribe": ("订阅：", "Subscribe: "),
+        "not_found_title": ("没有找到", "Not found"),
+        "not_found_heading": ("没有找到这一页", "This page does not exist"),
+        "back": ("返回往期列表", "Back to the archive"),
+        "no_page": ("这个地址不存在。", "There is no page at this address."),
+        "no_issue": ("第{n}期还没有发布，或者不存在。", "Issue {n} is not published, or does not exist."),
+        "no_stats": ("还没有统计数据。", "No statistics yet."),
+        "site_title": ("学习小组周报", "Study group digests"),
+        "group_count": ("共 {n} 个小组", "{n} groups"),
+        "issues_n": ("{n} 期", "{n} issues"),
+    }
+)
+
+
+PAGE_KEYS = (
+    "archive", "groups", "none_yet", "chart_alt", "chart_caption", "subscribe",
+    "not_found_title", "not_found_heading", "back",
+)  # fmt: skip
+
+
+def page_text(lang: str, group: str) -> dict[str, str]:
+    """The archive templates' fixed strings in ``lang`` (``t.archive``, ``t.digest``...)."""
+    text = {key: MSG.get(key, lang) for key in PAGE_KEYS}
+    text["digest"] = MSG.get("digest", lang, group=group)
+    return text
+
+
 def _xml_text(value: str) -> str:
     return _XML_INVALID.sub("", value)
 
@@ -74,9 +122,9 @@ class IssueRow:
     period_end: datetime
     published_at: datetime | None
 
-    def period(self, zone: ZoneInfo) -> str:
+    def period(self, zone: ZoneInfo, lang: str = "zh") -> str:
         start, end = self.period_start.astimezone(zone), self.period_end.astimezone(zone)
-        return f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}"
+        return MSG.get("period", lang, start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}")
 
 
 class Archive:
@@ -97,6 +145,22 @@ class Archive:
     @property
     def group_name(self) -> str:
         return self.group_config.name
+
+    @property
+    def lang(self) -> str:
+        """The group's language: its pages, navigation and feeds are written in it."""
+        return self.group_config.language or self.config.language
+
+    def text(self, key: str, **values: object) -> str:
+        return MSG.get(key, self.lang, **values)
+
+    def _page(self, **values: Any) -> dict[str, Any]:
+        return {
+            "group_name": self.group_name,
+            "html_lang": self.text("html_lang"),
+            "t": page_text(self.lang, self.group_name),
+            **values,
+        }
 
     def issue_url(self, number: int) -> str:
         return f"{self.base_url}/issues/{number}"
@@ -163,22 +227,27 @@ class Archive:
         """The index page; ``stats_url`` adds the activity chart (served live, not exported);
         ``groups`` lists the site's groups when there are several: (name, link, is this one)."""
         rows = [
-            {"number": r.number, "period": r.period(self.zone), "link": link(r.number)}
+            {
+                "number": r.number,
+                "label": self.text("issue", n=r.number),
+                "period": r.period(self.zone, self.lang),
+                "link": link(r.number),
+            }
             for r in self.issues()
         ]
         return ENV.get_template("archive_index.html").render(
-            group_name=self.group_name,
-            issues=rows,
-            intro=None,
-            root=root,
-            stats_url=stats_url,
-            groups=[{"name": n, "link": href, "current": here} for n, href, here in groups],
+            self._page(
+                issues=rows,
+                count=self.text("count", n=len(rows)),
+                intro=None,
+                root=root,
+                stats_url=stats_url,
+                groups=[{"name": n, "link": href, "current": here} for n, href, here in groups],
+            )
         )
 
     def not_found_html(self, message: str, *, root: str = "/") -> str:
-        return ENV.get_template("archive_404.html").render(
-            group_name=self.group_name, message=message, root=root
-        )
+        return ENV.get_template("archive_404.html").render(self._page(message=message, root=root))
 
     # -- feeds -------------------------------------------------------------------------------
     def _feed_entries(self) -> list[tuple[IssueRow, str]]:
@@ -201,12 +270,19 @@ class Archive:
         return rows
 
     def _title(self, row: IssueRow, body: str = "") -> str:
-        """``…周报 · 第N期（dates）：highlight、highlight、highlight`` — the issue's first entry
-        titles (featured entries come first), so a feed reader shows what is inside."""
-        title = f"{self.group_name}周报 · 第{row.number}期（{row.period(self.zone)}）"
+        """The issue's title in the group's language (``…周报 · 第N期（dates）``), then the
+        issue's first entry titles (featured entries come first), so a feed reader shows what
+        is inside."""
+        title = self.text(
+            "issue_title", group=self.group_name, n=row.number, period=row.period(self.zone, self.lang)
+        )
         found = [html.unescape(re.sub(r"<[^>]+>", "", h)) for h in _HEADING.findall(body)]
         highlights = [h.strip() for h in found if h.strip()][:3]
-        return f"{title}：{'、'.join(highlights)}" if highlights else title
+        if not highlights:
+            return title
+        if self.lang == "zh":
+            return f"{title}：{'、'.join(highlights)}"
+        return f"{title}: {', '.join(highlights)}"
 
     def rss(self) -> bytes:
         """RSS 2.0 of the latest issues (content as escaped HTML in ``description``)."""
@@ -214,10 +290,10 @@ class Archive:
         channel = ET.SubElement(rss, "channel")
         entries = self._feed_entries()
         for tag, value in (
-            ("title", f"{self.group_name}周报"),
+            ("title", self.text("digest", group=self.group_name)),
             ("link", f"{self.base_url}/"),
             ("description", _xml_text(self.config.digest.default_preface)),
-            ("language", "zh-cn"),
+            ("language", self.text("feed_lang")),
         ):
             ET.SubElement(channel, tag).text = value
         if entries:
@@ -245,7 +321,8 @@ class Archive:
         feed = ET.Element(f"{{{ATOM}}}feed")
         entries = self._feed_entries()
         sub(feed, "id", f"{self.base_url}/")
-        sub(feed, "title", f"{self.group_name}周报")
+        feed.set("{http://www.w3.org/XML/1998/namespace}lang", self.text("feed_lang"))
+        sub(feed, "title", self.text("digest", group=self.group_name))
         sub(feed, "subtitle", _xml_text(self.config.digest.default_preface))
         updated = _when(entries[0][0]) if entries else datetime(2000, 1, 1, tzinfo=UTC)
         sub(feed, "updated", updated.isoformat())
@@ -279,9 +356,19 @@ def issue_counts(db: Database) -> dict[str, int]:
         return {slug: count for slug, count in s.execute(stmt)}
 
 
-def groups_html(groups: Sequence[tuple[str, str, int]]) -> str:
+def groups_html(groups: Sequence[tuple[str, str, int]], lang: str = "zh") -> str:
     """The list of groups at ``/g/``: (name, link, number of issues) each."""
-    rows = [{"name": name, "link": link, "count": count} for name, link, count in groups]
+    rows = [
+        {"name": name, "link": link, "count": MSG.get("issues_n", lang, n=count)}
+        for name, link, count in groups
+    ]
     return ENV.get_template("archive_groups.html").render(
-        group_name="", groups=rows, root="", no_feeds=True
+        group_name="",
+        html_lang=MSG.get("html_lang", lang),
+        t=page_text(lang, ""),
+        title=MSG.get("site_title", lang),
+        count=MSG.get("group_count", lang, n=len(rows)),
+        groups=rows,
+        root="",
+        no_feeds=True,
     )

@@ -117,6 +117,11 @@ def dropped_digest(session: Session, issue: DigestIssue, config: Config) -> Dige
     return build_digest(session, shadow, config)
 
 
+def _group_language(session: Session, issue: DigestIssue, config: Config) -> str:
+    group = session.get(Group, issue.group_id)
+    return config.group_language(group.slug) if group is not None else config.language
+
+
 def status_label(status: str, lang: str) -> str:
     key = f"status_{status}"
     return MSG.get(key, lang) if key in MSG else status
@@ -161,7 +166,7 @@ def preview_replies(
     """A header (period, counts, featured, dropped, what each target gets, hints) and the
     numbered digest parts as the chat on ``platform`` will get them (WeChat text on WeChat,
     Telegram HTML elsewhere), within that platform's budget."""
-    lang = config.language
+    lang = _group_language(session, issue, config)
     d = digest_of(session, issue, config)
     lines = [
         MSG.get(
@@ -212,7 +217,7 @@ def status_text(
     session: Session, issue: DigestIssue, config: Config, recent: list[DigestIssue]
 ) -> str:
     """The current issue's period and counts, then recent issues with their deliveries."""
-    lang = config.language
+    lang = _group_language(session, issue, config)
     d = digest_of(session, issue, config)
     checkins = session.scalar(
         select(func.count(CheckIn.id)).where(

@@ -114,11 +114,14 @@ def _names(members: list[Member], lang: str) -> str:
     return shown
 
 
-def _group_reminder(chat: ChatRef, members: list[Member], config: Config) -> Outgoing:
+def _group_reminder(
+    chat: ChatRef, members: list[Member], config: Config, lang: str | None = None
+) -> Outgoing:
     """One chat's reminder naming each member once: members of the chat's platform by a
     real mention (the adapter renders it, ``reminders.mentions: compact``), the others by
-    name; with ``mentions: none`` everyone by name, nobody notified in the group."""
-    lang = config.language
+    name; with ``mentions: none`` everyone by name, nobody notified in the group. Written in
+    ``lang`` (the group's language; default the global one)."""
+    lang = lang or config.language
     mentioned: list[Member] = []
     if config.reminders.mentions == "compact":
         mentioned = [m for m in members if m.platform == chat.platform][:MAX_NAMES]
@@ -154,9 +157,11 @@ def build_reminders(
     members = members_to_remind(session, group, week, due)
     if not members:
         return []
-    lang = config.language
+    lang = group_config.language or config.language
     outgoing = [
-        _group_reminder(ChatRef(chat.platform, chat.chat_id, "group", group.name), members, config)
+        _group_reminder(
+            ChatRef(chat.platform, chat.chat_id, "group", group.name), members, config, lang
+        )
         for chat in group_config.chats
         if chat.reminders
     ]

@@ -64,9 +64,9 @@ class DigestService:
         self._notices: list[str] = []  # publish notices waiting for the summary
         self._notice_task: asyncio.Task[None] | None = None
 
-    @property
-    def lang(self) -> str:
-        return self.config.language
+    def lang(self, slug: str) -> str:
+        """The language of group ``slug`` (admins of that group read the summaries)."""
+        return self.config.group_language(slug)
 
     def publisher(self) -> Publisher:
         return Publisher(self.db, self.config, self.senders, self.clock)
@@ -91,11 +91,11 @@ class DigestService:
         if drafts is None:
             return (
                 "没有配置公众号（mp.app_id / mp.app_secret），无法生成草稿。"
-                if self.lang == "zh"
+                if self.config.language == "zh"
                 else "No 公众号 is configured (mp.app_id / mp.app_secret): no draft."
             )
         result = await drafts.push(number, force=force)
-        summary = str(result.summary(self.lang))
+        summary = str(result.summary(self.lang(drafts.slug)))
         if result.status in ("failed", "uncertain"):
             await self.notify_admins(summary)
         return summary
@@ -121,10 +121,10 @@ class DigestService:
             issue_id = found.id if found is not None else None
         if issue_id is None:
             return (
-                "没有待发布的周报。" if self.lang == "zh" else "No digest waiting to be published."
+                "没有待发布的周报。" if self.lang(slug) == "zh" else "No digest waiting to be published."
             )
         report = await self.publish_issue(slug, issue_id)
-        return report.summary(self.lang)
+        return report.summary(self.lang(slug))
 
     async def publish_now(self, slug: str) -> str:
         """Publish the current period at once (closing it now); a summary."""
@@ -137,13 +137,13 @@ class DigestService:
                 if digest_of(s, issue, self.config).is_empty:
                     return (
                         f"第{issue.number}期还没有任何内容，不发布。"
-                        if self.lang == "zh"
+                        if self.lang(slug) == "zh"
                         else f"Issue {issue.number} has nothing in it yet; not published."
                     )
                 close_early(issue, self.clock())
             issue_id = issue.id
         report = await self.publish_issue(slug, issue_id)
-        return report.summary(self.lang)
+        return report.summary(self.lang(slug))
 
     async def publish_due(self, slug: str) -> list[PublishReport]:
         """Scheduler: publish every closed, unpublished issue (the one that just ended
@@ -193,7 +193,7 @@ class DigestService:
             report = await self.publish_issue(slug, issue_id)
             reports.append(report)
             if report.parts_sent_now or (not report.published and not quiet_failures):
-                await self.publish_notice(report.summary(self.lang))
+                await self.publish_notice(report.summary(self.lang(slug)))
         return reports
 
     async def publish_notice(self, text: str) -> None:
@@ -216,13 +216,13 @@ class DigestService:
         elif notices:
             head = (
                 f"📰 另有 {len(notices)} 个群的周报发布结果："
-                if self.lang == "zh"
+                if self.config.language == "zh"
                 else f"📰 Publishing results of {len(notices)} more groups:"
             )
             lines = [f"• {' '.join(notice.split())}" for notice in notices[:MAX_NOTICE_LINES]]
             if len(notices) > MAX_NOTICE_LINES:
                 more = len(notices) - MAX_NOTICE_LINES
-                lines.append(f"… 还有 {more} 个群" if self.lang == "zh" else f"… {more} more")
+                lines.append(f"… 还有 {more} 个群" if self.config.language == "zh" else f"… {more} more")
             await self.notify_admins("\n".join([head, *lines]))
 
     # -- previews and admin notices -------------------------------------------------------

@@ -285,7 +285,8 @@ def _mp_draft(ctx: Context, rest: str) -> None:
 @command(
     "digest",
     aliases=("周报",),
-    usage="preview|publish|preface|feature N|drop N|status|mp",
+    usage="preview|publish [now]|preface <刊首语>|feature N|drop N|undrop N|status|mp [N] [retry]",
+    usage_en="preview|publish [now]|preface <text>|feature N|drop N|undrop N|status|mp [N] [retry]",
     help_zh="周报：预览、设置刊首语、置顶/移除条目、发布、查看状态",
     help_en="weekly digest: preview, preface, feature/drop entries, publish, status",
     admin=True,

@@ -206,6 +206,7 @@ def _list(ctx: Context) -> Reply:
     "keyword",
     aliases=("关键词",),
     usage=USAGE,
+    usage_en="add <word> <reply> | del <word> | list",
     help_zh="管理关键词自动回复",
     help_en="manage keyword replies",
     admin=True,

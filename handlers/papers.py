@@ -60,6 +60,7 @@ def paper_label(paper: Paper) -> str:
     aliases=("论文",),
     hashtags=("#论文",),
     usage="<链接> [标题] | 摘要 | 一句话概括",
+    usage_en="<url> [title] | summary | one-line takeaway",
     help_zh="分享论文（识别 arXiv 编号与 GitHub 代码链接，重复的会提示）",
     help_en="share a paper (arXiv ids and GitHub code links recognised; duplicates refused)",
 )

@@ -140,6 +140,7 @@ def _similar(ctx: Context, text: str, question_id: int) -> list[Question]:
     aliases=("提问",),
     hashtags=("#提问",),
     usage="<问题>",
+    usage_en="<question>",
     help_zh="提问（自动编号，并提示相似的历史问题）",
     help_en="ask a question (numbered; similar earlier questions are suggested)",
 )
@@ -164,6 +165,7 @@ async def ask(ctx: Context) -> Reply:
     "answer",
     aliases=("回答",),
     usage="<编号> <回答>",
+    usage_en="<N> <answer>",
     help_zh="回答问题（也可以直接回复机器人发的问题消息）",
     help_en="answer a question (or reply to the bot's question message)",
 )
@@ -258,6 +260,7 @@ async def show_question(ctx: Context) -> Reply:
     "best",
     aliases=("最佳",),
     usage="<问题编号> <回答序号>",
+    usage_en="<question N> <answer k>",
     admin=True,
     help_zh="把某个回答设为最佳答案（回答按先后编号 1、2、3…）",
     help_en="mark the best answer (answers are numbered 1, 2, 3… in order)",

@@ -42,6 +42,7 @@ MSG = Messages(
     aliases=("分享",),
     hashtags=("#分享",),
     usage="<链接> #标签 … 简介",
+    usage_en="<url> #tag … description",
     help_zh="分享学习资料：链接 + #标签 + 简介",
     help_en="share a learning resource: URL + #tags + description",
 )

@@ -124,6 +124,7 @@ def _format(ctx: Context, result: SearchPage, echo: str, args: str) -> str:
     "search",
     aliases=("搜索", "查找"),
     usage="<关键词> [#标签] [type:类型] [page N]",
+    usage_en="<words> [#tag] [type:kind] [page N]",
     help_zh="搜索心得、问题、回答、论文和资源（支持 #标签、type:论文、page 2）",
     help_en="search check-ins, questions, answers, papers and resources (#tag, type:paper, page 2)",
 )

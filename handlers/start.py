@@ -23,8 +23,11 @@ MSG = Messages(
 )
 
 
-def _line(spec_name: str, usage: str, help_text: str, aliases: tuple[str, ...]) -> str:
-    alias = f"（{' '.join(aliases)}）" if aliases else ""
+def _line(
+    spec_name: str, usage: str, help_text: str, aliases: tuple[str, ...], lang: str
+) -> str:
+    joined = " ".join(aliases)
+    alias = (f" ({joined})" if lang == "en" else f"（{joined}）") if aliases else ""
     head = f"/{spec_name} {usage}".rstrip()
     return f"{head}{alias} — {help_text}"
 
@@ -45,12 +48,12 @@ async def help_(ctx: Context) -> Reply:
     lines = [ctx.text(MSG, "help_title")]
     for spec in ctx.registry.visible_commands(include_admin=False):
         hashtags = tuple(spec.hashtags)
-        lines.append(_line(spec.name, spec.usage, spec.help(ctx.lang), hashtags))
+        lines.append(_line(spec.name, spec.usage_for(ctx.lang), spec.help(ctx.lang), hashtags, ctx.lang))
     if ctx.is_admin:
         lines.append("")
         lines.append(ctx.text(MSG, "admin_title"))
         lines.extend(
-            _line(spec.name, spec.usage, spec.help(ctx.lang), ())
+            _line(spec.name, spec.usage_for(ctx.lang), spec.help(ctx.lang), (), ctx.lang)
             for spec in ctx.registry.commands.values()
             if spec.admin and not spec.hidden
         )

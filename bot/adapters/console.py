@@ -93,6 +93,7 @@ class ConsoleAdapter:
             report_seconds=0,
         )
         dispatcher.use_outbox(PLATFORM)
+        self.archive_url: str | None = None  # the runner sets it once the web archive runs
 
     # -- identity ------------------------------------------------------------------------
     @property
@@ -153,10 +154,18 @@ class ConsoleAdapter:
             )
         return [self.output.show(outgoing.reply, outgoing.chat)]
 
+    def show_archive(self, url: str) -> None:
+        """Tell the person at the console where the web archive is (once it runs)."""
+        self.archive_url = url
+        self.output.write(self._t("archive", url=url))
+
     def banner(self) -> str:
-        return self._t(
+        text = self._t(
             "banner", group=self.group_chat.title, who=self._whoami(), meta=self._t("meta")
         )
+        if self.archive_url:  # where published digests can be read (set when the web runs)
+            text += "\n" + self._t("archive", url=self.archive_url)
+        return text
 
     # -- input ---------------------------------------------------------------------------
     def _read_lines(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -29,6 +29,7 @@ MSG = Messages(
             "  /share https://example.com #intro great article   自学\n"
             "Console commands:\n{meta}",
         ),
+        "archive": ("周报网页存档：{url}", "Digest web archive: {url}"),
         "meta": (
             "  :user <id> [名字]  切换身份        :admin  切换管理员身份（或启动时加 --as-admin）\n"
             "  :dm / :group       切换到私聊 / 群聊\n"
