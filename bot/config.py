@@ -387,6 +387,9 @@ class Config(_Section):
     """The whole configuration. Every key has a default: an empty file is valid."""
 
     language: Literal["zh", "en"] = "zh"
+    # where the bot keeps its files (SQLite database by default, exports, backups, console
+    # images); relative paths here and in database.url resolve against the config file's folder
+    data_dir: str = "data"
     admins: list[str] = Field(default_factory=lambda: ["console:admin"])
     database: DatabaseConfig = DatabaseConfig()
     groups: list[GroupConfig] = Field(default_factory=lambda: [GroupConfig()], min_length=1)
@@ -487,6 +490,32 @@ class Config(_Section):
                 owner[key] = group.slug
         return self
 
+    @property
+    def data_path(self) -> Path:
+        """The data directory (absolute once loaded from a file, see :meth:`resolved_against`)."""
+        return Path(self.data_dir).expanduser()
+
+    def resolved_against(self, base: Path) -> Config:
+        """This config with relative paths made absolute: ``data_dir`` against ``base`` (the
+        config file's folder) and a relative SQLite path against ``base`` too; the default
+        database lives in ``data_dir``. The working directory never matters."""
+        data = Path(self.data_dir).expanduser()
+        data = data if data.is_absolute() else base / data
+        url = self.database.url
+        parsed = _sqlite_relative_path(url)
+        if parsed is not None:
+            default = url == DatabaseConfig.model_fields["url"].default
+            target = data / "studybot.db" if default else base / parsed
+            url = f"sqlite:///{target}"
+        resolved = self.model_copy(
+            update={
+                "data_dir": str(data),
+                "database": self.database.model_copy(update={"url": url}),
+            }
+        )
+        resolved._env_sources = self._env_sources
+        return resolved
+
     def group_language(self, slug: str) -> Literal["zh", "en"]:
         """The language of group ``slug`` (its own ``language``, else the global one)."""
         for group in self.groups:
@@ -501,6 +530,16 @@ class Config(_Section):
         if self.mp.enabled:
             found.append("mp")
         return found or ["console"]
+
+
+def _sqlite_relative_path(url: str) -> str | None:
+    """The relative file path of a ``sqlite:///relative/path.db`` URL, else None."""
+    for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
+        if url.startswith(prefix):
+            path = url[len(prefix) :].split("?", 1)[0]
+            if path and path != ":memory:" and not path.startswith(("/", "file:", "~")):
+                return path
+    return None
 
 
 def substitute_env(
@@ -603,4 +642,4 @@ def load_config(path: str | Path | None, env: dict[str, str] | None = None) -> C
         raise ConfigError(f"{file}: not valid YAML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{file}: not UTF-8 text") from None
-    return parse_config(data, env)
+    return parse_config(data, env).resolved_against(file.resolve().parent)

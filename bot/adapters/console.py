@@ -55,14 +55,15 @@ class ConsoleAdapter:
         stdin: IO[Any] | None = None,
         stdout: IO[str] | None = None,
         as_admin: bool = False,
-        image_dir: str | Path = "data/console-images",
+        image_dir: str | Path | None = None,
         echo: bool | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.config = config
         self.stdin = stdin if stdin is not None else sys.stdin
         self.stdout = stdout if stdout is not None else sys.stdout
-        self.image_dir = Path(image_dir)
+        # images (charts) and files (/export) go under the data directory, never the shell's
+        self.image_dir = Path(image_dir) if image_dir else config.data_path / "console-images"
         self.interactive = _isatty(self.stdin) and _isatty(self.stdout)
         self.echo = (not _isatty(self.stdin)) if echo is None else echo
         self.finished = asyncio.Event()

@@ -146,15 +146,15 @@ def test_missing_env_var_in_config_exits_2(tmp_path):
 
 
 def test_debug_logs_of_a_console_run_show_no_secret(tmp_path):
-    """``studybot -v run``: configured secrets (even of platforms not started) stay out of the
-    debug log."""
+    """``studybot -vv run`` (debug; -v is INFO since #23): configured secrets (even of
+    platforms not started) stay out of the debug log."""
     token = "5550001112:AAHsecretSECRETsecretSECRETsecret12"
     config = write_config(
         tmp_path,
         f"telegram: {{token: '{token}'}}\nwechat: {{token: 'puppet-secret-4242'}}\n",
     )
     result = studybot(
-        "-v",
+        "-vv",
         "--config",
         str(config),
         "run",
@@ -168,3 +168,17 @@ def test_debug_logs_of_a_console_run_show_no_secret(tmp_path):
     assert "DEBUG" in result.stderr  # debug logging was on
     assert token not in logged and "AAHsecret" not in logged
     assert "puppet-secret-4242" not in logged
+
+
+def test_relative_paths_follow_the_config_file_from_another_directory(tmp_path):
+    club, shell = tmp_path / "club", tmp_path / "shell"
+    club.mkdir()
+    shell.mkdir()
+    (club / "config.yaml").write_text("web: {enabled: false}\n", encoding="utf-8")
+    stdin = "/checkin 相对路径测试\n/export\n"
+    result = studybot("-c", "../club/config.yaml", "run", "--as-admin", cwd=shell, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    assert (club / "data" / "studybot.db").exists()
+    exports = list((club / "data" / "exports").iterdir())
+    assert len(exports) == 1 and str(exports[0]) in result.stdout
+    assert list(shell.iterdir()) == []  # nothing written where the shell happened to be

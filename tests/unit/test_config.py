@@ -47,7 +47,8 @@ def test_no_file_gives_console_on_sqlite_defaults():
 
 @pytest.mark.parametrize("text", ["", "# only a comment\n", "~\n"])
 def test_empty_file_is_all_defaults(tmp_path, text):
-    assert load_config(write(tmp_path, text), env={}) == Config()
+    # defaults, with the data directory and database under the config file's folder (#23)
+    assert load_config(write(tmp_path, text), env={}) == Config().resolved_against(tmp_path)
 
 
 def test_token_switches_platform_from_console(tmp_path):
@@ -66,7 +67,7 @@ def test_example_loads_without_env_and_matches_defaults():
     assert config.platforms == ["console"]  # empty tokens: no platform switched on
     # apart from optional secrets left empty, the example documents the defaults
     empty_secrets = {"telegram": {"token": ""}, "wechat": {"token": ""}, "join": {}}
-    expected = Config().model_dump()
+    expected = Config().resolved_against(EXAMPLE.resolve().parent).model_dump()
     actual = config.model_dump()
     for section, values in empty_secrets.items():
         for key in values:
@@ -122,7 +123,7 @@ def test_env_substitution_and_defaults(tmp_path):
     )
     config = load_config(path, env={"TG": "42:secret", "LINK": "https://x"})
     assert config.telegram.token == "42:secret"
-    assert config.database.url == "sqlite:///x.db"
+    assert config.database.url == f"sqlite:///{tmp_path / 'x.db'}"  # beside the file (#23)
     assert config.join.text == "join via https://x today"
 
 
@@ -232,3 +233,23 @@ def test_one_chat_in_two_groups_is_refused():
     chat = {"platform": "telegram", "chat_id": -100123}
     with pytest.raises(ConfigError, match=r"-100123.*two groups"):
         parse_config({"groups": [{"slug": "a", "chats": [chat]}, {"slug": "b", "chats": [chat]}]})
+
+
+def test_relative_paths_follow_the_config_file_not_the_shell(tmp_path, monkeypatch):
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    (folder / "a.yaml").write_text("database: {url: 'sqlite:///db/bot.db'}\n", encoding="utf-8")
+    config = load_config(folder / "a.yaml", env={})
+    assert config.database.url == f"sqlite:///{folder / 'db' / 'bot.db'}"
+    assert config.data_path == folder / "data"
+    (folder / "b.yaml").write_text("data_dir: /srv/club\n", encoding="utf-8")
+    config = load_config(folder / "b.yaml", env={})
+    assert config.database.url == "sqlite:////srv/club/studybot.db"  # the default database
+    (folder / "c.yaml").write_text("data_dir: state\n", encoding="utf-8")
+    assert load_config(folder / "c.yaml", env={}).data_path == folder / "state"
+    url = "postgresql://u@h/db"
+    (folder / "d.yaml").write_text(f"database: {{url: '{url}'}}\n", encoding="utf-8")
+    assert load_config(folder / "d.yaml", env={}).database.url == url
