@@ -5,8 +5,11 @@
 * ``studybot import data.json``: merge an export into the configured database; idempotent
   and all-or-nothing (a bad file imports nothing and says what is wrong). A gzip-compressed
   file (``.json.gz``, as the chat command ``/export`` sends large groups) is read too.
-* ``studybot db backup --out backup.db``: SQLite online backup, safe while the bot runs.
-* ``studybot db upgrade [REV]`` / ``studybot db downgrade REV``: Alembic migrations.
+* ``studybot db backup [--out FILE] [--keep N]``: SQLite online backup (safe while the bot
+  runs) or PostgreSQL ``pg_dump``; by default into ``<data_dir>/backups/``, keeping the N newest.
+* ``studybot db restore FILE --yes``: put a backup back (refused while a bot runs).
+* ``studybot db upgrade [REV]`` / ``studybot db downgrade REV``: Alembic migrations; names the
+  migrations it ran.
 
 Progress bars (rich) appear on a terminal only.
 """
@@ -148,32 +151,109 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
+    from storage.backup import (
+        backup_postgres,
+        backup_sqlite,
+        default_backup_file,
+        prune_backups,
+    )
     from storage.db import normalise_url
-    from storage.export import BackupError, backup_sqlite
+    from storage.export import BackupError
 
     config = _config(args)
+    url = normalise_url(config.database.url)
+    dialect = make_url(url).get_backend_name()
+    folder = config.data_path / "backups"
+    out = Path(args.out) if args.out else default_backup_file(folder, dialect, datetime.now())
     try:
-        with progress_bar("backup") as progress:
-            pages = backup_sqlite(normalise_url(config.database.url), Path(args.out), progress)
+        if dialect == "sqlite":
+            with progress_bar("backup") as progress:
+                pages = backup_sqlite(url, out, progress)
+            print(f"backed up {pages} pages to {out}")
+        else:
+            size = backup_postgres(url, out)
+            print(f"backed up {size} bytes (pg_dump custom format) to {out}")
     except BackupError as exc:
         return _fail(str(exc))
-    print(f"backed up {pages} pages to {args.out}")
+    if args.keep is not None:
+        for old in prune_backups(out.parent, args.keep):
+            print(f"removed old backup {old}")
     return 0
 
 
+def _restore(args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, restore_postgres, restore_sqlite
+    from storage.db import make_engine, normalise_url
+    from storage.leader import LeaderLock
+
+    config = _config(args)
+    url = normalise_url(config.database.url)
+    source = Path(args.file)
+    dialect = make_url(url).get_backend_name()
+    if dialect == "sqlite" and not Path(make_url(url).database or "").exists():
+        running = False
+    else:
+        engine = make_engine(url)
+        lock = LeaderLock(engine)
+        try:
+            running = not lock.acquire()
+        except Exception:
+            running = False  # an unreachable or missing database: restore reports it
+        finally:
+            lock.release()
+            engine.dispose()
+    if running:
+        return _fail(
+            "a studybot process is running on this database (it holds the scheduler lock); "
+            "stop it first (systemctl stop studybot), then restore"
+        )
+    if not args.yes:
+        return _fail(
+            f"this replaces the data in {_safe(url)} with {source}; run again with --yes "
+            "(the replaced SQLite file is kept as <db>.before-restore)"
+        )
+    try:
+        if dialect == "sqlite":
+            kept = restore_sqlite(source, url)
+            print(f"restored {source} into {make_url(url).database}")
+            if kept is not None:
+                print(f"the previous database is kept as {kept}")
+        else:
+            restore_postgres(source, url)
+            print(f"restored {source} into {_safe(url)}")
+    except BackupError as exc:
+        return _fail(f"{exc}; nothing restored")
+    print("next: `studybot db upgrade` (if the backup is older than this version), then start")
+    return 0
+
+
+def _safe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _migrate(args: argparse.Namespace) -> int:
-    from storage.db import Database, downgrade, upgrade
+    from storage.db import Database, current_revisions, downgrade, revisions_between, upgrade
 
     config = _config(args)
     db = Database(config.database.url, migrate=False)
     try:
+        before = current_revisions(db.engine)
         if args.db_command == "upgrade":
             upgrade(db.engine, args.revision)
         else:
             downgrade(db.engine, args.revision)
+        after = current_revisions(db.engine)
     finally:
         db.dispose()
-    print(f"database at {args.revision}")
+    ran = revisions_between(before, after)
+    verb = "applied" if args.db_command == "upgrade" else "reverted"
+    if ran:
+        print(f"{verb} {len(ran)} migration(s):")
+        for revision in ran:
+            print(f"  {revision}")
+    else:
+        print("nothing to do: already there")
+    print(f"database at {', '.join(sorted(after)) or 'base (empty)'}")
     return 0
 
 
@@ -213,9 +293,22 @@ def register(subparsers: Any) -> None:
 
     db = subparsers.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
-    backup = db_sub.add_parser("backup", help="online backup of a SQLite database")
-    backup.add_argument("--out", required=True, help="backup file to write")
+    backup = db_sub.add_parser(
+        "backup", help="back up the database (SQLite online backup, PostgreSQL pg_dump)"
+    )
+    backup.add_argument(
+        "--out", help="file to write (default: <data_dir>/backups/studybot-<time>.db|.dump)"
+    )
+    backup.add_argument(
+        "--keep", type=int, metavar="N", help="then delete all but the N newest backups there"
+    )
     backup.set_defaults(func=_backup)
+    restore = db_sub.add_parser(
+        "restore", help="replace the database with a backup (stop the bot first)"
+    )
+    restore.add_argument("file", help="a file written by studybot db backup")
+    restore.add_argument("--yes", action="store_true", help="really replace the data")
+    restore.set_defaults(func=_restore)
     up = db_sub.add_parser("upgrade", help="apply migrations (default: to head)")
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=_migrate)

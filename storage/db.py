@@ -90,6 +90,37 @@ def at_head(engine: Engine) -> bool:
     return bool(heads) and current == heads
 
 
+def current_revisions(engine: Engine) -> set[str]:
+    """The revision(s) the database is at (empty for a new database)."""
+    try:
+        with engine.connect() as connection:
+            return {
+                row[0]
+                for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+            }
+    except SQLAlchemyError:
+        return set()
+
+
+def revisions_between(before: set[str], after: set[str]) -> list[str]:
+    """The migrations that took the database from ``before`` to ``after`` as ``id: message``:
+    oldest first for an upgrade, newest first for a downgrade."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+
+    def lineage(heads: set[str]) -> list[str]:  # newest first
+        found: list[str] = []
+        for head in sorted(heads):
+            found += [s.revision for s in scripts.iterate_revisions(head, "base")]
+        return list(dict.fromkeys(found))
+
+    newer, older = lineage(after), lineage(before)
+    added = [r for r in reversed(newer) if r not in older]
+    removed = [r for r in older if r not in newer]
+    return [f"{r}: {scripts.get_revision(r).doc}" for r in (added or removed)]
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` with Alembic (the only way tables are created)."""
     from alembic import command
