@@ -5,7 +5,9 @@ The first configured group keeps the site root: ``/`` (index, newest first), ``/
 ``/atom.xml``, ``/stats.png``. Every group, the first included, is also served under
 ``/g/<slug>/`` with the same paths (``/g/<slug>/issues/<n>``, ``/g/<slug>/atom.xml``...);
 ``/g/`` lists the groups, and with several groups each index links the others. An unknown
-slug is a 404 page. ``/healthz`` answers ``{"status": "ok"}``.
+slug is a 404 page. ``/healthz`` answers ``{"status": "ok"}`` while the process runs;
+``/readyz`` reports the platforms, database, scheduler and last digests, 503 when something
+is down (:mod:`bot.readiness`).
 
 Pages and feeds come from :class:`bot.web_archive.Archive` (also used without a server by
 ``studybot digest export``). Member text is escaped by the renderers and the autoescaping
@@ -17,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -86,9 +88,14 @@ CHART_WORKERS = 1  # charts drawn at once (each may be a ~110 MB matplotlib proc
 SLUG = r"{slug:[a-z0-9][a-z0-9_-]{0,40}}"
 
 
-def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) -> web.Application:
+def make_web_app(
+    archive: Archive,
+    extra_routes: Sequence[web.RouteDef] = (),
+    readiness: Callable[[], Awaitable[tuple[bool, dict[str, Any]]]] | None = None,
+) -> web.Application:
     """``archive``'s group (the first configured one) at the root; every group under /g/;
-    ``extra_routes`` are adapters' (the 公众号 callback)."""
+    ``extra_routes`` are adapters' (the 公众号 callback); ``/readyz`` when the running bot's
+    ``readiness`` check is given."""
     config, db = archive.config, archive.db
     archives = {
         g.slug: archive if g.slug == archive.group_config.slug else Archive(config, db, g)
@@ -203,6 +210,12 @@ def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) ->
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def readyz(request: web.Request) -> web.Response:
+        if readiness is None:  # ``studybot web``: only the archive runs here
+            return web.json_response({"status": "ready", "platforms": {}})
+        ready, report = await readiness()
+        return web.json_response(report, status=200 if ready else 503)
+
     async def favicon(request: web.Request) -> web.Response:
         return web.Response(body=FAVICON, content_type="image/svg+xml")
 
@@ -248,6 +261,7 @@ def make_web_app(archive: Archive, extra_routes: Sequence[web.RouteDef] = ()) ->
     router.add_get(f"/g/{SLUG}", add_slash)
     router.add_get("/g/", group_list)
     router.add_get("/healthz", healthz)
+    router.add_get("/readyz", readyz)
     router.add_get("/favicon.ico", favicon)
     router.add_routes(extra_routes)
     return application
@@ -270,7 +284,10 @@ class WebHandle:
 async def start_web(app: App, *, port: int | None = None) -> WebHandle:
     """Serve the archive on ``config.web.host:port`` (port 0: any free port)."""
     config = app.config
-    runner = web.AppRunner(make_web_app(Archive(config, app.db), app.web_routes), access_log=None)
+    from bot.readiness import readiness
+
+    site_app = make_web_app(Archive(config, app.db), app.web_routes, lambda: readiness(app))
+    runner = web.AppRunner(site_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.web.host, config.web.port if port is None else port)
     await site.start()

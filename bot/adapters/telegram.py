@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -60,6 +61,9 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE]
 ANONYMOUS_ADMIN_NAME = "匿名管理员"
 """Who an admin posting as the group is (Telegram says "Group"), keyed by the chat's id."""
 CONCURRENT_UPDATES = 100  # getUpdates returns at most 100 at a time
+
+
+HEALTH_CACHE_SECONDS = 3.0
 
 
 def _polling_error(error: Exception) -> None:
@@ -138,6 +142,7 @@ class TelegramAdapter(TelegramReplies):
             max_batch=CONCURRENT_UPDATES,
         )
         self.finished = asyncio.Event()
+        self._health: tuple[float, tuple[bool, str]] | None = None
 
     def _build(
         self,
@@ -237,6 +242,20 @@ class TelegramAdapter(TelegramReplies):
             self.username,
             "on webhook" if telegram.mode == "webhook" else "polling",
         )
+
+    async def health(self) -> tuple[bool, str]:
+        """Whether the Bot API answers ``getMe`` now (for /readyz; cached a few seconds so a
+        busy monitor does not turn into Bot API traffic)."""
+        now = time.monotonic()
+        if self._health is not None and now - self._health[0] < HEALTH_CACHE_SECONDS:
+            return self._health[1]
+        try:
+            me = await self.application.bot.get_me(read_timeout=5, connect_timeout=5)
+            result = (True, f"@{me.username} {self.config.telegram.mode}")
+        except Exception as error:
+            result = (False, f"Bot API not answering: {type(error).__name__}: {error}"[:300])
+        self._health = (now, result)
+        return result
 
     async def stop(self) -> None:
         """Stop fetching updates, handle those fetched (stored, replies queued), stop the send

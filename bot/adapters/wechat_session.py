@@ -110,6 +110,12 @@ class WechatSession:
             "(wechat.login_timeout_seconds)"
         )
 
+    async def health(self) -> tuple[bool, str]:
+        """Whether the puppet service is connected and the account logged in (for /readyz)."""
+        if self._ready.is_set():
+            return True, f"logged in as {self.self_name or self.self_id}"
+        return False, f"not logged in (puppet service {self.endpoint})"
+
     async def stop(self) -> None:
         """Finish in-flight messages (briefly), cancel the connection, close the puppet."""
         self._stopping = True
