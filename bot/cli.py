@@ -22,7 +22,7 @@ from bot.log_redaction import install as install_log_redaction
 from bot.log_redaction import protect_config
 from bot.logs import configure_logging
 
-CLI_MODULES = ("bot.cli_digest", "bot.cli_data")
+CLI_MODULES = ("bot.cli_digest", "bot.cli_data", "bot.cli_ops")
 DEFAULT_CONFIG_FILES = ("config.yaml", "config.yml")
 
 

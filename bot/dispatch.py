@@ -51,7 +51,7 @@ from bot.routing import (
     match_tag,
 )
 from bot.tasks import BackgroundTasks
-from storage import delivery, identity, moderation
+from storage import chats, delivery, identity, moderation
 from storage.db import Database
 from storage.models import Group, KeywordReply
 
@@ -92,6 +92,7 @@ class Dispatcher:
         self._mp_group = next((g for g in config.groups if g.slug == config.mp.group), None)
         self._told_unconfigured: set[tuple[str, str]] = set()  # chats that had their notice
         self._outboxed: set[str] = set()  # platforms whose replies are queued, not returned
+        self._seen_chats: dict[tuple[str, str], str] = {}  # chat -> title already recorded
 
     def use_outbox(self, platform: str) -> None:
         """Queue ``platform``'s replies in each message's transaction instead of returning them."""
@@ -180,6 +181,7 @@ class Dispatcher:
         so it may join a batch (see ``bot.batching``).
         """
         self.last_received = time.monotonic()
+        self._note_chat(incoming.chat)
         lang = self.language_of(incoming.chat)
         text = clean_text(incoming.text)
         route = self.route(text)
@@ -214,6 +216,28 @@ class Dispatcher:
         if not allowed:
             return [Reply(COMMON.get("rate_limited", lang, seconds=wait))] if warn else []
         return Job(incoming, route, keyword, question_id)
+
+    def _note_chat(self, chat: ChatRef) -> None:
+        """Record a chat in ``seen_chats`` (for ``studybot chats``): once per chat and process,
+        and again when its title changes; never fails a message."""
+        key = (chat.platform, chat.chat_id)
+        title = clean_text(chat.title)[:256]
+        if self._seen_chats.get(key) == title:
+            return
+        self._seen_chats[key] = title
+        try:
+            with self.db.session() as session:
+                chats.note_chats(session, [(*key, chat.kind, title)], self.clock())
+        except Exception:
+            log.warning("could not record chat %s:%s", *key, exc_info=True)
+        if key not in self._chat_groups and not chat.is_private:
+            log.info(
+                "chat %s:%s (%s) is not in groups[].chats; its messages go to group %s. "
+                "`studybot chats` lists it ready to paste",
+                *key,
+                title or "no title",
+                self.config.groups[0].slug,
+            )
 
     def _question_for_reply(self, incoming: Incoming) -> int | None:
         assert incoming.reply_to_message_id is not None

@@ -2,7 +2,7 @@
 
 Tables: groups, members, check-ins, questions, answers, papers, resources + tags, keyword
 replies, processed messages (dedupe), sent messages (question announcements), digest issues and
-deliveries. The schema is created only by Alembic migrations (``storage/migrations``).
+deliveries, seen chats (``studybot chats``) and slug redirects (renamed groups). The schema is created only by Alembic migrations (``storage/migrations``).
 """
 
 from __future__ import annotations
@@ -213,6 +213,27 @@ class ProcessedMessage(Base):
     chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+class SeenChat(Base):
+    """A chat the bot has received a message in, configured or not (``studybot chats``)."""
+
+    __tablename__ = "seen_chats"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # group | private
+    title: Mapped[str] = mapped_column(String(256), default="")
+    first_seen: Mapped[datetime] = mapped_column(default=utc_now)
+    last_seen: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class SlugRedirect(Base):
+    """A group's former slug: its old archive links redirect to the group's current one."""
+
+    __tablename__ = "slug_redirects"
+    old_slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    renamed_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class SentMessage(Base):
