@@ -34,7 +34,7 @@ def two_clubs(tmp_path: Path, clock: FakeClock) -> App:
                 "chats": [{"platform": "console", "chat_id": "en-room"}],
             },
         ],
-        join={"text": "公众号内回复「自学」加入。", "text_en": "Reply 「自学」 to join the club."},
+        join={"chat_text": "欢迎加入{group}！", "chat_text_en": "Welcome to {group}!"},
         web={"enabled": False, "base_url": "https://club.example"},
     )
     app = build_app(config, clock=clock)
@@ -59,8 +59,8 @@ async def test_replies_help_and_join_text_follow_the_group(two_clubs: App, clock
     )
     assert "/keyword add <word> <reply> | del <word> | list" in admin_help
 
-    assert await chat.say("自学", chat=EN_CHAT) == "Reply 「自学」 to join the club."
-    assert await chat.say("自学", chat=ZH_CHAT) == "公众号内回复「自学」加入。"
+    assert await chat.say("自学", chat=EN_CHAT) == "Welcome to ML Self-Study Club!"
+    assert await chat.say("自学", chat=ZH_CHAT) == "欢迎加入ML自学者俱乐部！"
     assert "Unknown command /nope" in await chat.say("/nope", chat=EN_CHAT)
     assert "未知命令 /nope" in await chat.say("/nope", chat=ZH_CHAT)
     saved = await chat.say("/checkin read the attention paper", chat=EN_CHAT)
