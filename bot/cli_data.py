@@ -8,6 +8,8 @@
 * ``studybot db backup [--out FILE] [--keep N]``: SQLite online backup (safe while the bot
   runs) or PostgreSQL ``pg_dump``; by default into ``<data_dir>/backups/``, keeping the N newest.
 * ``studybot db restore FILE --yes``: put a backup back (refused while a bot runs).
+* ``studybot db rename-group OLD NEW``: a new slug for a group, its history and links kept
+  (old ``/g/OLD/...`` links redirect).
 * ``studybot db upgrade [REV]`` / ``studybot db downgrade REV``: Alembic migrations; names the
   migrations it ran.
 
@@ -183,26 +185,13 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     from storage.backup import BackupError, restore_postgres, restore_sqlite
-    from storage.db import make_engine, normalise_url
-    from storage.leader import LeaderLock
+    from storage.db import normalise_url
 
     config = _config(args)
     url = normalise_url(config.database.url)
     source = Path(args.file)
     dialect = make_url(url).get_backend_name()
-    if dialect == "sqlite" and not Path(make_url(url).database or "").exists():
-        running = False
-    else:
-        engine = make_engine(url)
-        lock = LeaderLock(engine)
-        try:
-            running = not lock.acquire()
-        except Exception:
-            running = False  # an unreachable or missing database: restore reports it
-        finally:
-            lock.release()
-            engine.dispose()
-    if running:
+    if _bot_running(url):
         return _fail(
             "a studybot process is running on this database (it holds the scheduler lock); "
             "stop it first (systemctl stop studybot), then restore"
@@ -224,6 +213,55 @@ def _restore(args: argparse.Namespace) -> int:
     except BackupError as exc:
         return _fail(f"{exc}; nothing restored")
     print("next: `studybot db upgrade` (if the backup is older than this version), then start")
+    return 0
+
+
+def _bot_running(url: str) -> bool:
+    """Whether a bot process holds the scheduler lock on this database."""
+    from storage.db import make_engine
+    from storage.leader import LeaderLock
+
+    if (
+        make_url(url).get_backend_name() == "sqlite"
+        and not Path(make_url(url).database or "").exists()
+    ):
+        return False
+    engine = make_engine(url)
+    lock = LeaderLock(engine)
+    try:
+        return not lock.acquire()
+    except Exception:
+        return False  # an unreachable or missing database: the command itself reports it
+    finally:
+        lock.release()
+        engine.dispose()
+
+
+def _rename_group(args: argparse.Namespace) -> int:
+    from storage.chats import RenameError, rename_group
+    from storage.db import Database, normalise_url
+
+    config = _config(args)
+    if _bot_running(normalise_url(config.database.url)):
+        return _fail(
+            "a studybot process is running on this database; stop it first "
+            "(it would recreate the old group at its next message), then rename"
+        )
+    db = Database(config.database.url)
+    try:
+        with db.session() as session:
+            rename_group(session, args.old, args.new, datetime.now(UTC))
+    except RenameError as exc:
+        return _fail(f"{exc}; nothing renamed")
+    finally:
+        db.dispose()
+    print(f"group {args.old} is now {args.new}: its members, entries and issues stay with it;")
+    print(f"links under /g/{args.old}/ redirect to /g/{args.new}/")
+    slugs = [g.slug for g in config.groups]
+    if args.new not in slugs:
+        where = slugs.index(args.old) if args.old in slugs else None
+        key = f"groups[{where}].slug" if where is not None else "the group's slug"
+        print(f"next: set {key}: {args.new} in the config, then start the bot")
     return 0
 
 
@@ -309,6 +347,12 @@ def register(subparsers: Any) -> None:
     restore.add_argument("file", help="a file written by studybot db backup")
     restore.add_argument("--yes", action="store_true", help="really replace the data")
     restore.set_defaults(func=_restore)
+    rename = db_sub.add_parser(
+        "rename-group", help="give a group a new slug, keeping its history and old links"
+    )
+    rename.add_argument("old", help="the slug the group has now")
+    rename.add_argument("new", help="its new slug")
+    rename.set_defaults(func=_rename_group)
     up = db_sub.add_parser("upgrade", help="apply migrations (default: to head)")
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=_migrate)

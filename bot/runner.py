@@ -32,6 +32,7 @@ async def run_bot(
 ) -> int:
     """Start everything configured and run until the console closes or a signal arrives."""
     app = build_app(config)
+    warn_about_renamed_groups(app)
     adapters = []
     for name in platforms:
         adapter = make_adapter(name, app)
@@ -103,6 +104,26 @@ async def wait_for_backlog(
             log.info("platform backlog still arriving after %.0f s; starting the scheduler", limit)
             return
         await asyncio.sleep(quiet - idle + 0.01)
+
+
+def warn_about_renamed_groups(app: App) -> None:
+    """A group whose slug left the config keeps its history under the old slug: say so, and
+    how to move it (a slug edited in the config alone would start a new, empty group)."""
+    from storage.chats import orphaned_groups
+
+    try:
+        with app.db.session() as session:
+            left = orphaned_groups(session, [g.slug for g in app.config.groups])
+    except Exception:
+        return
+    for slug in left:
+        log.warning(
+            "group %s is in the database but not in the config: its history and issues are "
+            "not served. If you renamed it, stop the bot and run "
+            "`studybot db rename-group %s NEW_SLUG`",
+            slug,
+            slug,
+        )
 
 
 def _archive_url(app: App, extras: list) -> str | None:

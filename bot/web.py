@@ -5,7 +5,8 @@ The first configured group keeps the site root: ``/`` (index, newest first), ``/
 ``/atom.xml``, ``/stats.png``. Every group, the first included, is also served under
 ``/g/<slug>/`` with the same paths (``/g/<slug>/issues/<n>``, ``/g/<slug>/atom.xml``...);
 ``/g/`` lists the groups, and with several groups each index links the others. An unknown
-slug is a 404 page. ``/healthz`` answers ``{"status": "ok"}`` while the process runs;
+slug is a 404 page; the old slug of a renamed group (``studybot db rename-group``) redirects
+(308) to the same page under the new one. ``/healthz`` answers ``{"status": "ok"}`` while the process runs;
 ``/readyz`` reports the platforms, database, scheduler and last digests, 503 when something
 is down (:mod:`bot.readiness`).
 
@@ -88,6 +89,14 @@ CHART_WORKERS = 1  # charts drawn at once (each may be a ~110 MB matplotlib proc
 SLUG = r"{slug:[a-z0-9][a-z0-9_-]{0,40}}"
 
 
+def _renamed_to(db: Any, slug: str) -> str | None:
+    """The current slug of a group renamed from ``slug`` (None if it never was)."""
+    from storage.chats import redirects
+
+    with db.session() as session:
+        return redirects(session).get(slug)
+
+
 def make_web_app(
     archive: Archive,
     extra_routes: Sequence[web.RouteDef] = (),
@@ -108,6 +117,12 @@ def make_web_app(
         if slug is None:
             return archive, "/"
         if slug not in archives:
+            renamed = _renamed_to(db, slug)
+            if renamed is not None and renamed in archives:  # studybot db rename-group
+                moved = request.path.replace(f"/g/{slug}", f"/g/{renamed}", 1)
+                raise web.HTTPPermanentRedirect(
+                    moved + (f"?{request.query_string}" if request.query_string else "")
+                )
             raise web.HTTPNotFound()
         return archives[slug], f"/g/{slug}/"
 
