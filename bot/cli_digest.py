@@ -1,8 +1,9 @@
 """``studybot web`` and ``studybot digest export|preview|publish``.
 
 * ``studybot web [--port N]``: serve only the web archive (no chat adapters).
-* ``studybot digest export --out DIR``: a static copy of the archive: ``index.html``,
-  ``issues/<n>.html``, ``issues/<n>.md`` (for a git archive), ``feed.xml``, ``atom.xml``; the
+* ``studybot digest export --out DIR``: a static copy of the archive: ``index.html`` (linking
+  every group), ``issues/<n>.html`` and ``issues/<n>/index.html`` (the address feeds and
+  阅读原文 links use), ``issues/<n>.md`` (for a git archive), ``feed.xml``, ``atom.xml``; the
   first group at the root, every other group the same under ``g/<slug>/``.
 * ``studybot digest preview``: print the current period's numbered preview.
 * ``studybot digest publish [--now]``: publish the latest closed issue (``--now``: the current
@@ -63,28 +64,50 @@ def _web(args: argparse.Namespace) -> int:
 # -- studybot digest export --------------------------------------------------------------------
 def export_archive(app: App, out: Path) -> int:
     """Write the static archive of every group into ``out`` (the first group at its root, the
-    others under ``g/<slug>/``, as the web archive serves them); returns the issues written."""
-    from bot.web import Archive
+    others under ``g/<slug>/``, as the web archive serves them); returns the issues written.
 
+    Every index links every group. Each issue is written as ``issues/<n>.html`` (what the
+    index links: works from files too) and as ``issues/<n>/index.html``, so the addresses the
+    feeds and the WeChat 阅读原文 links carry (``<base_url>/issues/<n>``) work on a static host.
+    """
+    from bot.web import FAVICON, Archive
+
+    groups = app.config.groups
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "favicon.ico").write_bytes(FAVICON)  # browsers ask the site root for it
+    folders = {g.slug: "" if i == 0 else f"g/{g.slug}/" for i, g in enumerate(groups)}
     written = 0
-    for position, group in enumerate(app.config.groups):
-        folder = out if position == 0 else out / "g" / group.slug
-        written += _export_group(Archive(app.config, app.db, group), folder)
+    for group in groups:
+        here = folders[group.slug]
+        up = "../" * here.count("/")
+        nav = (
+            [(g.name, f"{up}{folders[g.slug]}index.html", g.slug == group.slug) for g in groups]
+            if len(groups) > 1
+            else []
+        )
+        written += _export_group(Archive(app.config, app.db, group), out / here, nav)
     return written
 
 
-def _export_group(archive: Any, out: Path) -> int:
+def _export_group(archive: Any, out: Path, nav: list[tuple[str, str, bool]]) -> int:
     issues_dir = out / "issues"
     issues_dir.mkdir(parents=True, exist_ok=True)
     rows = archive.issues()
     for row in rows:
         page = archive.issue_html(row.number) or ""
-        page = page.replace('href="../"', 'href="../index.html"')  # works from files too
-        (issues_dir / f"{row.number}.html").write_text(page, encoding="utf-8")
+        # the stored page links its index as "../" and the feed as "../atom.xml"
+        as_file = page.replace('href="../"', 'href="../index.html"')
+        (issues_dir / f"{row.number}.html").write_text(as_file, encoding="utf-8")
+        folder = issues_dir / str(row.number)
+        folder.mkdir(exist_ok=True)
+        as_folder = page.replace('href="../"', 'href="../../index.html"').replace(
+            'href="../atom.xml"', 'href="../../atom.xml"'
+        )
+        (folder / "index.html").write_text(as_folder, encoding="utf-8")
         markdown = archive.issue_markdown(row.number)
         if markdown:
             (issues_dir / f"{row.number}.md").write_text(markdown, encoding="utf-8")
-    index = archive.index_html(link=lambda n: f"issues/{n}.html", root="")
+    index = archive.index_html(link=lambda n: f"issues/{n}.html", root="", groups=nav)
     (out / "index.html").write_text(index, encoding="utf-8")
     (out / "feed.xml").write_bytes(archive.rss())
     (out / "atom.xml").write_bytes(archive.atom())

@@ -113,3 +113,78 @@ async def test_archive_in_headless_chromium(tmp_path: Path, clock: FakeClock) ->
             await handle()
     finally:
         app.db.dispose()
+
+
+async def test_static_export_links_in_headless_chromium(tmp_path: Path, clock: FakeClock) -> None:
+    """``studybot digest export`` served by a plain static file server: the index links every
+    group, and every link the pages, the feeds and the WeChat 阅读原文 carry answers."""
+    import functools
+    import re
+    import threading
+    import xml.etree.ElementTree as ET
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from bot.cli_digest import export_archive
+    from tests.support.digest_world import TARGETS
+
+    require_or_skip(browser_available(), "needs node, /usr/bin/chromium and tests/peers")
+    out = tmp_path / "site"
+    out.mkdir()
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(out))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    site = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    senders = make_senders()
+    groups = [
+        {"slug": SLUG, "name": "ML自学者俱乐部", "chats": TARGETS},
+        {"slug": "en", "name": "ML Self-Study Club", "language": "en", "chats": []},
+    ]
+    app = make_app(
+        f"sqlite:///{tmp_path / 'bot.db'}",
+        clock,
+        senders,
+        groups=groups,
+        web={"enabled": False, "base_url": site},
+    )
+    try:
+        await seed_week(app, clock, long=False)
+        issue_id = issue_id_for(app, clock())
+        clock.set(WEEK_END + timedelta(minutes=5))
+        report = await Publisher(app.db, app.config, app.senders, clock).publish(SLUG, issue_id)
+        assert report.published
+        read_more = [
+            url
+            for sent in senders["wechat"].sent
+            for url in re.findall(re.escape(site) + r"[^\s）)]*", sent.reply.text)
+        ]
+        assert read_more == [f"{site}/issues/1"]  # the 阅读原文 link WeChat readers got
+        assert export_archive(app, out) == 1
+
+        result = await browse(f"{site}/index.html", tmp_path / "export.png")
+        index, issue = result["pages"]
+        assert result["failed"] == [] and result["consoleErrors"] == []
+        assert issue["url"] == f"{site}/issues/1.html" and "第1期" in issue["title"]
+        assert f"{site}/g/en/index.html" in index["links"]  # the index links every group
+        feed_links = [
+            element.text or element.get("href") or ""
+            for name in ("feed.xml", "atom.xml", "g/en/feed.xml")
+            for element in ET.parse(out / name).iter()
+            if element.tag.endswith("link") or element.tag.endswith("guid")
+        ]
+        feed_text = (out / "feed.xml").read_text(encoding="utf-8")
+        assert 'href="../"' not in feed_text and "href=&quot;../&quot;" not in feed_text
+        links = {urldefrag(link).url for page in (index, issue) for link in page["links"]}
+        links |= {link for link in feed_links if link.startswith(site)} | set(read_more)
+        links = {link for link in links if link.startswith(site)}
+        assert f"{site}/issues/1" in links and f"{site}/atom.xml" in links
+        async with aiohttp.ClientSession() as session:
+            for link in sorted(links):
+                async with session.get(link) as response:
+                    assert response.status == 200, link
+            async with session.get(f"{site}/g/en/index.html") as response:
+                english = await response.text()
+            assert '<html lang="en">' in english and "No digest has been published yet." in english
+            assert 'href="../../index.html"' in english  # back to the Chinese group
+    finally:
+        server.shutdown()
+        app.db.dispose()
