@@ -218,6 +218,11 @@ class DigestConfig(_Section):
         "在群里或私聊机器人发送「自学」，即可获取加入方式。"
         "欢迎投稿每周学习心得或者优质学习资料，助力团体共同学习进步。"
     )
+    # the default 刊首语 of a group whose language is English
+    default_preface_en: str = (
+        "The weekly notes and resources of our machine-learning self-study club. "
+        "Links are in the full issue on the web archive."
+    )
     enabled: bool = True
     budget: DigestBudgetConfig = Field(default_factory=DigestBudgetConfig)
     #: Order of the content sections; sections left out follow in the default order.

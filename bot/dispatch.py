@@ -144,7 +144,8 @@ class Dispatcher:
 
     def language_of(self, chat: ChatRef) -> str:
         """The language of the chat's group (``groups[].language``, else the global one)."""
-        return self.group_for_chat(chat).language or self.config.language
+        group = self.group_for_chat(chat)
+        return (group.language if group is not None else None) or self.config.language
 
     def route(self, text: str) -> Route | None:
         match = COMMAND_PATTERN.match(text)

@@ -235,7 +235,10 @@ def build_digest(
 
     featured = list(issue.featured or [])
     dropped = list(issue.dropped or [])
-    preface = (issue.preface or "").strip() or config.digest.default_preface
+    lang = config.group_language(group.slug)
+    english = lang == "en"
+    default = config.digest.default_preface_en if english else config.digest.default_preface
+    preface = (issue.preface or "").strip() or default
     return Digest(
         group_name=group.name,
         number=issue.number,
@@ -245,7 +248,7 @@ def build_digest(
         papers=_arrange([_paper(p) for p in papers], featured, dropped),
         notes=_arrange(_notes(checkins, dropped), featured, dropped),
         questions=_arrange([_question(q, issue) for q in questions], featured, dropped),
-        join_text=config.join.text,
+        join_text=config.join.text_en if english else config.join.text,
         web_url=web_url,
         timezone=group.timezone,
         resources=_arrange(_resources(resources), featured, dropped),
@@ -253,7 +256,8 @@ def build_digest(
         featured=tuple(featured),
         toc_names_max=config.digest.budget.toc_names_max,
         telegram_preface=None
-        if (issue.preface or "").strip()
+        if english or (issue.preface or "").strip()
         else config.digest.default_preface_telegram,
-        telegram_join_text=config.digest.join_text_telegram or None,
+        telegram_join_text=None if english else (config.digest.join_text_telegram or None),
+        lang=lang,
     )

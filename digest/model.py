@@ -106,10 +106,11 @@ class ResourceGroup:
 
     tag: str
     resources: list[ResourceEntry]
+    untagged_label: str = UNTAGGED  # the heading of the untagged resources, in the language
 
     @property
     def heading(self) -> str:
-        return self.tag if self.tag == UNTAGGED else f"#{self.tag}"
+        return self.untagged_label if self.tag == UNTAGGED else f"#{self.tag}"
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,37 @@ class Digest:
         ]
         return [g for g in groups if g.resources]
 
+    lang: str = "zh"  # the group's language: headings and labels (digest.labels)
+
+    @property
+    def t(self) -> dict[str, str]:
+        """The fixed words of the digest in its language (``d.t.preface``...)."""
+        from digest.labels import labels
+
+        return labels(self.lang)
+
+    def label(self, key: str, /, **values: object) -> str:
+        """A label with placeholders (``d.label("no_answer", n=3)``)."""
+        from digest.labels import label
+
+        return label(self.lang, key, **values)
+
+    @property
+    def units(self) -> dict[str, str]:
+        """What a section's entries are called after a count (``12 篇论文``, ``12 papers``)."""
+        if self.lang != "en":
+            return SECTION_UNITS
+        return {
+            SECTION_PAPERS: "papers",
+            SECTION_NOTES: "members' notes",
+            SECTION_RESOURCES: "resources",
+            SECTION_QUESTIONS: "questions",
+        }
+
+    def section_title(self, section: str) -> str:
+        """A content section's heading in the digest's language."""
+        return self.t[section] if self.lang != "zh" else SECTION_TITLES[section]
+
     @property
     def resource_groups(self) -> list[ResourceGroup]:
         """学习资料 grouped by each resource's first #tag, groups in order of first appearance;
@@ -242,7 +274,8 @@ class Digest:
             groups.setdefault(entry.tags[0] if entry.tags else UNTAGGED, []).append(entry)
         untagged = groups.pop(UNTAGGED, None)
         out = [ResourceGroup(tag, items) for tag, items in groups.items()]
-        return out + ([ResourceGroup(UNTAGGED, untagged)] if untagged else [])
+        other = self.t["untagged"]
+        return out + ([ResourceGroup(UNTAGGED, untagged, other)] if untagged else [])
 
     def _section_rows(self, section: str) -> list[tuple[str, str]]:
         if section == SECTION_PAPERS:
@@ -310,5 +343,5 @@ class Digest:
 
     @property
     def title(self) -> str:
-        """``ML自学者俱乐部周报 · 第3期``."""
-        return f"{self.group_name}周报 · 第{self.number}期"
+        """``ML自学者俱乐部周报 · 第3期`` (``… weekly digest · Issue 3`` in English)."""
+        return self.label("title", group=self.group_name, n=self.number)

@@ -16,7 +16,7 @@ from bot.i18n import Messages
 from bot.model import Reply
 from digest.budget import TARGET_MARKDOWN, fit_markdown, fit_telegram, fit_wechat
 from digest.build import build_digest
-from digest.model import SECTION_TITLES, Digest, entry_code
+from digest.model import Digest, entry_code
 from digest.publish import MSG as PUBLISH_MSG
 from digest.publish import delivery_status, html_to_text, issue_url
 from storage.models import CheckIn, DigestDelivery, DigestIssue, Group
@@ -153,7 +153,7 @@ def target_summary(d: Digest, config: Config, lang: str) -> list[str]:
                 )
             )
         if fitted.collapsed:
-            names = "、".join(SECTION_TITLES[s] for s in fitted.collapsed)
+            names = "、".join(d.section_title(s) for s in fitted.collapsed)
             lines.append(MSG.get("collapsed", lang, sections=names))
         if not fitted.fits:
             lines.append(MSG.get("still_over", lang, limit=limit))
@@ -188,11 +188,11 @@ def preview_replies(
         lines.append(MSG.get("featured", lang, items="；".join(featured)))
     if issue.dropped:
         whole = dropped_digest(session, issue, config)
-        full = {e.key: f"{SECTION_TITLES[e.section]} · {e.title}" for e in whole.entries}
+        full = {e.key: f"{whole.section_title(e.section)} · {e.title}" for e in whole.entries}
         for notes in whole.notes:
             for key, text in zip(notes.text_keys, notes.texts, strict=False):
                 short = " ".join(text.split())[:24]
-                full[key] = f"{SECTION_TITLES['notes']} · {notes.member_name}：{short}"
+                full[key] = f"{whole.section_title('notes')} · {notes.member_name}：{short}"
         lines.append(MSG.get("dropped", lang))
         for i, key in enumerate(issue.dropped, start=1):
             lines.append(f"  {i}. {full.get(key, key)} 〔{entry_code(key)}〕")

@@ -204,7 +204,9 @@ class Publisher:
         if row is None:
             return 0
         if sender is None:
-            error = MSG.get("no_sender", gconf.language or self.config.language, platform=row.platform)
+            error = MSG.get(
+                "no_sender", gconf.language or self.config.language, platform=row.platform
+            )
             self.claims.set(delivery_id, {"state": "pending"}, last_error=error)
             return 0
         token = uuid.uuid4().hex

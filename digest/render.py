@@ -30,7 +30,6 @@ from digest.model import (
     SECTION_PAPERS,
     SECTION_QUESTIONS,
     SECTION_RESOURCES,
-    SECTION_TITLES,
     SECTION_UNITS,
     Digest,
     entry_code,
@@ -82,7 +81,7 @@ ENV.globals["units"] = SECTION_UNITS
 
 
 def _toc(d: Digest) -> list[tuple[str, str]]:
-    return [(section, SECTION_TITLES[section]) for section in d.sections]
+    return [(section, d.section_title(section)) for section in d.sections]
 
 
 # --- Markdown and HTML --------------------------------------------------------------------
@@ -108,13 +107,20 @@ def render_html(d: Digest, *, home_url: str | None = None, feed_url: str | None 
 CONTINUATION_RESERVE = 80  # room kept in every part for the 「（续 n/m）section」 line
 
 
+def _parts(d: Digest, name: str) -> Any:
+    """A parts template's macros, with the digest's labels (``t``, ``label``) in reach."""
+    return ENV.get_template(name).make_module({"t": d.t, "label": d.label})
+
+
 def _sections(d: Digest, module: Any, numbered: bool) -> list[tuple[str, list[str]]]:
     """The digest as (heading, entries) sections, from the macros of a parts template."""
-    sections: list[tuple[str, list[str]]] = [("刊首语", [str(module.header(d)).strip()])]
+    sections: list[tuple[str, list[str]]] = [(d.t["preface"], [str(module.header(d)).strip()])]
     toc = _toc(d)
     if toc:
         first, *rest = [str(module.toc_part(d, s, t, numbered)).strip() for s, t in toc]
-        sections.append(("本期内容", [str(module.section_head("本期内容")) + "\n" + first, *rest]))
+        sections.append(
+            (d.t["contents"], [str(module.section_head(d.t["contents"])) + "\n" + first, *rest])
+        )
     macros: dict[str, Any] = {
         SECTION_PAPERS: module.paper,
         SECTION_NOTES: module.notes,
@@ -122,7 +128,7 @@ def _sections(d: Digest, module: Any, numbered: bool) -> list[tuple[str, list[st
         SECTION_QUESTIONS: module.question,
     }
     for section in d.sections:
-        title = SECTION_TITLES[section]
+        title = d.section_title(section)
         entries = d.shown_resource_groups if section == SECTION_RESOURCES else d.shown(section)
         blocks = [re.sub(r"\n{3,}", "\n\n", str(macros[section](e)).strip()) for e in entries]
         names = d.rest(section)
@@ -131,7 +137,7 @@ def _sections(d: Digest, module: Any, numbered: bool) -> list[tuple[str, list[st
         blocks[0] = str(module.section_head(title)) + "\n" + blocks[0]
         sections.append((title, blocks))
     sections.append(
-        ("加入我们", [str(module.section_head("加入我们")) + "\n" + str(module.join(d)).strip()])
+        (d.t["join"], [str(module.section_head(d.t["join"])) + "\n" + str(module.join(d)).strip()])
     )
     return sections
 
@@ -179,7 +185,6 @@ def render_telegram(d: Digest, *, limit: int = TELEGRAM_LIMIT, numbered: bool = 
     ``numbered`` shows the table-of-contents numbers used by ``/digest feature|drop N``.
     Parts after the first say 「（续 n/m）」 and their section; the last links the web archive.
     """
-    module: Any = ENV.get_template("telegram.tg.j2").module
     if numbered:
         d = _with_codes(d)
     d = replace(
@@ -187,10 +192,11 @@ def render_telegram(d: Digest, *, limit: int = TELEGRAM_LIMIT, numbered: bool = 
         preface=d.telegram_preface or d.preface,
         join_text=d.telegram_join_text or d.join_text,
     )
+    module: Any = _parts(d, "telegram.tg.j2")
     sections = _sections(d, module, numbered)
     archive = str(module.archive(d)).strip()
     if archive:
-        sections.append(("加入我们", [archive]))
+        sections.append((d.t["join"], [archive]))
     room = limit - CONTINUATION_RESERVE
     parts = pack(
         [blocks for _, blocks in sections],
@@ -204,13 +210,13 @@ def render_telegram(d: Digest, *, limit: int = TELEGRAM_LIMIT, numbered: bool = 
 def render_wechat(d: Digest, *, max_chars: int = 1800, numbered: bool = False) -> list[str]:
     """WeChat plain-text messages under ``max_chars``; the only link is the 阅读原文 web link
     (``d.web_url``) at the end of the last part. Parts after the first say 「（续 n/m）」."""
-    module = ENV.get_template("wechat.txt.j2").module
     if numbered:
         d = _with_codes(d)
+    module = _parts(d, "wechat.txt.j2")
     sections = _sections(d, module, numbered)
     url = safe_url(d.web_url) if d.web_url else None
     if url:
-        sections.append(("加入我们", [f"👉 阅读原文（文中链接都在这里）：{url}"]))
+        sections.append((d.t["join"], [d.label("read_more", url=url)]))
     room = max(max_chars - CONTINUATION_RESERVE, max_chars // 2)
     parts = pack(
         [blocks for _, blocks in sections],

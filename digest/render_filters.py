@@ -10,8 +10,9 @@ on only for ``.html`` templates; :mod:`digest.render` renders with it.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 
 from digest.text import (
@@ -95,19 +96,38 @@ def f_tg_href(url: str | None) -> str:
     return escape_attr(f_url(url))
 
 
-def f_wx(text: str) -> str:
+def f_wx(text: str, link_note: str = WECHAT_LINK_NOTE, image_note: str = WECHAT_IMAGE_NOTE) -> str:
     """WeChat plain text: links replaced by their text and 「（链接见阅读原文）」."""
     out = []
     for seg in segments(text or ""):
         if seg.kind == TEXT:
             out.append(seg.text)
         elif seg.kind == IMAGE:
-            out.append(WECHAT_IMAGE_NOTE)
+            out.append(image_note)
         elif _looks_like_url(seg.text):
-            out.append(WECHAT_LINK_NOTE)
+            out.append(link_note)
         else:
-            out.append(seg.text + WECHAT_LINK_NOTE)
+            out.append(seg.text + link_note)
     return "".join(out)
+
+
+def _wx_notes(context: Any) -> tuple[str, str]:
+    """The link and image notes in the digest's language (``t`` of a parts template)."""
+    labels = context.get("t") or {}
+    return labels.get("wx_link", WECHAT_LINK_NOTE), labels.get("wx_image", WECHAT_IMAGE_NOTE)
+
+
+@pass_context
+def f_wx_in(context: Any, text: str) -> str:
+    """:func:`f_wx` with the notes in the template's language."""
+    return f_wx(text, *_wx_notes(context))
+
+
+@pass_context
+def f_wx_admin_in(context: Any, text: str) -> str:
+    """:func:`f_wx_admin` with the notes in the template's language."""
+    notes = _wx_notes(context)
+    return "".join(f_wx(run, *notes) for _, run in emphasis_runs(text))
 
 
 def _rich_inline(text: str) -> str:
@@ -207,12 +227,12 @@ def _environment() -> Environment:
         tg=f_tg,
         tg_plain=escape_html,
         tg_href=f_tg_href,
-        wx=f_wx,
+        wx=f_wx_in,
         rich=f_rich,
         md_admin=f_md_admin,
         md_admin_quote=f_md_admin_quote,
         tg_admin=f_tg_admin,
-        wx_admin=f_wx_admin,
+        wx_admin=f_wx_admin_in,
         rich_admin=f_rich_admin,
         anchor=f_anchor,
     )

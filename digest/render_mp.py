@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
-from digest.model import SECTION_TITLES, Digest
+from digest.model import Digest
 from digest.render_filters import ENV
 from digest.text import IMAGE, LINK, segments
 
@@ -150,7 +150,7 @@ class _Writer:
 
 def _render(d: Digest, image_url: Callable[[str], str | None], limit: int | None) -> str:
     writer = _Writer(image_url=image_url, limit=limit)
-    toc = [(section, SECTION_TITLES[section]) for section in d.sections]
+    toc = [(section, d.section_title(section)) for section in d.sections]
     html = ENV.get_template("mp_article.html").render(d=d, toc=toc, s=STYLE, w=writer)
     return re.sub(r"\n\s*\n+", "\n", html).strip()
 

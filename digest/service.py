@@ -121,7 +121,9 @@ class DigestService:
             issue_id = found.id if found is not None else None
         if issue_id is None:
             return (
-                "没有待发布的周报。" if self.lang(slug) == "zh" else "No digest waiting to be published."
+                "没有待发布的周报。"
+                if self.lang(slug) == "zh"
+                else "No digest waiting to be published."
             )
         report = await self.publish_issue(slug, issue_id)
         return report.summary(self.lang(slug))

@@ -54,15 +54,16 @@ async def test_replies_help_and_join_text_follow_the_group(two_clubs: App, clock
 
     admin_help = await chat.say("/help", chat=EN_CHAT, user="admin")
     assert "Admin commands:" in admin_help
-    assert "/digest preview|publish [now]|preface <text>|feature N|drop N|undrop N|status|mp [N] [retry]" in (
-        admin_help
+    assert (
+        "/digest preview|publish [now]|preface <text>|feature N|drop N|undrop N|status|mp [N] [retry]"
+        in (admin_help)
     )
     assert "/keyword add <word> <reply> | del <word> | list" in admin_help
 
     assert await chat.say("自学", chat=EN_CHAT) == "Welcome to ML Self-Study Club!"
     assert await chat.say("自学", chat=ZH_CHAT) == "欢迎加入ML自学者俱乐部！"
-    assert "Unknown command /nope" in await chat.say("/nope", chat=EN_CHAT)
-    assert "未知命令 /nope" in await chat.say("/nope", chat=ZH_CHAT)
+    assert (await chat.say("/ask", chat=EN_CHAT)).startswith("Usage: ")
+    assert (await chat.say("/ask", chat=ZH_CHAT)).startswith("用法：")
     saved = await chat.say("/checkin read the attention paper", chat=EN_CHAT)
     assert saved.startswith("✅ Saved alice's learning note #1 this week")
     assert (await chat.say("/checkin 读完了注意力论文", chat=ZH_CHAT)).startswith("✅ 已记录")
@@ -88,3 +89,16 @@ def test_archive_pages_and_feeds_follow_the_group(two_clubs: App) -> None:
     zh_page = zh.index_html()
     assert '<html lang="zh-CN">' in zh_page and "共 0 期" in zh_page and "往期" in zh_page
     assert b"<language>zh-cn</language>" in zh.rss()
+
+
+async def test_each_group_previews_its_digest_in_its_language(two_clubs: App, clock: FakeClock):
+    chat = Chatter(two_clubs, clock)
+    await chat.say("/checkin finished the CS231n assignment", chat=EN_CHAT)
+    await chat.say("/checkin 读完了 CS231n 第三讲", chat=ZH_CHAT)
+    english = await chat.say("/digest preview", chat=EN_CHAT, user="admin")
+    assert "ML Self-Study Club weekly digest" in english
+    assert "Editor's note" in english and "Learning notes" in english and "Join us" in english
+    for chinese in ("刊首语", "学习心得", "加入我们", "周报"):
+        assert chinese not in english, chinese
+    chinese_preview = await chat.say("/digest preview", chat=ZH_CHAT, user="admin")
+    assert "ML自学者俱乐部周报" in chinese_preview and "学习心得" in chinese_preview

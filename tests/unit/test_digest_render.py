@@ -567,3 +567,41 @@ def test_readers_outside_chat_are_not_told_to_send_a_command():
         assert "/answer 2" not in text and "你的回答" not in text
         assert "欢迎在群里解答" in text
     assert "/answer 2" in "\n".join(render_telegram(d))  # in the chat the command works
+
+
+def english_week() -> Digest:
+    """The same week as an English group reads it (members' own text stays as written)."""
+    return replace(
+        fixed_week(),
+        lang="en",
+        group_name="ML Self-Study Club",
+        preface="The weekly notes and resources of our club.",
+        join_text="Reply 「自学」 to join us.",
+    )
+
+
+@pytest.mark.parametrize("name", sorted(RENDERERS))
+def test_golden_english(name):
+    rendered = RENDERERS[name](english_week())
+    path = GOLDEN / "en" / name
+    if os.environ.get("STUDYBOT_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(rendered, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}: run with STUDYBOT_UPDATE_GOLDEN=1"
+    assert rendered == path.read_text(encoding="utf-8")
+    for chinese_label in (
+        "刊首语",
+        "本期内容",
+        "论文速递",
+        "加入我们",
+        "论文地址",
+        "一句话概括",
+        "暂无回答",
+        "最佳回答",
+        "提问：",
+        "分享：",
+        "周报",
+        "阅读原文",
+        "第1期",
+    ):
+        assert chinese_label not in rendered, chinese_label
