@@ -41,8 +41,8 @@ async def test_rename_keeps_history_and_old_links(tmp_path: Path) -> None:
     clock = FakeClock()
     app = build_app(load_config(path), clock=clock)
     try:
+        add_issue(app, "cv", 1, "第一期的内容")  # published before this week's check-in
         await Chatter(app, clock).say("/checkin 读完了 ResNet", chat=CV_CHAT)
-        add_issue(app, "cv", 1, "第一期的内容")
     finally:
         app.db.dispose()
 
