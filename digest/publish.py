@@ -118,6 +118,19 @@ class Publisher:
         self.claims.finish(issue_id)
         report = self.report(group_slug, issue_id)
         report.parts_sent_now = sent
+        if sent:  # what an operator reads at -v: where this run published, what is left
+            where = ", ".join(
+                f"{d.platform}:{d.chat_id} {d.state} {d.parts_sent}/{d.parts_total}"
+                for d in report.deliveries
+            )
+            log.info(
+                "digest %s issue %s: %d part(s) sent now, %s (%s)",
+                group_slug,
+                report.number,
+                sent,
+                report.status,
+                where,
+            )
         return report
 
     # -- freeze ------------------------------------------------------------------------------

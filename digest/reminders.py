@@ -236,7 +236,16 @@ async def run_reminders(
     with jobs.db.session() as session:
         group = ensure_group(session, group_config.slug, group_config.name, group_config.timezone)
         messages = build_reminders(session, group, config, now, due=due)
-    return await send_all(jobs, messages)
+    sent = await send_all(jobs, messages)
+    log.info(
+        "reminders for %s: %d of %d sent (%d group, %d private)",
+        group_slug,
+        sent,
+        len(messages),
+        sum(not m.chat.is_private for m in messages),
+        sum(m.chat.is_private for m in messages),
+    )
+    return sent
 
 
 def _due_time(config: Config, timezone: str, now: datetime) -> datetime:
