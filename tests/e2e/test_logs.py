@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pytest
+
 from bot.logs import CHATTY_LIBRARIES, configure_logging
 from tests.e2e.test_startup_failures import config_file, studybot
 
@@ -42,3 +44,40 @@ def test_libraries_stay_quiet_at_info_and_speak_at_debug() -> None:
         root.setLevel(level)
         for name in CHATTY_LIBRARIES:
             logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+async def test_telegram_at_info_says_what_runs_and_never_the_token(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.runner import log_what_runs
+    from tests.conftest import require_or_skip
+    from tests.e2e.telegram_emulator import EmulatorServer, emulator_available
+    from tests.e2e.test_telegram_emulator import GROUP, start_bot
+
+    require_or_skip(emulator_available(), "node or tests/peers/node_modules missing")
+    emulator = EmulatorServer()
+    emulator.start()
+    try:
+        with caplog.at_level(logging.INFO):
+            for name in CHATTY_LIBRARIES:  # as configure_logging(1) leaves them
+                logging.getLogger(name).setLevel(logging.WARNING)
+            bot = await start_bot(emulator, tmp_path)
+            try:
+                log_what_runs(bot.app, [bot.adapter])
+                user = bot.user(7, "Ann")
+                await user.say("/checkin read a paper", GROUP)
+                await user.replies(GROUP)
+            finally:
+                await bot.adapter.stop()
+                await bot.client.aclose()
+                bot.app.db.dispose()
+        text = "\n".join(record.getMessage() for record in caplog.records)
+        assert f"serving telegram as @{bot.adapter.username}" in text
+        assert f"group ml-club (ML自学者俱乐部, Asia/Shanghai, zh): telegram:{GROUP['id']}" in text
+        secret = bot.token.split(":", 1)[1]
+        assert secret not in text and bot.token not in text
+        assert not any(r.name.startswith(("httpx", "httpcore")) for r in caplog.records)
+    finally:
+        for name in CHATTY_LIBRARIES:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+        emulator.stop()
