@@ -281,8 +281,14 @@ class TelegramAdapter(TelegramReplies):
 
     async def register_commands(self) -> None:
         """setMyCommands from the registry (see telegram_admin)."""
+        chat_languages = [
+            (chat.chat_id, group.language or self.config.language)
+            for group in self.config.groups
+            for chat in group.chats
+            if chat.platform == PLATFORM
+        ]
         await register_commands(
-            self.application.bot, self.dispatcher.registry, self.config.language
+            self.application.bot, self.dispatcher.registry, self.config.language, chat_languages
         )
 
     # -- inbound ---------------------------------------------------------------------------

@@ -14,7 +14,14 @@ import re
 import time
 from collections.abc import Callable, Sequence
 
-from telegram import Bot, BotCommand, BotCommandScope, BotCommandScopeAllChatAdministrators
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeChat,
+    BotCommandScopeChatAdministrators,
+)
 from telegram.error import TelegramError
 
 from bot.registry import Registry
@@ -26,9 +33,10 @@ FAILURE_TTL = 60.0
 
 
 def command_menus(
-    registry: Registry, lang: str
+    registry: Registry, lang: str, chat_languages: Sequence[tuple[str, str]] = ()
 ) -> list[tuple[BotCommandScope | None, str | None, list[BotCommand]]]:
-    """(scope, language_code, commands) for every setMyCommands call to make."""
+    """(scope, language_code, commands) for every setMyCommands call to make; a group chat
+    whose language is not ``lang`` (``groups[].language``) gets its own menus in its language."""
     other = "en" if lang == "zh" else "zh"
     menus: list[tuple[BotCommandScope | None, str | None, list[BotCommand]]] = []
     scopes: Sequence[tuple[BotCommandScope | None, bool]] = (
@@ -44,12 +52,28 @@ def command_menus(
         for language_code, help_lang in ((None, lang), (other, other)):
             commands = [BotCommand(s.name, (s.help(help_lang) or s.name)[:256]) for s in specs]
             menus.append((scope, language_code, commands))
+    for chat_id, chat_lang in chat_languages:
+        if chat_lang == lang:
+            continue
+        for chat_scope, include_admin in (
+            (BotCommandScopeChat(chat_id), False),
+            (BotCommandScopeChatAdministrators(chat_id), True),
+        ):
+            specs = [
+                spec
+                for spec in registry.visible_commands(include_admin=include_admin)
+                if COMMAND_NAME.match(spec.name)
+            ]
+            commands = [BotCommand(s.name, (s.help(chat_lang) or s.name)[:256]) for s in specs]
+            menus.append((chat_scope, None, commands))
     return menus
 
 
-async def register_commands(bot: Bot, registry: Registry, lang: str) -> None:
+async def register_commands(
+    bot: Bot, registry: Registry, lang: str, chat_languages: Sequence[tuple[str, str]] = ()
+) -> None:
     """Set the command menus; a failure is logged (the bot works without a menu)."""
-    for scope, language_code, commands in command_menus(registry, lang):
+    for scope, language_code, commands in command_menus(registry, lang, chat_languages):
         try:
             await bot.set_my_commands(commands, scope=scope, language_code=language_code)
         except TelegramError as error:

@@ -102,3 +102,20 @@ async def test_each_group_previews_its_digest_in_its_language(two_clubs: App, cl
         assert chinese not in english, chinese
     chinese_preview = await chat.say("/digest preview", chat=ZH_CHAT, user="admin")
     assert "ML自学者俱乐部周报" in chinese_preview and "学习心得" in chinese_preview
+
+
+def test_an_english_group_chat_gets_an_english_command_menu() -> None:
+    from bot.adapters.telegram_admin import command_menus
+    from bot.app import load_handlers
+
+    menus = command_menus(load_handlers(), "zh", [("-1001", "zh"), ("-1009", "en")])
+    by_chat = {
+        (str(scope.type), str(scope.chat_id)): commands
+        for scope, _code, commands in menus
+        if scope is not None and getattr(scope, "chat_id", None) is not None
+    }
+    assert set(by_chat) == {("chat", "-1009"), ("chat_administrators", "-1009")}
+    checkin = next(c for c in by_chat[("chat", "-1009")] if c.command == "checkin")
+    assert checkin.description.isascii() and "weekly learning note" in checkin.description
+    assert any(c.command == "digest" for c in by_chat[("chat_administrators", "-1009")])
+    assert not any(c.command == "digest" for c in by_chat[("chat", "-1009")])
