@@ -11,6 +11,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.app import App, build_app, make_adapter
 from bot.clubtime import PLATFORM_RETENTION
@@ -165,10 +166,13 @@ def log_what_runs(app: App, adapters: list, archive_url: str | None = None) -> N
         if config.digest.enabled or config.reminders.enabled:
             log.info("scheduler: following; another process on this database runs the jobs")
         return
+    zones = {group.slug: ZoneInfo(group.timezone) for group in config.groups}
     for job in sorted(scheduler.get_jobs(), key=lambda j: j.id):
         when = getattr(job, "next_run_time", None)
         if when is not None and not job.id.startswith("digest-retry"):
-            log.info("next %s: %s", job.id, when.isoformat(timespec="minutes"))
+            zone = zones.get(job.id.split(":")[1] if ":" in job.id else "")
+            local = when.astimezone(zone) if zone is not None else when
+            log.info("next %s: %s", job.id, local.isoformat(timespec="minutes"))
 
 
 def warm_up_process() -> None:
