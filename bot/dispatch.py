@@ -233,11 +233,10 @@ class Dispatcher:
             log.warning("could not record chat %s:%s", *key, exc_info=True)
         if key not in self._chat_groups and not chat.is_private:
             log.info(
-                "chat %s:%s (%s) is not in groups[].chats; its messages go to group %s. "
+                "chat %s:%s (%s) is not in groups[].chats, so the bot does not act there; "
                 "`studybot chats` lists it ready to paste",
                 *key,
                 title or "no title",
-                self.config.groups[0].slug,
             )
 
     def _question_for_reply(self, incoming: Incoming) -> int | None:
