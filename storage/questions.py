@@ -71,10 +71,11 @@ def answers_of(session: Session, question_id: int) -> list[Answer]:
 def add_answer(
     session: Session, question: Question, member_id: int, text: str, now: datetime
 ) -> tuple[Answer, int]:
-    """Store an answer; the question becomes ``answered``. Returns (answer, its position)."""
+    """Store an answer; the question becomes ``answered`` unless the asker answered it
+    (it then stays open for others, as the reply says). Returns (answer, its position)."""
     answer = Answer(question_id=question.id, member_id=member_id, text=text, created_at=now)
     session.add(answer)
-    if question.status == "open":
+    if question.status == "open" and member_id != question.member_id:
         question.status = "answered"
     session.flush()
     position = int(

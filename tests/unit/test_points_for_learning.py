@@ -87,7 +87,8 @@ async def test_echoes_are_not_answers_and_self_answers_score_nothing(chat):
         reply = await chat.say(echo, user="u2", reply_to="bot-1")
         assert "不算回答" in reply and "/q 1" in reply
     own = await chat.say("/answer 1 我自己查到了：梯度不饱和", user="asker", name="问者")
-    assert "不计分" in own
+    assert "不计分" in own and "仍等待大家解答" in own
+    assert "待解答" in await chat.say("/q 1", user="u2")  # as the reply said: still open
     answered = await chat.say("/answer 1 ReLU 在正区间梯度为 1，不会饱和", user="u3", name="热心")
     assert "问者" in answered and "问题 #1 有了新回答" in answered
     with chat.app.db.session() as session:
