@@ -38,10 +38,11 @@ def browser_available() -> bool:
     )
 
 
-async def browse(url: str, screenshot: Path) -> dict[str, Any]:
+async def browse(url: str, screenshot: Path, script: str = "browse.mjs") -> dict[str, Any]:
+    """Open ``url`` in headless Chromium with the peer ``script``; what it reports as JSON."""
     process = await asyncio.create_subprocess_exec(
         "node",
-        str(PEERS / "browse.mjs"),
+        str(PEERS / script),
         url,
         str(screenshot),
         cwd=PEERS,

@@ -3,8 +3,6 @@ renders with inline styles only, no link leaves WeChat, and the button copies th
 
 from __future__ import annotations
 
-import asyncio
-import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,27 +20,11 @@ from tests.support.digest_world import (
     make_senders,
     seed_week,
 )
-from tests.web.test_chromium import PEERS, browser_available
+from tests.web.test_chromium import browse, browser_available
 
 
 async def open_copy_page(url: str, screenshot: Path) -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        "node",
-        str(PEERS / "mp_page.mjs"),
-        url,
-        str(screenshot),
-        cwd=PEERS,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout=90)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    assert process.returncode == 0, err.decode(errors="replace")
-    return json.loads(out.decode().strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return await browse(url, screenshot, script="mp_page.mjs")
 
 
 async def test_mp_article_in_headless_chromium(tmp_path: Path, clock: FakeClock) -> None:
