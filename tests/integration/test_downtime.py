@@ -65,7 +65,7 @@ async def test_a_note_delivered_after_downtime_counts_when_it_was_sent(
     try:
         member = Member(app, clock, "7", "小明")
         await three_week_streak(member, clock)
-        service = app.services.extra["digest"]
+        service = app.digest
         clock.set(sh(2026, 11, 22, 20, 0))
         await service.publish_due(SLUG)  # issue ending 11-22 goes out (the three notes' last)
         # down Sunday 11-29 19:00 -> Monday 01:00; the 19:30 note comes from the backlog
@@ -96,7 +96,7 @@ async def test_a_late_note_for_a_published_issue_goes_into_the_next_one(
         clock.set(sh(2026, 11, 25, 12, 0))
         await member.say("/checkin 周三")
         clock.set(sh(2026, 11, 29, 20, 0))
-        await app.services.extra["digest"].publish_due(SLUG)
+        await app.digest.publish_due(SLUG)
         clock.set(sh(2026, 11, 29, 20, 10))
         reply = await member.say("/checkin 晚到的心得", sent_at=sh(2026, 11, 29, 19, 59))
         assert "第 2 期周报（12月6日 20:00 截止）" in reply
@@ -140,7 +140,7 @@ async def test_an_empty_week_gives_its_number_to_the_next_issue(
     app = make_app(db_url, clock, senders)
     try:
         member = Member(app, clock, "7", "小明")
-        service = app.services.extra["digest"]
+        service = app.digest
         clock.set(sh(2026, 11, 18, 12, 0))
         assert "第 1 期周报（11月22日 20:00 截止）" in await member.say("/checkin 第一周")
         clock.set(sh(2026, 11, 22, 20, 0))
@@ -189,7 +189,7 @@ async def test_a_changed_cron_replans_the_open_issue(db_url: str, clock: FakeClo
         member = Member(restarted, clock, "8", "小红")
         assert "将收录进第 1 期周报（11月28日 20:00 截止）" in await member.say("/checkin 周三下午")
         clock.set(sh(2026, 11, 28, 20, 0))
-        [report] = await restarted.services.extra["digest"].publish_due(SLUG)
+        [report] = await restarted.digest.publish_due(SLUG)
         assert report.status == "published" and report.number == 1
         clock.set(sh(2026, 11, 29, 12, 0))
         assert "第 2 期周报（12月5日 20:00 截止）" in await member.say("/checkin 周日")
@@ -208,7 +208,7 @@ async def test_a_paper_reply_names_its_issue_and_a_late_one_joins_the_next(
         reply = await member.say("/paper https://arxiv.org/abs/1706.03762 Attention")
         assert "将收录进第 1 期周报的论文速递（11月29日 20:00 截止）" in reply
         clock.set(sh(2026, 11, 29, 20, 0))
-        await app.services.extra["digest"].publish_due(SLUG)
+        await app.digest.publish_due(SLUG)
         clock.set(sh(2026, 11, 29, 20, 5))
         late = await member.say(
             "/paper https://arxiv.org/abs/1810.04805 BERT", sent_at=sh(2026, 11, 29, 19, 58)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from digest.jobs import JobContext
 from digest.publish import Publisher
 from digest.reminders import run_reminders
 from tests.conftest import FakeClock
@@ -46,18 +47,13 @@ async def test_publishing_logs_where_the_digest_went(
 async def test_reminder_job_logs_how_many_were_sent(
     tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from digest import reminders
-
     app = make_app(f"sqlite:///{tmp_path / 'bot.db'}", clock, make_senders())
     try:
         await seed_week(app, clock, long=False)
-        reminders._state["app"] = app
-        reminders._state.setdefault("clock", clock)
         with caplog.at_level(logging.INFO, logger="digest.reminders"):
-            await run_reminders(SLUG)
+            await run_reminders(SLUG, jobs=JobContext.of(app))
         lines = [r.getMessage() for r in caplog.records if r.name == "digest.reminders"]
         sent = [line for line in lines if re.match(rf"reminders for {SLUG}: \d+ of \d+ sent", line)]
         assert len(sent) == 1, lines
     finally:
-        reminders._state.clear()
         app.db.dispose()
