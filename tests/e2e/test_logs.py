@@ -61,7 +61,7 @@ async def test_telegram_at_info_says_what_runs_and_never_the_token(
         with caplog.at_level(logging.INFO):
             for name in CHATTY_LIBRARIES:  # as configure_logging(1) leaves them
                 logging.getLogger(name).setLevel(logging.WARNING)
-            bot = await start_bot(emulator, tmp_path)
+            bot = await start_bot(emulator, tmp_path, ack="reply")
             try:
                 log_what_runs(bot.app, [bot.adapter])
                 user = bot.user(7, "Ann")

@@ -387,14 +387,6 @@ async def test_backup_while_the_bot_database_is_open(chat, clock, bot_app, tmp_p
     check.close()
 
 
-def test_backup_refuses_postgresql(tmp_path, capsys):
-    config = config_file(tmp_path, "postgresql://postgres@127.0.0.1:5432/test", "pg")
-    assert cli("--config", config, "db", "backup", "--out", str(tmp_path / "x.db")) == 1
-    err = capsys.readouterr().err
-    assert "SQLite only" in err and "pg_dump" in err
-    assert not (tmp_path / "x.db").exists()
-
-
 def test_export_refuses_missing_database(tmp_path, capsys):
     config = config_file(tmp_path, f"sqlite:///{tmp_path / 'nope.db'}", "c")
     assert cli("--config", config, "export", "--out", str(tmp_path / "x.json")) == 1
