@@ -60,6 +60,11 @@ def _fast_publish_trigger(crontab: str, timezone: str) -> IntervalTrigger:
 
 
 async def main(db_url: str, records: Path, clock_file: Path, delay: float) -> None:
+    import digest.service
+
+    # the worker's jobs run seconds apart where real ones are minutes apart: admins' publish
+    # notices are summarised only within a short window here, so each run's notice is sent
+    digest.service.NOTICE_WINDOW = 0.05
     from bot.app import build_app
 
     handler = logging.StreamHandler(sys.stdout)
