@@ -308,6 +308,9 @@ class TelegramConfig(_Section):
     webhook: TelegramWebhookConfig | None = None
     base_url: str | None = None
     admin_cache_seconds: int = Field(default=300, ge=0)
+    #: how long an unreachable Bot API at start is retried (with backoff) before the bot exits
+    #: naming the cause, for a supervisor to restart it; 0 = give up at once
+    start_retry_seconds: int = Field(default=300, ge=0)
     rate_limiter: bool = True  # the send stage keeps Telegram's limits; off only for benchmarks
     # group commit during bursts: a batch waits this long for more messages (0: never waits)
     batch_window_ms: int = Field(default=30, ge=0, le=1000)

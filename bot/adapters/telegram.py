@@ -189,13 +189,20 @@ class TelegramAdapter(TelegramReplies):
     async def _initialize_with_backoff(self) -> None:
         """``initialize()`` (getMe), retried while the Bot API is unreachable: a network
         outage at start delays the bot instead of killing it (#19). A wrong token is no
-        network error and still fails at once."""
+        network error and still fails at once. Past ``telegram.start_retry_seconds`` of
+        waiting the error is raised: the bot exits naming the cause (#23), and a supervisor
+        restarts it."""
+        waited = 0.0
+        limit = self.config.telegram.start_retry_seconds
         for attempt in itertools.count(1):
             try:
                 await self.application.initialize()
                 return
             except NetworkError as error:
                 delay = self.start_delays[min(attempt, len(self.start_delays)) - 1]
+                if waited + delay > limit:
+                    raise
+                waited += delay
                 log.warning(
                     "telegram: Bot API unreachable at start (%s); retrying in %g s (attempt %d)",
                     error,

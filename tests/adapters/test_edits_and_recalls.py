@@ -152,6 +152,40 @@ async def test_bot_api_unreachable_at_start_is_retried_with_backoff(
         app.db.dispose()
 
 
+async def test_bot_api_still_unreachable_after_the_retry_time_gives_up(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """Issue #23: past telegram.start_retry_seconds the error goes up, for the CLI to name the
+    cause and exit non-zero (a supervisor restarts the bot)."""
+    from telegram.error import NetworkError
+
+    from bot.adapters.telegram import TelegramAdapter
+    from tests.adapters.telegram_fake import FakeBotAPI
+
+    config = make_config(
+        tmp_path,
+        telegram={"token": "123456:TEST-TOKEN", "start_retry_seconds": 5},
+        groups=[{"slug": "ml-club", "chats": [{"platform": "telegram", "chat_id": "-1001234"}]}],
+    )
+    app = build_app(config, clock=clock)
+    api = FakeBotAPI()
+    api.fail("getMe", *[NetworkError("connect failed")] * 10)
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    adapter = TelegramAdapter(
+        app.dispatcher, app.config, request=api, get_updates_request=FakeBotAPI(), sleep=fake_sleep
+    )
+    try:
+        with pytest.raises(NetworkError):
+            await adapter.setup()
+        assert sleeps == [1, 2]  # 1 + 2 s waited; the next 4 s would pass the 5 s allowed
+    finally:
+        app.db.dispose()
+
+
 async def test_web_archive_port_busy_is_retried_until_free(
     tmp_path: Path, clock: FakeClock
 ) -> None:

@@ -89,7 +89,7 @@ async def test_rejected_token_names_the_fix_without_printing_it(tmp_path: Path) 
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        body = TELEGRAM_CHAT + f"  base_url: http://127.0.0.1:{port}/bot\n"
+        body = TELEGRAM_CHAT + f"  base_url: http://127.0.0.1:{port}/bot\n  start_retry_seconds: 0\n"
         config = str(config_file(tmp_path, body))
         env = {"TELEGRAM_BOT_TOKEN": TOKEN}
         code, out = await studybot("-c", config, "run", "--no-web", cwd=tmp_path, env=env)
@@ -102,7 +102,7 @@ async def test_rejected_token_names_the_fix_without_printing_it(tmp_path: Path) 
 
 async def test_closed_bot_api_port_names_the_address(tmp_path: Path) -> None:
     port = free_port()  # nothing listens there
-    body = TELEGRAM_CHAT + f"  base_url: http://127.0.0.1:{port}/bot\n"
+    body = TELEGRAM_CHAT + f"  base_url: http://127.0.0.1:{port}/bot\n  start_retry_seconds: 0\n"
     env = {"TELEGRAM_BOT_TOKEN": TOKEN}
     config = str(config_file(tmp_path, body))
     code, out = await studybot("-c", config, "run", "--no-web", cwd=tmp_path, env=env)
