@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.adapters.wechat import WechatAdapter
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.model import ChatRef, Incoming, UserRef
 from storage.models import CheckIn
 from tests.adapters.telegram_fake import GROUP, user
@@ -123,18 +123,16 @@ async def test_wechat_recall_removes_the_note_from_storage_and_the_digest(
         app.db.dispose()
 
 
-async def test_bot_api_unreachable_at_start_is_retried_with_backoff(
-    tmp_path: Path, clock: FakeClock
-) -> None:
-    """Issue #19: the process exited with a traceback when getMe failed at start."""
+def adapter_whose_get_me_fails(app: App, failures: int) -> tuple[Any, Any, list[float]]:
+    """A Telegram adapter whose first ``failures`` getMe calls fail with a network error, and
+    the seconds it sleeps between tries."""
     from telegram.error import NetworkError
 
     from bot.adapters.telegram import TelegramAdapter
     from tests.adapters.telegram_fake import FakeBotAPI
 
-    app = build_app(telegram_config(tmp_path), clock=clock)
     api = FakeBotAPI()
-    api.fail("getMe", NetworkError("connect failed"), NetworkError("connect failed"))
+    api.fail("getMe", *[NetworkError("connect failed")] * failures)
     sleeps: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
@@ -143,6 +141,15 @@ async def test_bot_api_unreachable_at_start_is_retried_with_backoff(
     adapter = TelegramAdapter(
         app.dispatcher, app.config, request=api, get_updates_request=FakeBotAPI(), sleep=fake_sleep
     )
+    return adapter, api, sleeps
+
+
+async def test_bot_api_unreachable_at_start_is_retried_with_backoff(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """Issue #19: the process exited with a traceback when getMe failed at start."""
+    app = build_app(telegram_config(tmp_path), clock=clock)
+    adapter, api, sleeps = adapter_whose_get_me_fails(app, 2)
     try:
         await adapter.setup()
         assert adapter.username == "StudyHelperBot"
@@ -159,25 +166,13 @@ async def test_bot_api_still_unreachable_after_the_retry_time_gives_up(
     cause and exit non-zero (a supervisor restarts the bot)."""
     from telegram.error import NetworkError
 
-    from bot.adapters.telegram import TelegramAdapter
-    from tests.adapters.telegram_fake import FakeBotAPI
-
     config = make_config(
         tmp_path,
         telegram={"token": "123456:TEST-TOKEN", "start_retry_seconds": 5},
         groups=[{"slug": "ml-club", "chats": [{"platform": "telegram", "chat_id": "-1001234"}]}],
     )
     app = build_app(config, clock=clock)
-    api = FakeBotAPI()
-    api.fail("getMe", *[NetworkError("connect failed")] * 10)
-    sleeps: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-
-    adapter = TelegramAdapter(
-        app.dispatcher, app.config, request=api, get_updates_request=FakeBotAPI(), sleep=fake_sleep
-    )
+    adapter, _, sleeps = adapter_whose_get_me_fails(app, 10)
     try:
         with pytest.raises(NetworkError):
             await adapter.setup()
