@@ -50,7 +50,7 @@ from storage.models import (
     Question,
     Resource,
 )
-from storage.search_index import rebuild_index
+from storage.search.index import rebuild_index
 
 SLUG = "ml-club"
 # Sunday 20:00 Asia/Shanghai (the default cron "0 20 * * sun") is 12:00 UTC.

@@ -157,7 +157,7 @@ import sys, json
 from bot.app import build_app, load_handlers
 from bot.cli import resolve_config
 import bot.runner, bot.web, digest.schedule
-from storage.search import warm_up
+from storage.search.text import warm_up
 warm_up()
 app = build_app(resolve_config(sys.argv[1]))
 print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy})))

@@ -29,10 +29,10 @@ from bench.machine import describe, percentiles, rss_mb
 from storage.db import Database
 from storage.models import Answer, CheckIn, Group, Member, Paper, Question, Resource, Tag
 from storage.models import resource_tags as resource_tags_table
-from storage.search import search, similar_questions, warm_up
-from storage.search_index import rebuild_index
-from storage.search_queue import index_all_pending
-from storage.search_text import ML_WORDS
+from storage.search.find import search, similar_questions
+from storage.search.index import rebuild_index
+from storage.search.queue import index_all_pending
+from storage.search.text import ML_WORDS, warm_up
 from tests.support.databases import temporary_pg_database
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.i18n import COMMON, Messages
+from bot.i18n import COMMON, Messages, preview
 from bot.model import Incoming, Reply, utcnow
 from bot.routing import clean_text, forbidden_char
 from handlers import note_quality
@@ -40,12 +40,7 @@ MSG = Messages(
     }
 )
 MAX_CHARS = 3000
-PREVIEW = 60
 
-
-def _preview(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= PREVIEW else line[: PREVIEW - 1] + "…"
 
 
 def apply_edit(dispatcher: Dispatcher, incoming: Incoming) -> list[Reply]:
@@ -71,7 +66,7 @@ def apply_edit(dispatcher: Dispatcher, incoming: Incoming) -> list[Reply]:
             return []  # an edit elsewhere in the message (formatting): nothing changed
         checkins.edit_checkin(stored, new_text, dispatcher.clock())
     log.info("check-in from %s updated by an edit", source)
-    return [Reply(MSG.get("updated", lang, text=_preview(new_text)))]
+    return [Reply(MSG.get("updated", lang, text=preview(new_text)))]
 
 
 def apply_recall(dispatcher: Dispatcher, platform: str, chat_id: str, message_id: str) -> bool:

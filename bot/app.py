@@ -28,7 +28,7 @@ from bot.tasks import BackgroundTasks
 from digest.mp_draft import MpDrafts
 from digest.service import DigestService
 from storage.db import Database
-from storage.search_worker import IndexWorker
+from storage.search.worker import IndexWorker
 
 log = logging.getLogger(__name__)
 

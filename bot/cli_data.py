@@ -112,7 +112,7 @@ MAX_IMPORT_BYTES = 200_000_000  # a decompressed export larger than this is refu
 def _import(args: argparse.Namespace) -> int:
     from storage.db import Database
     from storage.importer import ImportFormatError, import_data, load_export
-    from storage.search_queue import index_all_pending
+    from storage.search.queue import index_all_pending
 
     path = Path(args.file)
     try:
@@ -297,7 +297,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _reindex(args: argparse.Namespace) -> int:
     from storage.db import Database
-    from storage.search_index import rebuild_index
+    from storage.search.index import rebuild_index
 
     config = _config(args)
     db = Database(config.database.url)

@@ -77,3 +77,10 @@ COMMON = Messages(
         ),
     }
 )
+
+
+def preview(text: str, limit: int = 60) -> str:
+    """``text`` on one line (runs of whitespace become one space), cut to ``limit`` characters
+    with a trailing "…": how replies quote what a member wrote."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

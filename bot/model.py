@@ -8,20 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Literal
 
 ChatKind = Literal["private", "group"]
 ReplyKind = Literal["answer", "ack", "notice"]
 
-
-class Platform(StrEnum):
-    """Platforms the bot speaks on."""
-
-    CONSOLE = "console"
-    TELEGRAM = "telegram"
-    WECHAT = "wechat"
-    MP = "mp"  # the WeChat Official Account (公众号)
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,7 +181,7 @@ def warm_up_process() -> None:
     collector's sight (``gc.freeze``): full collections then walk only objects made while
     serving, which keeps them short (about 20 % of the CPU per Telegram message otherwise)."""
     try:
-        from storage.search import warm_up
+        from storage.search.text import warm_up
 
         warm_up()
     except Exception:  # a cold first search is better than no bot

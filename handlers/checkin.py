@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from bot.clubtime import local_label
 from bot.context import Context
-from bot.i18n import Messages
+from bot.i18n import Messages, preview
 from bot.model import Reply
 from bot.registry import command
 from digest.periods import ClubWeek, club_week
@@ -25,7 +25,6 @@ from storage.models import CheckIn
 
 USAGE = "<学习心得>"
 MAX_CHARS = 3000
-PREVIEW = 60
 RECENT = timedelta(days=3)
 """A new note is compared with the member's notes of the last three days (a topic revisited
 next week is new learning)."""
@@ -99,10 +98,6 @@ _ENGLISH_VERBS = ("edit", "del", "delete", "rm")
 (``#打卡 修改了论文的引言`` is a note)."""
 _NUMBER = re.compile(r"^[#＃]?(\d{1,4})$")
 
-
-def _preview(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= PREVIEW else line[: PREVIEW - 1] + "…"
 
 
 def _club_week(ctx: Context, *, store: bool = True) -> ClubWeek:
@@ -208,7 +203,7 @@ def _check_learning(ctx: Context, text: str) -> None:
     )
     earlier = note_quality.near_duplicate(text, [entry.text for entry in recent])
     if earlier is not None:
-        raise ctx.fail(MSG, "duplicate", earlier=_preview(earlier))
+        raise ctx.fail(MSG, "duplicate", earlier=preview(earlier))
 
 
 def _list(ctx: Context) -> Reply:
@@ -216,6 +211,6 @@ def _list(ctx: Context) -> Reply:
     if not entries:
         return Reply(ctx.text(MSG, "none"))
     lines = [ctx.text(MSG, "list_title", name=ctx.member.display_name, n=len(entries))]
-    lines += [f"{i}. {_preview(e.text)}" for i, e in enumerate(entries, 1)]
+    lines += [f"{i}. {preview(e.text)}" for i, e in enumerate(entries, 1)]
     lines.append(ctx.text(MSG, "list_hint"))
     return Reply("\n".join(lines))

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.context import Context
-from bot.i18n import Messages
+from bot.i18n import Messages, preview
 from bot.model import Reply
 from bot.registry import JOIN_KEYWORD, command, keyword
 from storage.models import KeywordReply
@@ -131,10 +131,6 @@ def _join_for_follower(ctx: Context) -> Reply:
     return Reply(text, image=image, image_name=name)
 
 
-def _preview(text: str, limit: int = 40) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
 
 def _find(ctx: Context, word: str) -> KeywordReply | None:
     return ctx.session.scalars(
@@ -196,7 +192,7 @@ def _list(ctx: Context) -> Reply:
     join_words = "、".join(f"「{w}」" for w in ctx.config.join.keywords)
     if join_words:
         lines.append("• " + ctx.text(MSG, "list_join", words=join_words))
-    lines.extend(f"• 「{row.keyword}」→ {_preview(row.reply)}" for row in rows)
+    lines.extend(f"• 「{row.keyword}」→ {preview(row.reply, 40)}" for row in rows)
     if not rows:
         lines.append(ctx.text(MSG, "list_empty"))
     return Reply("\n".join(lines))

@@ -11,9 +11,10 @@ from bot.clubtime import local_label, zone
 from bot.context import Context, UserError
 from bot.i18n import COMMON, Messages
 from bot.model import Reply
+from bot.parsing.arguments import parse_paper
+from bot.parsing.errors import ParseError
 from bot.registry import command
 from digest.periods import club_week
-from handlers.parsing import ParseError, parse_paper
 from storage import content
 from storage.models import Paper
 

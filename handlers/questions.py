@@ -11,18 +11,17 @@ import logging
 import re
 
 from bot.context import Context
-from bot.i18n import COMMON, Messages
+from bot.i18n import COMMON, Messages, preview
 from bot.model import ChatRef, Reply
 from bot.registry import command
 from handlers import note_quality
 from storage import questions
 from storage.models import Question
-from storage.search import similar_questions
+from storage.search.find import similar_questions
 
 log = logging.getLogger(__name__)
 
 MAX_CHARS = 3000
-PREVIEW = 60
 LIST_LIMIT = 20
 
 MSG = Messages(
@@ -104,10 +103,6 @@ _ANSWER = re.compile(rf"^{_NUMBER}(?:\s+(.*))?$", re.S)
 _BEST = re.compile(rf"^{_NUMBER}\s+[#＃]?(\d{{1,9}})$")
 
 
-def _preview(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= PREVIEW else line[: PREVIEW - 1] + "…"
-
 
 def _usage(ctx: Context, name: str) -> Reply:
     return Reply(COMMON.get("usage", ctx.lang, usage=ctx.text(MSG, f"usage_{name}")))
@@ -157,7 +152,7 @@ async def ask(ctx: Context) -> Reply:
     similar = _similar(ctx, text, question.id)
     if similar:
         lines.append(ctx.text(MSG, "similar"))
-        lines += [f"#{q.number} {_preview(q.text)}（{_state(ctx, q)}）" for q in similar[:3]]
+        lines += [f"#{q.number} {preview(q.text)}（{_state(ctx, q)}）" for q in similar[:3]]
     return Reply("\n".join(lines), question_id=question.id)
 
 
@@ -189,7 +184,7 @@ async def answer(ctx: Context) -> Reply | list[Reply]:
     if not text:
         raise ctx.fail(MSG, "empty_answer", number=question.number)
     if note_quality.is_echo(text):
-        raise ctx.fail(MSG, "echo", text=_preview(text), number=question.number)
+        raise ctx.fail(MSG, "echo", text=preview(text), number=question.number)
     _check_length(ctx, text)
     own = question.member_id == ctx.member.id
     _, position = questions.add_answer(ctx.session, question, ctx.member.id, text, ctx.now)
@@ -204,7 +199,7 @@ async def answer(ctx: Context) -> Reply | list[Reply]:
         asker=question.member.display_name,
         number=question.number,
         name=ctx.member.display_name,
-        text=_preview(text),
+        text=preview(text),
     )
     if ctx.incoming.chat.is_private:  # answered in a DM: the asker hears of it in the group
         return [Reply(saved), Reply(notice, chat=_group_chat(ctx))]
@@ -284,7 +279,7 @@ async def best(ctx: Context) -> Reply:
             "best",
             name=chosen.member.display_name,
             number=number,
-            text=_preview(chosen.text),
+            text=preview(chosen.text),
         )
     )
 
@@ -301,7 +296,7 @@ async def list_questions(ctx: Context) -> Reply:
     if not shown:
         return Reply(ctx.text(MSG, "none_open"))
     lines = [ctx.text(MSG, "open_title", total=total)]
-    lines += [f"#{q.number} {_preview(q.text)} — {q.member.display_name}" for q in shown]
+    lines += [f"#{q.number} {preview(q.text)} — {q.member.display_name}" for q in shown]
     if total > len(shown):
         lines.append(ctx.text(MSG, "open_more", more=total - len(shown)))
     lines.append(ctx.text(MSG, "open_hint"))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from bot.context import Context, UserError
 from bot.i18n import COMMON, Messages
 from bot.model import Reply
+from bot.parsing.arguments import parse_share
+from bot.parsing.errors import ParseError
+from bot.parsing.links import arxiv_id, url_key
 from bot.registry import command
-from handlers.parse_links import arxiv_id, url_key
-from handlers.parsing import ParseError, parse_share
 from storage import content
 
 MAX_TEXT = 2000

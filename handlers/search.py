@@ -12,7 +12,8 @@ from bot.context import Context
 from bot.i18n import COMMON, Messages
 from bot.model import Reply
 from bot.registry import command
-from storage.search import Hit, QueryError, SearchPage, parse_query, search
+from storage.search.find import Hit, SearchPage, search
+from storage.search.text import QueryError, parse_query
 
 PER_PAGE = 5
 ECHO_CHARS = 40

@@ -14,7 +14,7 @@ from sqlalchemy import Table, bindparam, func, insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from storage.models import CheckIn
-from storage.search_index import queue_for_search
+from storage.search.index import queue_for_search
 
 
 def day_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:
@@ -119,18 +119,6 @@ def member_checkins(
             CheckIn.created_at >= start,
             CheckIn.created_at < end,
         )
-        .order_by(CheckIn.created_at, CheckIn.id)
-    )
-    return list(session.scalars(stmt))
-
-
-def group_checkins(
-    session: Session, group_id: int, start: datetime, end: datetime
-) -> list[CheckIn]:
-    """Every check-in of the group in [start, end), oldest first."""
-    stmt = (
-        select(CheckIn)
-        .where(CheckIn.group_id == group_id, CheckIn.created_at >= start, CheckIn.created_at < end)
         .order_by(CheckIn.created_at, CheckIn.id)
     )
     return list(session.scalars(stmt))

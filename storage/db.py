@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.search_index import QUEUED  # importing it registers the search-index flush hook
+from storage.search.index import QUEUED  # importing it registers the search-index flush hook
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

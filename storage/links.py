@@ -97,7 +97,7 @@ def merge_members(session: Session, *, source: Member, target: Member) -> int:
 
 
 def _move_search_rows(session: Session, source_id: int, target_id: int) -> int:
-    from storage.search_index import search_docs
+    from storage.search.index import search_docs
 
     docs: Table = search_docs
     result = session.execute(

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from storage.models import Base
-from storage.search_index import include_in_autogenerate
+from storage.search.index import include_in_autogenerate
 
 config = context.config
 target_metadata = Base.metadata

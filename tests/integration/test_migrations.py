@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 
 from storage.db import downgrade, make_engine, upgrade
 from storage.models import Base
-from storage.search_index import include_in_autogenerate
+from storage.search.index import include_in_autogenerate
 
 APP_TABLES = {"groups", "members", "checkins", "questions", "answers", "papers", "resources"}
 

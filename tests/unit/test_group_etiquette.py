@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.i18n import COMMON
+from bot.parsing.errors import InvalidURL
+from bot.parsing.links import validate_url
 from bot.routing import clean_name, forbidden_char
-from handlers.parse_errors import InvalidURL
-from handlers.parse_links import validate_url
 from storage.models import CheckIn, Paper, Resource
 
 

@@ -6,22 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers import parsing
-from handlers.parsing import (
-    EmptyInput,
-    FieldTooLong,
-    InvalidURL,
-    MissingURL,
-    ParseError,
-    arxiv_id,
-    extract_tags,
-    github_repo,
-    parse_paper,
-    parse_share,
-    strip_tags,
-    url_key,
-    validate_url,
-)
+from bot.parsing.arguments import extract_tags, parse_paper, parse_share, strip_tags
+from bot.parsing.errors import EmptyInput, FieldTooLong, InvalidURL, MissingURL, ParseError
+from bot.parsing.links import MAX_URL_KEY, arxiv_id, github_repo, url_key, validate_url
 
 # -- URL validation -------------------------------------------------------------------------
 
@@ -102,7 +89,7 @@ def test_url_key_keeps_what_matters():
 def test_url_key_of_a_huge_url_fits_the_column_and_stays_distinct():
     first = url_key("https://x.com/" + "a" * 1500 + "1")
     second = url_key("https://x.com/" + "a" * 1500 + "2")
-    assert len(first) <= parsing.MAX_URL_KEY and len(second) <= parsing.MAX_URL_KEY
+    assert len(first) <= MAX_URL_KEY and len(second) <= MAX_URL_KEY
     assert first != second
 
 

@@ -22,9 +22,9 @@ from sqlalchemy import func, select, text
 
 from bot.app import App, build_app
 from storage.models import Answer, CheckIn, Group, Member, Paper, Question, Resource
-from storage.search import rebuild_index, search, similar_questions
-from storage.search_index import MODELS
-from storage.search_queue import index_all_pending, pending_count
+from storage.search.find import search, similar_questions
+from storage.search.index import MODELS, rebuild_index
+from storage.search.queue import index_all_pending, pending_count
 from tests.conftest import Chatter, FakeClock, make_config, pg_url, require_or_skip
 from tests.support.databases import temporary_database
 
@@ -531,9 +531,9 @@ async def test_dates_are_shown_in_the_group_timezone(fresh):
 
 
 async def test_postgres_counts_and_ranks_within_a_window(fresh, monkeypatch):
-    import storage.search_engine
+    import storage.search.engine
 
-    monkeypatch.setattr(storage.search_engine, "PG_WINDOW", 3)
+    monkeypatch.setattr(storage.search.engine, "PG_WINDOW", 3)
     for i in range(5):
         await fresh.say(f"/checkin 第{i}次 练习 卷积", user=f"u{i}")
     page = run(fresh.app, "卷积")
@@ -581,14 +581,14 @@ def test_jieba_loads_only_when_first_needed():
     import subprocess
     import sys
 
-    code = "import sys, storage.db, storage.search, handlers.search; print('jieba' in sys.modules)"
+    code = "import sys, storage.db, storage.search.find, handlers.search; print('jieba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 # -- the trimmed dictionary ---------------------------------------------------------------------
 def test_trimmed_dictionary_keeps_common_words_and_drops_rare_ones(tmp_path):
-    from storage.search_text import MIN_WORD_FREQ, trimmed_dictionary
+    from storage.search.text import MIN_WORD_FREQ, trimmed_dictionary
 
     source = tmp_path / "dict.txt"
     source.write_text(

@@ -20,8 +20,8 @@ from bot.app import App, build_app
 from bot.batching import dispatch_many
 from bot.model import Incoming, UserRef
 from storage.models import CheckIn, Group, Member
-from storage.search import search
-from storage.search_queue import index_pending, pending_count
+from storage.search.find import search
+from storage.search.queue import index_pending, pending_count
 from tests.conftest import GROUP_CHAT, Chatter, FakeClock, make_config, pg_url, require_or_skip
 from tests.support.databases import temporary_database
 
@@ -162,7 +162,7 @@ def test_edits_and_deletes_before_indexing_leave_the_right_rows(db_url, tmp_path
 
 
 async def test_a_failed_drain_is_retried(db_url, tmp_path, monkeypatch):
-    import storage.search_worker as worker_module
+    import storage.search.worker as worker_module
 
     app = new_app(db_url, tmp_path)
     assert app.indexer is not None

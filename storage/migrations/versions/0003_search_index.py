@@ -1,6 +1,6 @@
 """search index: search_docs + FTS5 (SQLite) or tsvector + GIN (PostgreSQL)
 
-The rows are filled by storage.search_index (ORM flush hook); this migration also indexes
+The rows are filled by storage.search.index (ORM flush hook); this migration also indexes
 whatever the database already holds.
 
 Revision ID: 0003_search_index
@@ -63,7 +63,7 @@ def _table(name: str, *columns: str) -> sa.TableClause:
 
 def _index_existing_rows(bind: sa.Connection) -> None:
     """Index entries stored before this migration, reading only columns that exist at 0003."""
-    from storage.search_index import make_doc
+    from storage.search.docs import make_doc
 
     questions = _table("questions", "group_id", "member_id", "text")
     groups = {qid: gid for qid, gid in bind.execute(sa.select(questions.c.id, questions.c.group_id))}

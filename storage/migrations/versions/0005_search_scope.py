@@ -2,7 +2,7 @@
 
 ``search_docs.scope`` holds ``g<group> k<kind> t<tag hex>`` tokens; on SQLite the FTS5 table
 gains a ``scope`` column so filters run inside MATCH instead of a join; PostgreSQL gets a
-generated ``scope_tsv`` with a GIN index for #tag filters (see storage.search_index).
+generated ``scope_tsv`` with a GIN index for #tag filters (see storage.search.index).
 
 Revision ID: 0005_search_scope
 Revises: 0004_digest_delivery_claims

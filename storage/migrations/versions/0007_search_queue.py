@@ -1,7 +1,7 @@
 """search_queue: entries waiting to be indexed (indexing moved off the reply path)
 
 A message's transaction now records ``(kind, ref_id)`` here instead of segmenting the text and
-writing the index itself; ``storage.search_queue.index_pending`` indexes queued rows just after
+writing the index itself; ``storage.search.queue.index_pending`` indexes queued rows just after
 the reply or before the next search. Downgrading drops rows still queued: run
 ``studybot db reindex`` afterwards if any were pending.
 

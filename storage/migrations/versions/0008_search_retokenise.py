@@ -1,7 +1,7 @@
 """search: re-index every entry for the trimmed jieba dictionary
 
 Tokens now come from jieba's dictionary without its rarest words
-(``storage.search_text.MIN_WORD_FREQ``), so existing index rows are re-made: every entry is
+(``storage.search.text.MIN_WORD_FREQ``), so existing index rows are re-made: every entry is
 queued and the bot's background indexer re-segments them after start (a search meanwhile
 still finds entries by their older tokens). Downgrading queues nothing: run
 ``studybot db reindex`` with the older version instead.

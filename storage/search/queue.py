@@ -1,6 +1,6 @@
 """The search-index queue: what a message wrote is indexed just after the reply, not before.
 
-The flush hook in :mod:`storage.search_index` records ``(kind, ref_id)`` of every entry a
+The flush hook in :mod:`storage.search.index` records ``(kind, ref_id)`` of every entry a
 flush added or changed in ``search_queue``, in the message's own transaction: one cheap INSERT
 on the reply path instead of jieba segmentation plus index writes. :func:`index_pending` turns
 queued rows into index rows in one transaction: it loads the entries' *current* state,
@@ -101,8 +101,8 @@ def index_pending(session: Session, *, limit: int | None = DEFAULT_BATCH, wait: 
     Returns how many queue rows were handled. With ``wait=False`` on PostgreSQL, returns 0
     at once if another transaction is draining.
     """
-    from storage.search_docs import doc_for
-    from storage.search_index import MODELS, remove, write
+    from storage.search.docs import doc_for
+    from storage.search.index import MODELS, remove, write
 
     write_deferred(session)  # what this transaction queued counts too
     if not has_pending(session):
@@ -140,7 +140,7 @@ def index_pending(session: Session, *, limit: int | None = DEFAULT_BATCH, wait: 
 
 
 def _load(session: Session, kind: str, ids: Iterable[int]) -> list[Any]:
-    from storage.search_index import MODELS
+    from storage.search.index import MODELS
 
     model = MODELS[kind]
     stmt = select(model).where(model.id.in_(sorted(ids)))
@@ -171,5 +171,5 @@ def index_all_pending(session_factory: Any, *, batch: int = DEFAULT_BATCH) -> in
 
 
 def clear(conn: Connection) -> None:
-    """Forget every queued row (after :func:`storage.search_index.rebuild_index`)."""
+    """Forget every queued row (after :func:`storage.search.index.rebuild_index`)."""
     conn.execute(search_queue.delete())

@@ -10,10 +10,10 @@ apply group/type/#tag filters inside the MATCH. Full text on top of it:
 - PostgreSQL: a generated ``tsv`` column (``to_tsvector('simple', ...)``, tags weighted A) with a
   GIN index, ranked by ``ts_rank``.
 
-Rows are built by :mod:`storage.search_docs`. Sync: an ``after_flush`` hook on every Session queues the entries a flush added or changed
-(:mod:`storage.search_queue`, same transaction as the message) and removes the index rows of
+Rows are built by :mod:`storage.search.docs`. Sync: an ``after_flush`` hook on every Session queues the entries a flush added or changed
+(:mod:`storage.search.queue`, same transaction as the message) and removes the index rows of
 deleted ones at once. Deleting a question drops its answers' rows; deleting a member or group
-drops theirs. Queued entries are segmented and written by :func:`storage.search_queue.index_pending`
+drops theirs. Queued entries are segmented and written by :func:`storage.search.queue.index_pending`
 after the reply (background worker) or before the next search. Bulk ``insert()/update()/delete()``
 statements bypass the ORM: call :func:`rebuild_index` after imports, migrations or a dictionary
 change.
@@ -41,7 +41,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.sql.elements import TextClause
 
-from storage import search_queue
 from storage.models import (
     Answer,
     CheckIn,
@@ -52,16 +51,9 @@ from storage.models import (
     Resource,
     UTCDateTime,
 )
-from storage.search_docs import Doc, doc_for, make_doc, scope_text, scope_token
+from storage.search import queue as search_queue
+from storage.search.docs import Doc, doc_for
 
-__all__ = [  # the row builders live in storage.search_docs; importable from here as before
-    "Doc",
-    "doc_for",
-    "make_doc",
-    "rebuild_index",
-    "scope_text",
-    "scope_token",
-]
 SEARCH_TABLES = ("search_docs", "search_index", "search_queue")
 QUEUED = "search_queued"  # Session.info key: this transaction queued entries for indexing
 
@@ -177,7 +169,7 @@ def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
                 [{"kind": KIND_OF[type(obj)], "ref_id": obj.id}],
             )
     if changed:
-        # segmenting and index writes happen after the reply (storage.search_queue)
+        # segmenting and index writes happen after the reply (storage.search.queue)
         search_queue.enqueue(conn, [(KIND_OF[type(obj)], obj.id) for obj in changed])
         session.info[QUEUED] = True
 

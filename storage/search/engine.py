@@ -1,4 +1,4 @@
-"""The full-text engines behind :mod:`storage.search`: FTS5 MATCH / bm25 and tsquery / ts_rank.
+"""The full-text engines behind :mod:`storage.search.find`: FTS5 MATCH / bm25 and tsquery / ts_rank.
 
 Word expressions come from :func:`expression` (every token quoted, so no user text is ever
 FTS5 or tsquery syntax). Filters: on SQLite the group, kinds and tags are exact ``scope``
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from storage.search_docs import scope_token
+from storage.search.docs import scope_token
 
 PG_WINDOW = 2000  # PostgreSQL ranks (and counts) at most this many newest matches
 BM25_WEIGHTS = "0, 0, 0, 2.0, 1.0, 0"  # kind, ref_id, group_id (unindexed), tags, body, scope

@@ -1,8 +1,8 @@
 """Recognising links in message text: checked http(s) URLs, duplicate keys, arXiv ids, GitHub repos.
 
-Pure, no I/O. :func:`validate_url` raises :class:`~handlers.parse_errors.InvalidURL` (or
-:class:`~handlers.parse_errors.EmptyInput`); the other functions never raise on a ``str``.
-:mod:`handlers.parsing` builds the ``/paper`` and ``/share`` argument parsers on these.
+Pure, no I/O. :func:`validate_url` raises :class:`~bot.parsing.errors.InvalidURL` (or
+:class:`~bot.parsing.errors.EmptyInput`); the other functions never raise on a ``str``.
+:mod:`bot.parsing.arguments` builds the ``/paper`` and ``/share`` argument parsers on these.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import ipaddress
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from handlers.parse_errors import MAX_URL_LENGTH, EmptyInput, InvalidURL
+from bot.parsing.errors import MAX_URL_LENGTH, EmptyInput, InvalidURL
 
 MAX_URL_KEY = 512
 

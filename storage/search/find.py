@@ -1,7 +1,7 @@
 """Search over what members sent: check-ins, questions, answers, papers and resources.
 
-:func:`search` runs a /search query (see :mod:`storage.search_text` for the syntax) against the
-index kept by :mod:`storage.search_index` (entries still queued for indexing are indexed first): SQLite FTS5 ranked by ``bm25()`` or PostgreSQL
+:func:`search` runs a /search query (see :mod:`storage.search.text` for the syntax) against the
+index kept by :mod:`storage.search.index` (entries still queued for indexing are indexed first): SQLite FTS5 ranked by ``bm25()`` or PostgreSQL
 full text ranked by ``ts_rank``. Every word must match; when nothing does, the words are
 OR-ed instead (``SearchPage.relaxed``). User text only reaches the engine as quoted tokens of
 letters and digits, so no input can make a full-text syntax error.
@@ -21,33 +21,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import search_engine as engine
 from storage.models import Member, Question
-from storage.search_engine import Filters, Row
-from storage.search_index import MODELS, rebuild_index
-from storage.search_queue import index_pending
-from storage.search_text import (
+from storage.search import engine
+from storage.search.engine import Filters, Row
+from storage.search.index import MODELS
+from storage.search.queue import index_pending
+from storage.search.text import (
     KINDS,
     ParsedQuery,
     QueryError,
     parse_query,
     tokens,
-    warm_up,
     word_groups,
 )
-
-__all__ = [
-    "KINDS",
-    "Hit",
-    "ParsedQuery",
-    "QueryError",
-    "SearchPage",
-    "parse_query",
-    "rebuild_index",
-    "search",
-    "similar_questions",
-    "warm_up",
-]
 
 SNIPPET_CHARS = 80
 CATCH_UP_LIMIT = 1000  # queued entries a search indexes first, at most

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 
 from storage.models import Answer, CheckIn, Paper, Question, Resource, Tag
 from storage.models import resource_tags as resource_tags_table
-from storage.search_text import hashtags, token_text
+from storage.search.text import hashtags, token_text
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Background indexing: drains :mod:`storage.search_queue` shortly after messages, off the reply path.
+"""Background indexing: drains :mod:`storage.search.queue` shortly after messages, off the reply path.
 
 :meth:`IndexWorker.notify` is called by :class:`storage.db.Database` after a commit that queued
 entries. The worker waits until messages have been quiet for ``idle`` seconds (a burst is
@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from storage.search_queue import index_pending
+from storage.search.queue import index_pending
 
 if TYPE_CHECKING:
     from storage.db import Database

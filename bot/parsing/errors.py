@@ -2,7 +2,7 @@
 
 Owns :class:`ParseError` (a ``ValueError`` whose ``code`` names a text in :data:`MSG`) and its
 subclasses, the field limits of ``/paper`` and the URL length limit those texts quote.
-:mod:`handlers.parse_links` and :mod:`handlers.parsing` raise them; handlers turn them into a
+:mod:`bot.parsing.links` and :mod:`bot.parsing.arguments` raise them; handlers turn them into a
 reply with :meth:`ParseError.message`.
 """
 

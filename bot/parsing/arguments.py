@@ -8,9 +8,9 @@ a :class:`ParseError` (a ``ValueError`` subclass) whose ``code`` names a text in
 - :class:`MissingURL` (``missing_url``): no link found where one is required;
 - :class:`FieldTooLong` (``field_too_long``): a /paper field exceeds its limit.
 
-The texts and errors live in :mod:`handlers.parse_errors`, link recognition (URLs, URL keys,
-arXiv ids, GitHub repositories) in :mod:`handlers.parse_links`; this module parses #tags and the
-``/paper`` and ``/share`` arguments, and every public name of the three is importable from here.
+The texts and errors live in :mod:`bot.parsing.errors`, link recognition (URLs, URL keys,
+arXiv ids, GitHub repositories) in :mod:`bot.parsing.links`; this module parses #tags and the
+``/paper`` and ``/share`` arguments.
 """
 
 from __future__ import annotations
@@ -18,20 +18,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from handlers.parse_errors import (
+from bot.parsing.errors import (
     FIELD_LIMITS,
-    MAX_URL_LENGTH,
-    MSG,
     EmptyInput,
     FieldTooLong,
-    InvalidURL,
     MissingURL,
-    ParseError,
 )
-from handlers.parse_links import (
+from bot.parsing.links import (
     ARXIV_TOKEN,
     ARXIV_URL,
-    MAX_URL_KEY,
     arxiv_id,
     arxiv_url,
     find_urls,
@@ -41,31 +36,6 @@ from handlers.parse_links import (
     valid_unicode,
     validate_url,
 )
-
-__all__ = [
-    "FIELD_LIMITS",
-    "MAX_TAGS",
-    "MAX_TAG_LENGTH",
-    "MAX_URL_KEY",
-    "MAX_URL_LENGTH",
-    "MSG",
-    "EmptyInput",
-    "FieldTooLong",
-    "InvalidURL",
-    "MissingURL",
-    "PaperInput",
-    "ParseError",
-    "arxiv_id",
-    "arxiv_url",
-    "extract_tags",
-    "find_urls",
-    "github_repo",
-    "parse_paper",
-    "parse_share",
-    "strip_tags",
-    "url_key",
-    "validate_url",
-]
 
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 30
