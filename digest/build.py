@@ -90,7 +90,7 @@ def _paper(paper: Paper) -> PaperEntry:
         arxiv_id=paper.arxiv_id,
         summary=summary,
         one_liner=(paper.one_liner or "").strip(),
-        code_url=paper.code_url or None,
+        code_url=next(iter(paper.code_urls), None),
         shared_by=_name(paper.member),
         paper_name=paper_name,
     )

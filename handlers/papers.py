@@ -103,8 +103,8 @@ async def paper(ctx: Context) -> Reply:
     lines = [ctx.text(MSG, "saved", id=stored.id, title=paper_label(stored))]
     if stored.arxiv_id:
         lines.append(ctx.text(MSG, "arxiv", id=stored.arxiv_id))
-    if stored.code_url:
-        lines.append(ctx.text(MSG, "code", url=stored.code_url))
+    for code in stored.code_urls:
+        lines.append(ctx.text(MSG, "code", url=code))
     if stored.one_liner:
         lines.append(ctx.text(MSG, "one_liner", text=stored.one_liner))
     deadline = local_label(week.end, ctx.group.timezone, ctx.lang)

@@ -53,8 +53,8 @@ def _group_markdown(group: GroupOut, names: dict[str, str]) -> dict[str, str]:
     for p in group.papers:
         title = md_text(p.title or p.url)
         lines.append(f"- [{title}](<{p.url}>) — {who(p.member)}, {_when(p.created_at, tz)}")
-        if p.code_url:
-            lines.append(f"  - code: <{p.code_url}>")
+        for code in (p.code_url or "").split():
+            lines.append(f"  - code: <{code}>")
         for text in (p.summary, p.one_liner):
             if text:
                 lines.append(f"  - {md_text(text)}")

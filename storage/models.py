@@ -147,12 +147,18 @@ class Paper(Base):
     url: Mapped[str] = mapped_column(Text)
     url_key: Mapped[str] = mapped_column(String(512))  # normalised URL or "arxiv:<id>"
     arxiv_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    # every code link, one per line (the first: the main repository)
     code_url: Mapped[str | None] = mapped_column(Text, default=None)
     title: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     one_liner: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     member: Mapped[Member] = relationship(lazy="joined")
+
+    @property
+    def code_urls(self) -> list[str]:
+        """The code links, in the order the member gave them."""
+        return (self.code_url or "").split()
 
 
 resource_tags = Table(

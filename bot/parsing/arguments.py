@@ -88,27 +88,58 @@ class PaperInput:
     url: str
     url_key: str
     arxiv_id: str | None
-    code_url: str | None
+    code_url: str | None  # every code link, one per line (first: the main repository)
     title: str
     summary: str
     one_liner: str
 
+    @property
+    def code_urls(self) -> list[str]:
+        """The code links, in the order given."""
+        return (self.code_url or "").split()
 
-def _remove(text: str, token: str) -> str:
-    return text.replace(token, " ", 1)
+
+# A word that only announces the link after it (「代码 https://…」, 「Code: https://…」): removed
+# with the link so that no stray 「代码」 is left in the title or summary.
+_CODE_LABEL = r"(?:代码地址|代码链接|代码|源码|源代码|仓库|项目地址|项目|实现|code|source code|source|repo|github)"
+_PAPER_LABEL = r"(?:论文地址|论文链接|论文|原文|链接|地址|paper|pdf|link|arxiv)"
+_LABEL_BEFORE = {  # a code link's label anywhere; the paper link's only when it opens the text
+    "code": re.compile(
+        rf"(?i)(?:^|(?<=\s)|(?<=[|｜]))[(（\[【]?{_CODE_LABEL}[)）\]】]?\s*[:：]?\s*$"
+    ),
+    "paper": re.compile(rf"(?i)^\s*[(（\[【]?{_PAPER_LABEL}[)）\]】]?\s*[:：]?\s*$"),
+}
+# A bare arXiv id as the first word: ``/paper 1706.03762`` (or ``1706.03762v5``).
+_BARE_ARXIV = re.compile(r"^(?P<new>[0-9]{2}(?:0[1-9]|1[0-2])\.[0-9]{4,5})(?:v[0-9]+)?(?![\w.])")
+
+
+def _remove(text: str, token: str, label: str | None = None) -> str:
+    """``text`` without ``token`` (its first occurrence) and, with ``label``, without the word
+    announcing it just before (``代码：``)."""
+    at = text.find(token)
+    if at < 0:
+        return text
+    before, after = text[:at], text[at + len(token) :]
+    if label is not None:
+        before = _LABEL_BEFORE[label].sub("", before)
+    return f"{before} {after}"
 
 
 def parse_paper(args: str) -> PaperInput:
     """Parse ``<url> [title] | summary | 一句话概括``.
 
-    The link may be anywhere and may be ``arXiv:1903.10258``; a GitHub repository link becomes
-    ``code_url``. Fields are separated by ``|`` or ``｜``; extra separators stay in the last one.
+    The link may be anywhere and may be ``arXiv:1903.10258`` (or a bare ``1903.10258`` first);
+    GitHub repository links become the code links (all of them; a word such as 「代码」 or
+    ``Code:`` just before a link goes with it). Fields are separated by ``|`` or ``｜``; extra separators stay in the last one.
     """
     text = _CONTROL.sub("", valid_unicode(args)).strip()
     if not text:
         raise EmptyInput()
+    bare = _BARE_ARXIV.match(text)
+    if bare is not None:
+        text = f"arXiv:{bare.group(0)}{text[bare.end() :]}"
     urls = find_urls(text)
-    code_url = None
+    code_urls: list[str] = []
     main: str | None = None
     for candidate in urls:
         if github_repo(candidate) is None:
@@ -119,7 +150,7 @@ def parse_paper(args: str) -> PaperInput:
         token = ARXIV_TOKEN.search(text) or ARXIV_URL.search(text)
         if token is not None:
             identifier = token.group("new") or token.group("old")
-            text = _remove(text, token.group(0))
+            text = _remove(text, token.group(0), "paper")
             url = arxiv_url(identifier)
         elif urls:
             main = urls[0]  # a GitHub repository shared as a paper link
@@ -130,15 +161,17 @@ def parse_paper(args: str) -> PaperInput:
             raise MissingURL()
     if main is not None:
         url = validate_url(main)
-        text = _remove(text, main)
+        text = _remove(text, main, "paper")
         identifier = arxiv_id(url)
     for candidate in find_urls(text):
         repo = github_repo(candidate)
         if repo is not None:
-            code_url = code_url or repo
-            text = _remove(text, candidate)
-    if main is not None and code_url is None:
-        code_url = github_repo(main)
+            if repo not in code_urls:
+                code_urls.append(repo)
+            text = _remove(text, candidate, "code")
+    if main is not None and not code_urls and github_repo(main) is not None:
+        code_urls.append(github_repo(main) or "")
+    code_url = "\n".join(code_urls) or None
     fields = [f.strip() for f in _SEPARATORS.split(text.strip(), maxsplit=2)]
     fields += [""] * (3 - len(fields))
     title, summary, one_liner = " ".join(fields[0].split()), fields[1], fields[2]

@@ -119,3 +119,23 @@ async def test_english_replies(config_factory, clock):
         assert "Papers this week (1)" in await chat.say("/papers", user="u2")
     finally:
         app.db.dispose()
+
+
+async def test_a_bare_arxiv_id_is_accepted_and_both_code_links_kept(chat):
+    reply = await chat.say(
+        "/paper 1706.03762 注意力就是全部 代码 https://github.com/tensorflow/tensor2tensor"
+        " 代码 https://github.com/harvardnlp/annotated-transformer | 讲透了 Transformer",
+        user="u1",
+        name="大煌",
+    )
+    assert "已收录论文" in reply and "注意力就是全部" in reply
+    assert "https://github.com/tensorflow/tensor2tensor" in reply
+    assert "https://github.com/harvardnlp/annotated-transformer" in reply
+    [paper] = papers(chat)
+    assert paper.url == "https://arxiv.org/abs/1706.03762" and paper.arxiv_id == "1706.03762"
+    assert paper.title == "注意力就是全部" and paper.summary == "讲透了 Transformer"
+    assert paper.code_urls == [
+        "https://github.com/tensorflow/tensor2tensor",
+        "https://github.com/harvardnlp/annotated-transformer",
+    ]
+    assert "已经分享过" in await chat.say("/paper https://arxiv.org/pdf/1706.03762v7", user="u2")

@@ -210,6 +210,67 @@ def test_paper_with_only_a_github_link_keeps_it_as_url_and_code():
 
 
 @pytest.mark.parametrize(
+    "args",
+    [
+        "1706.03762",
+        "1706.03762v5",
+        "arXiv:1706.03762",
+        "arxiv：1706.03762v2",
+        "https://arxiv.org/abs/1706.03762",
+        "http://arxiv.org/abs/1706.03762v7",
+        "https://arxiv.org/pdf/1706.03762",
+        "https://arxiv.org/pdf/1706.03762v5.pdf",
+        "https://www.arxiv.org/abs/1706.03762v1",
+    ],
+)
+def test_every_form_of_an_arxiv_reference_is_accepted(args):
+    parsed = parse_paper(f"{args} 注意力机制 | 摘要")
+    assert parsed.arxiv_id == "1706.03762"
+    assert parsed.url_key == "arxiv:1706.03762"
+    assert (parsed.title, parsed.summary) == ("注意力机制", "摘要")
+
+
+def test_a_bare_arxiv_id_alone_becomes_the_abstract_page():
+    parsed = parse_paper("1706.03762")
+    assert parsed.url == "https://arxiv.org/abs/1706.03762"
+    assert parsed.title == ""
+
+
+def test_a_number_later_in_the_text_is_not_taken_for_an_arxiv_id():
+    with pytest.raises(MissingURL):
+        parse_paper("好文 1706.03762")
+
+
+def test_two_github_links_are_both_kept_in_order():
+    parsed = parse_paper(
+        "https://arxiv.org/abs/1706.03762 Transformer https://github.com/tensorflow/tensor2tensor"
+        " | 摘要 https://github.com/harvardnlp/annotated-transformer"
+    )
+    assert parsed.code_urls == [
+        "https://github.com/tensorflow/tensor2tensor",
+        "https://github.com/harvardnlp/annotated-transformer",
+    ]
+    assert (parsed.title, parsed.summary) == ("Transformer", "摘要")
+
+
+@pytest.mark.parametrize(
+    "label", ["代码", "代码：", "代码地址:", "源码", "仓库", "Code:", "code", "(代码)"]
+)
+def test_the_word_announcing_a_code_link_goes_with_it(label):
+    parsed = parse_paper(
+        f"https://arxiv.org/abs/1706.03762 注意力就是全部 {label} https://github.com/a/b | 讲得好"
+    )
+    assert parsed.title == "注意力就是全部"
+    assert parsed.summary == "讲得好"
+    assert parsed.code_urls == ["https://github.com/a/b"]
+
+
+def test_a_label_before_the_paper_link_is_not_left_in_the_title():
+    parsed = parse_paper("论文地址：https://x.com/p 一篇好文")
+    assert parsed.title == "一篇好文"
+
+
+@pytest.mark.parametrize(
     ("args", "error", "code"),
     [
         ("", EmptyInput, "empty"),
