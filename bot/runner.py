@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.app import App, build_app, make_adapter
 from bot.clubtime import PLATFORM_RETENTION
 from bot.config import Config
-from bot.selfcheck import report_optional_parts
+from bot.selfcheck import report_optional_parts, report_setup
 from bot.web import start_web
 from digest.schedule import start_scheduler
 
@@ -46,6 +46,7 @@ async def run_bot(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    report_setup(config, app.db)
     report_optional_parts(config, platforms)
     warm_up_process()
     if app.indexer is not None:

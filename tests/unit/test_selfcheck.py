@@ -84,3 +84,62 @@ def test_a_batch_broken_by_an_unexpected_error_is_logged_and_rerun_one_by_one(
     warnings = records(caplog, logging.WARNING)
     assert any("batch of 3" in m and "one by one" in m for m in warnings)
     assert any("handler failed for message 2" in m for m in records(caplog, logging.ERROR))
+
+
+@pytest.fixture
+def own_app(tmp_path):
+    """An app whose data directory is in tmp_path (the self-check creates it)."""
+    from bot.app import build_app
+    from tests.conftest import make_config
+
+    app = build_app(make_config(tmp_path, data_dir=str(tmp_path / "data")))
+    yield app
+    app.db.dispose()
+
+
+def test_a_healthy_setup_logs_no_warning(own_app, caplog):
+    caplog.set_level(logging.WARNING, logger="bot.selfcheck")
+    assert selfcheck.report_setup(own_app.config, own_app.db) == []
+    assert caplog.records == []
+
+
+def test_an_unwritable_data_dir_and_an_old_database_are_one_warning_each_with_the_fix(
+    tmp_path, caplog
+):
+    from sqlalchemy import text
+
+    from bot.app import build_app
+    from tests.conftest import make_config
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data directory should be")
+    app = build_app(make_config(tmp_path, data_dir=str(blocker)))
+    try:
+        with app.db.engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '0005_old'"))
+        caplog.set_level(logging.WARNING, logger="bot.selfcheck")
+        selfcheck.report_setup(app.config, app.db)
+    finally:
+        app.db.dispose()
+    warnings = records(caplog, logging.WARNING)
+    assert len(warnings) == 2
+    data_dir, migrations = sorted(warnings)
+    assert data_dir.startswith("data_dir:") and "not writable" in data_dir and "fix:" in data_dir
+    assert "0005_old" in migrations and "studybot db upgrade" in migrations
+
+
+def test_a_configured_chat_never_heard_from_while_others_are_is_a_warning(own_app, caplog):
+    bot_app = own_app
+    from storage.chats import note_chats
+
+    with bot_app.db.session() as session:
+        note_chats(session, [("console", "console-other", "group", "Wrong room")], bot_app.clock())
+    caplog.set_level(logging.WARNING, logger="bot.selfcheck")
+    selfcheck.report_setup(bot_app.config, bot_app.db)
+    (warning,) = records(caplog, logging.WARNING)
+    assert "console:console-group" in warning and "studybot chats" in warning
+    caplog.clear()
+    with bot_app.db.session() as session:
+        note_chats(session, [("console", "console-group", "group", "ML")], bot_app.clock())
+    selfcheck.report_setup(bot_app.config, bot_app.db)
+    assert caplog.records == []
