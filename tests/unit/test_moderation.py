@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.app import build_app
 from storage.models import Answer, Paper, Question, Resource, TrashItem
+from tests.conftest import Chatter
 
 
 def count(chat, model) -> int:
@@ -79,3 +81,84 @@ async def test_deleting_a_questions_only_answer_opens_it_again(chat):
     await chat.say("/delete answer 1 1", user="admin")
     assert "#1" in await chat.say("/questions", user="u4")
     assert "待解答" in await chat.say("/q 1", user="u4")
+
+
+async def test_admin_lists_the_trash_and_restores_entries(chat):
+    await chat.say("/paper https://arxiv.org/abs/1706.03762 Attention Is All You Need", user="u1")
+    await chat.say("/share https://example.com/cs231n #cv 斯坦福 CS231n", user="u2")
+    await chat.say("/ask 什么是 dropout？", user="u1", name="问者")
+    await chat.say("/answer 1 训练时随机丢弃", user="u2", name="乙")
+    await chat.say("/answer 1 推理时不丢弃", user="u3", name="丙")
+    await chat.say("/best 1 2", user="admin")
+    with chat.app.db.session() as session:
+        paper_id = session.scalars(select(Paper.id)).one()
+        resource_id = session.scalars(select(Resource.id)).one()
+    assert "回收站是空的" in await chat.say("/trash", user="admin")
+    await chat.say(f"/delete paper {paper_id}", user="admin", name="管理员甲")
+    await chat.say(f"/delete resource {resource_id}", user="admin", name="管理员甲")
+    await chat.say("/delete question 1", user="admin", name="管理员甲")
+    listing = await chat.say("/回收站", user="admin")
+    assert "最近 3 条" in listing and "Attention" in listing and "管理员甲" in listing
+    assert "/restore question 1" in listing and f"/restore paper {paper_id}" in listing
+    assert "仅限管理员" in await chat.say("/restore question 1", user="u1")
+
+    assert "已恢复问题 #1" in await chat.say("/restore question 1", user="admin")
+    shown = await chat.say("/q 1", user="u4")
+    assert "训练时随机丢弃" in shown and "🏅" in shown and "推理时不丢弃" in shown
+    assert "已恢复论文" in await chat.say(f"/恢复 论文 {paper_id}", user="admin")
+    assert "Attention" in await chat.say("/papers", user="u4")
+    assert "已恢复资源" in await chat.say(f"/restore resource {resource_id}", user="admin")
+    assert "CS231n" in await chat.say("/search CS231n", user="u4")
+    assert "cv" in await chat.say("/search #cv", user="u4")
+    assert "回收站里没有论文" in await chat.say(f"/restore paper {paper_id}", user="admin")
+
+
+async def test_restore_is_logged_and_explains_its_usage(chat):
+    await chat.say("/ask 什么是 dropout？", user="u1", name="问者")
+    await chat.say("/delete question 1", user="admin")
+    assert "已恢复问题 #1" in await chat.say("/restore question 1", user="admin", name="管理员甲")
+    assert "回收站是空的" in await chat.say("/trash", user="admin")
+    log = await chat.say("/audit", user="admin")
+    assert "管理员甲：/restore question 1" in log
+    for bad in ("/restore", "/restore paper", "/restore answer 1", "/restore 猫 1"):
+        assert "用法" in await chat.say(bad, user="admin"), bad
+
+
+async def test_restoring_answers_and_renumbered_questions(
+    migrated_database_url, config_factory, clock
+):
+    """On SQLite and PostgreSQL: a restored entry keeps its number unless it was taken
+    meanwhile, and a restored answer finds its (renumbered) question."""
+    app = build_app(config_factory(database={"url": migrated_database_url}), clock=clock)
+    try:
+        chat = Chatter(app, clock)
+        await chat.say("/ask 问题一", user="u1")
+        await chat.say("/ask 问题二", user="u1")
+        await chat.say("/answer 2 回答甲", user="u2")
+        await chat.say("/delete answer 2 1", user="admin")
+        assert "#2" in await chat.say("/questions", user="u4")  # open again
+        await chat.say("/delete question 2", user="admin")
+        assert "无法恢复回答 #2-1" in await chat.say("/restore answer 2 1", user="admin")
+        await chat.say("/ask 问题三（取了 #2）", user="u3")
+        reply = await chat.say("/restore question 2", user="admin")
+        assert "现为 #3" in reply
+        assert "问题二" in await chat.say("/q 3", user="u4")
+        assert "问题三" in await chat.say("/q 2", user="u4")
+        assert "已恢复回答 #2-1" in await chat.say("/restore answer 2 1", user="admin")
+        shown = await chat.say("/q 3", user="u4")
+        assert "回答甲" in shown
+        assert "#3" not in await chat.say("/questions", user="u4")  # answered again
+    finally:
+        app.db.dispose()
+
+
+async def test_a_paper_shared_again_is_not_restored_twice(chat):
+    await chat.say("/paper https://arxiv.org/abs/1810.04805 BERT", user="u1")
+    with chat.app.db.session() as session:
+        first = session.scalars(select(Paper.id)).one()
+    await chat.say(f"/delete paper {first}", user="admin")
+    await chat.say("/paper https://arxiv.org/abs/1810.04805 BERT again", user="u2")
+    with chat.app.db.session() as session:
+        again = session.scalars(select(Paper.id)).one()
+    assert f"又被分享为 #{again}" in await chat.say(f"/restore paper {first}", user="admin")
+    assert count(chat, Paper) == 1 and count(chat, TrashItem) == 1
