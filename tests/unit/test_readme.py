@@ -29,3 +29,27 @@ def test_every_cli_subcommand_is_documented():
 
 def test_readme_gives_the_two_setup_commands():
     assert "make run" in README and "make test" in README
+
+
+def test_readme_and_docs_link_only_pages_that_exist_in_the_repository():
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            if not (page.parent / target).resolve().exists():
+                broken.append(f"{page.relative_to(root)} → {target}")
+        if "../shared" in text or "DESIGN.md" in text:
+            broken.append(f"{page.relative_to(root)} points outside the repository")
+    assert not broken, broken
+
+
+def test_readme_stays_a_newcomers_page():
+    # what it is, the two commands, configuration, commands, links; details live in docs/
+    assert len(README.splitlines()) < 250
+    assert "docs/architecture.md" in README
