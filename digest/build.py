@@ -20,7 +20,8 @@ period_end``:
 * 加入我们: ``config.join.text``.
 
 ``issue.featured`` keys move entries to the front of their section (in the order listed);
-``issue.dropped`` keys leave entries out. A fixed number of queries per digest (eager loads,
+``issue.dropped`` keys leave entries out. Stored overrides (:mod:`digest.overrides`: edited
+headlines, titles, summaries, check-in texts, pinned positions) are applied last. A fixed number of queries per digest (eager loads,
 no per-row queries).
 """
 
@@ -43,7 +44,9 @@ from digest.model import (
     QuestionEntry,
     ResourceEntry,
 )
+from digest.overrides import Edits, apply, apply_notes
 from digest.text import make_title, split_question
+from storage import digest_overrides
 from storage.models import (
     Answer,
     CheckIn,
@@ -193,9 +196,16 @@ def _questions(session: Session, issue: DigestIssue) -> list[Question]:
 
 
 def build_digest(
-    session: Session, issue: DigestIssue, config: Config, *, web_url: str | None = None
+    session: Session,
+    issue: DigestIssue,
+    config: Config,
+    *,
+    web_url: str | None = None,
+    edited: bool = True,
 ) -> Digest:
-    """The digest of ``issue`` as it would be published now (reads only)."""
+    """The digest of ``issue`` as it would be published now (reads only); ``edited=False``
+    leaves out the overrides (``/digest edit``, ``/digest move``, ``/paper edit``) to show
+    the members' originals."""
     group = session.get(Group, issue.group_id)
     if group is None:
         raise ValueError(f"digest issue {issue.id} has no group")
@@ -235,6 +245,8 @@ def build_digest(
 
     featured = list(issue.featured or [])
     dropped = list(issue.dropped or [])
+    rows = digest_overrides.for_issue(session, group.id, issue.number) if edited else []
+    edits = Edits.of(rows)
     lang = config.group_language(group.slug)
     english = lang == "en"
     default = config.digest.default_preface_en if english else config.digest.default_preface
@@ -245,13 +257,15 @@ def build_digest(
         period_start=start,
         period_end=end,
         preface=preface,
-        papers=_arrange([_paper(p) for p in papers], featured, dropped),
-        notes=_arrange(_notes(checkins, dropped), featured, dropped),
-        questions=_arrange([_question(q, issue) for q in questions], featured, dropped),
+        papers=apply(_arrange([_paper(p) for p in papers], featured, dropped), edits, featured),
+        notes=apply_notes(_arrange(_notes(checkins, dropped), featured, dropped), edits, featured),
+        questions=apply(
+            _arrange([_question(q, issue) for q in questions], featured, dropped), edits, featured
+        ),
         join_text=config.join.text_en if english else config.join.text,
         web_url=web_url,
         timezone=group.timezone,
-        resources=_arrange(_resources(resources), featured, dropped),
+        resources=apply(_arrange(_resources(resources), featured, dropped), edits, featured),
         section_order=tuple(config.digest.sections),
         featured=tuple(featured),
         toc_names_max=config.digest.budget.toc_names_max,

@@ -66,9 +66,11 @@ MSG = Messages(
         ),
         "hint": (
             "管理员：/digest feature 编号 置顶 · drop 编号 移除（〔〕里的编号不会变，如 drop M3；"
-            "单条心得 drop C12）· preface 文字 设置刊首语 · publish 发布（publish now 立即发布本期）",
+            "单条心得 drop C12）· edit 编号 字段 文字 修改（如 edit P3 headline 新标题）· "
+            "move 编号 位置 排序 · preface 文字 设置刊首语 · publish 发布（publish now 立即发布本期）",
             "Admins: /digest feature <ref> · drop <ref> (the 〔〕 references never shift, e.g. "
-            "drop M3; one check-in: drop C12) · preface <text> · publish (publish now: at once)",
+            "drop M3; one check-in: drop C12) · edit <ref> <field> <text> (e.g. edit P3 headline "
+            "…) · move <ref> <position> · preface <text> · publish (publish now: at once)",
         ),
         "status_draft": ("未发布", "not published"),
         "status_publishing": ("发布中", "publishing"),
@@ -101,8 +103,11 @@ def digest_of(session: Session, issue: DigestIssue, config: Config) -> Digest:
     return build_digest(session, issue, config, web_url=issue_url(config, issue.number, slug))
 
 
-def dropped_digest(session: Session, issue: DigestIssue, config: Config) -> Digest:
-    """The digest without the admins' drops (to name the dropped entries)."""
+def dropped_digest(
+    session: Session, issue: DigestIssue, config: Config, *, edited: bool = True
+) -> Digest:
+    """The digest without the admins' drops (to name the dropped entries); ``edited=False``
+    also without the stored edits (the members' originals)."""
     shadow = DigestIssue(
         id=issue.id,
         group_id=issue.group_id,
@@ -114,7 +119,7 @@ def dropped_digest(session: Session, issue: DigestIssue, config: Config) -> Dige
         featured=list(issue.featured or []),
         dropped=[],
     )
-    return build_digest(session, shadow, config)
+    return build_digest(session, shadow, config, edited=edited)
 
 
 def _group_language(session: Session, issue: DigestIssue, config: Config) -> str:

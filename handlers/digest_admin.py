@@ -1,8 +1,10 @@
 """/digest (周报): admins preview, steer and publish the weekly digest.
 
 ``preview`` · ``publish`` / ``publish now`` · ``preface <text>`` · ``feature N`` · ``drop N`` ·
-``undrop N`` · ``status`` · ``mp [N] [retry]`` (the 公众号 draft). N is the number shown in the preview. Changes apply to the current
-period's issue while it is a draft; publishing runs after this message's unit of work commits.
+``undrop N`` · ``edit <ref> …`` / ``move <ref> …`` (:mod:`handlers.digest_edit`) · ``status`` ·
+``mp [N] [retry]`` (the 公众号 draft). N is the number shown in the preview. Changes apply to
+the current period's issue while it is a draft; publishing runs after this message's unit of
+work commits.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from digest.model import entry_code, key_of_code
 from digest.periods import ensure_issue, issue_ending_at_or_before
 from digest.preview import digest_of, dropped_digest, preview_replies, status_text
 from digest.service import close_early
+from handlers.digest_edit import edit_entry, move_entry
 from storage import moderation, outbox
 from storage.models import DigestIssue
 
@@ -33,8 +36,10 @@ MSG = Messages(
         "trash_question": ("问题", "question"),
         "trash_answer": ("回答", "answer"),
         "usage": (
-            "用法：/digest preview|publish [now]|preface <文字>|feature N|drop N|undrop N|status",
-            "Usage: /digest preview|publish [now]|preface <text>|feature N|drop N|undrop N|status",
+            "用法：/digest preview|publish [now]|preface <文字>|feature N|drop N|undrop N|"
+            "edit <编号> [字段 文字]|move <编号> <位置>|status",
+            "Usage: /digest preview|publish [now]|preface <text>|feature N|drop N|undrop N|"
+            "edit <ref> [field text]|move <ref> <position>|status",
         ),
         "preface_usage": (
             "用法：/digest preface <刊首语文字>（不能为空）",
@@ -120,6 +125,12 @@ SUBCOMMANDS = {
     "状态": "status",
     "mp": "mp",
     "公众号": "mp",
+    "edit": "edit",
+    "编辑": "edit",
+    "修改": "edit",
+    "move": "move",
+    "移动": "move",
+    "排序": "move",
 }
 
 
@@ -285,10 +296,12 @@ def _mp_draft(ctx: Context, rest: str) -> None:
 @command(
     "digest",
     aliases=("周报",),
-    usage="preview|publish [now]|preface <刊首语>|feature N|drop N|undrop N|status|mp [N] [retry]",
-    usage_en="preview|publish [now]|preface <text>|feature N|drop N|undrop N|status|mp [N] [retry]",
-    help_zh="周报：预览、设置刊首语、置顶/移除条目、发布、查看状态",
-    help_en="weekly digest: preview, preface, feature/drop entries, publish, status",
+    usage="preview|publish [now]|preface <刊首语>|feature N|drop N|undrop N|edit <编号> [字段 文字]"
+    "|move <编号> <位置>|status|mp [N] [retry]",
+    usage_en="preview|publish [now]|preface <text>|feature N|drop N|undrop N|edit <ref> [field "
+    "text]|move <ref> <position>|status|mp [N] [retry]",
+    help_zh="周报：预览、设置刊首语、置顶/移除/编辑/排序条目、发布、查看状态",
+    help_en="weekly digest: preview, preface, feature/drop/edit/move entries, publish, status",
     admin=True,
 )
 async def digest_admin(ctx: Context) -> Reply | list[Reply] | None:
@@ -323,6 +336,10 @@ async def digest_admin(ctx: Context) -> Reply | list[Reply] | None:
         return None
     if name == "undrop":
         return _undrop(ctx, rest)
+    if name == "edit":
+        return edit_entry(ctx, _draft(ctx), rest)
+    if name == "move":
+        return move_entry(ctx, _draft(ctx), rest)
     return _feature_or_drop(ctx, name, rest)
 
 

@@ -15,6 +15,7 @@ from bot.parsing.arguments import parse_paper
 from bot.parsing.errors import ParseError
 from bot.registry import command
 from digest.periods import club_week
+from handlers.paper_edit import EDIT_WORDS, edit_paper
 from storage import content
 from storage.models import Paper
 
@@ -66,7 +67,11 @@ def paper_label(paper: Paper) -> str:
     help_en="share a paper (arXiv ids and GitHub code links recognised; duplicates refused)",
 )
 async def paper(ctx: Context) -> Reply:
-    """Store a paper for the weekly 论文速递, refusing duplicates within the group."""
+    """Store a paper for the weekly 论文速递, refusing duplicates within the group
+    (``/paper edit …``: :mod:`handlers.paper_edit`)."""
+    first, _, rest = ctx.args.strip().partition(" ")
+    if first.lower() in EDIT_WORDS:
+        return edit_paper(ctx, rest)
     if not ctx.args.strip():
         usage = COMMON.get("usage", ctx.lang, usage=ctx.text(MSG, "usage"))
         return Reply(f"{usage}\n{ctx.text(MSG, 'usage_hint')}")

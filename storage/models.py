@@ -1,8 +1,8 @@
 """SQLAlchemy 2 models (``DeclarativeBase``, ``Mapped[]``). Every datetime is timezone-aware UTC.
 
 Tables: groups, members, check-ins, questions, answers, papers, resources + tags, keyword
-replies, processed messages (dedupe), sent messages (question announcements), digest issues and
-deliveries, seen chats (``studybot chats``) and slug redirects (renamed groups). The schema is created only by Alembic migrations (``storage/migrations``).
+replies, processed messages (dedupe), sent messages (question announcements), digest issues,
+their overrides (edits of entries) and deliveries, seen chats (``studybot chats``) and slug redirects (renamed groups). The schema is created only by Alembic migrations (``storage/migrations``).
 """
 
 from __future__ import annotations
@@ -277,6 +277,31 @@ class DigestIssue(Base):
     html: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DigestOverride(Base):
+    """An edit of one digest entry's display text or position, by an admin (/digest edit,
+    /digest move) or by the member who shared it (/paper edit); the member's row stays as sent.
+
+    ``entry_key`` is the digest entry's key (``paper:12``, ``question:3``, ``checkin:40``,
+    ``resource:7``, ``member:5``); ``issue_number`` 0 means every issue (text edits), else the
+    one issue it applies to (``position``: the entry's place in its section).
+    """
+
+    __tablename__ = "digest_overrides"
+    __table_args__ = (
+        UniqueConstraint(
+            "group_id", "entry_key", "field", "issue_number", name="uq_digest_overrides_field"
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    entry_key: Mapped[str] = mapped_column(String(40))
+    field: Mapped[str] = mapped_column(String(16))
+    issue_number: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class DigestDelivery(Base):
