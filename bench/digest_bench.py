@@ -38,7 +38,7 @@ from bot.app import App, build_app
 from bot.config import parse_config
 from bot.web import start_web
 from digest.build import build_digest
-from digest.publish import render_parts
+from digest.publish_parts import render_parts
 from digest.render import render_html, render_markdown, render_telegram, render_wechat
 from storage.models import (
     Answer,

@@ -80,7 +80,8 @@ def _sqlite_file_missing(url: str) -> str | None:
 
 def _export(args: argparse.Namespace) -> int:
     from storage.db import Database
-    from storage.export import export_data, write_json, write_markdown
+    from storage.export import export_data, write_json
+    from storage.export_markdown import write_markdown
 
     config = _config(args)
     missing = _sqlite_file_missing(config.database.url)
@@ -111,7 +112,8 @@ MAX_IMPORT_BYTES = 200_000_000  # a decompressed export larger than this is refu
 
 def _import(args: argparse.Namespace) -> int:
     from storage.db import Database
-    from storage.importer import ImportFormatError, import_data, load_export
+    from storage.import_file import ImportFormatError, load_export
+    from storage.importer import import_data
     from storage.search.queue import index_all_pending
 
     path = Path(args.file)
@@ -154,13 +156,13 @@ def _import(args: argparse.Namespace) -> int:
 
 def _backup(args: argparse.Namespace) -> int:
     from storage.backup import (
+        BackupError,
         backup_postgres,
         backup_sqlite,
         default_backup_file,
         prune_backups,
     )
     from storage.db import normalise_url
-    from storage.export import BackupError
 
     config = _config(args)
     url = normalise_url(config.database.url)

@@ -70,7 +70,8 @@ def export_archive(app: App, out: Path) -> int:
     index links: works from files too) and as ``issues/<n>/index.html``, so the addresses the
     feeds and the WeChat 阅读原文 links carry (``<base_url>/issues/<n>``) work on a static host.
     """
-    from bot.web import FAVICON, Archive
+    from bot.web import FAVICON
+    from bot.web_archive import Archive
 
     groups = app.config.groups
     out.mkdir(parents=True, exist_ok=True)

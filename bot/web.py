@@ -28,13 +28,12 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.routing import RateLimiter
-from bot.web_archive import Archive, IssueRow, groups_html, issue_counts
+from bot.web_archive import Archive, groups_html, issue_counts
 from digest.render_filters import ENV
 
 if TYPE_CHECKING:
     from bot.app import App
 
-__all__ = ["CSP", "Archive", "IssueRow", "WebHandle", "make_web_app", "start_web"]
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: http: data:; "

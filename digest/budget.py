@@ -21,7 +21,8 @@ from digest.model import (
     SECTION_RESOURCES,
     Digest,
 )
-from digest.render import render_markdown, render_telegram, render_wechat, utf16_len
+from digest.render import render_markdown, render_telegram, render_wechat
+from digest.render_split import utf16_len
 
 #: Sections collapsed first to last: the long per-member notes first, papers last.
 COLLAPSE_ORDER = (SECTION_NOTES, SECTION_QUESTIONS, SECTION_RESOURCES, SECTION_PAPERS)

@@ -17,8 +17,9 @@ from bot.model import Reply
 from digest.budget import TARGET_MARKDOWN, fit_markdown, fit_telegram, fit_wechat
 from digest.build import build_digest
 from digest.model import Digest, entry_code
-from digest.publish import MSG as PUBLISH_MSG
-from digest.publish import delivery_status, html_to_text, issue_url
+from digest.publish_parts import html_to_text, issue_url
+from digest.publish_report import MSG as PUBLISH_MSG
+from digest.publish_report import delivery_status
 from storage.models import CheckIn, DigestDelivery, DigestIssue, Group
 
 MSG = Messages(

@@ -52,30 +52,13 @@ from digest.publish_claims import LEASE, TERMINAL, DeliveryClaims, rowcount
 from digest.publish_parts import (
     ISSUE_FEED_URL,
     ISSUE_HOME_URL,
-    html_to_text,
     issue_url,
     render_parts,
 )
-from digest.publish_report import MSG, DeliveryStatus, PublishReport, delivery_status
+from digest.publish_report import MSG, PublishReport, delivery_status
 from digest.render import render_html
 from storage.db import Database
 from storage.models import DigestDelivery, DigestIssue
-
-__all__ = [
-    "ISSUE_FEED_URL",
-    "ISSUE_HOME_URL",
-    "LEASE",
-    "MSG",
-    "TERMINAL",
-    "DeliveryStatus",
-    "PublishReport",
-    "Publisher",
-    "delivery_status",
-    "group_config",
-    "html_to_text",
-    "issue_url",
-    "render_parts",
-]
 
 log = logging.getLogger(__name__)
 

@@ -28,13 +28,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import clubtime
 from bot.clubtime import PeriodError, cron_periods, next_allowed_time
 from bot.config import Config
 from bot.i18n import Messages
 from bot.model import ChatRef, Outgoing, Reply
 from digest.jobs import JobContext, bound
 from digest.periods import ClubWeek, club_week
-from storage import engagement
+from storage import engagement, engagement_away
 from storage.identity import ensure_group
 from storage.models import CheckIn, Group, Member
 
@@ -98,12 +99,12 @@ def members_to_remind(
         )
     )
     ids = [m.id for m in candidates]
-    away_now = engagement.away_member_ids(session, ids, due)
-    periods = engagement.away_periods_by_member(session, ids)
+    away_now = engagement_away.away_member_ids(session, ids, due)
+    periods = engagement_away.away_periods_by_member(session, ids)
     return [
         m
         for m in candidates
-        if m.id not in away_now and monday not in engagement.away_weeks(periods.get(m.id, []), tz)
+        if m.id not in away_now and monday not in clubtime.away_weeks(periods.get(m.id, []), tz)
     ]
 
 

@@ -34,45 +34,9 @@ from digest.model import (
     Digest,
     entry_code,
 )
-from digest.render_filters import (
-    ENV,
-    WECHAT_IMAGE_NOTE,
-    WECHAT_LINK_NOTE,
-    f_anchor,
-    f_md,
-    f_md_quote,
-    f_rich,
-    f_tg,
-    f_tg_href,
-    f_url,
-    f_wx,
-)
-from digest.render_split import PART_SEP, pack, split_html, split_text, utf16_len
+from digest.render_filters import ENV
+from digest.render_split import pack, split_html, split_text, utf16_len
 from digest.text import safe_url
-
-__all__ = [
-    "ENV",
-    "PART_SEP",
-    "TELEGRAM_LIMIT",
-    "WECHAT_IMAGE_NOTE",
-    "WECHAT_LINK_NOTE",
-    "f_anchor",
-    "f_md",
-    "f_md_quote",
-    "f_rich",
-    "f_tg",
-    "f_tg_href",
-    "f_url",
-    "f_wx",
-    "pack",
-    "render_html",
-    "render_markdown",
-    "render_telegram",
-    "render_wechat",
-    "split_html",
-    "split_text",
-    "utf16_len",
-]
 
 TELEGRAM_LIMIT = 4096
 

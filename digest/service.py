@@ -24,7 +24,8 @@ from bot.model import ChatRef, Outgoing, Reply
 from digest.mp_draft import MpDrafts
 from digest.periods import ensure_issue, issue_ending_at_or_before
 from digest.preview import digest_of, preview_replies
-from digest.publish import Publisher, PublishReport, group_config
+from digest.publish import Publisher, group_config
+from digest.publish_report import PublishReport
 from storage.db import Database
 from storage.identity import ensure_group
 from storage.models import DigestIssue, Group

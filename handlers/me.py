@@ -15,8 +15,8 @@ from bot.i18n import Messages
 from bot.model import Reply
 from bot.registry import command
 from digest.periods import club_week
-from storage import engagement
-from storage.engagement import RankEntry
+from storage import engagement, engagement_away, engagement_rank
+from storage.engagement_rank import RankEntry
 
 TOP = 10
 MAX_AWAY_DAYS = 84  # 12 weeks
@@ -110,8 +110,8 @@ def _local(ctx: Context, moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
 async def me(ctx: Context) -> Reply:
     """Show the caller's totals, weekly streak, the last 8 weeks and away status."""
     member = ctx.member
-    counts = engagement.all_contributions(
-        engagement.contribution_counts(ctx.session, ctx.group, member_ids=[member.id]).get(
+    counts = engagement_rank.all_contributions(
+        engagement_rank.contribution_counts(ctx.session, ctx.group, member_ids=[member.id]).get(
             member.id
         )
         or Counter()
@@ -137,7 +137,7 @@ async def me(ctx: Context) -> Reply:
             history=history,
         )
     ]
-    away = engagement.current_away(ctx.session, member.id, ctx.now)
+    away = engagement_away.current_away(ctx.session, member.id, ctx.now)
     if away is not None:
         lines.append(ctx.text(MSG, "me_away", until=_local(ctx, away.ends_at)))
     elif not streak.checked_in_this_week:
@@ -171,18 +171,18 @@ async def rank(ctx: Context) -> Reply:
     """Top 10 of this week (or all time with ``all``) plus the caller's own position."""
     arg = ctx.args.strip().lower()
     if arg in ("all", "全部", "总", "总榜"):
-        entries = engagement.leaderboard(ctx.session, ctx.group)
+        entries = engagement_rank.leaderboard(ctx.session, ctx.group)
         title, empty = ctx.text(MSG, "rank_all"), "rank_empty_all"
     elif arg in ("", "week", "本周"):
         week = club_week(ctx.session, ctx.group, ctx.now, ctx.config.digest.cron, store=False)
-        entries = engagement.leaderboard(ctx.session, ctx.group, week.start, week.end)
+        entries = engagement_rank.leaderboard(ctx.session, ctx.group, week.start, week.end)
         start = local_label(week.start, ctx.group.timezone, ctx.lang)
         title, empty = ctx.text(MSG, "rank_week", start=start), "rank_empty_week"
     else:
         raise ctx.fail(MSG, "rank_usage")
     if not entries:
         return Reply(ctx.text(MSG, empty))
-    lines = [title, *_rank_lines(ctx, entries), ctx.text(MSG, "rank_weights", **engagement.WEIGHTS)]
+    lines = [title, *_rank_lines(ctx, entries), ctx.text(MSG, "rank_weights", **engagement_rank.WEIGHTS)]
     return Reply("\n".join(lines))
 
 
@@ -206,12 +206,12 @@ async def away(ctx: Context) -> Reply:
     arg = ctx.args.strip()
     member = ctx.member
     if not arg:
-        running = engagement.current_away(ctx.session, member.id, ctx.now)
+        running = engagement_away.current_away(ctx.session, member.id, ctx.now)
         if running is not None:
             return Reply(ctx.text(MSG, "away_status", until=_local(ctx, running.ends_at)))
         raise ctx.fail(MSG, "away_usage")
     if arg.lower() in OFF_WORDS:
-        ended = engagement.end_away(ctx.session, member, ctx.now)
+        ended = engagement_away.end_away(ctx.session, member, ctx.now)
         return Reply(ctx.text(MSG, "away_off" if ended else "away_not"))
     days = parse_away(arg)
     if days is None:
@@ -221,5 +221,5 @@ async def away(ctx: Context) -> Reply:
     if days > MAX_AWAY_DAYS:
         raise ctx.fail(MSG, "away_too_long", max=MAX_AWAY_DAYS, days=days)
     until = ctx.now + timedelta(days=days)
-    engagement.set_away(ctx.session, member, ctx.now, until)
+    engagement_away.set_away(ctx.session, member, ctx.now, until)
     return Reply(ctx.text(MSG, "away_set", until=_local(ctx, until), days=days))

@@ -35,52 +35,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.clubtime import AWAY_MIN_DAYS, away_weeks, week_bounds, week_start, weeks_back, zone
-from storage.engagement_away import (
-    away_member_ids,
-    away_periods_by_member,
-    current_away,
-    end_away,
-    set_away,
-)
-from storage.engagement_rank import (
-    WEIGHTS,
-    RankEntry,
-    active_member_ids,
-    all_contributions,
-    contribution_counts,
-    leaderboard,
-    score,
-)
+from bot.clubtime import away_weeks, week_start, weeks_back, zone
+from storage.engagement_away import away_periods_by_member
 from storage.models import CheckIn, Group, Member
-
-__all__ = [
-    "AWAY_MIN_DAYS",
-    "HISTORY_WEEKS",
-    "WEIGHTS",
-    "RankEntry",
-    "Streak",
-    "WeekStatus",
-    "active_member_ids",
-    "all_contributions",
-    "away_member_ids",
-    "away_periods_by_member",
-    "away_weeks",
-    "checkin_weeks",
-    "compute_streak",
-    "contribution_counts",
-    "current_away",
-    "end_away",
-    "group_tz",
-    "leaderboard",
-    "member_streak",
-    "score",
-    "set_away",
-    "streaks_for_group",
-    "week_bounds",
-    "week_start",
-    "weeks_back",
-]
 
 HISTORY_WEEKS = 8
 

@@ -20,8 +20,6 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.backup import BackupError, backup_sqlite, sqlite_path
-from storage.export_markdown import md_text, write_markdown
 from storage.export_schema import (
     AnswerOut,
     AwayOut,
@@ -229,15 +227,3 @@ def write_json(data: Export, path: Path) -> None:
     os.replace(tmp, path)
 
 
-__all__ = [
-    "BackupError",
-    "Progress",
-    "backup_sqlite",
-    "dump_json",
-    "export_data",
-    "export_group",
-    "md_text",
-    "sqlite_path",
-    "write_json",
-    "write_markdown",
-]

@@ -25,10 +25,8 @@ from sqlalchemy.orm import Session
 
 from storage.export import Progress, _noop
 from storage.export_schema import Export, GroupOut
-from storage.import_file import ImportFormatError, load_export
 from storage.import_merge import (
     ImportReport,
-    Matcher,
     as_utc,
     merge_content,
     merge_group,
@@ -48,15 +46,6 @@ from storage.models import (
     Resource,
     Tag,
 )
-
-__all__ = [
-    "ImportFormatError",
-    "ImportReport",
-    "Matcher",
-    "count_rows",
-    "import_data",
-    "load_export",
-]
 
 
 def _digests(session: Session, group: Group, item: GroupOut, report: ImportReport) -> None:

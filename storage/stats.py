@@ -14,7 +14,8 @@ from datetime import date, datetime
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from storage import engagement
+from bot import clubtime
+from storage import engagement, engagement_rank
 from storage.models import Answer, CheckIn, Group, Member, Paper, Question, Resource
 
 DEFAULT_WEEKS = 12
@@ -64,12 +65,12 @@ def weekly_activity(
 ) -> list[WeekActivity]:
     """The last ``weeks`` weeks (oldest first, this week last) of activity."""
     tz = engagement.group_tz(group)
-    mondays = engagement.weeks_back(engagement.week_start(now, tz), weeks)
-    since, _ = engagement.week_bounds(mondays[0], tz)
+    mondays = clubtime.weeks_back(clubtime.week_start(now, tz), weeks)
+    since, _ = clubtime.week_bounds(mondays[0], tz)
     active: dict[date, set[int]] = defaultdict(set)
     checkins: Counter[date] = Counter()
     for member_id, created_at, is_checkin in _activity_rows(session, group, since):
-        monday = engagement.week_start(created_at, tz)
+        monday = clubtime.week_start(created_at, tz)
         active[monday].add(member_id)
         if is_checkin:
             checkins[monday] += 1
@@ -81,10 +82,10 @@ def group_stats(
 ) -> GroupStats:
     """Totals, this week versus last, question states and ``weeks`` weeks of activity."""
     history = weekly_activity(session, group, now, max(weeks, 2))
-    per_member = engagement.contribution_counts(session, group)
+    per_member = engagement_rank.contribution_counts(session, group)
     totals: Counter[str] = Counter()
     for counts in per_member.values():
-        totals.update(engagement.all_contributions(counts))
+        totals.update(engagement_rank.all_contributions(counts))
     questions = Counter(
         {
             status: n

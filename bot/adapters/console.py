@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.adapters.console_output import ConsoleOutput
-from bot.adapters.console_text import DEFAULT_GROUP_CHAT, MSG, PLATFORM, group_chat_ref
+from bot.adapters.console_text import MSG, PLATFORM, group_chat_ref
 from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.model import ChatRef, Incoming, Outgoing, UserRef
@@ -35,7 +35,6 @@ from bot.sending import Limits, RateLimiter, SendStage
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_GROUP_CHAT", "MSG", "PLATFORM", "ConsoleAdapter", "group_chat_ref"]
 
 META = re.compile(r"^:([A-Za-z]+)(?:\s+(.*))?$", re.S)
 USER_ID = re.compile(r"^[\w.@-]{1,64}$")

@@ -30,8 +30,8 @@ from collections import deque
 from typing import Any
 
 from bot.acks import AckMode, batch_text
-from bot.adapters.wechat_connect import WechatError, WechatSendError, payload_value
-from bot.adapters.wechat_rooms import MSG, WechatRooms
+from bot.adapters.wechat_connect import WechatSendError, payload_value
+from bot.adapters.wechat_rooms import WechatRooms
 from bot.adapters.wechat_send import WechatOutbound, wechat_limiter
 from bot.adapters.wechat_session import PLATFORM, WechatSession
 from bot.adapters.wechat_text import (
@@ -50,8 +50,6 @@ from bot.sending import Gather, SendLater, SendStage, current_priority
 
 log = logging.getLogger(__name__)
 QUESTION_NUMBER = re.compile(r"(?:问题|Question) ?#(\d{1,9})")  # the announcement's "问题 #N"
-
-__all__ = ["MSG", "PLATFORM", "WechatAdapter", "WechatError", "WechatSendError"]
 
 
 FRIENDSHIP_RECEIVE = 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 
-from storage.importer import load_export
+from storage.import_file import load_export
 from tests.adapters.telegram_fake import BAD_GATEWAY, BLOCKED, GROUP, private_chat
 from tests.adapters.test_telegram_offline import ADMIN, DAHUANG, XIAOMING, Harness, tg
 

@@ -19,7 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.adapters.wechat import WechatAdapter, WechatError, WechatSendError
+from bot.adapters.wechat import WechatAdapter
+from bot.adapters.wechat_connect import WechatError, WechatSendError
 from bot.adapters.wechat_text import (
     AT_SEPARATOR,
     RecentIds,

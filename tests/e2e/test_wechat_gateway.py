@@ -330,7 +330,7 @@ async def test_read_more_falls_back_to_text_without_link_cards(
 async def test_send_raises_after_retries_when_the_puppet_keeps_failing(
     gateway: Gateway, adapter: Any
 ) -> None:
-    from bot.adapters.wechat import WechatSendError
+    from bot.adapters.wechat_connect import WechatSendError
 
     await gateway.command(cmd="fail", what="messageSendText")
     await gateway.wait(lambda e: e["event"] == "failing")
@@ -387,7 +387,8 @@ async def test_reconnects_after_the_gateway_drops(gateway: Gateway, adapter: Any
 
 
 async def test_wrong_token_fails_fast_with_a_clear_error(gateway: Gateway, wechat_app: App) -> None:
-    from bot.adapters.wechat import WechatAdapter, WechatError
+    from bot.adapters.wechat import WechatAdapter
+    from bot.adapters.wechat_connect import WechatError
 
     bot = WechatAdapter(wechat_app.dispatcher, wechat_app.config, token="not-the-token")
     started = time.monotonic()
@@ -400,7 +401,8 @@ async def test_wrong_token_fails_fast_with_a_clear_error(gateway: Gateway, wecha
 
 
 async def test_unreachable_endpoint_fails_fast_with_a_clear_error(wechat_app: App) -> None:
-    from bot.adapters.wechat import WechatAdapter, WechatError
+    from bot.adapters.wechat import WechatAdapter
+    from bot.adapters.wechat_connect import WechatError
 
     endpoint = f"127.0.0.1:{free_port()}"
     bot = WechatAdapter(wechat_app.dispatcher, wechat_app.config, endpoint=endpoint)

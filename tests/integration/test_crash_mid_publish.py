@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from digest.publish import LEASE
+from digest.publish_claims import LEASE
 from storage.db import Database
 from storage.models import DigestDelivery, DigestIssue
 from tests.conftest import FakeClock

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from digest.publish import LEASE, Publisher
+from digest.publish import Publisher
+from digest.publish_claims import LEASE
 from storage.db import Database
 from storage.models import DigestDelivery, DigestIssue
 from tests.conftest import FakeClock

@@ -23,7 +23,8 @@ from digest.model import (
     QuestionEntry,
     ResourceEntry,
 )
-from digest.render import render_html, utf16_len
+from digest.render import render_html
+from digest.render_split import utf16_len
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CONFIG = parse_config({})

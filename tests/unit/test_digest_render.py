@@ -27,17 +27,9 @@ from digest.model import (
     QuestionEntry,
     ResourceEntry,
 )
-from digest.render import (
-    f_md,
-    f_tg,
-    render_html,
-    render_markdown,
-    render_telegram,
-    render_wechat,
-    split_html,
-    utf16_len,
-)
-from digest.render_filters import f_tg_admin
+from digest.render import render_html, render_markdown, render_telegram, render_wechat
+from digest.render_filters import f_md, f_tg, f_tg_admin
+from digest.render_split import split_html, utf16_len
 from digest.text import escape_html, escape_markdown
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage import engagement
+from bot import clubtime
+from storage import engagement, engagement_rank
 from storage.db import Database
 from storage.identity import ensure_group, ensure_member
 from storage.models import Answer, CheckIn, Paper, Question, Resource
@@ -26,16 +27,16 @@ def local(tz: ZoneInfo, *args: int) -> datetime:
 # -- week boundaries ----------------------------------------------------------------------
 @pytest.mark.parametrize("tz", [SHANGHAI, BERLIN, NEW_YORK])
 def test_week_starts_monday_midnight_local(tz):
-    assert engagement.week_start(local(tz, 2026, 11, 22, 23, 59, 59), tz) == MON
-    assert engagement.week_start(local(tz, 2026, 11, 23, 0, 0), tz) == MON + timedelta(weeks=1)
-    assert engagement.week_start(local(tz, 2026, 11, 16, 0, 0), tz) == MON
+    assert clubtime.week_start(local(tz, 2026, 11, 22, 23, 59, 59), tz) == MON
+    assert clubtime.week_start(local(tz, 2026, 11, 23, 0, 0), tz) == MON + timedelta(weeks=1)
+    assert clubtime.week_start(local(tz, 2026, 11, 16, 0, 0), tz) == MON
 
 
 def test_shanghai_monday_starts_on_sunday_utc():
     # Monday 00:00 in Shanghai is Sunday 16:00 UTC: a UTC-based week would put it a week early
     sunday_utc = datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
-    assert engagement.week_start(sunday_utc, SHANGHAI) == date(2026, 11, 23)
-    assert engagement.week_start(sunday_utc - timedelta(seconds=1), SHANGHAI) == MON
+    assert clubtime.week_start(sunday_utc, SHANGHAI) == date(2026, 11, 23)
+    assert clubtime.week_start(sunday_utc - timedelta(seconds=1), SHANGHAI) == MON
 
 
 @pytest.mark.parametrize(
@@ -49,11 +50,11 @@ def test_shanghai_monday_starts_on_sunday_utc():
     ],
 )
 def test_week_spanning_dst_change_has_local_bounds(tz, monday, hours):
-    start, end = engagement.week_bounds(monday, tz)
+    start, end = clubtime.week_bounds(monday, tz)
     assert end - start == timedelta(hours=hours)
     assert start.astimezone(tz).replace(tzinfo=None) == datetime(*monday.timetuple()[:3])
-    assert engagement.week_start(end - timedelta(seconds=1), tz) == monday
-    assert engagement.week_start(end, tz) == monday + timedelta(weeks=1)
+    assert clubtime.week_start(end - timedelta(seconds=1), tz) == monday
+    assert clubtime.week_start(end, tz) == monday + timedelta(weeks=1)
 
 
 # -- streak arithmetic ----------------------------------------------------------------------
@@ -109,20 +110,20 @@ def test_no_checkins_at_all():
 # -- away weeks -------------------------------------------------------------------------------
 def test_two_weeks_away_from_wednesday_excuses_two_weeks_not_the_third():
     start = local(SHANGHAI, 2026, 11, 18, 9, 0)  # Wednesday
-    away = engagement.away_weeks([(start, start + timedelta(weeks=2))], SHANGHAI)
+    away = clubtime.away_weeks([(start, start + timedelta(weeks=2))], SHANGHAI)
     assert away == {MON, MON + timedelta(weeks=1)}
 
 
 def test_one_day_away_excuses_nothing():
     start = local(SHANGHAI, 2026, 11, 22, 0, 0)
-    assert engagement.away_weeks([(start, start + timedelta(days=1))], SHANGHAI) == set()
+    assert clubtime.away_weeks([(start, start + timedelta(days=1))], SHANGHAI) == set()
 
 
 def test_away_days_in_dst_week_are_wall_clock_days():
     # Thursday 26 March 00:00 to Sunday 29 March 24:00 Berlin: 4 wall-clock days, 95 real hours
     start, end = local(BERLIN, 2026, 3, 26, 0, 0), local(BERLIN, 2026, 3, 30, 0, 0)
     assert end - start == timedelta(hours=95)
-    assert engagement.away_weeks([(start, end)], BERLIN, min_days=4) == {date(2026, 3, 23)}
+    assert clubtime.away_weeks([(start, end)], BERLIN, min_days=4) == {date(2026, 3, 23)}
 
 
 # -- database queries -------------------------------------------------------------------------
@@ -170,14 +171,14 @@ def test_leaderboard_weights_ties_and_window(db):
             ]
         )
         s.flush()
-        start, end = engagement.week_bounds(engagement.week_start(now, SHANGHAI), SHANGHAI)
-        week = engagement.leaderboard(s, group, start, end)
+        start, end = clubtime.week_bounds(clubtime.week_start(now, SHANGHAI), SHANGHAI)
+        week = engagement_rank.leaderboard(s, group, start, end)
         assert [(e.name, e.points, e.rank) for e in week] == [
             ("amy", 3, 1),  # more check-ins wins the tie-break
             ("bob", 3, 1),
             ("cat", 3, 1),
         ]
-        total = engagement.leaderboard(s, group)
+        total = engagement_rank.leaderboard(s, group)
         assert [(e.name, e.points, e.rank) for e in total] == [
             ("bob", 6, 1),
             ("amy", 3, 2),

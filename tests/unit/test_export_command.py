@@ -13,7 +13,7 @@ import handlers.export as export_handler
 from bot.adapters.console import ConsoleAdapter
 from bot.app import build_app
 from bot.model import ChatRef
-from storage.importer import load_export
+from storage.import_file import load_export
 from tests.conftest import GROUP_CHAT, Chatter, make_config
 
 OTHER_CHAT = ChatRef("console", "cv-group", "group", "CV小组")

@@ -132,7 +132,8 @@ async def test_chart_for_the_web_archive(chat, clock, bot_app):
 async def test_web_archive_serves_the_chart(chat, clock, bot_app):
     from aiohttp.test_utils import TestClient, TestServer
 
-    from bot.web import Archive, make_web_app
+    from bot.web import make_web_app
+    from bot.web_archive import Archive
 
     client = TestClient(TestServer(make_web_app(Archive(bot_app.config, bot_app.db))))
     await client.start_server()

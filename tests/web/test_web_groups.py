@@ -13,7 +13,8 @@ import pytest
 
 from bot.app import App
 from bot.model import ChatRef
-from bot.web import Archive, start_web
+from bot.web import start_web
+from bot.web_archive import Archive
 from digest.periods import ensure_issue
 from digest.publish import Publisher
 from storage.identity import ensure_group
