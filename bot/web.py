@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -74,6 +75,24 @@ FAVICON = (
 
 
 # -- the server --------------------------------------------------------------------------------
+def secure(response: web.StreamResponse) -> None:
+    """The security headers every response carries, and no aiohttp/Python version banner."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers["Server"] = "studybot"
+
+
+class SecureRequest(web.Request):
+    """Every request the server makes: its response gets :func:`secure`'s headers as it is
+    prepared, also the 400 aiohttp's parser answers to a malformed request line or header
+    (that one passes no middleware and no ``on_response_prepare`` signal)."""
+
+    async def _prepare_hook(self, response: web.StreamResponse) -> None:
+        await super()._prepare_hook(response)
+        secure(response)
+
+
 def _respond(request: web.Request, body: str | bytes, content_type: str) -> web.Response:
     data = body.encode("utf-8") if isinstance(body, str) else body
     etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
@@ -153,11 +172,8 @@ def make_web_app(
         return await handler(request)
 
     async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-        """On every response the application makes, errors (400, 404, 405, 429) included."""
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers["Server"] = "studybot"  # no aiohttp/Python version banner
+        """On every response the application makes, errors (404, 405, 429) included."""
+        secure(response)
 
     async def index(request: web.Request) -> web.Response:
         which, root = target(request)
@@ -303,6 +319,10 @@ async def start_web(app: App, *, port: int | None = None) -> WebHandle:
     site_app = make_web_app(Archive(config, app.db), app.web_routes, lambda: readiness(app))
     runner = web.AppRunner(site_app, access_log=None)
     await runner.setup()
+    assert runner.server is not None
+    runner.server.request_factory = functools.partial(
+        site_app._make_request, _cls=SecureRequest
+    )
     site = web.TCPSite(runner, config.web.host, config.web.port if port is None else port)
     await site.start()
     server = site._server

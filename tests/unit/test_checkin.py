@@ -121,6 +121,10 @@ async def test_numbers_are_the_members_own_so_nobody_touches_anothers_note(chat)
     assert "没有第" in await chat.say(f"/checkin del {checkin_id}", user="u2")
     assert "没有第" in await chat.say(f"/checkin del {checkin_id}", user="admin")
     assert [t for _, t, _, _ in rows(chat)] == ["我的心得"]
+    # issue #16: the reply cannot tell "someone else's" from "nobody's" (no id probing)
+    taken = await chat.say(f"/checkin edit {checkin_id} 篡改", user="u2")
+    free = await chat.say(f"/checkin edit {checkin_id + 500} 篡改", user="u2")
+    assert taken.replace(str(checkin_id), "N") == free.replace(str(checkin_id + 500), "N")
 
 
 async def test_edit_and_delete_bad_input(chat):

@@ -51,6 +51,47 @@ async def test_error_responses_carry_the_security_headers_and_no_banner(site: An
             assert "aiohttp" not in str(response.headers).lower()
 
 
+async def raw_exchange(url: str, request: bytes) -> tuple[str, dict[str, str]]:
+    """Send ``request`` bytes as they are (no client library tidies them): the status line
+    and the headers of the answer."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(request)
+        await writer.drain()
+        head = (await asyncio.wait_for(reader.read(65536), 10)).split(b"\r\n\r\n", 1)[0]
+    finally:
+        writer.close()
+    status, *lines = head.decode("latin-1").split("\r\n")
+    return status, {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines)}
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET / HTTP/1.1\r\nHost: x\r\nA Header With Spaces\r\n\r\n",  # malformed header
+        b"NOT-HTTP AT ALL\r\n\r\n",  # malformed request line
+        b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n",  # a NUL in the path
+        b"PUT /feed.xml HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",  # 405
+    ],
+)
+async def test_requests_the_parser_rejects_get_the_headers_and_no_banner(
+    tmp_path: Path, clock: FakeClock, request_bytes: bytes
+) -> None:
+    app, handle = await serve(tmp_path, clock)
+    try:
+        status, headers = await raw_exchange(handle.url, request_bytes)
+    finally:
+        await handle()
+        app.db.dispose()
+    assert status.split()[1] in {"400", "405"}, status
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["server"] == "studybot"
+    assert "aiohttp" not in str(headers).lower() and "python" not in str(headers).lower()
+
+
 async def test_a_client_over_its_rate_gets_429_and_others_are_served(
     tmp_path: Path, clock: FakeClock
 ) -> None:
