@@ -68,6 +68,9 @@ def _check_crontab(value: str) -> str:
 class DatabaseConfig(_Section):
     url: str = "sqlite:///data/studybot.db"
     echo: bool = False
+    # how long the ids of handled messages are kept to refuse a re-delivered one (platforms
+    # re-deliver within a day); older ids are pruned at start-up and daily
+    processed_retention_days: int = Field(default=30, ge=2, le=3650)
 
 
 class ChatConfig(_Section):

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.app import App, build_app, make_adapter
 from bot.clubtime import PLATFORM_RETENTION
 from bot.config import Config
+from bot.housekeeping import Housekeeping
 from bot.selfcheck import report_optional_parts, report_setup
 from bot.web import start_web
 from digest.schedule import start_scheduler
@@ -192,9 +193,12 @@ def warm_up_process() -> None:
 
 
 async def _start_extras(app: App, *, web: bool) -> list[Callable[[], Awaitable[object]]]:
-    """Start the scheduler (digests, reminders) and the web archive, as configured."""
-    stoppers: list[Callable[[], Awaitable[object]]] = []
+    """Start housekeeping, the scheduler (digests, reminders) and the web archive, as
+    configured."""
     config = app.config
+    stoppers: list[Callable[[], Awaitable[object]]] = [
+        Housekeeping(app.db, config.database.processed_retention_days)
+    ]
     if config.digest.enabled or config.reminders.enabled:
         stoppers.append(await start_scheduler(app))  # runs the jobs only while it leads
     if web and app.config.web.enabled:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import ProcessedMessage, Question, SentMessage
@@ -33,6 +34,16 @@ def claim_all(session: Session, keys: Sequence[tuple[str, str, str]]) -> None:
     session.connection().execute(
         _CLAIM, [{"platform": p, "chat_id": c, "message_id": m} for p, c, m in keys]
     )
+
+
+def prune_processed(session: Session, before: datetime) -> int:
+    """Forget the ids of messages handled before ``before`` (no platform re-delivers a
+    message that old); how many went."""
+    result = session.execute(
+        delete(ProcessedMessage).where(ProcessedMessage.processed_at < before),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # A Core INSERT (same row, same primary-key refusal) without a unit-of-work flush per message.
