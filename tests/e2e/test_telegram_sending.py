@@ -125,14 +125,20 @@ async def test_checkins_in_a_rush_get_reactions_not_messages(
 ) -> None:
     async with running_bot(limited, tmp_path) as bot:
         members = [bot.user(400 + i, f"打卡人{i}") for i in range(40)]
-        started = time.monotonic()
+        posted: list[float] = []  # when each member's 打卡 was in
         for member in members:
             await member.say("#打卡 这周读完了 d2l 第 3 章", GROUP)
+            posted.append(time.monotonic())
         seen: list[dict[str, object]] = []
-        while len(seen) < 40 and time.monotonic() - started < 10:
+        acknowledged: list[float] = []  # when the k-th reaction was first seen
+        while len(seen) < 40 and time.monotonic() - posted[-1] < 15:
             seen = await members[0].reactions()
+            acknowledged += [time.monotonic()] * (len(seen) - len(acknowledged))
             await asyncio.sleep(0.05)
-        assert time.monotonic() - started < 5.0  # every member sees the ✍ within seconds
+        waits = sorted(done - sent for sent, done in zip(posted, acknowledged, strict=False))
+        # 90 % of members see within 5 s that their 打卡 counted (the criterion),
+        # measured from each member's own post, so a slow machine posting slowly is not counted
+        assert len(waits) == 40 and waits[35] < 5.0, waits
         assert len(seen) == 40 and {r["chat_id"] for r in seen} == {str(GROUP["id"])}
         assert all(r["reaction"] == [{"type": "emoji", "emoji": "✍"}] for r in seen)
         assert await history(bot) == []  # not one bot message in the group
