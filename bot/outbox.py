@@ -45,6 +45,7 @@ class Queued:
     kind: str = "reply"
     created_at: datetime | None = None
     attempts: int = 0
+    parts_sent: int = 0  # parts of a long reply that went out before (skipped when resumed)
     extra: dict[str, Any] = field(default_factory=dict)
     image: bytes | None = None
     file: bytes | None = None
@@ -65,6 +66,7 @@ class Queued:
             kind=row.kind,
             created_at=row.created_at,
             attempts=row.attempts,
+            parts_sent=row.parts_sent or 0,
             extra=dict(row.extra or {}),
             image=row.image,
             file=row.file,

@@ -15,7 +15,9 @@ go on. Every platform call first takes a token from the platform's :class:`RateL
 
 A row is claimed before it is sent and settled after, so it goes out at most once; a row that
 fails for a passing reason (network) stays pending and its lane tries again after
-``retry_seconds`` (keeping the chat's order); a final refusal fails it. A row older than
+``retry_seconds`` (keeping the chat's order); a final refusal fails it. A long reply's parts
+are counted in its row (:class:`Parts`): one stopped halfway resumes from its first unsent
+part. A row older than
 ``max_age_seconds`` when its turn comes is dropped (state ``expired``) with a log line.
 
 Shutdown (:meth:`SendStage.stop`): no new send starts, rows waiting for a token stay pending
@@ -51,13 +53,8 @@ class Stopping(Exception):
 
 
 class SendLater(Exception):
-    """A passing failure (network, platform down): keep the row, try again later.
-
-    ``rest``: what is left to send when part of the row went out (replaces its HTML)."""
-
-    def __init__(self, message: str, *, rest: str | None = None) -> None:
-        super().__init__(message)
-        self.rest = rest
+    """A passing failure (network, platform down): keep the row, try again later (from its
+    first unsent part, see :class:`Parts`)."""
 
 
 class SendFailed(Exception):
@@ -126,6 +123,7 @@ class RateLimiter:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = float("inf")
         self._closed = False
+        self._closing = asyncio.Event()
 
     def _chat_log(self, chat: str) -> _Log | None:
         log_ = self._chats.get(chat)
@@ -182,13 +180,32 @@ class RateLimiter:
         else:
             self._held[chat] = max(self._held.get(chat, until), until)
 
+    async def pause(self, waiting: Awaitable[object]) -> None:
+        """Await ``waiting`` (a sleep the platform asked for) unless :meth:`close` comes
+        first: then :class:`Stopping`, as nothing was sent (the row stays pending)."""
+        if self._closed:
+            if asyncio.iscoroutine(waiting):
+                waiting.close()
+            raise Stopping
+        sleep = asyncio.ensure_future(waiting)
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait({sleep, closing}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleep, closing):
+                task.cancel()
+        if self._closed:
+            raise Stopping
+
     def reopen(self) -> None:
         """Hand out tokens again after :meth:`close` (an adapter restarted)."""
         self._closed = False
+        self._closing.clear()
 
     def close(self) -> None:
         """Refuse every waiting and future acquire with :class:`Stopping`."""
         self._closed = True
+        self._closing.set()
         for entry in self._waiters:
             future = entry[3]
             assert isinstance(future, asyncio.Future)
@@ -239,6 +256,34 @@ class RateLimiter:
 Send = Callable[[Queued], Awaitable[None]]
 
 
+class Parts:
+    """The parts of one outbox row: a long reply goes out as several messages (a photo, then
+    the text in pieces). The sender asks :meth:`due` before each part, always in the same
+    order, and calls :meth:`sent` once it went out. Parts sent before (the row was stopped
+    halfway: a shutdown, a passing failure) are not due again, and the count is written to the
+    row before the next part goes out, so no part is sent twice and none is lost."""
+
+    def __init__(self, done: int = 0, record: Callable[[int], None] | None = None) -> None:
+        self.done = done  # parts sent, this time and before
+        self._record = record
+        self._recorded = done
+        self._next = 0
+
+    def due(self) -> bool:
+        """Whether the next part is to be sent (False: it went out before, skip it)."""
+        self._next += 1
+        if self._next <= self.done:
+            return False
+        if self.done > self._recorded and self._record is not None:
+            self._record(self.done)
+            self._recorded = self.done
+        return True
+
+    def sent(self) -> None:
+        """The part :meth:`due` allowed went out."""
+        self.done = self._next
+
+
 @dataclass(frozen=True)
 class Gather:
     """Rows of one chat that go out together (acknowledgments in ``batch`` mode, bot.acks):
@@ -279,6 +324,7 @@ class SendStage:
         self.gather = gather
         self.sent = 0  # rows sent since start
         self._gathered_at: dict[str, float] = {}  # chat -> when its last batch went out
+        self._parts: dict[int, Parts] = {}  # rows being sent -> their parts (see parts())
         self._stop_event = asyncio.Event()
         self._queues: dict[str, list[tuple[int, int, Queued]]] = {}
         self._known: set[int] = set()
@@ -414,6 +460,22 @@ class SendStage:
                     oldest,
                 )
 
+    def parts(self, item: Queued) -> Parts:
+        """``item``'s parts for its sender (see :class:`Parts`): the count is kept in the
+        outbox row, so a stopped reply resumes from its first unsent part."""
+
+        def record(done: int) -> None:
+            if self.db is not None:
+                with self.db.session() as session:
+                    outbox.record_parts(session, item.id, done)
+
+        parts = self._parts[item.id] = Parts(item.parts_sent, record)
+        return parts
+
+    def _parts_sent(self, item: Queued) -> int:
+        parts = self._parts.pop(item.id, None)
+        return item.parts_sent if parts is None else parts.done
+
     # -- lanes --------------------------------------------------------------------------------
     async def _lane(self, chat: str) -> None:
         queue = self._queues[chat]
@@ -543,23 +605,28 @@ class SendStage:
         token = current_priority.set(item.priority)
         try:
             await self.send(item)
-        except Stopping:
-            self._settle(item.id, "pending", None)
+        except Stopping:  # before a part was sent: the rest goes out after the restart
+            self._settle(item.id, "pending", None, parts_sent=self._parts_sent(item))
             raise
         except asyncio.CancelledError:
-            self._settle(item.id, "failed", "interrupted while sending; it may have been sent")
+            self._settle(
+                item.id,
+                "failed",
+                "interrupted while sending; it may have been sent",
+                parts_sent=self._parts_sent(item),
+            )
             log.warning(
                 "%s row %s to %s interrupted mid-send", self.platform, item.id, item.chat_id
             )
             raise
         except SendFailed as error:
-            self._settle(item.id, "failed", str(error))
+            self._settle(item.id, "failed", str(error), parts_sent=self._parts_sent(item))
             log.error("%s reply %s to %s failed: %s", self.platform, item.id, item.chat_id, error)
             return "failed"
         except Exception as error:
             final = item.attempts + 1 >= self.max_attempts
-            rest = error.rest if isinstance(error, SendLater) else None
-            self._settle(item.id, "failed" if final else "pending", str(error), html=rest)
+            done = self._parts_sent(item)
+            self._settle(item.id, "failed" if final else "pending", str(error), parts_sent=done)
             log.error(
                 "%s reply %s to %s not sent (%s)%s",
                 self.platform,
@@ -571,24 +638,22 @@ class SendStage:
             if final:
                 return "failed"
             queue = self._queues.get(item.chat_id)
-            if queue and queue[0][2].id == item.id:  # the retry counts one more attempt
-                retried = replace(item, attempts=item.attempts + 1)
-                if rest is not None:
-                    retried = replace(retried, html=rest, text=rest)
+            if queue and queue[0][2].id == item.id:  # one more attempt, from the first unsent part
+                retried = replace(item, attempts=item.attempts + 1, parts_sent=done)
                 queue[0] = (queue[0][0], queue[0][1], retried)
             return "later"
         finally:
             current_priority.reset(token)
-        self._settle(item.id, "sent", None)
+        self._settle(item.id, "sent", None, parts_sent=self._parts_sent(item))
         self.sent += 1
         return "sent"
 
     def _settle(
-        self, row_id: int, state: str, error: str | None, *, html: str | None = None
+        self, row_id: int, state: str, error: str | None, *, parts_sent: int | None = None
     ) -> None:
         assert self.db is not None
         with self.db.session() as session:
-            outbox.settle(session, row_id, state, error, html=html)
+            outbox.settle(session, row_id, state, error, parts_sent=parts_sent)
 
 
 def _remove(queue: list[tuple[int, int, Queued]], row_id: int) -> None:

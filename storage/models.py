@@ -346,6 +346,8 @@ class OutboxMessage(Base):
     # pending | sending | sent | failed | expired (too old to send, see sending.max_age_seconds)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # parts of a long reply already sent (a reply stopped halfway resumes after them)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -3,7 +3,8 @@
 Every row is sent at most once: :func:`claim` moves it ``pending`` -> ``sending`` (only one
 claimer wins), :func:`settle` records the outcome (``sent``, ``failed``, back to ``pending``),
 and :func:`recover_interrupted` fails rows a crash left ``sending`` (they may have been
-delivered). :func:`expire` drops rows older than the configured age instead of sending them
+delivered). A long reply goes out in parts: :func:`record_parts` keeps count, so a reply
+stopped halfway resumes from its first unsent part. :func:`expire` drops rows older than the configured age instead of sending them
 late; :func:`backlog` says how many wait and since when (``/digest status``, the INFO log).
 """
 
@@ -56,18 +57,30 @@ def claim(session: Session, row_id: int) -> bool:
 
 
 def settle(
-    session: Session, row_id: int, state: str, error: str | None = None, *, html: str | None = None
+    session: Session,
+    row_id: int,
+    state: str,
+    error: str | None = None,
+    *,
+    parts_sent: int | None = None,
 ) -> None:
     """Record a send's outcome: ``sent``, ``failed``, ``expired`` or back to ``pending``
-    (with ``html``: only that part is left to send)."""
+    (with ``parts_sent``: that many parts of the reply went out; a retry skips them)."""
     values: dict[str, Any] = {"state": state}
-    if html is not None:
-        values["html"] = html
+    if parts_sent is not None:
+        values["parts_sent"] = parts_sent
     if error is not None:
         values["last_error"] = error[:500]
     if state == "sent":
         values["sent_at"] = utc_now()
     session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+
+
+def record_parts(session: Session, row_id: int, parts_sent: int) -> None:
+    """``parts_sent`` parts of the row's reply went out (it is still being sent)."""
+    session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row_id).values(parts_sent=parts_sent)
+    )
 
 
 def recover_interrupted(session: Session, platform: str) -> list[tuple[int, str]]:

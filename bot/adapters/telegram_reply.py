@@ -15,6 +15,7 @@ digest and reminders. Tokens, retries, flood control and splitting are
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from telegram import Message
@@ -27,7 +28,7 @@ from bot.adapters.telegram_text import escape, render_html, split_html
 from bot.i18n import Messages
 from bot.model import ChatRef, Outgoing, Reply
 from bot.outbox import DIGEST, QUIET, Queued
-from bot.sending import SendFailed, SendLater, current_priority
+from bot.sending import Parts, SendFailed, SendLater, SendStage, current_priority
 
 if TYPE_CHECKING:
     from bot.adapters.telegram_send import TelegramOutbound
@@ -53,6 +54,7 @@ class TelegramReplies:
     config: Config
     dispatcher: Dispatcher
     acks: AckBatches
+    sending: SendStage
     no_reactions: set[str]  # chats where Telegram refused a reaction
 
     def ack_mode(self, chat_id: str) -> AckMode:
@@ -125,7 +127,7 @@ class TelegramReplies:
         """Send one outbox row (the send stage calls this); record question announcements.
 
         Raises :class:`SendFailed` when Telegram refuses it for good, :class:`SendLater`
-        (with the parts not yet sent) when it may go through later.
+        when it may go through later (from its first unsent part).
         """
         if item.is_ack and item.chat_kind != "private" and self.ack_mode(item.chat_id) == "react":
             try:
@@ -138,8 +140,16 @@ class TelegramReplies:
             return
         target = chat_key(item.chat_id)
         reply_to = int(item.reply_to) if item.reply_to and item.reply_to.isdigit() else None
+
+        def record(messages: list[Message]) -> None:  # replies to any part answer the question
+            if item.question_id is None:
+                return
+            for message in messages:
+                chat = ChatRef(PLATFORM, str(message.chat_id), item.chat_kind)
+                self.dispatcher.record_sent(chat, str(message.message_id), item.question_id)
+
         try:
-            sent = await self._send(target, item.reply(), reply_to)
+            await self._send(target, item.reply(), reply_to, self.sending.parts(item), record)
         except Forbidden as error:
             log.warning("cannot message %s (%s)", target, error)
             fallback = item.extra.get("fallback")
@@ -153,46 +163,45 @@ class TelegramReplies:
                     reply_to=int(notice_to) if notice_to and notice_to.isdigit() else None,
                 )
             raise SendFailed(str(error)) from error
-        except _PartlySent as partly:
-            raise SendLater(str(partly.error), rest="\n".join(partly.rest)) from partly.error
         except TelegramError as error:
             if is_final(error):
                 raise SendFailed(str(error)) from error
             raise SendLater(str(error)) from error
-        if item.question_id is not None:
-            for sent_message in sent:
-                chat = ChatRef(PLATFORM, str(sent_message.chat_id), item.chat_kind)
-                self.dispatcher.record_sent(chat, str(sent_message.message_id), item.question_id)
 
-    async def _send(self, chat_id: int | str, reply: Reply, reply_to: int | None) -> list[Message]:
-        """Document or photo (text as caption when it fits), then the text if it did not fit."""
-        sent: list[Message] = []
-        if reply.file is not None:  # a document (e.g. /export), same caption rule as photos
+    async def _send(
+        self,
+        chat_id: int | str,
+        reply: Reply,
+        reply_to: int | None,
+        parts: Parts,
+        record: Callable[[list[Message]], None],
+    ) -> None:
+        """Document or photo (text as caption when it fits), then the text if it did not fit;
+        each one a part (see :class:`~bot.sending.Parts`: a resumed reply skips those sent)."""
+        if reply.file is not None and parts.due():  # a document (e.g. /export), caption rule
             doc = await self.outbound.send_document(
                 chat_id, reply.file, reply.file_name, reply.text, reply_to=reply_to
             )
+            parts.sent()  # (not sent at all: the text follows, nothing lost)
+            record([doc] if doc is not None else [])
             if doc is not None and (doc.caption or not reply.text.strip()):
-                return [doc]
-            sent += [doc] if doc is not None else []
-        if reply.image is not None:
+                return
+        if reply.image is not None and parts.due():
             photo = await self.outbound.send_photo(
                 chat_id, reply.image, reply.image_name, reply.text, reply_to=reply_to
             )
-            if photo is not None:
-                sent.append(photo)
-                if photo.caption or not reply.text.strip():
-                    return sent
-        parts = split_html(render_html(reply))
-        for index, part in enumerate(parts):
-            try:
-                sent += await self.outbound.send_parts(
-                    chat_id, [part], reply_to=reply_to if index == 0 else None
+            parts.sent()
+            record([photo] if photo is not None else [])
+            if photo is not None and (photo.caption or not reply.text.strip()):
+                return
+        for index, part in enumerate(split_html(render_html(reply))):
+            if parts.due():
+                record(
+                    await self.outbound.send_parts(
+                        chat_id, [part], reply_to=reply_to if index == 0 else None
+                    )
                 )
-            except TelegramError as error:
-                if index == 0 or is_final(error):
-                    raise
-                raise _PartlySent(error, parts[index:]) from error
-        return sent
+                parts.sent()
 
     async def send(self, outgoing: Outgoing) -> list[str]:
         """Post a bot-initiated message (digest, reminder); raises on final failure."""
@@ -216,12 +225,3 @@ class TelegramReplies:
         if mentions:
             html = f"{html}\n{mentions}"
         return ids + await self.outbound.send_outgoing(chat_id, html)
-
-
-class _PartlySent(Exception):
-    """Some parts of a long reply went out; ``rest`` did not (resent later, alone)."""
-
-    def __init__(self, error: TelegramError, rest: list[str]) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.rest = rest

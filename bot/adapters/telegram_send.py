@@ -141,7 +141,7 @@ class TelegramOutbound:
                 log.warning("%s: flood control, waiting %.1f s as Telegram asks", what, wait)
                 if chat is not None:
                     self.limiter.hold(str(chat), wait)  # the chat's other sends wait too
-                await self.sleep(wait)
+                await self.limiter.pause(self.sleep(wait))  # a shutdown does not wait for it
                 if chat is not None:  # the retry takes a token like any send
                     await self.limiter.acquire(str(chat), in_chat=in_chat)
             except NetworkError as error:  # TimedOut included

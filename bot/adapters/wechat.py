@@ -46,7 +46,7 @@ from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
 from bot.outbox import DIGEST, QUIET, Queued
-from bot.sending import Gather, SendLater, SendStage, current_priority
+from bot.sending import Gather, Parts, SendLater, SendStage, current_priority
 
 log = logging.getLogger(__name__)
 QUESTION_NUMBER = re.compile(r"(?:问题|Question) ?#(\d{1,9})")  # the announcement's "问题 #N"
@@ -312,11 +312,13 @@ class WechatAdapter(WechatSession):
                 await self.rooms.invite(incoming, reply)
                 return
             mention = [item.mention_user_id] if item.mention_user_id else []
-            await self._post(item.chat, reply, mention)
+            await self._post(item.chat, reply, mention, self.sending.parts(item))
         except WechatSendError as error:
             raise SendLater(str(error)) from error
 
-    async def _post(self, chat: ChatRef, reply: Reply, mention_ids: list[str]) -> list[str]:
+    async def _post(
+        self, chat: ChatRef, reply: Reply, mention_ids: list[str], parts: Parts | None = None
+    ) -> list[str]:
         group = self.dispatcher.group_for_chat(chat)
         sent = await self.outbound.post(
             chat.chat_id,
@@ -326,6 +328,7 @@ class WechatAdapter(WechatSession):
             image=reply.image,
             image_name=reply.image_name,
             file=(reply.file, reply.file_name) if reply.file is not None else None,
+            parts=parts,
         )
         if reply.question_id is not None:
             for message_id in sent:

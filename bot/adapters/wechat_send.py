@@ -21,7 +21,7 @@ from typing import Any
 from bot.adapters.wechat_connect import WechatSendError
 from bot.adapters.wechat_text import AT_SEPARATOR, ReadMore, extract_read_more, split_text
 from bot.config import WechatConfig
-from bot.sending import Limits, RateLimiter, Window
+from bot.sending import Limits, Parts, RateLimiter, Window
 
 log = logging.getLogger(__name__)
 
@@ -75,25 +75,35 @@ class WechatOutbound:
         image: bytes | None = None,
         image_name: str = "image.png",
         file: tuple[bytes, str] | None = None,
+        parts: Parts | None = None,
     ) -> list[str]:
         """Image or file (if any), text parts (the first one @-mentioning), the 阅读原文 card.
 
         ``file`` is ``(data, name)`` (e.g. the /export JSON), sent as a FileBox; when the
-        puppet refuses it, a note saying where /export works follows the text.
+        puppet refuses it, a note saying where /export works follows the text. ``parts``
+        (an outbox row's, see :class:`~bot.sending.Parts`): each of these is a part, and a
+        resumed row skips those that went out before.
         """
+        parts = parts or Parts()
         text, link = extract_read_more(text)
         ids: list[str] = []
-        if image:
+        if image and parts.due():
             ids.append(await self.send_file(conversation, image, image_name, what="image") or "")
-        if file is not None:
+            parts.sent()
+        if file is not None and parts.due():
             sent_file = await self.send_file(conversation, *file)
             ids.append(sent_file or "")
+            parts.sent()
             text += FILE_NOT_SENT if sent_file is None else ""
         prefix = await self.mention_prefix(mention_ids)
         for index, part in enumerate(split_text(prefix + text, self.settings.max_text_chars)):
-            ids.append(await self.send_text(conversation, part, mention_ids if index == 0 else []))
-        if link is not None:
+            if parts.due():
+                mentions = mention_ids if index == 0 else []
+                ids.append(await self.send_text(conversation, part, mentions))
+                parts.sent()
+        if link is not None and parts.due():
             ids.append(await self.send_link(conversation, link, text, group))
+            parts.sent()
         return [message_id for message_id in ids if message_id]
 
     async def mention_prefix(self, contact_ids: list[str]) -> str:

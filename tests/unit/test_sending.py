@@ -147,3 +147,18 @@ async def test_refused_rows_fail_and_passing_errors_are_retried(app: App) -> Non
     assert states(app) == {"refused": "failed", "flaky": "sent"}
     assert calls.count("refused") == 1
     await stage.stop()
+
+
+async def test_a_shutdown_ends_a_flood_wait_at_once() -> None:
+    """A send waiting out a 429's retry_after stops with the stage: nothing went out, so its
+    row stays pending rather than being cut off mid-send."""
+    limiter = RateLimiter(Limits(), is_group=groups_negative)
+    waiting = asyncio.ensure_future(limiter.pause(asyncio.sleep(30)))
+    await asyncio.sleep(0.01)
+    started = time.monotonic()
+    limiter.close()
+    with pytest.raises(Stopping):
+        await asyncio.wait_for(waiting, 1.0)
+    assert time.monotonic() - started < 0.1
+    limiter.reopen()
+    await limiter.pause(asyncio.sleep(0.01))  # after a restart it waits as asked
