@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from storage.export_edits import edits_out
 from storage.export_schema import (
     AnswerOut,
     AwayOut,
@@ -180,6 +181,7 @@ def _group(session: Session, group: Group, refs: dict[int, str]) -> GroupOut:
         resources=resources,
         keyword_replies=keywords,
         digest_issues=digests,
+        digest_edits=edits_out(session, group, refs),
     )
 
 

@@ -10,11 +10,14 @@ Format ``studybot-export`` version 1::
                  "questions": [{"number", "member", "text", "status", "created_at",
                                 "best_answer", "answers": [{"member", "text", "created_at"}]}],
                  "papers": [...], "resources": [{..., "tags": ["nlp"]}],
-                 "keyword_replies": [...], "digest_issues": [...]}]}
+                 "keyword_replies": [...], "digest_issues": [...],
+                 "digest_edits": [{"kind", "index" | "member", "field", "value", "issue",
+                                   "set_by", "set_at"}]}]}
 
 Members are referred to as ``"platform:user_id"``; ``best_answer`` is an index into the
-question's ``answers``. Datetimes are ISO-8601 with a UTC offset (naive ones are refused).
-Database ids are not exported: rows are matched by natural keys on import.
+question's ``answers``; a digest edit names its entry by ``kind`` and ``index`` into that
+group's list of that kind (``member`` for a member's block). Datetimes are ISO-8601 with a UTC
+offset (naive ones are refused). Database ids are not exported: rows are matched by natural keys on import.
 """
 
 from __future__ import annotations
@@ -128,6 +131,29 @@ class DigestIssueOut(_Model):
     published_at: AwareDatetime | None = None
 
 
+class DigestEditOut(_Model):
+    """One edit of a digest entry (``digest_overrides``). The entry is named by its place in
+    this group's export: ``kind`` and ``index`` into ``papers`` / ``questions`` / ``checkins``
+    / ``resources``, or ``member`` for a member's block of notes (positions)."""
+
+    kind: Literal["paper", "question", "checkin", "resource", "member"]
+    index: Annotated[int, Field(ge=0)] | None = None
+    member: MemberRef | None = None
+    field: Str16
+    value: str
+    issue: Annotated[int, Field(ge=0, lt=2**31)] = 0
+    set_by: Name = ""
+    set_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _names_its_entry(self) -> DigestEditOut:
+        if (self.kind == "member") != (self.member is not None):
+            raise ValueError("a member's edit names 'member', any other edit does not")
+        if (self.kind == "member") == (self.index is not None):
+            raise ValueError(f"a {self.kind} edit needs 'index' (and a member's none)")
+        return self
+
+
 class GroupOut(_Model):
     slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
     name: Name
@@ -139,6 +165,7 @@ class GroupOut(_Model):
     resources: list[ResourceOut] = []
     keyword_replies: list[KeywordReplyOut] = []
     digest_issues: list[DigestIssueOut] = []
+    digest_edits: list[DigestEditOut] = []
 
     @field_validator("timezone")
     @classmethod
@@ -149,9 +176,26 @@ class GroupOut(_Model):
             raise ValueError(f"unknown timezone {value!r}") from exc
         return value
 
+    @model_validator(mode="after")
+    def _edits_name_entries(self) -> GroupOut:
+        sizes = {
+            "paper": len(self.papers),
+            "question": len(self.questions),
+            "checkin": len(self.checkins),
+            "resource": len(self.resources),
+        }
+        for edit in self.digest_edits:
+            if edit.index is not None and edit.index >= sizes[edit.kind]:
+                raise ValueError(
+                    f"digest_edits: {edit.kind} index {edit.index} but the group has "
+                    f"{sizes[edit.kind]} {edit.kind}s"
+                )
+        return self
+
     def member_refs(self) -> set[str]:
         refs = {c.member for c in self.checkins} | {p.member for p in self.papers}
         refs |= {r.member for r in self.resources}
+        refs |= {e.member for e in self.digest_edits if e.member is not None}
         for question in self.questions:
             refs.add(question.member)
             refs |= {a.member for a in question.answers}

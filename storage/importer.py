@@ -5,7 +5,8 @@
 * Idempotent: rows are matched by natural keys, so importing a file twice adds nothing the
   second time. Members by ``platform:user_id``; groups by slug; check-ins, questions and
   answers by (member, created_at, text); papers by URL key; resources by (member, URL,
-  created_at); keyword replies by keyword; digest issues by period start. Existing rows win.
+  created_at); keyword replies by keyword; digest issues by period start; digest edits by
+  entry, field and issue (:mod:`storage.export_edits`). Existing rows win.
 * Transactional: :func:`import_data` runs inside the caller's unit of work; on any error the
   caller rolls back and nothing is stored.
 
@@ -24,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.export import Progress, _noop
+from storage.export_edits import merge_edits
 from storage.export_schema import Export, GroupOut
 from storage.import_merge import (
     ImportReport,
@@ -38,6 +40,7 @@ from storage.models import (
     AwayPeriod,
     CheckIn,
     DigestIssue,
+    DigestOverride,
     Group,
     KeywordReply,
     Member,
@@ -112,6 +115,7 @@ def _digest_stage(
     session: Session, group: Group, item: GroupOut, ids: dict[str, int], report: ImportReport
 ) -> None:
     _digests(session, group, item, report)
+    merge_edits(session, group, item, ids, report)
 
 
 def count_rows(session: Session) -> dict[str, int]:
@@ -127,6 +131,7 @@ def count_rows(session: Session) -> dict[str, int]:
         "tags": Tag,
         "keyword_replies": KeywordReply,
         "digest_issues": DigestIssue,
+        "digest_overrides": DigestOverride,
         "away_periods": AwayPeriod,
     }
     return {

@@ -15,10 +15,11 @@ import yaml
 from sqlalchemy import select, text
 
 from bot.cli import main
+from digest.build import build_digest
 from storage.db import Database
 from storage.identity import ensure_group
 from storage.importer import count_rows
-from storage.models import CheckIn, DigestIssue
+from storage.models import CheckIn, DigestIssue, Paper
 
 
 def config_file(tmp_path: Path, url: str, name: str) -> str:
@@ -78,6 +79,20 @@ async def fill(chat, clock, app) -> None:
     )
     await chat.say("/share https://example.com/yolo #目标检测 #cv YOLO 入门", user="u3", name="Ann")
     await chat.say("/keyword add 周报 每周日晚发布", user="admin")
+    with app.db.session() as session:  # admins' digest edits (overrides) travel too
+        paper = session.scalars(select(Paper.id)).one()
+        first = session.scalars(select(CheckIn).order_by(CheckIn.id)).first()
+        assert first is not None
+        checkin, member = first.id, first.member_id
+    for edit in (
+        f"edit P{paper} headline 注意力就够了",
+        "edit Q2 title 归一化有什么用？",
+        f"edit C{checkin} text 学了 word2vec 和 GloVe",
+        "move Q2 first",
+        f"move M{member} last",
+    ):
+        reply = await chat.say(f"/digest {edit}", user="admin")
+        assert "✏️" in reply or "↕️" in reply, reply
     await chat.say("/away 2w", user="u2", name="小明")
     clock.advance(days=7)
     await chat.say("/checkin 下一周", user="u3", name="Ann")
@@ -106,6 +121,12 @@ async def test_round_trip_gives_identical_json(chat, clock, bot_app, tmp_path, d
     assert group["resources"][0]["tags"] == ["cv", "目标检测"]
     assert any(m["away"] for m in first["members"])
     assert group["digest_issues"][0]["markdown"].startswith("# 第1期")
+    edits = {(e["kind"], e["field"]): e for e in group["digest_edits"]}
+    assert edits[("paper", "headline")]["value"] == "注意力就够了"
+    assert edits[("question", "title")]["index"] == 1  # the second question
+    assert edits[("checkin", "text")]["index"] == 0
+    assert edits[("member", "position")]["member"] == "console:u1"
+    assert edits[("question", "position")]["issue"] == 2
 
     target = config_file(tmp_path, database_url, "target")
     assert cli("--config", target, "import", str(tmp_path / "first.json")) == 0
@@ -115,12 +136,20 @@ async def test_round_trip_gives_identical_json(chat, clock, bot_app, tmp_path, d
     # importing again adds nothing
     db = Database(database_url)
     try:
+        with db.session() as session:  # the edits apply to the same entries there
+            issue = session.scalars(select(DigestIssue).where(DigestIssue.number == 2)).one()
+            d = build_digest(session, issue, bot_app.config)
+            assert d.papers[0].title == "注意力就够了"
+            assert [q.title for q in d.questions] == ["归一化有什么用？", "什么是正则化？"]
+            assert d.notes[0].texts[0] == "学了 word2vec 和 GloVe"
+            assert [n.member_name for n in d.notes][-1] == "大煌"
         with db.session() as session:
             before = count_rows(session)
         assert cli("--config", target, "import", str(tmp_path / "first.json")) == 0
         with db.session() as session:
             assert count_rows(session) == before
             assert before["checkins"] == 4 and before["answers"] == 2
+            assert before["digest_overrides"] == len(first["groups"][0]["digest_edits"])
     finally:
         db.dispose()
 
@@ -265,6 +294,16 @@ def broken(data: dict, how: str) -> dict:
                 "answers": [],
             }
         ]
+    elif how == "edit_of_a_missing_entry":
+        group["digest_edits"] = [
+            {
+                "kind": "checkin",
+                "index": 5,
+                "field": "text",
+                "value": "x",
+                "set_at": "2026-11-16T09:00:00Z",
+            }
+        ]
     elif how == "wrong_version":
         data["version"] = 99
     elif how == "bad_timezone":
@@ -280,6 +319,7 @@ def broken(data: dict, how: str) -> dict:
         ("naive_datetime", "groups.0.checkins.1.created_at"),
         ("unknown_member", "console:ghost"),
         ("bad_best_answer", "best_answer 3"),
+        ("edit_of_a_missing_entry", "checkin index 5 but the group has 1 checkins"),
         ("wrong_version", "unsupported export version 99"),
         ("bad_timezone", "Mars/Olympus"),
         ("wrong_type", "groups.0.checkins.0.text"),
