@@ -142,6 +142,7 @@ def make_mp_adapter(app: App) -> Adapter:
     access token in the database (shared by every process)."""
     from bot.adapters.mp import MpAdapter
     from bot.adapters.mp_client import MpClient
+    from bot.ingest import Ingest
     from storage.mp_state import SharedState
 
     mp = app.config.mp
@@ -157,6 +158,6 @@ def make_mp_adapter(app: App) -> Adapter:
             base_url=mp.api_base_url,
             stable_token=mp.stable_token,
         )
-    adapter = MpAdapter(app.dispatcher.dispatch, app.config, client, store)
+    adapter = MpAdapter(Ingest(app.dispatcher).handle, app.config, client, store)
     app.web_routes.extend(adapter.routes())
     return adapter

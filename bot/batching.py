@@ -118,7 +118,9 @@ async def dispatch_many(dispatcher: Dispatcher, incomings: Sequence[Incoming]) -
 
 
 @dataclass
-class _Slot:
+class Slot:
+    """A message's place in line: its translated message once ready, and its outcome."""
+
     future: asyncio.Future[Any]
     incoming: Incoming | None = None
     ready: bool = False
@@ -136,18 +138,18 @@ class InOrderBatcher:
     window: float = 0.0
     max_batch: int = 100
     clock: Callable[[], float] = time.monotonic
-    _slots: deque[_Slot] = field(default_factory=deque)
+    _slots: deque[Slot] = field(default_factory=deque)
     _running: bool = False  # a drain is scheduled or running
     _waiting: asyncio.TimerHandle | None = None  # a batch waiting for company (group commit)
     _burst_until: float = float("-inf")  # until when a new message counts as part of a burst
 
-    def reserve(self) -> _Slot:
+    def reserve(self) -> Slot:
         """Hold the message's place in line (call on arrival, before any ``await``)."""
-        slot = _Slot(asyncio.get_running_loop().create_future())
+        slot = Slot(asyncio.get_running_loop().create_future())
         self._slots.append(slot)
         return slot
 
-    def fill(self, slot: _Slot, incoming: Incoming | None) -> None:
+    def fill(self, slot: Slot, incoming: Incoming | None) -> None:
         """The translated message (None: nothing to dispatch); always call, even on error."""
         slot.incoming, slot.ready = incoming, True
         if self._running:
@@ -173,7 +175,7 @@ class InOrderBatcher:
     async def _drain(self) -> None:
         try:
             while self._slots and self._slots[0].ready:
-                batch: list[_Slot] = []
+                batch: list[Slot] = []
                 while self._slots and self._slots[0].ready:
                     batch.append(self._slots.popleft())
                 incomings = [slot.incoming for slot in batch if slot.incoming is not None]
@@ -193,6 +195,6 @@ class InOrderBatcher:
         finally:
             self._running = False
 
-    async def replies(self, slot: _Slot) -> Any:
+    async def replies(self, slot: Slot) -> Any:
         """Wait for what ``dispatch`` gave for the slot's message ([] for an empty slot)."""
         return await slot.future

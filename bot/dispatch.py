@@ -164,7 +164,8 @@ class Dispatcher:
 
     # -- entry point ---------------------------------------------------------------------
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
-        """Handle one message and its after-commit work; returns the replies to send."""
+        """Handle one message and its after-commit work; returns the replies to send (for
+        tests and tools: adapters take messages through :class:`bot.ingest.Ingest`)."""
         return await self.complete(self.handle(incoming))
 
     def handle(self, incoming: Incoming) -> Outcome:

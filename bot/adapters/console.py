@@ -29,6 +29,7 @@ from bot.adapters.console_output import ConsoleOutput
 from bot.adapters.console_text import MSG, PLATFORM, group_chat_ref
 from bot.config import Config
 from bot.dispatch import Dispatcher
+from bot.ingest import Ingest
 from bot.model import ChatRef, Incoming, Outgoing, UserRef
 from bot.outbox import Queued
 from bot.sending import Limits, RateLimiter, SendStage
@@ -93,6 +94,7 @@ class ConsoleAdapter:
             report_seconds=0,
         )
         dispatcher.use_outbox(PLATFORM)
+        self.ingest = Ingest(dispatcher)  # one line at a time: batches of one
         self.archive_url: str | None = None  # the runner sets it once the web archive runs
 
     # -- identity ------------------------------------------------------------------------
@@ -237,7 +239,7 @@ class ConsoleAdapter:
             platform_admin=self.admin,
         )
         before = self.sending.sent
-        replies = await self.dispatcher.dispatch(incoming)  # queued in its transaction
+        replies = await self.ingest.handle(incoming)  # queued in its transaction
         self.dispatcher.queue(incoming, replies)  # refusals and errors made outside it
         self.sending.notify()
         await self.sending.idle()  # printed before the next line is read

@@ -35,7 +35,6 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from functools import partial
 from typing import Any
 from urllib.parse import urlparse
 
@@ -49,10 +48,10 @@ from bot.acks import AckBatches
 from bot.adapters.telegram_admin import ChatAdmins, register_commands
 from bot.adapters.telegram_reply import TelegramReplies
 from bot.adapters.telegram_send import PLATFORM, TelegramOutbound, chat_key, telegram_limiter
-from bot.batching import InOrderBatcher, ingest_in_order
 from bot.config import Config
 from bot.dispatch import Dispatcher
-from bot.model import ChatKind, ChatRef, Incoming, Reply, UserRef
+from bot.ingest import Ingest
+from bot.model import ChatKind, ChatRef, Incoming, UserRef
 from bot.sending import Gather, SendStage
 
 log = logging.getLogger(__name__)
@@ -136,8 +135,8 @@ class TelegramAdapter(TelegramReplies):
             lambda: self.application.bot, config.telegram.admin_cache_seconds
         )
         self._seen: OrderedDict[tuple[int, int], None] = OrderedDict()
-        self.batcher = InOrderBatcher(
-            partial(ingest_in_order, dispatcher),
+        self.ingest = Ingest(
+            dispatcher,
             window=config.telegram.batch_window_ms / 1000,
             max_batch=CONCURRENT_UPDATES,
         )
@@ -324,24 +323,14 @@ class TelegramAdapter(TelegramReplies):
         if message.new_chat_members:
             await self.handle_joins(message)
             return
-        slot = self.batcher.reserve()  # its place in line, before anything is awaited
+        slot = self.ingest.reserve()  # its place in line, before anything is awaited
         incoming = None
         try:
             incoming = await self.to_incoming(message)
         finally:
-            self.batcher.fill(slot, incoming)
-        outcome = await self.batcher.replies(slot)  # replies queued in its transaction
-        if incoming is None:
-            return
-        self.dispatcher.queue(incoming, outcome.replies)  # refusals and errors made outside it
-        self.sending.notify()
-        # publishing, charts, files: in the background, never holding up the next messages
-        self.dispatcher.complete_later(outcome, partial(self._queue_later, incoming))
-
-    def _queue_later(self, incoming: Incoming, replies: list[Reply]) -> None:
-        """Queue the replies of a message's after-commit work."""
-        self.dispatcher.queue(incoming, replies)
-        self.sending.notify()
+            self.ingest.fill(slot, incoming)
+        # replies queued in its transaction; publishing, charts, files in the background
+        await self.ingest.queue(slot, self.sending.notify)
 
     async def handle_joins(self, message: Message) -> None:
         """Welcome people who joined a configured group (bots, ourselves included, are not)."""

@@ -44,6 +44,7 @@ from bot.adapters.wechat_text import (
 )
 from bot.config import Config
 from bot.dispatch import Dispatcher
+from bot.ingest import Ingest
 from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
 from bot.outbox import DIGEST, QUIET, Queued
 from bot.sending import Gather, Parts, SendLater, SendStage, current_priority
@@ -99,6 +100,7 @@ class WechatAdapter(WechatSession):
             gather=Gather(self.gathers, self.send_acks, self.settings.ack_batch_seconds),
         )
         dispatcher.use_outbox(PLATFORM)
+        self.ingest = Ingest(dispatcher)  # in arrival order; a burst is stored as one batch
         self.rooms = WechatRooms(config, dispatcher, self.outbound, lambda: self._bot, self._post)
         self._questions: deque[tuple[str, str, str]] = deque(maxlen=200)
 
@@ -106,6 +108,8 @@ class WechatAdapter(WechatSession):
     async def _handle(self, message_id: str) -> None:
         if self._stopping or self._recent.seen(message_id):
             return  # shutting down, or a re-delivery of a message already taken
+        slot = self.ingest.reserve()  # its place in line, before anything is awaited
+        incoming = None
         try:
             msg = self._bot.Message.load(message_id)
             await msg.ready()
@@ -115,11 +119,13 @@ class WechatAdapter(WechatSession):
         except Exception:
             log.exception("WeChat: cannot load message %s", message_id)
             return
+        finally:
+            self.ingest.fill(slot, incoming)  # stored once the messages before it are
         if incoming is None:
             return
-        self.rooms.note_chat(incoming)
+        self.rooms.note_chat(incoming)  # before the batch runs (it starts on the next tick)
         try:
-            replies = await self.dispatcher.dispatch(incoming)  # queued in its transaction
+            replies = await self.ingest.replies(slot)  # queued in its transaction
             self.dispatcher.queue(incoming, replies)  # refusals and errors made outside it
         except Exception:
             log.exception("WeChat: failed to answer message %s", message_id)
@@ -197,7 +203,7 @@ class WechatAdapter(WechatSession):
             message_id=f"friendship-{friendship_id}",
         )
         try:
-            replies = await self.dispatcher.dispatch(incoming)  # queued in its transaction
+            replies = await self.ingest.handle(incoming)  # queued in its transaction
             self.dispatcher.queue(incoming, replies)
         except Exception:
             log.exception("WeChat: cannot answer the new friend %s", contact_id)

@@ -56,6 +56,8 @@ async def run_console(
         as_admin=as_admin,
         image_dir=tmp_path / "images",
     )
+    if not isinstance(app, App):
+        adapter.ingest = app  # a scripted dispatcher answers every message itself
     await asyncio.wait_for(adapter.run(), 60)
     assert adapter.finished.is_set()
     return out.getvalue()
@@ -292,7 +294,8 @@ class ScriptedDispatcher:
         with self.db.session() as session:
             outbox.stage(session, incoming, replies)
 
-    async def dispatch(self, incoming: Incoming) -> list[Reply]:
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """What the console's ingest gives for a message: the scripted replies."""
         self.incoming.append(incoming)
         return self.replies
 

@@ -8,7 +8,7 @@ import itertools
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -31,6 +31,7 @@ from bot.adapters.wechat_text import (
     strip_bot_mention,
 )
 from bot.config import Config
+from bot.dispatch import Outcome
 from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
 from bot.outbox import Queued, row_fields
 from storage.models import OutboxMessage
@@ -174,6 +175,13 @@ class FakeDispatcher:
         self.incoming.append(incoming)
         return list(self.replies)
 
+    async def ingest(self, incomings: Sequence[Incoming]) -> list[Outcome]:
+        """Stands in for the stored batch the adapter's ingest line hands over."""
+        return [Outcome(incoming, await self.dispatch(incoming)) for incoming in incomings]
+
+    async def complete(self, outcome: Outcome, *, report: bool = False) -> list[Reply]:
+        return list(outcome.replies)
+
     def record_sent(self, chat: ChatRef, message_id: str, question_id: int) -> None:
         self.recorded.append((chat, message_id, question_id))
 
@@ -202,7 +210,9 @@ def make(config_factory: Callable[..., Config]) -> Callable[..., tuple[WechatAda
         settings = {"token": "t", "endpoint": "127.0.0.1:1", "send_interval_seconds": 0}
         extra = {"admins": admins} if admins is not None else {}
         config = config_factory(wechat={**settings, **wechat}, **extra)
-        adapter = WechatAdapter(FakeDispatcher(config), config)  # type: ignore[arg-type]
+        fake = FakeDispatcher(config)
+        adapter = WechatAdapter(fake, config)  # type: ignore[arg-type]
+        adapter.ingest.batcher.dispatch = fake.ingest
         adapter.outbound.retry_delay = 0.01
         bot = FakeBot()
         adapter._bot = bot

@@ -169,13 +169,13 @@ async def test_with_a_batch_window_a_burst_is_stored_in_a_few_transactions(
     batches: list[int] = []
     batched = {"rate_limiter": False, "batch_window_ms": 200, "ack": "reply"}
     async with running_bot(emulator, tmp_path, **batched) as bot:
-        dispatch = bot.adapter.batcher.dispatch
+        dispatch = bot.adapter.ingest.batcher.dispatch
 
         async def counted(incomings: Any) -> Any:
             batches.append(len(incomings))
             return await dispatch(incomings)
 
-        bot.adapter.batcher.dispatch = counted
+        bot.adapter.ingest.batcher.dispatch = counted
         await _burst_in_order(bot)
     assert sum(batches) == 31
     assert len(batches) <= 8, batches  # without the window: ~12-15 batches of 2-3
