@@ -15,7 +15,7 @@ from bot.i18n import COMMON, Messages, preview
 from bot.model import Incoming, Reply, utcnow
 from bot.routing import clean_text, forbidden_char
 from handlers import note_quality
-from storage import checkins
+from storage import checkins, sources
 
 if TYPE_CHECKING:
     from bot.dispatch import Dispatcher
@@ -47,7 +47,7 @@ def apply_edit(dispatcher: Dispatcher, incoming: Incoming) -> list[Reply]:
     """Update the check-in ``incoming`` (an edited message, same id) created, if any."""
     lang = dispatcher.config.language
     text = clean_text(incoming.text)
-    source = checkins.source_key(incoming.platform, incoming.chat.chat_id, incoming.message_id)
+    source = sources.source_key(incoming.platform, incoming.chat.chat_id, incoming.message_id)
     with dispatcher.db.session() as session:
         stored = checkins.by_source(session, source)
         if stored is None:
@@ -71,7 +71,7 @@ def apply_edit(dispatcher: Dispatcher, incoming: Incoming) -> list[Reply]:
 
 def apply_recall(dispatcher: Dispatcher, platform: str, chat_id: str, message_id: str) -> bool:
     """Remove the check-in the recalled message created; whether there was one."""
-    source = checkins.source_key(platform, chat_id, message_id)
+    source = sources.source_key(platform, chat_id, message_id)
     with dispatcher.db.session() as session:
         stored = checkins.by_source(session, source)
         if stored is None:

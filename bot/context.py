@@ -80,6 +80,15 @@ class Context:
         """
         self.deferred.append(job)
 
+    @property
+    def source(self) -> str:
+        """``platform:chat_id:message_id`` of this message, stored with what it creates so an
+        edit or a recall of the message reaches the entry (see ``bot.amend``)."""
+        from storage.sources import source_key
+
+        incoming = self.incoming
+        return source_key(incoming.platform, incoming.chat.chat_id, incoming.message_id)
+
     def fail(self, messages: Messages, key: str, /, **values: object) -> UserError:
         """``raise ctx.fail(MSG, "key")``: a UserError in the group's language."""
         return UserError(messages.get(key, self.lang, **values))

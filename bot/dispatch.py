@@ -183,7 +183,7 @@ class Dispatcher:
         so it may join a batch (see ``bot.batching``).
         """
         self.last_received = time.monotonic()
-        self._note_chat(incoming.chat)
+        self._note_chat(incoming.chat, incoming.sender.user_id)
         lang = self.language_of(incoming.chat)
         text = clean_text(incoming.text)
         route = self.route(text)
@@ -219,9 +219,10 @@ class Dispatcher:
             return [Reply(COMMON.get("rate_limited", lang, seconds=wait))] if warn else []
         return Job(incoming, route, keyword, question_id)
 
-    def _note_chat(self, chat: ChatRef) -> None:
-        """Record a chat in ``seen_chats`` (for ``studybot chats``): once per chat and process,
-        and again when its title changes; never fails a message."""
+    def _note_chat(self, chat: ChatRef, sender_id: str) -> None:
+        """Record a chat in ``seen_chats`` (for ``studybot chats``; a private one with its
+        person): once per chat and process, and again when its title changes; never fails a
+        message."""
         key = (chat.platform, chat.chat_id)
         title = clean_text(chat.title)[:256]
         if self._seen_chats.get(key) == title:
@@ -229,7 +230,8 @@ class Dispatcher:
         self._seen_chats[key] = title
         try:
             with self.db.session() as session:
-                chats.note_chats(session, [(*key, chat.kind, title)], self.clock())
+                person = sender_id if chat.is_private else None
+                chats.note_chats(session, [(*key, chat.kind, title)], self.clock(), person)
         except Exception:
             log.warning("could not record chat %s:%s", *key, exc_info=True)
         if key not in self._chat_groups and not chat.is_private:

@@ -98,6 +98,7 @@ class Reply:
     file: bytes | None = None
     file_name: str = "file.bin"
     kind: ReplyKind = "answer"
+    to_member: UserRef | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,6 +101,8 @@ class Queued:
 
 def row_fields(incoming: Incoming, reply: Reply) -> dict[str, Any]:
     """The outbox columns for ``reply`` to ``incoming`` (see the module docstring)."""
+    if reply.to_member is not None:
+        return _to_member_fields(incoming, reply, reply.to_member)
     extra: dict[str, Any] = {
         "sender_id": incoming.sender.user_id,
         "name": incoming.sender.display_name,
@@ -141,6 +143,31 @@ def row_fields(incoming: Incoming, reply: Reply) -> dict[str, Any]:
         "extra": extra,
         "image": reply.image,
         "file": reply.file,
+    }
+
+
+def _to_member_fields(incoming: Incoming, reply: Reply, member: UserRef) -> dict[str, Any]:
+    """A reply addressed to ``member`` (not the sender) in ``reply.chat``: privately, or in a
+    group quoting ``reply.reply_to_message_id`` and mentioning them (``extra.to_member``)."""
+    chat = reply.chat or incoming.chat
+    extra: dict[str, Any] = {"sender_id": member.user_id, "name": member.display_name}
+    extra["to_member"] = True
+    if chat.title:
+        extra["title"] = chat.title
+    return {
+        "platform": chat.platform,
+        "chat_id": chat.chat_id,
+        "chat_kind": chat.kind,
+        "text": reply.text,
+        "html": reply.html,
+        "reply_to": reply.reply_to_message_id,
+        "mention_user_id": None if chat.is_private else member.user_id,
+        "question_id": reply.question_id,
+        "priority": PRIORITY[reply.kind],
+        "kind": "reply",
+        "extra": extra,
+        "image": None,
+        "file": None,
     }
 
 

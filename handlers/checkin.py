@@ -166,9 +166,7 @@ async def checkin(ctx: Context) -> Reply:
     written = max(ctx.now, week.start)  # a late note for a published issue joins the next
     today = checkins.day_bounds(written, ctx.group.timezone)
     scored = not checkins.scored_in(ctx.session, ctx.group.id, ctx.member.id, today)
-    source = checkins.source_key(
-        ctx.incoming.platform, ctx.incoming.chat.chat_id, ctx.incoming.message_id
-    )
+    source = ctx.source
     _, count = checkins.add_checkin(
         ctx.session,
         ctx.group.id,

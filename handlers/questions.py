@@ -12,10 +12,10 @@ import re
 
 from bot.context import Context
 from bot.i18n import COMMON, Messages, preview
-from bot.model import ChatRef, Reply
+from bot.model import ChatRef, Reply, UserRef
 from bot.registry import command
 from handlers import note_quality
-from storage import questions
+from storage import chats, delivery, questions
 from storage.models import Question
 from storage.search.find import similar_questions
 
@@ -66,8 +66,8 @@ MSG = Messages(
             "(answering your own question earns no points; it stays open for others)",
         ),
         "notify_asker": (
-            "📬 {asker}，你的问题 #{number} 有了新回答（{name}）：{text}\n发送 /q {number} 查看全部回答",
-            "📬 {asker}, your question #{number} has a new answer from {name}: {text}\n"
+            "📬 你的问题 #{number} 有了新回答（{name}）：{text}\n发送 /q {number} 查看全部回答",
+            "📬 Your question #{number} has a new answer from {name}: {text}\n"
             "Send /q {number} to see all answers",
         ),
         "q_title": (
@@ -145,7 +145,9 @@ async def ask(ctx: Context) -> Reply:
     if not text:
         return _usage(ctx, "ask")
     _check_length(ctx, text)
-    question = questions.add_question(ctx.session, ctx.group.id, ctx.member.id, text, ctx.now)
+    question = questions.add_question(
+        ctx.session, ctx.group.id, ctx.member.id, text, ctx.now, ctx.source
+    )
     lines = [
         ctx.text(MSG, "asked", number=question.number, name=ctx.member.display_name, text=text)
     ]
@@ -187,31 +189,55 @@ async def answer(ctx: Context) -> Reply | list[Reply]:
         raise ctx.fail(MSG, "echo", text=preview(text), number=question.number)
     _check_length(ctx, text)
     own = question.member_id == ctx.member.id
-    _, position = questions.add_answer(ctx.session, question, ctx.member.id, text, ctx.now)
+    _, position = questions.add_answer(
+        ctx.session, question, ctx.member.id, text, ctx.now, ctx.source
+    )
     saved = ctx.text(
         MSG, "answered", name=ctx.member.display_name, number=question.number, position=position
     )
     if own:
         return Reply(f"{saved}\n{ctx.text(MSG, 'own_answer')}")
+    return [Reply(saved), _notify_asker(ctx, question, text)]
+
+
+def _notify_asker(ctx: Context, question: Question, text: str) -> Reply:
+    """Tell the asker their question has a new answer: privately where the bot can write to
+    them (they have written to it privately, e.g. Telegram /start), else in the group where
+    they asked, quoting the question's announcement and mentioning them. Sent after the
+    answers of the moment (a notice)."""
+    asker = question.member
     notice = ctx.text(
         MSG,
         "notify_asker",
-        asker=question.member.display_name,
         number=question.number,
         name=ctx.member.display_name,
         text=preview(text),
     )
-    if ctx.incoming.chat.is_private:  # answered in a DM: the asker hears of it in the group
-        return [Reply(saved), Reply(notice, chat=_group_chat(ctx))]
-    return Reply(f"{saved}\n{notice}")  # one message in the group, naming the asker
+    person = UserRef(asker.platform, asker.platform_user_id, asker.display_name)
+    private = chats.private_chat_of(ctx.session, asker.platform, asker.platform_user_id)
+    if private is not None:
+        chat = ChatRef(asker.platform, private, "private", asker.display_name)
+        return Reply(notice, chat=chat, kind="notice", to_member=person)
+    group = _asked_in(ctx, question)
+    if group is None:  # nowhere on the asker's platform: name them here
+        return Reply(f"{asker.display_name}：{notice}", kind="notice")
+    announcement = delivery.announcement_of(
+        ctx.session, group.platform, group.chat_id, question.number
+    )
+    return Reply(
+        notice, chat=group, reply_to_message_id=announcement, kind="notice", to_member=person
+    )
 
 
-def _group_chat(ctx: Context) -> ChatRef | None:
-    """The group's chat on this platform (None: the chat the answer came from)."""
-    for chat in ctx.group_config.chats:
-        if chat.platform == ctx.incoming.platform:
-            return ChatRef(chat.platform, chat.chat_id, "group")
-    return None
+def _asked_in(ctx: Context, question: Question) -> ChatRef | None:
+    """The group chat the question was asked in (else the group's chat on the asker's
+    platform)."""
+    platform = question.member.platform
+    chat_ids = [c.chat_id for c in ctx.group_config.chats if c.platform == platform]
+    for chat_id in chat_ids:
+        if (question.source or "").startswith(f"{platform}:{chat_id}:"):
+            return ChatRef(platform, chat_id, "group")
+    return ChatRef(platform, chat_ids[0], "group") if chat_ids else None
 
 
 @command(

@@ -17,8 +17,14 @@ from sqlalchemy.orm import Session
 from storage.models import Group, SeenChat, SlugRedirect
 
 
-def note_chats(session: Session, chats: Iterable[tuple[str, str, str, str]], now: datetime) -> None:
-    """Insert or refresh ``(platform, chat_id, kind, title)`` rows."""
+def note_chats(
+    session: Session,
+    chats: Iterable[tuple[str, str, str, str]],
+    now: datetime,
+    user_id: str | None = None,
+) -> None:
+    """Insert or refresh ``(platform, chat_id, kind, title)`` rows; ``user_id``: the person of
+    a private chat (see :func:`private_chat_of`)."""
     for platform, chat_id, kind, title in chats:
         row = session.get(SeenChat, (platform, chat_id))
         if row is None:
@@ -30,10 +36,21 @@ def note_chats(session: Session, chats: Iterable[tuple[str, str, str, str]], now
                     title=title[:256],
                     first_seen=now,
                     last_seen=now,
+                    user_id=user_id,
                 )
             )
         else:
             row.kind, row.title, row.last_seen = kind, title[:256] or row.title, now
+            row.user_id = user_id or row.user_id
+
+
+def private_chat_of(session: Session, platform: str, user_id: str) -> str | None:
+    """The id of the private chat a person has had with the bot (they wrote to it there,
+    e.g. Telegram /start), or None: the bot may not be able to message them privately."""
+    stmt = select(SeenChat.chat_id).where(
+        SeenChat.platform == platform, SeenChat.user_id == user_id, SeenChat.kind == "private"
+    )
+    return session.scalars(stmt.limit(1)).first()
 
 
 def seen_chats(session: Session) -> list[SeenChat]:

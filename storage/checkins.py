@@ -62,7 +62,7 @@ def add_checkin(
     """Store one check-in at ``now``; returns its id and the member's number of check-ins in
     ``week`` ([start, end), a club week) counting this one; ``counts_for`` is that week's
     streak key (:func:`bot.clubtime.week_key`); ``scored``: it earns points (one a day);
-    ``source``: the platform message it came from (see :func:`source_key`).
+    ``source``: the platform message it came from (see :func:`storage.sources.source_key`).
 
     The busiest write of the bot, so one Core INSERT rather than a unit-of-work flush, whose
     RETURNING also counts the member's *other* check-ins of the week (PostgreSQL's subquery
@@ -143,11 +143,6 @@ def delete_checkin(session: Session, checkin: CheckIn) -> None:
     session.flush()
 
 
-def source_key(platform: str, chat_id: str, message_id: str) -> str:
-    """What :attr:`CheckIn.source` holds for a platform message."""
-    return f"{platform}:{chat_id}:{message_id}"[:300]
-
-
 def by_source(session: Session, source: str) -> CheckIn | None:
-    """The check-in created by the message ``source`` (see :func:`source_key`), if any."""
+    """The check-in created by the message ``source`` (see :func:`storage.sources.source_key`), if any."""
     return session.scalars(select(CheckIn).where(CheckIn.source == source).limit(1)).first()

@@ -2,7 +2,9 @@
 
 Tables: groups, members, check-ins, questions, answers, papers, resources + tags, keyword
 replies, processed messages (dedupe), sent messages (question announcements), digest issues,
-their overrides (edits of entries) and deliveries, seen chats (``studybot chats``) and slug redirects (renamed groups). The schema is created only by Alembic migrations (``storage/migrations``).
+their overrides (edits of entries) and deliveries, seen chats (``studybot chats``), room
+invitations (WeChat 「自学」) and slug redirects (renamed groups). The schema is created only by
+Alembic migrations (``storage/migrations``).
 """
 
 from __future__ import annotations
@@ -111,6 +113,8 @@ class Question(Base):
         ForeignKey("answers.id", use_alter=True, ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    source: Mapped[str | None] = mapped_column(String(300), default=None, index=True)
+    """``platform:chat_id:message_id`` of the message it came from (edits and recalls)."""
     member: Mapped[Member] = relationship(lazy="joined")
     answers: Mapped[list[Answer]] = relationship(
         back_populates="question", foreign_keys="Answer.question_id", order_by="Answer.id"
@@ -128,6 +132,8 @@ class Answer(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    source: Mapped[str | None] = mapped_column(String(300), default=None, index=True)
+    """``platform:chat_id:message_id`` of the message it came from (edits and recalls)."""
     member: Mapped[Member] = relationship(lazy="joined")
     question: Mapped[Question] = relationship(back_populates="answers", foreign_keys=[question_id])
 
@@ -153,6 +159,8 @@ class Paper(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     one_liner: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    source: Mapped[str | None] = mapped_column(String(300), default=None, index=True)
+    """``platform:chat_id:message_id`` of the message it came from (edits and recalls)."""
     member: Mapped[Member] = relationship(lazy="joined")
 
     @property
@@ -194,6 +202,8 @@ class Resource(Base):
     scored: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     """False for a link the group had already: kept, no points."""
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    source: Mapped[str | None] = mapped_column(String(300), default=None, index=True)
+    """``platform:chat_id:message_id`` of the message it came from (edits and recalls)."""
     member: Mapped[Member] = relationship(lazy="joined")
     tags: Mapped[list[Tag]] = relationship(secondary=resource_tags, lazy="selectin")
 
@@ -225,12 +235,28 @@ class SeenChat(Base):
     """A chat the bot has received a message in, configured or not (``studybot chats``)."""
 
     __tablename__ = "seen_chats"
+    __table_args__ = (Index("ix_seen_chats_user", "platform", "user_id"),)
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # group | private
     title: Mapped[str] = mapped_column(String(256), default="")
     first_seen: Mapped[datetime] = mapped_column(default=utc_now)
     last_seen: Mapped[datetime] = mapped_column(default=utc_now)
+    user_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    """A private chat's person: whom the bot can message privately (new answers)."""
+
+
+class RoomInvitation(Base):
+    """A 「自学」 invitation into a study room (WeChat): one per person per cooldown, even
+    across restarts. ``state``: ``sent`` or ``failed`` (the admins were told, once)."""
+
+    __tablename__ = "room_invitations"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    invited_at: Mapped[datetime] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class SlugRedirect(Base):

@@ -24,9 +24,15 @@ def next_question_number(session: Session, group_id: int) -> int:
 
 
 def add_question(
-    session: Session, group_id: int, member_id: int, text: str, now: datetime
+    session: Session,
+    group_id: int,
+    member_id: int,
+    text: str,
+    now: datetime,
+    source: str | None = None,
 ) -> Question:
-    """Store a question with the next free number of the group.
+    """Store a question with the next free number of the group (``source``: the message it
+    came from, see :mod:`storage.sources`).
 
     Safe under concurrency: the number is max()+1 inside this transaction and the unique
     constraint (group_id, number) refuses a number taken meanwhile; then we retry.
@@ -39,6 +45,7 @@ def add_question(
             text=text,
             status="open",
             created_at=now,
+            source=source,
         )
         try:
             with session.begin_nested():
@@ -69,11 +76,18 @@ def answers_of(session: Session, question_id: int) -> list[Answer]:
 
 
 def add_answer(
-    session: Session, question: Question, member_id: int, text: str, now: datetime
+    session: Session,
+    question: Question,
+    member_id: int,
+    text: str,
+    now: datetime,
+    source: str | None = None,
 ) -> tuple[Answer, int]:
     """Store an answer; the question becomes ``answered`` unless the asker answered it
     (it then stays open for others, as the reply says). Returns (answer, its position)."""
-    answer = Answer(question_id=question.id, member_id=member_id, text=text, created_at=now)
+    answer = Answer(
+        question_id=question.id, member_id=member_id, text=text, created_at=now, source=source
+    )
     session.add(answer)
     if question.status == "open" and member_id != question.member_id:
         question.status = "answered"

@@ -68,6 +68,7 @@ class Chatter:
     clock: FakeClock
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     last_replies: list[Reply] = field(default_factory=list)
+    last_incoming: Incoming | None = None
 
     async def send(
         self,
@@ -91,6 +92,7 @@ class Chatter:
             platform_admin=platform_admin,
             mentions_bot=mentions_bot,
         )
+        self.last_incoming = incoming
         self.last_replies = await self.app.dispatcher.dispatch(incoming)
         return self.last_replies
 

@@ -291,7 +291,14 @@ class ConsoleAdapter:
     async def send_queued(self, item: Queued) -> None:
         """Print one outbox row (the send stage calls this) in its chat."""
         target = item.chat
-        if item.extra.get("fallback"):  # private, asked for in a group
+        if item.extra.get("to_member"):  # someone else than the sender (an asker)
+            name = item.sender.display_name or item.sender.user_id
+            if item.chat_kind == "private":
+                self.output.write("  → " + self._t("private_to", name=name))
+            else:
+                self.output.write(self._t("outgoing", chat=f"{self._title(target)}"))
+                self.output.write(self._t("mentions", users=f"@{name}"))
+        elif item.extra.get("fallback"):  # private, asked for in a group
             name = item.sender.display_name
             target = ChatRef(PLATFORM, f"dm-{item.sender.user_id}", "private", name)
             self.output.write("  → " + self._t("private_to", name=name))

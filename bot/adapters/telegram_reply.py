@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from telegram import Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.helpers import mention_html
 
 from bot.acks import AckBatches, AckMode, batch_text
 from bot.adapters.telegram_send import PLATFORM, chat_key, is_final
@@ -140,6 +142,12 @@ class TelegramReplies:
             return
         target = chat_key(item.chat_id)
         reply_to = int(item.reply_to) if item.reply_to and item.reply_to.isdigit() else None
+        reply = item.reply()
+        if item.extra.get("to_member") and item.mention_user_id and item.mention_user_id.isdigit():
+            # addressed to a member in a group (an asker): a mention notifies them
+            name = item.sender.display_name or item.mention_user_id
+            mention = mention_html(int(item.mention_user_id), name)
+            reply = replace(reply, html=f"{mention} {render_html(reply)}")
 
         def record(messages: list[Message]) -> None:  # replies to any part answer the question
             if item.question_id is None:
@@ -149,7 +157,7 @@ class TelegramReplies:
                 self.dispatcher.record_sent(chat, str(message.message_id), item.question_id)
 
         try:
-            await self._send(target, item.reply(), reply_to, self.sending.parts(item), record)
+            await self._send(target, reply, reply_to, self.sending.parts(item), record)
         except Forbidden as error:
             log.warning("cannot message %s (%s)", target, error)
             fallback = item.extra.get("fallback")

@@ -174,7 +174,8 @@ async def test_reply_to_the_bots_question_message_is_an_answer(tg: Harness) -> N
         assert stored.text == "前几步的一阶矩估计偏向 0，所以要除以 1-β^t"
         assert stored.member.display_name == "小明 王"
         assert session.scalars(select(Question.number)).one() == 1
-    assert len(sent) == 1 and "#1" in sent[0]["text"]
+    saved, notice = sent  # the answerer's confirmation; the asker told, quoting the question
+    assert "#1" in saved["text"] and "你的问题 #1 有了新回答" in notice["text"]
 
 
 async def test_reply_to_an_ordinary_message_is_not_an_answer(tg: Harness) -> None:

@@ -325,9 +325,9 @@ async def test_quote_reply_finds_its_question_after_a_restart(tmp_path: Path) ->
     assert incoming is not None and incoming.reply_to_message_id == "sent-42"
     assert await app.dispatcher.dispatch(incoming) == []  # the adapter's replies: outbox
     with app.db.session() as session:
-        saved = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
-        assert saved is not None and saved.mention_user_id == "bob"
-    assert "#1" in saved.text
+        saved, notice = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()[-2:]
+        assert saved.mention_user_id == "bob" and "#1" in saved.text
+        assert notice.mention_user_id == "alice" and notice.reply_to == "sent-42"  # the asker
     unrelated = "「学习助手：📄 已收录论文 #1 Attention」\n- - - - - - - - - - - - - - -\n好的"
     plain = await adapter.to_incoming(FakeMessage("w10", bot.contacts["bob"], unrelated, bot.room))
     assert plain is not None and plain.reply_to_message_id is None

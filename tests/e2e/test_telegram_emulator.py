@@ -336,3 +336,29 @@ async def test_debug_logs_never_show_the_bot_token(
     assert "getUpdates" in caplog.text  # the Bot API calls were logged...
     assert token not in caplog.text  # ...without the token
     assert token.split(":")[1] not in caplog.text
+
+
+async def test_an_asker_hears_of_each_answer_privately_or_in_the_group(bot: Bot) -> None:
+    asker, quiet, helper = bot.user(21, "问者"), bot.user(22, "潜水"), bot.user(23, "热心")
+    await asker.say("/start", asker.dm)  # has started the bot: it may write to them
+    await asker.replies(asker.dm)
+    await asker.say("/ask 为什么要做 batch norm？", GROUP)
+    await asker.replies(GROUP)
+    await quiet.say("/ask 学习率怎么选？", GROUP)  # never started the bot
+    [announcement] = await quiet.replies(GROUP)
+    await helper.say("/answer 1 稳定每层输入的分布", GROUP)
+    [told] = await asker.replies(asker.dm)
+    assert "你的问题 #1 有了新回答（热心）：稳定每层输入的分布" in told["message"]["text"]
+    await helper.say("/answer 2 先用 lr finder 扫一遍", GROUP)
+    in_group = await helper.replies_until(GROUP, "你的问题 #2")
+    texts = [item["message"]["text"] for item in in_group]
+    assert any("已记录 热心 对问题 #1" in text for text in texts)  # no notice for #1 here
+    assert not any("问题 #1 有了新回答" in text for text in texts)
+    response = await bot.client.post("/getSends", json={"token": bot.token})
+    [notice] = [s for s in response.json()["result"] if "你的问题 #2" in (s["text"] or "")]
+    assert notice["chat_id"] == str(GROUP["id"])
+    assert notice["reply_to"] == announcement["messageId"]  # quoting the question
+    assert 'href="tg://user?id=22"' in notice["text"]  # a mention notifies the asker
+    await quiet.say("/answer 2 我自己试出来了", GROUP)  # a self-answer tells nobody
+    own = await quiet.replies_until(GROUP, "不计分")
+    assert not any("有了新回答" in item["message"]["text"] for item in own)

@@ -510,3 +510,29 @@ async def test_a_rush_of_checkins_in_a_room_gets_a_few_batched_messages(
 def count_checkins(app: App) -> int:
     with app.db.session() as session:
         return session.scalar(select(func.count()).select_from(CheckIn)) or 0
+
+
+async def test_an_asker_hears_of_answers_as_a_contact_message_or_in_the_room(
+    gateway: Gateway, adapter: Any
+) -> None:
+    since = gateway.mark()
+    await gateway.say("alice", "/me")  # alice writes to the bot: it may message her
+    await gateway.wait(sent_text("alice"), since)
+    await gateway.say("alice", "/ask 为什么要做 batch norm？", room=ROOM)
+    await gateway.wait(lambda e: e["event"] == "text" and "#1" in e["text"], since)
+    await gateway.say("bob", "/ask 学习率怎么选？", room=ROOM)
+    await gateway.wait(lambda e: e["event"] == "text" and "#2" in e["text"], since)
+    since = gateway.mark()
+    await gateway.say("carol", "/answer 1 稳定每层输入的分布", room=ROOM)
+    told = await gateway.wait(lambda e: e["event"] == "text" and "有了新回答" in e["text"], since)
+    assert told["to"] == "alice" and "你的问题 #1 有了新回答" in told["text"]
+    since = gateway.mark()
+    await gateway.say("carol", "/answer 2 先用 lr finder 扫一遍", room=ROOM)
+    told = await gateway.wait(lambda e: e["event"] == "text" and "有了新回答" in e["text"], since)
+    assert told["to"] == ROOM and told["mentions"] == ["bob"]
+    assert told["text"].startswith(f"@Bob{AT}") and "你的问题 #2" in told["text"]
+    since = gateway.mark()
+    await gateway.say("bob", "/answer 2 我自己试出来了", room=ROOM)  # a self-answer
+    events = await gateway.settle(since)
+    assert any("不计分" in e.get("text", "") for e in events)
+    assert not any("有了新回答" in e.get("text", "") for e in events)

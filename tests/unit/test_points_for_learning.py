@@ -90,7 +90,9 @@ async def test_echoes_are_not_answers_and_self_answers_score_nothing(chat):
     assert "不计分" in own and "仍等待大家解答" in own
     assert "待解答" in await chat.say("/q 1", user="u2")  # as the reply said: still open
     answered = await chat.say("/answer 1 ReLU 在正区间梯度为 1，不会饱和", user="u3", name="热心")
-    assert "问者" in answered and "问题 #1 有了新回答" in answered
+    assert "问题 #1 有了新回答" in answered
+    notice = chat.last_replies[-1]
+    assert notice.to_member is not None and notice.to_member.display_name == "问者"
     with chat.app.db.session() as session:
         assert len(session.scalars(select(Answer)).all()) == 2
     rank = await chat.say("/rank", user="u3", name="热心")
