@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from bot.routing import RateLimiter
 from bot.web_archive import Archive, groups_html, issue_counts
+from digest.labels import labels
 from digest.render_filters import ENV
 
 if TYPE_CHECKING:
@@ -58,15 +59,12 @@ COPY_SCRIPT = """document.getElementById('copy').addEventListener('click', async
     document.execCommand('copy');
     selection.removeAllRanges();
   }
-  status.textContent = '已复制，到公众号编辑器正文里粘贴即可';
+  status.textContent = status.dataset.done;
 });"""
 MP_COPY_CSP = CSP + "; script-src 'sha256-{}'".format(
     base64.b64encode(hashlib.sha256(COPY_SCRIPT.encode("utf-8")).digest()).decode("ascii")
 )
-COPY_LINK = (
-    '<p class="meta"><a href="{number}/mp" rel="nofollow">复制到公众号</a>'
-    "（公众号编辑器用的排版）</p></header>"
-)
+COPY_LINK = '<p class="meta"><a href="{number}/mp" rel="nofollow">{copy}</a>{note}</p></header>'
 FAVICON = (
     b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64"'
     b' rx="12" fill="#0b63c4"/><text x="32" y="44" font-size="34" text-anchor="middle"'
@@ -208,7 +206,9 @@ def make_web_app(
         if text is None:
             return not_found(which.text("no_issue", n=number), which, root)
         if kind == "text/html":
-            text = text.replace("</header>", COPY_LINK.format(number=number), 1)
+            t = labels(which.lang)
+            link = COPY_LINK.format(number=number, copy=t["mp_copy"], note=t["mp_copy_note"])
+            text = text.replace("</header>", link, 1)
         return _respond(request, text, kind)
 
     async def mp_copy(request: web.Request) -> web.Response:
@@ -221,6 +221,8 @@ def make_web_app(
             return not_found(which.text("no_issue", n=number), which, root)
         title, article, source_url = found
         page = ENV.get_template("mp_copy.html").render(
+            lang=which.lang,
+            t=labels(which.lang),
             title=title,
             article=Markup(article),
             source_url=source_url,

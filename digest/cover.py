@@ -12,6 +12,7 @@ import io
 from PIL import Image, ImageDraw, ImageFont
 
 from digest.charts import cjk_font
+from digest.labels import label
 
 WIDTH, HEIGHT = 900, 383
 TOP, BOTTOM = (11, 99, 196), (6, 48, 110)  # the archive's accent blue, darker below
@@ -34,10 +35,15 @@ def _fit(
         size -= 4
 
 
-def draw_cover(group_name: str, number: int, period: str = "", *, slug: str = "") -> bytes:
-    """The cover PNG of issue ``number``: ``<group>周报`` and ``第N期`` (and the period)."""
+def draw_cover(
+    group_name: str, number: int, period: str = "", *, slug: str = "", lang: str = "zh"
+) -> bytes:
+    """The cover PNG of issue ``number``: ``<group>周报`` and ``第N期`` (and the period);
+    ``<group> weekly digest`` and ``Issue N`` for an English group."""
     path = cjk_font()
-    if path:
+    if lang == "en" and (path or group_name.isascii()):
+        title, issue = label("en", "digest", group=group_name), f"Issue {number}"
+    elif path:
         title, issue = f"{group_name}周报", f"第{number}期"
     else:
         title, issue = f"{slug or 'study club'} weekly", f"No. {number}"

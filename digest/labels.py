@@ -72,6 +72,33 @@ LABELS = Messages(
         ),
         "continued": ("（续 {n}/{m}）", "(continued {n}/{m}) "),
         "links_note": ("（链接见阅读原文）", " (links: read the full issue)"),
+        "image": ("图片", "image"),
+        "image_elsewhere": ("（图片见阅读原文）", " (image in the full issue)"),
+        "cut_full": ("全文见阅读原文", "(the full text is in the full issue)"),
+        "mp_links": ("文中链接", "Links in this article"),
+        "mp_links_note": (
+            "微信文章不能打开外部链接：点击文末「阅读原文」，即可访问文中的全部链接。",
+            "WeChat articles cannot open outside links: tap “Read more” at the end to open "
+            "every link of this article.",
+        ),
+        "mp_version": ("公众号版", "公众号 article"),
+        "mp_copy": ("复制到公众号", "Copy for the 公众号"),
+        "mp_copy_hint": (
+            "复制后在公众号编辑器正文里粘贴；阅读原文填：",
+            "Paste it into the 公众号 editor's body; set its “Read more” link to: ",
+        ),
+        "mp_copy_note": ("（公众号编辑器用的排版）", " (laid out for the 公众号 editor)"),
+        "mp_copied": (
+            "已复制，到公众号编辑器正文里粘贴即可",
+            "Copied: paste it into the 公众号 editor's body",
+        ),
+        "back_to_issue": ("返回本期", "Back to this issue"),
+        "summary_head": ("{group}第{n}期：", "{group}, issue {n}: "),
+        "summary_sep": ("，", ", "),
+        "summary_papers": ("论文速递 {n} 篇", "{n} papers"),
+        "summary_notes": ("学习心得 {n} 位", "notes from {n} members"),
+        "summary_resources": ("学习资料 {n} 条", "{n} resources"),
+        "summary_questions": ("疑问解答 {n} 个", "{n} questions"),
         "read_more": (
             "👉 阅读原文（文中链接都在这里）：{url}",
             "👉 Read the full issue (with every link): {url}",

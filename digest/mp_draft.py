@@ -341,7 +341,9 @@ class MpDrafts:
             return DraftResult(claim, number)
         try:
             if thumb is None:
-                cover = draw_cover(digest.group_name, number, digest.period_label, slug=self.slug)
+                cover = draw_cover(
+                    digest.group_name, number, digest.period_label, slug=self.slug, lang=digest.lang
+                )
                 thumb = await asyncio.to_thread(self.api.add_permanent_image, cover, "cover.png")
                 await asyncio.to_thread(self._save, group_id, number, thumb_media_id=thumb)
             article["thumb_media_id"] = thumb

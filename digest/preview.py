@@ -32,6 +32,7 @@ MSG = Messages(
             "{questions} questions",
         ),
         "featured": ("置顶：{items}", "Featured: {items}"),
+        "messages": ("{n} 条", "{n} messages"),
         "targets": ("各平台将收到：", "What each platform gets:"),
         "target_telegram": ("Telegram 群", "Telegram group"),
         "target_wechat": ("微信群", "WeChat group"),
@@ -138,8 +139,8 @@ def target_summary(d: Digest, config: Config, lang: str) -> list[str]:
     lines = [MSG.get("targets", lang)]
     budget = config.digest.budget
     for fitted, limit in (
-        (fit_telegram(d, config), f"{budget.telegram_messages} 条"),
-        (fit_wechat(d, config), f"{budget.wechat_messages} 条"),
+        (fit_telegram(d, config), MSG.get("messages", lang, n=budget.telegram_messages)),
+        (fit_wechat(d, config), MSG.get("messages", lang, n=budget.wechat_messages)),
         (fit_markdown(d, config), f"{budget.markdown_chars:,}"),
     ):
         target = MSG.get(f"target_{fitted.target}", lang)
@@ -159,7 +160,7 @@ def target_summary(d: Digest, config: Config, lang: str) -> list[str]:
                 )
             )
         if fitted.collapsed:
-            names = "、".join(d.section_title(s) for s in fitted.collapsed)
+            names = d.t["list_sep"].join(d.section_title(s) for s in fitted.collapsed)
             lines.append(MSG.get("collapsed", lang, sections=names))
         if not fitted.fits:
             lines.append(MSG.get("still_over", lang, limit=limit))

@@ -79,14 +79,15 @@ def f_url(url: str | None) -> str:
     return (safe_url(url) or "") if url else ""
 
 
-def f_tg(text: str) -> str:
-    """Telegram HTML: escape plain runs, http(s) links as ``<a href>``."""
+def f_tg(text: str, image: str = "图片") -> str:
+    """Telegram HTML: escape plain runs, http(s) links as ``<a href>`` (an image's link reads
+    ``image``)."""
     out = []
     for seg in segments(text or ""):
         if seg.kind == TEXT:
             out.append(escape_html(seg.text))
         else:
-            label = "图片" if seg.kind == IMAGE else seg.text
+            label = image if seg.kind == IMAGE else seg.text
             out.append(f'<a href="{escape_attr(seg.url)}">{escape_html(label or seg.url)}</a>')
     return "".join(out)
 
@@ -130,26 +131,29 @@ def f_wx_admin_in(context: Any, text: str) -> str:
     return "".join(f_wx(run, *notes) for _, run in emphasis_runs(text))
 
 
-def _rich_inline(text: str) -> str:
+def _rich_inline(text: str, image: str = "图片") -> str:
     """HTML of one paragraph's text: escaped, line breaks as ``<br>``, http(s) URLs as links."""
     inner = []
     for seg in segments(text):
         if seg.kind == TEXT:
             inner.append(escape_html(seg.text).replace("\n", "<br>\n"))
         else:
-            label = (
-                f"[图片{('：' + seg.text) if seg.text else ''}]" if seg.kind == IMAGE else seg.text
-            )
+            label = seg.text
+            if seg.kind == IMAGE:
+                colon = "：" if image == "图片" else ": "
+                label = f"[{image}{colon + seg.text if seg.text else ''}]"
             inner.append(
                 f'<a href="{escape_attr(seg.url)}" rel="nofollow noopener">{escape_html(label)}</a>'
             )
     return "".join(inner)
 
 
-def f_rich(text: str) -> Markup:
+def f_rich(text: str, image: str = "图片") -> Markup:
     """HTML: paragraphs and line breaks, text escaped, only http(s) URLs as links."""
     paragraphs = re.split(r"\n\s*\n", (text or "").strip())
-    return Markup("\n".join("<p>" + _rich_inline(p) + "</p>" for p in paragraphs if p.strip()))
+    return Markup(
+        "\n".join("<p>" + _rich_inline(p, image) + "</p>" for p in paragraphs if p.strip())
+    )
 
 
 # --- admin text (preface, join text): Markdown emphasis kept as emphasis --------------------
@@ -174,12 +178,12 @@ def f_md_admin_quote(text: str) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in lines)
 
 
-def f_tg_admin(text: str) -> str:
+def f_tg_admin(text: str, image: str = "图片") -> str:
     """Telegram HTML of admin text: emphasis as ``<b>`` / ``<i>``."""
     out = []
     for kind, run in emphasis_runs(text):
         start, end = _TAGS.get(kind, ("", ""))
-        out.append(f"{start}{f_tg(run)}{end}")
+        out.append(f"{start}{f_tg(run, image)}{end}")
     return "".join(out)
 
 
@@ -188,7 +192,7 @@ def f_wx_admin(text: str) -> str:
     return "".join(f_wx(run) for _, run in emphasis_runs(text))
 
 
-def f_rich_admin(text: str) -> Markup:
+def f_rich_admin(text: str, image: str = "图片") -> Markup:
     """HTML paragraphs of admin text: emphasis as ``<strong>`` / ``<em>``."""
     paragraphs = re.split(r"\n\s*\n", (text or "").strip())
     html_parts = []
@@ -198,9 +202,36 @@ def f_rich_admin(text: str) -> Markup:
         inner = []
         for kind, run in emphasis_runs(paragraph):
             start, end = _HTML_TAGS.get(kind, ("", ""))
-            inner.append(f"{start}{_rich_inline(run)}{end}")
+            inner.append(f"{start}{_rich_inline(run, image)}{end}")
         html_parts.append("<p>" + "".join(inner) + "</p>")
     return Markup("\n".join(html_parts))
+
+
+def _image_label(context: Any) -> str:
+    """What an image's link reads in the template's digest language (``d.t.image``)."""
+    d = context.get("d")
+    labels = getattr(d, "t", None) or {}
+    return str(labels.get("image", "图片"))
+
+
+@pass_context
+def f_tg_in(context: Any, text: str) -> str:
+    return f_tg(text, _image_label(context))
+
+
+@pass_context
+def f_tg_admin_in(context: Any, text: str) -> str:
+    return f_tg_admin(text, _image_label(context))
+
+
+@pass_context
+def f_rich_in(context: Any, text: str) -> Markup:
+    return f_rich(text, _image_label(context))
+
+
+@pass_context
+def f_rich_admin_in(context: Any, text: str) -> Markup:
+    return f_rich_admin(text, _image_label(context))
 
 
 def f_anchor(key: str) -> str:
@@ -224,16 +255,16 @@ def _environment() -> Environment:
         md_inline=f_md_inline,
         md_url=f_url,
         safe_href=f_url,
-        tg=f_tg,
+        tg=f_tg_in,
         tg_plain=escape_html,
         tg_href=f_tg_href,
         wx=f_wx_in,
-        rich=f_rich,
+        rich=f_rich_in,
         md_admin=f_md_admin,
         md_admin_quote=f_md_admin_quote,
-        tg_admin=f_tg_admin,
+        tg_admin=f_tg_admin_in,
         wx_admin=f_wx_admin_in,
-        rich_admin=f_rich_admin,
+        rich_admin=f_rich_admin_in,
         anchor=f_anchor,
     )
     return env

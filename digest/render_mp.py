@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
+from digest.labels import labels
 from digest.model import Digest
 from digest.render_filters import ENV
 from digest.text import IMAGE, LINK, segments
@@ -61,7 +62,6 @@ STYLE = {
     "title": "margin:0 0 4px;font-size:20px;font-weight:bold;color:#222;",
     "strong": "font-weight:bold;color:#222;",
 }
-IMAGE_ELSEWHERE = "（图片见阅读原文）"
 BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")
 
 
@@ -94,6 +94,7 @@ class _Writer:
 
     image_url: Callable[[str], str | None]
     limit: int | None = None
+    t: dict[str, str] = field(default_factory=lambda: labels("zh"))  # fixed words (digest.labels)
     footnotes: list[tuple[str, str]] = field(default_factory=list)
 
     def note(self, label: str, url: str) -> int:
@@ -123,7 +124,7 @@ class _Writer:
     def rich(self, text: str, style: str = "p") -> Markup:
         text = (text or "").strip()
         if self.limit is not None and len(text) > self.limit:
-            text = (text[: self.limit].rstrip() + "……" if self.limit else "") + "全文见阅读原文"
+            text = (text[: self.limit].rstrip() + "……" if self.limit else "") + self.t["cut_full"]
         out = []
         for paragraph in re.split(r"\n\s*\n", text):
             if not paragraph.strip():
@@ -141,7 +142,7 @@ class _Writer:
                             )
                         )
                     else:
-                        inner.append(escape(IMAGE_ELSEWHERE))
+                        inner.append(escape(self.t["image_elsewhere"]))
                 else:
                     inner.append(self.text(seg.text))
             out.append(Markup('<p style="{}">{}</p>').format(STYLE[style], Markup("").join(inner)))
@@ -149,7 +150,7 @@ class _Writer:
 
 
 def _render(d: Digest, image_url: Callable[[str], str | None], limit: int | None) -> str:
-    writer = _Writer(image_url=image_url, limit=limit)
+    writer = _Writer(image_url=image_url, limit=limit, t=d.t)
     toc = [(section, d.section_title(section)) for section in d.sections]
     html = ENV.get_template("mp_article.html").render(d=d, toc=toc, s=STYLE, w=writer)
     return re.sub(r"\n\s*\n+", "\n", html).strip()
@@ -168,12 +169,13 @@ def render_mp_article(d: Digest, *, image_url: Callable[[str], str | None] | Non
 
 def article_summary(d: Digest, limit: int = 110) -> str:
     """The draft's ``digest`` (the summary under the title in chats): what the issue holds."""
-    parts = []
-    if d.papers:
-        parts.append(f"论文速递 {len(d.papers)} 篇")
-    if d.notes:
-        parts.append(f"学习心得 {len(d.notes)} 位")
-    if d.questions:
-        parts.append(f"疑问解答 {len(d.questions)} 个")
-    text = f"{d.group_name}第{d.number}期：" + "，".join(parts) if parts else d.title
+    counts = {
+        "papers": len(d.papers),
+        "notes": len(d.notes),
+        "resources": len(d.resources),
+        "questions": len(d.questions),
+    }
+    parts = [d.label(f"summary_{s}", n=counts[s]) for s in d.sections]
+    head = d.label("summary_head", group=d.group_name, n=d.number)
+    text = head + d.t["summary_sep"].join(parts) if parts else d.title
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -55,8 +55,8 @@ async def test_replies_help_and_join_text_follow_the_group(two_clubs: App, clock
     admin_help = await chat.say("/help", chat=EN_CHAT, user="admin")
     assert "Admin commands:" in admin_help
     assert (
-        "/digest preview|publish [now]|preface <text>|feature N|drop N|undrop N|status|mp [N] [retry]"
-        in (admin_help)
+        "/digest preview|publish [now]|preface <text>|feature N|drop N|undrop N|edit <ref> [field "
+        "text]|move <ref> <position>|status|mp [N] [retry]" in admin_help
     )
     assert "/keyword add <word> <reply> | del <word> | list" in admin_help
 

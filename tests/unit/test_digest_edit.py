@@ -284,4 +284,7 @@ async def test_english_group_gets_english_replies(
     assert "too long" in await chat.say(f"/digest edit {p1} title " + "x" * 400, user="admin")
     assert "There is no P999" in await chat.say("/digest edit P999 title x", user="admin")
     assert "Moved" in await chat.say(f"/digest move {p1} last", user="admin")
+    head = (await chat.send("/digest preview", user="admin"))[0].text
+    assert "message(s)" in head and "条" not in head
+    assert "edit <ref> <field> <text>" in head
     app.db.dispose()

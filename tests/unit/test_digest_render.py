@@ -29,6 +29,7 @@ from digest.model import (
 )
 from digest.render import render_html, render_markdown, render_telegram, render_wechat
 from digest.render_filters import f_md, f_tg, f_tg_admin
+from digest.render_mp import article_summary, render_mp_article
 from digest.render_split import split_html, utf16_len
 from digest.text import escape_html, escape_markdown
 
@@ -172,6 +173,7 @@ RENDERERS = {
     "digest.telegram.html": lambda d: TELEGRAM_SEPARATOR.join(render_telegram(d)) + "\n",
     "digest.wechat.txt": lambda d: WECHAT_SEPARATOR.join(render_wechat(d, max_chars=900)) + "\n",
     "digest.html": lambda d: render_html(d),
+    "digest.mp.html": lambda d: render_mp_article(d) + "\n" + article_summary(d) + "\n",
 }
 
 
@@ -595,5 +597,8 @@ def test_golden_english(name):
         "周报",
         "阅读原文",
         "第1期",
+        "[图片",
+        "文中链接",
+        "你的回答",
     ):
         assert chinese_label not in rendered, chinese_label

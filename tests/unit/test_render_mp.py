@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
+from digest.labels import label
 from digest.render_mp import (
-    IMAGE_ELSEWHERE,
     MAX_CHARS,
     article_summary,
     image_urls,
@@ -47,9 +47,15 @@ def test_images_are_kept_only_when_hosted_by_wechat():
         "http://mmbiz.qpic.cn/mmbiz_png/x/0?wx_fmt=png",
     ]
     html = render_mp_article(d)
-    assert IMAGE_ELSEWHERE in html and 'src="http://mmbiz.qpic.cn/mmbiz_png/x/0?wx_fmt=png"' in html
+    assert (
+        label("zh", "image_elsewhere") in html
+        and 'src="http://mmbiz.qpic.cn/mmbiz_png/x/0?wx_fmt=png"' in html
+    )
     hosted = render_mp_article(d, image_url=lambda url: "http://mmbiz.qpic.cn/uploaded/0")
-    assert IMAGE_ELSEWHERE not in hosted and 'src="http://mmbiz.qpic.cn/uploaded/0"' in hosted
+    assert (
+        label("zh", "image_elsewhere") not in hosted
+        and 'src="http://mmbiz.qpic.cn/uploaded/0"' in hosted
+    )
     assert "example.org/a.png" not in hosted
 
 
