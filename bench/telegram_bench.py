@@ -93,7 +93,8 @@ async def start_echo(api: str, token: str) -> Stopper:
 async def start_ours(api: str, token: str, tmp: Path, window_ms: int | None = None) -> Stopper:
     """The product: TelegramAdapter + dispatcher + SQLite storage (``window_ms``: override
     ``telegram.batch_window_ms``; None keeps the default)."""
-    telegram: dict[str, Any] = {"token": token, "rate_limiter": False}
+    # a reply per /checkin, like the echo bot (a group's default is a reaction, see #24)
+    telegram: dict[str, Any] = {"token": token, "rate_limiter": False, "ack": "reply"}
     if window_ms is not None:
         telegram["batch_window_ms"] = window_ms
     config = parse_config(

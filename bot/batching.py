@@ -20,6 +20,14 @@ messages, or until ``max_batch`` are waiting, before it is dispatched. A busy gr
 for one transaction per ~9 messages instead of one per poll (~2.5 messages): on the Telegram
 benchmark's burst, about half the dispatch CPU per message, for at most ``window`` more
 latency. A message on its own (no burst) is dispatched at once, as before.
+
+Fairness: a chat that posted ``busy_count`` messages in the last ``busy_seconds`` (a flood, 10
+questions a second) is *busy*. When a run of ready messages mixes busy and quiet chats, the quiet
+chats' messages are dispatched first, in a batch of their own, and the busy chats' after them
+(each chat's messages keep their order; only chats that arrived within the same few
+milliseconds trade places). A flood's expensive messages (a question's similar-question search)
+then never hold another group's message in their transaction: in ``bench.send_bench``'s flood,
+the other groups' messages waited ~200 ms (p50) for their batch to commit, ~12 ms with this.
 """
 
 from __future__ import annotations
@@ -131,17 +139,21 @@ class InOrderBatcher:
     """Dispatches concurrently arriving messages in arrival order, as batches.
 
     ``window``: seconds a batch may wait for more messages during a burst (0: never waits);
-    ``max_batch``: that many waiting messages end the wait at once.
+    ``max_batch``: that many waiting messages end the wait at once; a chat with ``busy_count``
+    messages in ``busy_seconds`` goes after the quiet chats of its run (see the module doc).
     """
 
     dispatch: Callable[[Sequence[Incoming]], Awaitable[Sequence[Any]]]
     window: float = 0.0
     max_batch: int = 100
     clock: Callable[[], float] = time.monotonic
+    busy_count: int = 20
+    busy_seconds: float = 10.0
     _slots: deque[Slot] = field(default_factory=deque)
     _running: bool = False  # a drain is scheduled or running
     _waiting: asyncio.TimerHandle | None = None  # a batch waiting for company (group commit)
     _burst_until: float = float("-inf")  # until when a new message counts as part of a burst
+    _recent: dict[str, deque[float]] = field(default_factory=dict)  # chat -> its latest messages
 
     def reserve(self) -> Slot:
         """Hold the message's place in line (call on arrival, before any ``await``)."""
@@ -175,26 +187,60 @@ class InOrderBatcher:
     async def _drain(self) -> None:
         try:
             while self._slots and self._slots[0].ready:
-                batch: list[Slot] = []
+                run: list[Slot] = []
                 while self._slots and self._slots[0].ready:
-                    batch.append(self._slots.popleft())
-                incomings = [slot.incoming for slot in batch if slot.incoming is not None]
-                try:
-                    results = iter(await self.dispatch(incomings))
-                except Exception as error:  # ingest_many does not raise; be safe anyway
-                    for slot in batch:
-                        if not slot.future.done():
-                            slot.future.set_exception(error)
-                    continue
-                if len(incomings) > 1:  # a burst: the next message waits for company
-                    self._burst_until = self.clock() + self.window
-                for slot in batch:
-                    replies = next(results) if slot.incoming is not None else []
-                    if not slot.future.done():  # its update may have been cancelled (shutdown)
-                        slot.future.set_result(replies)
+                    run.append(self._slots.popleft())
+                for index, batch in enumerate(self._quiet_first(run)):
+                    if index:  # the quiet chats' handlers queue their replies first
+                        await asyncio.sleep(0)
+                    await self._dispatch(batch)
         finally:
             self._running = False
+
+    async def _dispatch(self, batch: list[Slot]) -> None:
+        incomings = [slot.incoming for slot in batch if slot.incoming is not None]
+        try:
+            results = iter(await self.dispatch(incomings))
+        except Exception as error:  # ingest_many does not raise; be safe anyway
+            for slot in batch:
+                if not slot.future.done():
+                    slot.future.set_exception(error)
+            return
+        if len(incomings) > 1:  # a burst: the next message waits for company
+            self._burst_until = self.clock() + self.window
+        for slot in batch:
+            replies = next(results) if slot.incoming is not None else []
+            if not slot.future.done():  # its update may have been cancelled (shutdown)
+                slot.future.set_result(replies)
+
+    def _quiet_first(self, run: list[Slot]) -> list[list[Slot]]:
+        """``run`` as [quiet chats' slots, busy chats' slots] (one list when it is not mixed)."""
+        now = self.clock()
+        since = now - self.busy_seconds
+        busy: set[str] = set()
+        for slot in run:
+            if slot.incoming is None:
+                continue
+            chat = _chat(slot)
+            times = self._recent.setdefault(chat, deque())
+            times.append(now)
+            while times[0] < since:
+                times.popleft()
+            if len(times) >= self.busy_count:
+                busy.add(chat)
+        if len(self._recent) > 10_000:  # forget chats that went quiet
+            for chat in [c for c, t in self._recent.items() if t[-1] < since]:
+                del self._recent[chat]
+        if not busy or len(busy) == len({_chat(s) for s in run if s.incoming is not None}):
+            return [run]
+        quiet = [slot for slot in run if _chat(slot) not in busy]
+        return [quiet, [slot for slot in run if _chat(slot) in busy]]
 
     async def replies(self, slot: Slot) -> Any:
         """Wait for what ``dispatch`` gave for the slot's message ([] for an empty slot)."""
         return await slot.future
+
+
+def _chat(slot: Slot) -> str:
+    incoming = slot.incoming
+    return "" if incoming is None else f"{incoming.chat.platform}:{incoming.chat.chat_id}"

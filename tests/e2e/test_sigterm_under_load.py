@@ -153,10 +153,10 @@ async def test_sigterm_with_a_backlog_exits_quickly_and_a_restart_loses_nothing(
             "every message stored",
         )
         await until(
-            lambda: count(
-                tmp_path, "select count(*) from outbox where state in ('pending', 'sending')"
-            )
-            == 0,
+            lambda: (
+                count(tmp_path, "select count(*) from outbox where state in ('pending', 'sending')")
+                == 0
+            ),
             30,
             "the outbox drained",
         )
