@@ -263,6 +263,23 @@ class ReminderConfig(_Section):
         return _check_crontab(value)
 
 
+class BackupConfig(_Section):
+    """In-process scheduled backups (``studybot db backup`` run by the scheduler leader).
+
+    ``cron`` (in the first group's timezone; unset = off, e.g. when the systemd timer of
+    docs/deploy.md does it) writes ``<data_dir>/backups/studybot-<time>.db`` (``.dump`` on
+    PostgreSQL) and keeps the ``keep`` newest.
+    """
+
+    cron: str | None = None
+    keep: int = Field(default=14, ge=1)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else _check_crontab(value)
+
+
 class LimitsConfig(_Section):
     max_message_chars: int = Field(default=4000, ge=100, le=100_000)
     messages_per_minute: int = Field(default=20, ge=1)
@@ -407,6 +424,7 @@ class Config(_Section):
     join: JoinConfig = JoinConfig()
     digest: DigestConfig = DigestConfig()
     reminders: ReminderConfig = ReminderConfig()
+    backup: BackupConfig = BackupConfig()
     limits: LimitsConfig = LimitsConfig()
     access: AccessConfig = AccessConfig()
     web: WebConfig = WebConfig()

@@ -165,7 +165,7 @@ def log_what_runs(app: App, adapters: list, archive_url: str | None = None) -> N
         return
     scheduler = scheduler_for(app)
     if scheduler is None:
-        if config.digest.enabled or config.reminders.enabled:
+        if config.digest.enabled or config.reminders.enabled or config.backup.cron:
             log.info("scheduler: following; another process on this database runs the jobs")
         return
     zones = {group.slug: ZoneInfo(group.timezone) for group in config.groups}
@@ -199,7 +199,7 @@ async def _start_extras(app: App, *, web: bool) -> list[Callable[[], Awaitable[o
     stoppers: list[Callable[[], Awaitable[object]]] = [
         Housekeeping(app.db, config.database.processed_retention_days)
     ]
-    if config.digest.enabled or config.reminders.enabled:
+    if config.digest.enabled or config.reminders.enabled or config.backup.cron:
         stoppers.append(await start_scheduler(app))  # runs the jobs only while it leads
     if web and app.config.web.enabled:
         try:

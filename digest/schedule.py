@@ -46,6 +46,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from bot.backups import register_backup_job
 from digest.jobs import JobContext, JobExecutor, SchedulerHost, bound
 from digest.reminders import register_reminder_job
 from digest.triggers import LeadTrigger, publish_trigger, replaces_in_place, trigger_key
@@ -59,7 +60,10 @@ RETRY_MINUTES = 15
 #: How often a follower tries to become the scheduler leader (tests make it shorter).
 LEADER_RETRY_SECONDS = 20.0
 #: Called as ``function(scheduler, jobs)`` at start-up to add their jobs.
-REGISTRARS: tuple[Callable[[AsyncIOScheduler, JobContext], Any], ...] = (register_reminder_job,)
+REGISTRARS: tuple[Callable[[AsyncIOScheduler, JobContext], Any], ...] = (
+    register_reminder_job,
+    register_backup_job,
+)
 
 
 def scheduler_for(app: SchedulerHost) -> AsyncIOScheduler | None:
