@@ -26,12 +26,18 @@ CLI_MODULES = ("bot.cli_digest", "bot.cli_data", "bot.cli_ops")
 DEFAULT_CONFIG_FILES = ("config.yaml", "config.yml")
 
 
-def resolve_config(path: str | None) -> Config:
-    """--config, else $STUDYBOT_CONFIG, else ./config.yaml if present, else defaults."""
+def config_file(path: str | None) -> str | None:
+    """The config file used: --config, else $STUDYBOT_CONFIG, else ./config.yaml if present
+    (None: the defaults)."""
     chosen = path or os.environ.get("STUDYBOT_CONFIG")
     if chosen is None:
         chosen = next((name for name in DEFAULT_CONFIG_FILES if Path(name).exists()), None)
-    config = load_config(chosen)
+    return chosen
+
+
+def resolve_config(path: str | None) -> Config:
+    """Load :func:`config_file` (the defaults when there is none)."""
+    config = load_config(config_file(path))
     protect_config(config)  # its secrets never reach the logs, at any level
     return config
 
@@ -57,8 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="studybot",
         description="studybot: the ML self-study club's chatbot (Telegram, WeChat, console), "
         "its web archive, weekly digests and data tools.",
-        epilog="-v logs what runs, -vv debugs. "
-        "Docs: README.md and docs/ (deploy.md for a server).",
+        epilog="-v logs what runs, -vv debugs. Docs: README.md and docs/ (deploy.md for a server).",
     )
     parser.add_argument("--config", "-c", help="YAML config file (default: ./config.yaml)")
     parser.add_argument(

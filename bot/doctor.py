@@ -271,13 +271,13 @@ async def _port_open(host: str, port: int) -> bool:
 
 async def run_checks(config_path: str | None, *, telegram_request: Any = None) -> list[Check]:
     """Every check; stops after the config when it cannot be read."""
-    from bot.cli import resolve_config
+    from bot.cli import config_file, resolve_config
 
     try:
         config = resolve_config(config_path)
     except ConfigError as error:
         return [Check("config", "fail", str(error), "edit the file (see config.example.yaml)")]
-    source = config_path or os.environ.get("STUDYBOT_CONFIG") or "defaults (no config file)"
+    source = config_file(config_path) or "defaults (no config file)"
     results = [Check("config", "ok", f"{source}: {len(config.groups)} group(s)")]
     results += check_secrets(config)
     results += await asyncio.to_thread(check_database, config)

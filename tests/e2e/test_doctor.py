@@ -175,3 +175,11 @@ async def test_chats_lists_seen_chats_ready_to_paste(tmp_path: Path, clock) -> N
     assert any(line.split()[:3] == ["telegram", "555", "private"] for line in lines)
     assert '      - {platform: telegram, chat_id: "-1009"}   # English club' in out
     assert 'chat_id: "-1001"}' not in out.split("to serve these chats")[1]
+
+
+async def test_doctor_names_the_config_file_it_found_in_the_working_directory(
+    tmp_path: Path, fake_bot_api: dict
+) -> None:
+    write_config(tmp_path, fake_bot_api["base_url"])  # ./config.yaml, no -c
+    _code, out = await studybot("doctor", cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert "✔ config: config.yaml: 1 group(s)" in out, out
