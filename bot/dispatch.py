@@ -445,12 +445,21 @@ class Dispatcher:
 
     # -- edits and recalls ---------------------------------------------------------------
     def edited(self, incoming: Incoming) -> list[Reply]:
-        """A member edited a message (same id): the check-in it created follows it."""
+        """A member edited a message (same id): the entry it created follows it."""
         return amend.apply_edit(self, incoming)
 
-    def recalled(self, platform: str, chat_id: str, message_id: str) -> bool:
-        """A member recalled (撤回) a message: the check-in it created goes."""
-        return amend.apply_recall(self, platform, chat_id, message_id)
+    def recalled(self, platform: str, chat_id: str, message_id: str) -> list[Reply]:
+        """A member recalled (撤回) a message: the entry it created goes (see ``bot.amend``).
+        Notices for the chat are queued on outbox platforms, else returned."""
+        notices = amend.apply_recall(self, platform, chat_id, message_id)
+        if not notices or platform not in self._outboxed:
+            return notices
+        configured = self.group_for_chat(ChatRef(platform, chat_id, "group")) is not None
+        chat = ChatRef(platform, chat_id, "group" if configured else "private")
+        with self.db.session() as session:
+            for notice in notices:
+                outbox.queue_outgoing(session, chat, notice)
+        return []
 
     # -- bookkeeping adapters call back ---------------------------------------------------
     def announcement_of(self, chat: ChatRef, number: int) -> str | None:

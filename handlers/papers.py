@@ -93,6 +93,7 @@ async def paper(ctx: Context) -> Reply:
             summary=parsed.summary,
             one_liner=parsed.one_liner,
             now=max(ctx.now, week.start),  # late for a published issue: the next one
+            source=ctx.source,
         )
     except content.DuplicatePaper as duplicate:
         earlier = duplicate.existing

@@ -72,6 +72,7 @@ async def share(ctx: Context) -> Reply:
         tags=tags,
         now=ctx.now,
         scored=earlier is None,
+        source=ctx.source,
     )
     lines = [ctx.text(MSG, "saved", id=resource.id, url=url)]
     if earlier is not None:

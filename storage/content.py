@@ -47,8 +47,10 @@ def add_paper(
     summary: str,
     one_liner: str,
     now: datetime,
+    source: str | None = None,
 ) -> Paper:
-    """Store a paper; raises :class:`DuplicatePaper` if the group already has it."""
+    """Store a paper; raises :class:`DuplicatePaper` if the group already has it (``source``:
+    the message it came from, see :mod:`storage.sources`)."""
     existing = find_paper_duplicate(session, group_id, url_key, arxiv_id)
     if existing is not None:
         raise DuplicatePaper(existing)
@@ -63,6 +65,7 @@ def add_paper(
         summary=summary,
         one_liner=one_liner,
         created_at=now,
+        source=source,
     )
     try:
         with session.begin_nested():
@@ -114,8 +117,10 @@ def add_resource(
     now: datetime,
     url_key: str | None = None,
     scored: bool = True,
+    source: str | None = None,
 ) -> Resource:
-    """Store a shared resource with its tags (``scored``: it earns points)."""
+    """Store a shared resource with its tags (``scored``: it earns points; ``source``: the
+    message it came from)."""
     resource = Resource(
         group_id=group_id,
         member_id=member_id,
@@ -125,6 +130,7 @@ def add_resource(
         text=text,
         created_at=now,
         tags=get_or_create_tags(session, tags),
+        source=source,
     )
     session.add(resource)
     session.flush()

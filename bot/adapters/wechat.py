@@ -210,8 +210,9 @@ class WechatAdapter(WechatSession):
         self.sending.notify()
 
     async def handle_recall(self, msg: Any) -> bool:
-        """A recall (撤回) notice: the check-in the recalled message created is removed (its
-        text is the recalled message's id). True when ``msg`` was a recall notice."""
+        """A recall (撤回) notice: the entry the recalled message created is withdrawn (its
+        text is the recalled message's id; a question's notice goes through the outbox).
+        True when ``msg`` was a recall notice."""
         if getattr(msg.message_type(), "name", "") != "MESSAGE_TYPE_RECALLED":
             return False
         room = msg.room()
@@ -219,6 +220,7 @@ class WechatAdapter(WechatSession):
         recalled_id = (msg.text() or "").strip()
         if recalled_id:
             await asyncio.to_thread(self.dispatcher.recalled, PLATFORM, chat_id, recalled_id)
+            self.sending.notify()
         return True
 
     async def to_incoming(self, msg: Any) -> Incoming | None:
