@@ -51,7 +51,7 @@ from bot.routing import (
     match_tag,
 )
 from bot.tasks import BackgroundTasks
-from storage import chats, delivery, identity, moderation
+from storage import chats, delivery, identity, invitations, moderation
 from storage.db import Database
 from storage.models import Group, KeywordReply
 
@@ -467,6 +467,26 @@ class Dispatcher:
         (for platforms whose replies quote text instead of pointing at a message id)."""
         with self.db.session() as session:
             return delivery.announcement_of(session, chat.platform, chat.chat_id, number)
+
+    def last_invitation(
+        self, platform: str, contact_id: str, room_id: str
+    ) -> tuple[str, datetime] | None:
+        """(state, when) of the latest room invitation of a person (``sent``/``failed``)."""
+        with self.db.session() as session:
+            return invitations.last_invitation(session, platform, contact_id, room_id)
+
+    def note_invitation(
+        self,
+        platform: str,
+        contact_id: str,
+        room_id: str,
+        state: str,
+        when: datetime,
+        error: str | None = None,
+    ) -> None:
+        """Remember a room invitation (``sent`` before it goes out, ``failed`` after)."""
+        with self.db.session() as session:
+            invitations.note_invitation(session, platform, contact_id, room_id, state, when, error)
 
     def record_sent(self, chat: ChatRef, message_id: str, question_id: int) -> None:
         """An adapter reports the platform id of a message that announced a question."""

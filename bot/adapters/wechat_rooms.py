@@ -3,14 +3,15 @@
 :class:`WechatRooms` warns once per room that talks to the bot but is not in
 ``groups[].chats`` (so digests and reminders cannot go there), and, when 「自学」 arrives in a
 DM, invites the friend into ``wechat.study_room_id`` unless already a member or invited within
-``wechat.invite_cooldown_seconds``; a failed invitation is reported to the WeChat admins.
-Membership is read fresh from the puppet on every invitation.
+``wechat.invite_cooldown_seconds``; a failed invitation is reported to the WeChat admins once.
+Invitations are remembered through the dispatcher (the database), so a restart neither re-sends
+a pending one nor reports a failure twice. Membership is read fresh from the puppet on every
+invitation.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,7 +21,7 @@ from bot.adapters.wechat_session import PLATFORM
 from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.i18n import Messages
-from bot.model import ChatRef, Incoming, Reply
+from bot.model import ChatRef, Incoming, Reply, utcnow
 
 log = logging.getLogger("bot.adapters.wechat")  # the adapter's log, as before the split
 
@@ -72,8 +73,7 @@ class WechatRooms:
         self._post = post
         self.join = config.join
         self.cooldown = config.wechat.invite_cooldown_seconds
-        self.clock: Callable[[], float] = time.monotonic
-        self._invited: dict[str, float] = {}  # contact -> when the last invitation went out
+        self.now = utcnow  # wall clock: invitations are remembered across restarts
         self._in_flight: set[str] = set()  # contacts whose 「自学」 is being handled now
         self._admin_contacts = [
             admin.split(":", 1)[1] for admin in config.admins if admin.startswith(f"{PLATFORM}:")
@@ -101,10 +101,14 @@ class WechatRooms:
                 chat.title, chat.chat_id, chat.chat_id,
             )  # fmt: skip
 
-    def pending(self, contact_id: str) -> bool:
-        """Whether an invitation to ``contact_id`` went out within the cooldown."""
-        sent = self._invited.get(contact_id)
-        return sent is not None and self.clock() - sent < self.cooldown
+    def recent(self, contact_id: str, room_id: str) -> str | None:
+        """The state (``sent``/``failed``) of an invitation of ``contact_id`` into ``room_id``
+        within the cooldown, else None."""
+        found = self.dispatcher.last_invitation(PLATFORM, contact_id, room_id)
+        if found is None:
+            return None
+        state, when = found
+        return state if (self.now() - when).total_seconds() < self.cooldown else None
 
     async def invite(self, incoming: Incoming, reply: Reply) -> None:
         """Invite the sender into the room once per cooldown, never re-inviting a member.
@@ -132,6 +136,9 @@ class WechatRooms:
 
     async def _invite(self, incoming: Incoming, room_id: str, topic: str) -> None:
         contact_id, dm = incoming.sender.user_id, incoming.chat
+        if self.recent(contact_id, room_id) == "failed":  # the admins know already
+            await self._failed(incoming, topic, "", tell_admins=False)
+            return
         try:
             room = self._bot().Room.load(room_id)
             await room.ready()
@@ -139,15 +146,20 @@ class WechatRooms:
             members = await self._bot().puppet.room_members(room_id)
         except Exception as exc:
             log.warning("WeChat: cannot read the study room %s (%s)", room_id, exc)
-            await self._failed(incoming, topic, f"cannot read the room: {exc}")
+            error = f"cannot read the room: {exc}"
+            self.dispatcher.note_invitation(
+                PLATFORM, contact_id, room_id, "failed", self.now(), error
+            )
+            await self._failed(incoming, topic, error)
             return
         if contact_id in members:
             await self._post(dm, Reply(MSG.get("already_member", self.lang, room=topic)), [])
             return
-        if self.pending(contact_id):
+        if self.recent(contact_id, room_id) == "sent":
             await self._post(dm, Reply(MSG.get("pending", self.lang, room=topic)), [])
             return
-        self._invited[contact_id] = self.clock()
+        # remembered before it goes out: a crash or restart never sends it twice
+        self.dispatcher.note_invitation(PLATFORM, contact_id, room_id, "sent", self.now())
         try:
             contact = self._bot().Contact.load(contact_id)
             await self.outbound.attempt(
@@ -155,17 +167,26 @@ class WechatRooms:
             )
         except Exception as exc:
             log.warning("WeChat: inviting %s into %s failed (%s)", contact_id, room_id, exc)
-            await self._failed(incoming, topic, str(exc) or type(exc).__name__)
+            error = str(exc) or type(exc).__name__
+            self.dispatcher.note_invitation(
+                PLATFORM, contact_id, room_id, "failed", self.now(), error
+            )
+            await self._failed(incoming, topic, error)
             return
         await self._post(dm, Reply(MSG.get("invited", self.lang, room=topic)), [])
 
-    async def _failed(self, incoming: Incoming, topic: str, error: str) -> None:
-        """Tell the person the admins know (with the invite link if any), and tell the admins."""
+    async def _failed(
+        self, incoming: Incoming, topic: str, error: str, *, tell_admins: bool = True
+    ) -> None:
+        """Tell the person the admins know (with the invite link if any), and tell the admins
+        (once per failure: not again for the person's next 「自学」 within the cooldown)."""
         link = (
             MSG.get("link", self.lang, url=self.join.invite_link) if self.join.invite_link else ""
         )
         text = MSG.get("failed", self.lang, room=topic, link=link)
         await self._post(incoming.chat, Reply(text), [])
+        if not tell_admins:
+            return
         alert = MSG.get(
             "admin_alert",
             self.lang,

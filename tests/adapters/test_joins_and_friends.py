@@ -13,7 +13,7 @@ from telegram import Update
 
 from bot.adapters.wechat import WechatAdapter
 from bot.app import build_app
-from bot.model import ChatRef
+from bot.model import ChatRef, Incoming, UserRef
 from tests.adapters.telegram_fake import DATE, GROUP, user
 from tests.adapters.test_telegram_offline import Harness, make_harness, telegram_config
 from tests.adapters.test_wechat_mapping import ROOM, FakeBot
@@ -87,12 +87,13 @@ async def test_welcome_text_is_configurable_and_can_be_off(
 
 
 def wechat_adapter(
-    tmp_path: Path, clock: FakeClock, **join: Any
+    tmp_path: Path, clock: FakeClock, admins: tuple[str, ...] = (), **join: Any
 ) -> tuple[Any, WechatAdapter, FakeBot]:
     wechat = {"token": "t", "endpoint": "127.0.0.1:1", "send_interval_seconds": 0,
               "study_room_id": ROOM}  # fmt: skip
     groups = [{"slug": "ml-club", "chats": [{"platform": "wechat", "chat_id": ROOM}]}]
-    config = make_config(tmp_path, wechat=wechat, groups=groups, join=join)
+    extra = {"admins": list(admins)} if admins else {}
+    config = make_config(tmp_path, wechat=wechat, groups=groups, join=join, **extra)
     app = build_app(config, clock=clock)
     adapter = WechatAdapter(app.dispatcher, config)
     bot = FakeBot()
@@ -148,3 +149,50 @@ async def test_wechat_friend_request_with_the_keyword_is_accepted_and_invited(
     finally:
         await adapter.sending.stop(0)
         app.db.dispose()
+
+
+async def test_invitations_are_remembered_across_a_restart(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """One invitation per person per cooldown and one failure report, even after a restart:
+    the pending invitation and the reported failure are in the database, not in memory."""
+    app, adapter, bot = wechat_adapter(tmp_path, clock, admins=("wechat:alice",))
+    ids = iter(range(100))
+
+    async def say_join(running: WechatAdapter, who: str) -> None:
+        dm = ChatRef("wechat", who, "private", who.title())
+        said = Incoming(dm, UserRef("wechat", who, who.title()), "自学", f"j{next(ids)}")
+        await running.dispatcher.dispatch(said)
+        running.sending.notify()
+        await running.sending.idle()
+
+    try:
+        await say_join(adapter, "carol")
+        assert bot.puppet.added == [(ROOM, "carol")]
+        bot.puppet.members[ROOM].remove("carol")  # she has not accepted yet
+        bot.puppet.members[ROOM].remove("bob")  # bob left the room and wants back in
+        bot.puppet.fail_add = True
+        await say_join(adapter, "bob")  # fails: bob told, the admin alice told
+        alerts = [text for to, text, _ in bot.puppet.sent if to == "alice"]
+        assert len(alerts) == 1 and "bob" in alerts[0]
+        tried = list(bot.puppet.added)  # carol's invitation, bob's failed one
+    finally:
+        await adapter.sending.stop(0)
+        app.db.dispose()
+
+    restarted = build_app(app.config, clock=clock)  # a new process: nothing in memory
+    again = WechatAdapter(restarted.dispatcher, restarted.config)
+    again._bot, again.self_id, again.self_name = bot, "bot", "学习助手"
+    again._ready.set()
+    again.sending.start()
+    try:
+        sent_before = len(bot.puppet.sent)
+        await say_join(again, "carol")
+        await say_join(again, "bob")
+        assert bot.puppet.added == tried  # nobody invited again within the cooldown
+        later = bot.puppet.sent[sent_before:]
+        assert [to for to, _, _ in later] == ["carol", "bob"]  # and no second alert
+        assert "已经发给你" in later[0][1] and "已经通知管理员" in later[1][1]
+    finally:
+        await again.sending.stop(0)
+        restarted.db.dispose()

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -163,6 +163,7 @@ class FakeDispatcher:
         self.recorded: list[tuple[ChatRef, str, int]] = []
         self.replies: list[Reply] = []
         self.queued: list[Queued] = []
+        self.invitations: dict[tuple[str, str, str], tuple[str, Any]] = {}
 
     def use_outbox(self, platform: str) -> None:
         return None
@@ -184,6 +185,14 @@ class FakeDispatcher:
 
     def record_sent(self, chat: ChatRef, message_id: str, question_id: int) -> None:
         self.recorded.append((chat, message_id, question_id))
+
+    def last_invitation(self, platform: str, contact: str, room: str) -> Any:
+        return self.invitations.get((platform, contact, room))
+
+    def note_invitation(
+        self, platform: str, contact: str, room: str, state: str, when: Any, error: Any = None
+    ) -> None:
+        self.invitations[(platform, contact, room)] = (state, when)
 
     def group_for_chat(self, chat: ChatRef) -> Any:
         return self.config.groups[0]
@@ -413,8 +422,8 @@ async def test_one_invitation_per_person_per_cooldown(make: Any) -> None:
     await deliver(adapter, said[1], join)  # the pending invitation is remembered: not re-sent
     assert bot.puppet.added == [(ROOM, "carol")]
     assert "已经发给你" in bot.puppet.sent[-1][1]
-    now = adapter.rooms.clock()
-    adapter.rooms.clock = lambda: now + 3601  # the cooldown is over: one more invitation
+    later = adapter.rooms.now() + timedelta(seconds=3601)
+    adapter.rooms.now = lambda: later  # the cooldown is over: one more invitation
     await deliver(adapter, said[0], join)
     assert bot.puppet.added == [(ROOM, "carol"), (ROOM, "carol")]
 
