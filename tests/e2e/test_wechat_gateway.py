@@ -536,3 +536,27 @@ async def test_an_asker_hears_of_answers_as_a_contact_message_or_in_the_room(
     events = await gateway.settle(since)
     assert any("不计分" in e.get("text", "") for e in events)
     assert not any("有了新回答" in e.get("text", "") for e in events)
+
+
+async def test_a_friend_request_saying_the_keyword_is_accepted_invited_and_welcomed(
+    gateway: Gateway, adapter: Any
+) -> None:
+    """FriendshipAccepter + RoomInviter through the real gateway: a stranger's request with
+    hello 「自学」 is accepted, they are invited into the study room and told so privately, and
+    joining the room gets them the welcome; a request without the keyword is left alone."""
+    since = gateway.mark()
+    await gateway.command(cmd="friend", **{"from": "erin", "name": "Erin", "hello": "卖课的"})
+    await gateway.wait(lambda e: e["event"] == "friend_request", since)
+    await gateway.command(cmd="friend", **{"from": "dave", "name": "Dave", "hello": "你好，自学"})
+    accepted = await gateway.wait(lambda e: e["event"] == "accepted", since)
+    assert accepted["contact"] == "dave"
+    added = await gateway.wait(lambda e: e["event"] == "room_add", since)
+    assert added == {"event": "room_add", "room": ROOM, "contact": "dave"}
+    told = await gateway.wait(sent_text("dave"), since)
+    assert "已邀请" in told["text"] and "ML自学者俱乐部" in told["text"]
+    welcome = await gateway.wait(sent_text(ROOM), since)
+    assert welcome["mentions"] == ["dave"] and "Dave" in welcome["text"]
+    assert "#打卡" in welcome["text"] and "自学" in welcome["text"]
+    events = await gateway.settle(since)
+    assert [e["contact"] for e in events if e["event"] == "accepted"] == ["dave"]
+    assert not [e for e in events if e.get("to") == "erin" or e.get("contact") == "erin"]

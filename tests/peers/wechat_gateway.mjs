@@ -17,6 +17,8 @@
 //   {"cmd":"recall","from":"alice","room":"study@chatroom","id":"<message id>"}
 //                                                the member recalls (撤回) that message
 //   {"cmd":"join","who":"carol","room":"study@chatroom"}  carol joins the room (room-join event)
+//   {"cmd":"friend","from":"dave","name":"Dave","hello":"自学"}  a stranger's friend request
+//                                                (a friendship event; the contact is created)
 //   {"cmd":"fail","what":"roomAdd","on":true}  make roomAdd / messageSendText / messageSendUrl /
 //                                               messageSendFile throw (until "on":false)
 //   {"cmd":"restart"}                           drop every gRPC connection and serve again
@@ -24,7 +26,8 @@
 // It prints one JSON line on stdout per event: {"event":"ready"}, {"event":"login"},
 // {"event":"said","id":...} (a user message injected), {"event":"text",...} (the bot sent text:
 // to, room, text, mentions, id), {"event":"url",...} (a UrlLink card), {"event":"file",...},
-// {"event":"room_add",...},
+// {"event":"room_add",...}, {"event":"friend_request","id":...},
+// {"event":"accepted","id":...,"contact":...} (the bot accepted a friend request),
 // {"event":"members",...}, {"event":"error","message":...}. Library logs go to stderr.
 // The gateway exits when stdin closes.
 
@@ -143,6 +146,17 @@ puppet.roomAdd = async (roomId, contactId) => {
   await puppet.dirtyPayload(PUPPET.types.Payload.RoomMember, roomId)
 }
 
+// friend requests: the mock keeps no friendship payloads, so the gateway serves its own
+const friendships = new Map()
+puppet.friendshipRawPayload = async (id) => friendships.get(id) || { id }
+puppet.friendshipRawPayloadParser = async (raw) => raw
+puppet.friendshipAccept = async (id) => {
+  const request = friendships.get(id)
+  if (!request) throw new Error(`no friend request ${id}`)
+  mocker.ContactMock.load(request.contactId).payload.friend = true
+  emit({ event: 'accepted', id, contact: request.contactId })
+}
+
 let server
 async function serve () {
   server = new PuppetServer({ endpoint, puppet, token, tls: { disable: true } })
@@ -193,6 +207,25 @@ async function handle (command) {
       mocker.RoomMock.load(command.room).add(mocker.ContactMock.load(command.who)).by(contacts.bot)
       await puppet.dirtyPayload(PUPPET.types.Payload.RoomMember, command.room)
       emit({ event: 'joined', room: command.room, who: command.who })
+      break
+    }
+    case 'friend': {
+      const known = Object.prototype.hasOwnProperty.call(contacts, command.from)
+      if (!known) {
+        contacts[command.from] = mocker.createContact({ id: command.from, name: command.name || command.from })
+        contacts[command.from].payload.friend = false
+      }
+      const id = `friendship-${randomUUID()}`
+      friendships.set(id, {
+        id,
+        contactId: command.from,
+        hello: command.hello || '',
+        type: PUPPET.types.Friendship.Receive,
+        timestamp: Date.now(),
+        ticket: '',
+      })
+      puppet.emit('friendship', { friendshipId: id })
+      emit({ event: 'friend_request', id })
       break
     }
     case 'redeliver':
