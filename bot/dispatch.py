@@ -24,6 +24,7 @@ after-commit work, which :meth:`Dispatcher.complete` runs once the transaction h
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ from storage.db import Database
 from storage.models import Group, KeywordReply
 
 log = logging.getLogger(__name__)
+NUMBER_GLUED = re.compile(r"^(\D+?)(\d{1,9})$")
 
 
 class Dispatcher:
@@ -154,7 +156,13 @@ class Dispatcher:
             if target and self.bot_usernames and target.lower() not in self.bot_usernames:
                 return None  # addressed to another bot
             addressed = bool(target) and target.lower() in self.bot_usernames
-            return Route(self.registry.find_command(name), name, args.strip(), addressed=addressed)
+            spec = self.registry.find_command(name)
+            glued = NUMBER_GLUED.match(name) if spec is None else None
+            if glued is not None and self.registry.find_command(glued.group(1)) is not None:
+                # /q1, /answer3 …: the number written onto the command
+                name, args = glued.group(1), f"{glued.group(2)} {args}"
+                spec = self.registry.find_command(name)
+            return Route(spec, name, args.strip(), addressed=addressed)
         found = match_tag(text, self.registry.hashtags, self.registry.bare_words)
         if found is None:
             return None

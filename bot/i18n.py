@@ -67,9 +67,9 @@ COMMON = Messages(
             "anonymity off and send it again; admin commands still work.",
         ),
         "control_chars": (
-            "消息里有看不见的控制字符（{char}，如方向反转符），没有保存。请删掉后重新发送。",
-            "Your message contains an invisible control character ({char}, e.g. a direction "
-            "override); nothing was saved. Please remove it and send again.",
+            "消息里有看不见的控制字符（{char}），没有保存。请删掉后重新发送。",
+            "Your message contains an invisible control character ({char}); nothing was saved. "
+            "Please remove it and send again.",
         ),
         "private_hint": (
             "发送 /help 查看我能做什么；发送「自学」了解如何加入。",

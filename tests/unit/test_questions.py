@@ -195,3 +195,12 @@ async def test_english_replies(config_factory, clock):
         assert "No open questions" in await chat.say("/questions", user="u3")
     finally:
         app.db.dispose()
+
+
+async def test_a_number_written_onto_the_command_still_works(chat):
+    """Trial week: members typed /q1 and /answer1 … (silence in a group, as for another bot's
+    command); a number glued to one of our commands is its first argument."""
+    await chat.say("/ask 什么是 dropout？", user="u1")
+    assert "什么是 dropout" in await chat.say("/q1", user="u2")
+    assert "第 1 个回答" in await chat.say("/answer1 随机丢弃神经元", user="u2")
+    assert await chat.say("/warn2", user="u2") == ""  # still not ours: no reply in the group
