@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Table, bindparam, func, insert, literal_column, select
 from sqlalchemy.orm import Session
 
+from storage import digest_overrides
 from storage.models import CheckIn
 from storage.search.index import queue_for_search
 
@@ -138,7 +139,8 @@ def edit_checkin(checkin: CheckIn, text: str, now: datetime) -> CheckIn:
 
 
 def delete_checkin(session: Session, checkin: CheckIn) -> None:
-    """Remove ``checkin``."""
+    """Remove ``checkin`` and its digest edits (a later note given its id starts clean)."""
+    digest_overrides.take(session, checkin.group_id, f"checkin:{checkin.id}")
     session.delete(checkin)
     session.flush()
 

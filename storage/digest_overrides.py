@@ -123,3 +123,56 @@ def set_positions(
             now=now,
             issue_number=issue_number,
         )
+
+
+def take(session: Session, group_id: int, key: str) -> list[dict[str, object]]:
+    """Remove every override of entry ``key`` (the entry is being deleted: a later entry
+    given the same id must not inherit them) and return them as JSON-safe dicts."""
+    rows = for_entries(session, group_id, [key])
+    saved: list[dict[str, object]] = [
+        {
+            "field": row.field,
+            "value": row.value,
+            "issue_number": row.issue_number,
+            "set_by": row.set_by,
+            "set_at": row.set_at.isoformat(),
+        }
+        for row in rows
+    ]
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return saved
+
+
+def put_back(session: Session, group_id: int, key: str, saved: object) -> None:
+    """Restore overrides :func:`take` returned onto entry ``key`` (its id may be new); an
+    override set meanwhile wins."""
+    if not isinstance(saved, list):
+        return
+    for item in saved:
+        if not isinstance(item, dict):
+            continue
+        number = int(item.get("issue_number") or 0)
+        there = session.scalars(
+            select(DigestOverride.id).where(
+                DigestOverride.group_id == group_id,
+                DigestOverride.entry_key == key,
+                DigestOverride.field == str(item.get("field")),
+                DigestOverride.issue_number == number,
+            )
+        ).first()
+        if there is not None:
+            continue
+        session.add(
+            DigestOverride(
+                group_id=group_id,
+                entry_key=key,
+                field=str(item.get("field")),
+                issue_number=number,
+                value=str(item.get("value")),
+                set_by=str(item.get("set_by") or ""),
+                set_at=datetime.fromisoformat(str(item.get("set_at"))),
+            )
+        )
+    session.flush()

@@ -3,7 +3,7 @@
 :func:`trash` moves an entry out of the group's content into ``trash`` as a JSON snapshot
 (what, who, when): lists, the digest, search and points no longer see it, and /digest status
 shows it. :func:`restore` puts a trashed entry back from its snapshot (same id; a question
-whose number was taken meanwhile gets the next free one). :func:`record_action` logs an admin
+whose number was taken meanwhile gets the next free one), with its digest edits. :func:`record_action` logs an admin
 command; :func:`recent_actions` reads the log.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from storage import questions
+from storage import digest_overrides, questions
 from storage.models import (
     Answer,
     AuditEntry,
@@ -81,6 +81,9 @@ def trash(
             if others is None and question.status == "answered":
                 question.status = "open"  # its only answer is gone: open (/questions) again
             session.flush()
+    key = _entry_key(entry)
+    if key is not None:  # its digest edits go with it (and come back on restore)
+        snapshot["digest_edits"] = digest_overrides.take(session, group_id, key)
     item = TrashItem(
         group_id=group_id,
         kind=kind,
@@ -215,9 +218,23 @@ def restore(session: Session, item: TrashItem) -> Paper | Resource | Question | 
                 best = answer
         session.flush()
         entry.best_answer_id = best.id if best is not None else None
+    key = _entry_key(entry)
+    if key is not None:
+        digest_overrides.put_back(session, item.group_id, key, snapshot.get("digest_edits"))
     session.delete(item)
     session.flush()
     return entry
+
+
+def _entry_key(entry: Paper | Resource | Question | Answer) -> str | None:
+    """The digest entry key of ``entry`` (what its overrides are stored under), if any."""
+    if isinstance(entry, Paper):
+        return f"paper:{entry.id}"
+    if isinstance(entry, Resource):
+        return f"resource:{entry.id}"
+    if isinstance(entry, Question):
+        return f"question:{entry.number}"
+    return None
 
 
 def current_label(session: Session, entry: Paper | Resource | Question | Answer) -> str:

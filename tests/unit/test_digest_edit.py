@@ -288,3 +288,38 @@ async def test_english_group_gets_english_replies(
     assert "message(s)" in head and "条" not in head
     assert "edit <ref> <field> <text>" in head
     app.db.dispose()
+
+
+async def test_a_deleted_entry_takes_its_edits_along_and_restore_brings_them_back(
+    chat: Chatter,
+) -> None:
+    await seed(chat)
+    p2 = ids(chat)["P"][1]
+    await chat.say(f"/digest edit {p2} headline 双向编码器", user="admin")
+    assert "已删除" in await chat.say(f"/delete paper {p2[1:]}", user="admin")
+    assert overrides(chat) == [] and "双向编码器" not in await preview(chat)
+    assert "已恢复论文" in await chat.say(f"/restore paper {p2[1:]}", user="admin")
+    assert "双向编码器" in await preview(chat)
+
+
+async def test_a_new_entry_given_a_deleted_entrys_id_does_not_inherit_its_edits(
+    chat: Chatter,
+) -> None:
+    await seed(chat)
+    p2 = ids(chat)["P"][1]
+    await chat.say(f"/digest edit {p2} headline 双向编码器", user="admin")
+    await chat.say(f"/delete paper {p2[1:]}", user="admin")
+    # SQLite gives the highest id out again: the next paper must not inherit the edit
+    await chat.say(
+        "/paper https://arxiv.org/abs/2005.14165 GPT-3 | 少样本 | 大模型", user="u4", name="小王"
+    )
+    text = await preview(chat)
+    assert "GPT-3" in text and "双向编码器" not in text
+
+
+async def test_a_deleted_checkin_takes_its_edit_along(chat: Chatter) -> None:
+    await seed(chat)
+    c1 = ids(chat)["C"][0]
+    await chat.say(f"/digest edit {c1} text 改过的心得", user="admin")
+    assert "已删除" in await chat.say("/checkin del 1", user="u1", name="大煌")
+    assert overrides(chat) == []
