@@ -182,3 +182,27 @@ def test_relative_paths_follow_the_config_file_from_another_directory(tmp_path):
     exports = list((club / "data" / "exports").iterdir())
     assert len(exports) == 1 and str(exports[0]) in result.stdout
     assert list(shell.iterdir()) == []  # nothing written where the shell happened to be
+
+
+def test_an_asker_is_told_of_an_answer_through_the_console(tmp_path):
+    """The console's 「:dm」 chat is a private chat the bot knows: an answer reaches the asker
+    there; an asker who never wrote privately is mentioned in the group instead."""
+    script = """\
+:dm
+/me
+:group
+/ask 为什么要做 batch norm？
+:user bob 小明
+/ask 学习率怎么选？
+:user carol 小红
+/answer 1 稳定每层输入的分布
+/answer 2 先用 lr finder 扫一遍
+"""
+    config = write_config(tmp_path)
+    result = studybot("--config", str(config), "run", "--no-web", cwd=tmp_path, stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    first = out.index("你的问题 #1 有了新回答（小红）")
+    assert "私聊给" in out[out.rindex("\n", 0, out.rindex("→", 0, first)) : first]
+    second = out.index("你的问题 #2 有了新回答（小红）")
+    assert "@小明" in out[out.rindex("──", 0, second) : second]
