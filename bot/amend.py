@@ -90,7 +90,7 @@ MSG = Messages(
     }
 )
 MAX_CHARS = 3000
-_ANSWER_ARGS = re.compile(r"^[#＃]?\d{1,9}\s+(.*)$", re.S)
+_ANSWER_ARGS = re.compile(r"^[#＃]?\d{1,9}(?:\s*[:：,，、。]\s*|\s+)(.*)$", re.S)
 
 
 def apply_edit(dispatcher: Dispatcher, incoming: Incoming) -> list[Reply]:

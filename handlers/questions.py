@@ -99,8 +99,9 @@ MSG = Messages(
 )
 
 _NUMBER = r"[#＃]?(\d{1,9})"
-_ANSWER = re.compile(rf"^{_NUMBER}(?:\s+(.*))?$", re.S)
-_BEST = re.compile(rf"^{_NUMBER}\s+[#＃]?(\d{{1,9}})$")
+_SEP = r"(?:\s*[:：,，、。]\s*|\s+)"  # "/answer 1：…", "/回答 2，…" as people write them
+_ANSWER = re.compile(rf"^{_NUMBER}(?:{_SEP}(.*))?$", re.S)
+_BEST = re.compile(rf"^{_NUMBER}{_SEP}[#＃]?(\d{{1,9}})$")
 
 
 

@@ -204,3 +204,14 @@ async def test_a_number_written_onto_the_command_still_works(chat):
     assert "什么是 dropout" in await chat.say("/q1", user="u2")
     assert "第 1 个回答" in await chat.say("/answer1 随机丢弃神经元", user="u2")
     assert await chat.say("/warn2", user="u2") == ""  # still not ours: no reply in the group
+
+
+async def test_answers_written_with_chinese_punctuation_after_the_number(chat):
+    """Trial week: 「/answer 1：…」 and 「/回答 2，…」 got the usage reply."""
+    await chat.say("/ask 什么是 dropout？", user="u1")
+    await chat.say("/ask 什么是 BN？", user="u1")
+    assert "第 1 个回答" in await chat.say("/answer 1：随机失活", user="u2")
+    assert "第 1 个回答" in await chat.say("/回答 2，批归一化", user="u2")
+    assert "第 2 个回答" in await chat.say("/answer #2, 还能加速训练", user="u3")
+    assert "1. u2：随机失活" in await chat.say("/q 1", user="u4")
+    assert "回答内容是空的" in await chat.say("/answer 1：", user="u2")
