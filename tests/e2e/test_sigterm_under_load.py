@@ -117,7 +117,7 @@ async def test_sigterm_with_a_backlog_exits_quickly_and_a_restart_loses_nothing(
     late = [TelegramUser(client, TOKEN, 600 + i, f"路过{i}") for i in range(20)]
     first = await start(config, tmp_path, log)
     try:
-        await until(lambda: "polling" in log.read_text("utf-8"), 60, "the bot started")
+        await until(lambda: "polling" in log.read_text("utf-8"), 120, "the bot started")
         for i in range(30):  # 20 answers a minute into the group: 10 wait in the outbox
             await askers[i % 6].say(f"/ask 第 {i} 个问题：批大小怎么选？", BUSY)
         await until(
@@ -149,7 +149,7 @@ async def test_sigterm_with_a_backlog_exits_quickly_and_a_restart_loses_nothing(
     try:
         await until(
             lambda: count(tmp_path, "select count(*) from processed_messages") == 50,
-            60,
+            120,
             "every message stored",
         )
         await until(
