@@ -347,7 +347,7 @@ class WechatConfig(_Section):
     max_text_chars: int = Field(default=1800, ge=100)
     login_timeout_seconds: float = Field(default=30, gt=0)
     ack: Literal["batch", "reply"] = "batch"  # check-in acknowledgments in rooms (no reactions)
-    ack_batch_seconds: float = Field(default=10, ge=0)  # a room's batch gathers this long
+    ack_batch_seconds: float = Field(default=5, ge=0)  # a room's batch gathers this long
 
 
 class SendingConfig(_Section):
