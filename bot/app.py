@@ -23,6 +23,7 @@ from bot.context import Services
 from bot.dispatch import Dispatcher
 from bot.log_redaction import protect_config
 from bot.model import utcnow
+from bot.paper_metadata import PaperMetadata
 from bot.registry import REGISTRY, Registry
 from bot.tasks import BackgroundTasks
 from digest.mp_draft import MpDrafts
@@ -57,6 +58,7 @@ class App:
     # routes adapters serve on the web server (the 公众号 callback), added by make_adapter
     web_routes: list[web.RouteDef] = field(default_factory=list)
     mp_drafts: MpDrafts | None = None  # 公众号 drafts of published digests, when configured
+    paper_metadata: PaperMetadata | None = None  # arXiv/GitHub metadata, fetched in the background
 
     def add_sender(self, sender: Sender) -> None:
         self.senders[sender.platform] = sender
@@ -77,7 +79,13 @@ def build_app(
     senders: dict[str, Sender] = {}
     mp_drafts = _mp_drafts(config, database, clock)
     digest = DigestService(database, config, senders, clock, mp_drafts=mp_drafts)
-    services = Services(publish_digest=digest.publish_digest, push_mp_draft=digest.push_mp_draft)
+    tasks = BackgroundTasks(report=digest.notify_admins)  # failures reach the admins
+    metadata = PaperMetadata(database, config.papers, tasks)
+    services = Services(
+        publish_digest=digest.publish_digest,
+        push_mp_draft=digest.push_mp_draft,
+        paper_metadata=metadata.schedule,
+    )
     dispatcher = Dispatcher(
         config,
         database,
@@ -85,7 +93,7 @@ def build_app(
         services=services,
         clock=clock,
         bot_usernames=bot_usernames,
-        tasks=BackgroundTasks(report=digest.notify_admins),  # failures reach the admins
+        tasks=tasks,
     )
     indexer = IndexWorker(database)  # search indexing after the reply, not before it
     database.on_index_queued = indexer.notify
@@ -99,6 +107,7 @@ def build_app(
         senders=senders,
         indexer=indexer,
         mp_drafts=mp_drafts,
+        paper_metadata=metadata,
     )
 
 

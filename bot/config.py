@@ -411,6 +411,21 @@ class MpConfig(_Section):
         return bool(self.app_id and self.app_secret)
 
 
+class PapersConfig(_Section):
+    """Paper metadata: a shared arXiv paper's title, authors, abstract and date (the arXiv
+    API), a GitHub code link's description and stars (the GitHub REST API), fetched in the
+    background after the member's reply (see docs/digest.md)."""
+
+    fetch_metadata: bool = True
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    github_api_url: str = "https://api.github.com"
+    timeout_seconds: float = Field(default=15, gt=0)
+    # a failed fetch (network down, timeout, 5xx) is tried again after this, doubling each
+    # time, up to max_attempts; what is still missing is tried again at the next start
+    retry_seconds: float = Field(default=300, gt=0)
+    max_attempts: int = Field(default=6, ge=1)
+
+
 class Config(_Section):
     """The whole configuration. Every key has a default: an empty file is valid."""
 
@@ -433,6 +448,7 @@ class Config(_Section):
     wechat: WechatConfig = WechatConfig()
     sending: SendingConfig = SendingConfig()
     mp: MpConfig = MpConfig()
+    papers: PapersConfig = PapersConfig()
 
     # which ${VARS} each dotted key read (set by parse_config; for error messages)
     _env_sources: dict[str, list[str]] = PrivateAttr(default_factory=dict)

@@ -37,11 +37,14 @@ class Services:
     ``publish_digest(group_slug, number=None) -> summary text`` sends the digest to the
     group's chats (:meth:`digest.service.DigestService.publish_digest`);
     ``push_mp_draft(number=None, *, force=False) -> summary text`` makes or updates the
-    issue's 公众号 draft (:meth:`digest.service.DigestService.push_mp_draft`).
+    issue's 公众号 draft (:meth:`digest.service.DigestService.push_mp_draft`);
+    ``paper_metadata(paper_id)`` fetches a paper's arXiv/GitHub metadata in the background
+    (:meth:`bot.paper_metadata.PaperMetadata.schedule`; returns at once).
     """
 
     publish_digest: Callable[[str, int | None], Awaitable[str]] | None = None
     push_mp_draft: Callable[..., Awaitable[str]] | None = None
+    paper_metadata: Callable[[int], None] | None = None
 
 
 @dataclass

@@ -82,7 +82,7 @@ class Dispatcher:
         #: ``time.monotonic()`` when the last message came in (the runner waits for a quiet
         #: moment so a platform's backlog is taken in before overdue jobs run).
         self.last_received = 0.0
-        self.tasks = tasks or BackgroundTasks()
+        self.tasks = tasks if tasks is not None else BackgroundTasks()  # (empty is falsy)
         self.bot_usernames = {name.lower() for name in bot_usernames}
         self.rate_limiter = RateLimiter(config.limits.messages_per_minute, config.limits.burst)
         self._chat_groups: dict[tuple[str, str], GroupConfig] = {

@@ -52,6 +52,8 @@ async def run_bot(
     warm_up_process()
     if app.indexer is not None:
         app.indexer.notify()  # index what a crash or an older version left queued
+    if app.paper_metadata is not None:
+        app.paper_metadata.resume()  # paper metadata a restart or the network left missing
     extras: list = []
     try:
         for adapter in adapters:

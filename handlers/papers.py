@@ -33,6 +33,15 @@ MSG = Messages(
         "arxiv": ("arXiv：{id}", "arXiv: {id}"),
         "code": ("代码：{url}", "Code: {url}"),
         "one_liner": ("一句话概括：{text}", "In one line: {text}"),
+        "fetching": (
+            "论文名称、作者和摘要稍后自动从 arXiv 补全。",
+            "The paper's title, authors and abstract will be filled in from arXiv shortly.",
+        ),
+        "fetch_failed": (
+            "（arXiv 暂时连不上，论文信息稍后自动重试）",
+            "(arXiv unreachable for now: its details will be fetched later)",
+        ),
+        "by_authors": ("作者：{names}", "Authors: {names}"),
         "in_digest": (
             "将收录进第 {issue} 期周报的论文速递（{deadline} 截止）📚",
             "It goes into the paper digest of issue {issue} (closes {deadline}) 📚",
@@ -51,10 +60,20 @@ MSG = Messages(
 
 
 def paper_label(paper: Paper) -> str:
-    """The title, or the arXiv id / URL when no title was given."""
+    """The title, else the title fetched from arXiv, else the arXiv id / URL."""
     if paper.title:
         return paper.title
+    if paper.arxiv_title:
+        return paper.arxiv_title
     return f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else paper.url
+
+
+def authors_line(paper: Paper, lang: str, most: int = 3) -> str:
+    """The first ``most`` fetched authors, 「等」 / "et al." for the rest."""
+    names = paper.arxiv_authors.splitlines()
+    more = len(names) > most
+    shown = ", ".join(names[:most])
+    return shown + (" 等" if lang == "zh" else " et al.") if more else shown
 
 
 @command(
@@ -113,6 +132,16 @@ async def paper(ctx: Context) -> Reply:
         lines.append(ctx.text(MSG, "code", url=code))
     if stored.one_liner:
         lines.append(ctx.text(MSG, "one_liner", text=stored.one_liner))
+    fetch = ctx.services.paper_metadata
+    if fetch is not None and (stored.arxiv_status or stored.code_status):
+        paper_id = stored.id
+
+        async def fetch_metadata() -> None:
+            fetch(paper_id)  # a background task: the member's reply does not wait for it
+
+        ctx.after_commit(fetch_metadata)
+        if stored.arxiv_status and ctx.config.papers.fetch_metadata:
+            lines.append(ctx.text(MSG, "fetching"))
     deadline = local_label(week.end, ctx.group.timezone, ctx.lang)
     lines.append(ctx.text(MSG, "in_digest", issue=week.number, deadline=deadline))
     return Reply("\n".join(lines))
@@ -134,5 +163,11 @@ async def papers(ctx: Context) -> Reply:
     lines = [ctx.text(MSG, "list_title", n=len(found))]
     for item in found:
         lines.append(f"#{item.id} {paper_label(item)} — {item.member.display_name}")
+        if item.arxiv_title and item.arxiv_title != paper_label(item):
+            lines.append(f"   {item.arxiv_title}")
+        if item.arxiv_authors:
+            lines.append("   " + ctx.text(MSG, "by_authors", names=authors_line(item, ctx.lang)))
+        if item.arxiv_status == "failed":
+            lines.append("   " + ctx.text(MSG, "fetch_failed"))
         lines.append(f"   {item.url}")
     return Reply("\n".join(lines))

@@ -66,6 +66,8 @@ def add_paper(
         one_liner=one_liner,
         created_at=now,
         source=source,
+        arxiv_status="pending" if arxiv_id else None,  # bot.paper_metadata fetches it
+        code_status="pending" if code_url else None,
     )
     try:
         with session.begin_nested():

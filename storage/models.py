@@ -161,6 +161,17 @@ class Paper(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     source: Mapped[str | None] = mapped_column(String(300), default=None, index=True)
     """``platform:chat_id:message_id`` of the message it came from (edits and recalls)."""
+    # fetched metadata (bot.paper_metadata); a status is None when there is nothing to fetch,
+    # else "pending", "ok", "missing" (no such paper/repository) or "failed" (tried again)
+    arxiv_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    arxiv_title: Mapped[str] = mapped_column(Text, default="", server_default="")
+    arxiv_authors: Mapped[str] = mapped_column(Text, default="", server_default="")  # 1 a line
+    arxiv_abstract: Mapped[str] = mapped_column(Text, default="", server_default="")
+    arxiv_published: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    code_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    code_description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    code_stars: Mapped[int | None] = mapped_column(default=None)
+    metadata_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     member: Mapped[Member] = relationship(lazy="joined")
 
     @property

@@ -101,6 +101,16 @@ class Chatter:
         return "\n".join(reply.text for reply in await self.send(text, **kwargs))
 
 
+@pytest.fixture(autouse=True)
+def _no_metadata_from_the_internet(request: pytest.FixtureRequest, monkeypatch: Any) -> None:
+    """Paper metadata comes from arXiv and GitHub: only tests marked ``fetches_metadata``
+    (against a local fake server) fetch it; every other app in the run schedules nothing."""
+    if request.node.get_closest_marker("fetches_metadata") is None:
+        from bot.paper_metadata import PaperMetadata
+
+        monkeypatch.setattr(PaperMetadata, "schedule", lambda self, paper_id, *, delay=0.0: None)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -46,7 +46,8 @@ def studybot(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProc
 def write_config(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "studybot.yaml"
     path.write_text(
-        f"database: {{url: 'sqlite:///{tmp_path / 'bot.db'}'}}\nweb: {{enabled: false}}\n{extra}",
+        f"database: {{url: 'sqlite:///{tmp_path / 'bot.db'}'}}\nweb: {{enabled: false}}\n"
+        f"papers: {{fetch_metadata: false}}\n{extra}",  # never the internet in tests
         encoding="utf-8",
     )
     return path
