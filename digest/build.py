@@ -80,12 +80,15 @@ def _arrange(entries: list[E], featured: Sequence[str], dropped: Sequence[str]) 
 
 def _paper(paper: Paper) -> PaperEntry:
     lines = [line.strip() for line in (paper.title or "").splitlines() if line.strip()]
-    title = lines[0] if lines else (f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else paper.url)
+    fetched = (paper.arxiv_title or "").strip()  # the real title, from arXiv
+    fallback = f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else paper.url
+    title = lines[0] if lines else (fetched or fallback)
     paper_name = " ".join(lines[1:]) or None
     summary = (paper.summary or "").strip()
     named = _PAPER_NAME.match(summary)
     if named and paper_name is None:
         paper_name, summary = named.group(1).strip(), summary[named.end() :].strip()
+    paper_name = paper_name or fetched or None
     return PaperEntry(
         key=f"paper:{paper.id}",
         title=title,
@@ -96,6 +99,9 @@ def _paper(paper: Paper) -> PaperEntry:
         code_url=next(iter(paper.code_urls), None),
         shared_by=_name(paper.member),
         paper_name=paper_name,
+        authors=tuple(paper.arxiv_authors.splitlines()),
+        code_urls=tuple(paper.code_urls),
+        code_stars=paper.code_stars if paper.code_status == "ok" else None,
     )
 
 

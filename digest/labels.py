@@ -25,6 +25,8 @@ LABELS = Messages(
         "untagged": ("其他", "Other"),
         "paper_name": ("论文名称：", "Paper: "),
         "paper_link": ("论文地址", "Paper"),
+        "authors": ("作者：", "Authors: "),
+        "et_al": (" 等", " et al."),
         "code_link": ("代码地址", "Code"),
         "one_liner": ("一句话概括该文献：", "In one sentence: "),
         "shared_by": ("分享：", "Shared by "),

@@ -54,6 +54,35 @@ class PaperEntry:
     code_url: str | None
     shared_by: str
     paper_name: str | None = None
+    authors: tuple[str, ...] = ()  # fetched from arXiv (bot.paper_metadata)
+    code_urls: tuple[str, ...] = ()  # every code link; code_url is the first
+    code_stars: int | None = None  # the first code link's GitHub stars
+
+    @property
+    def shown_name(self) -> str | None:
+        """论文名称 when it says more than the headline (not the same words again)."""
+        return self.paper_name if self.paper_name and self.paper_name != self.title else None
+
+    @property
+    def author_list(self) -> str:
+        """The first three authors (:attr:`more_authors` tells whether others follow)."""
+        return ", ".join(self.authors[:3])
+
+    @property
+    def more_authors(self) -> bool:
+        return len(self.authors) > 3
+
+    @property
+    def code_links(self) -> tuple[str, ...]:
+        return self.code_urls or ((self.code_url,) if self.code_url else ())
+
+    @property
+    def stars(self) -> str:
+        """``★ 16.1k`` for the first code link, or ''."""
+        if self.code_stars is None:
+            return ""
+        n = self.code_stars
+        return f"★ {n / 1000:.1f}k".replace(".0k", "k") if n >= 1000 else f"★ {n}"
 
 
 @dataclass(frozen=True)

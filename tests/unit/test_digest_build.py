@@ -144,6 +144,33 @@ def test_papers_in_order_shared_within_the_period_only(db):
         assert d.papers[1].shared_by == "奔腾" and d.papers[1].key == f"paper:{second.id}"
 
 
+def test_fetched_metadata_names_the_paper_under_the_members_headline(db):
+    fetched = {
+        "arxiv_status": "ok",
+        "arxiv_title": "Attention Is All You Need",
+        "arxiv_authors": "Ashish Vaswani\nNoam Shazeer\nNiki Parmar\nJakob Uszkoreit",
+        "code_status": "ok",
+        "code_stars": 16102,
+        "code_url": "https://github.com/a/b\nhttps://github.com/c/d",
+    }
+    with db.session() as s:
+        w = Week(s)
+        w.paper("大煌", "注意力就是全部", at(1), arxiv_id="1706.03762", **fetched)
+        w.paper("奔腾", "", at(2), arxiv_id="1810.04805", arxiv_status="ok", arxiv_title="BERT")
+        w.paper("安芯", "", at(3), arxiv_id="1903.10258", arxiv_status="failed")
+        headed, untitled, unfetched = w.build().papers
+    assert headed.title == "注意力就是全部"
+    assert headed.paper_name == headed.shown_name == "Attention Is All You Need"
+    assert headed.author_list == "Ashish Vaswani, Noam Shazeer, Niki Parmar"
+    assert headed.more_authors
+    assert headed.code_links == ("https://github.com/a/b", "https://github.com/c/d")
+    assert headed.stars == "★ 16.1k"
+    # no headline: the real title heads it, and is not repeated as 论文名称
+    assert untitled.title == "BERT" and untitled.shown_name is None
+    # not fetched (yet): the arXiv id, as before
+    assert unfetched.title == "arXiv:1903.10258" and unfetched.authors == ()
+
+
 def test_notes_merged_per_member_in_order_of_first_note(db):
     with db.session() as s:
         w = Week(s)

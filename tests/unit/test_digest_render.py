@@ -58,6 +58,18 @@ def fixed_week() -> Digest:
                 code_url="https://github.com/tensorflow/tensor2tensor",
                 shared_by="大煌",
                 paper_name="Attention Is All You Need",
+                authors=(
+                    "Ashish Vaswani",
+                    "Noam Shazeer",
+                    "Niki Parmar",
+                    "Jakob Uszkoreit",
+                    "Llion Jones",
+                ),
+                code_urls=(
+                    "https://github.com/tensorflow/tensor2tensor",
+                    "https://github.com/harvardnlp/annotated-transformer",
+                ),
+                code_stars=16102,
             ),
             PaperEntry(
                 key="paper:2",
