@@ -95,12 +95,13 @@ def _export_group(archive: Any, out: Path, nav: list[tuple[str, str, bool]]) -> 
     issues_dir.mkdir(parents=True, exist_ok=True)
     rows = archive.issues()
     for row in rows:
-        page = archive.issue_html(row.number) or ""
         # the stored page links its index as "../" and the feed as "../atom.xml"
+        page = archive.issue_html(row.number, link=lambda n: f"{n}.html") or ""
         as_file = page.replace('href="../"', 'href="../index.html"')
         (issues_dir / f"{row.number}.html").write_text(as_file, encoding="utf-8")
         folder = issues_dir / str(row.number)
         folder.mkdir(exist_ok=True)
+        page = archive.issue_html(row.number, link=lambda n: f"../{n}/index.html") or ""
         as_folder = page.replace('href="../"', 'href="../../index.html"').replace(
             'href="../atom.xml"', 'href="../../atom.xml"'
         )

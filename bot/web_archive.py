@@ -69,7 +69,10 @@ MSG = Messages(
         "digest": ("{group}周报", "{group} weekly digest"),
         "archive": ("往期", "Archive"),
         "issue": ("第{n}期", "Issue {n}"),
-        "issue_title": ("{group}周报 · 第{n}期（{period}）", "{group} weekly digest · Issue {n} ({period})"),
+        "issue_title": (
+            "{group}周报 · 第{n}期（{period}）",
+            "{group} weekly digest · Issue {n} ({period})",
+        ),
         "period": ("{start} 至 {end}", "{start} to {end}"),
         "count": (
             "共 {n} 期 · 每周学习心得、论文速递与疑问解答",
@@ -87,11 +90,21 @@ MSG = Messages(
         "not_found_heading": ("没有找到这一页", "This page does not exist"),
         "back": ("返回往期列表", "Back to the archive"),
         "no_page": ("这个地址不存在。", "There is no page at this address."),
-        "no_issue": ("第{n}期还没有发布，或者不存在。", "Issue {n} is not published, or does not exist."),
+        "no_issue": (
+            "第{n}期还没有发布，或者不存在。",
+            "Issue {n} is not published, or does not exist.",
+        ),
         "no_stats": ("还没有统计数据。", "No statistics yet."),
         "site_title": ("学习小组周报", "Study group digests"),
         "group_count": ("共 {n} 个小组", "{n} groups"),
         "issues_n": ("{n} 期", "{n} issues"),
+        "prev": ("← 上一期：第{n}期", "← Previous: issue {n}"),
+        "next": ("下一期：第{n}期 →", "Next: issue {n} →"),
+        "nav_label": ("往期导航", "Issues"),
+        "n_papers": ("论文 {n} 篇", "{n} papers"),
+        "n_notes": ("心得 {n} 人", "notes from {n} members"),
+        "n_resources": ("资料 {n} 条", "{n} resources"),
+        "n_questions": ("问答 {n} 个", "{n} questions"),
     }
 )
 
@@ -107,6 +120,58 @@ def page_text(lang: str, group: str) -> dict[str, str]:
     text = {key: MSG.get(key, lang) for key in PAGE_KEYS}
     text["digest"] = MSG.get("digest", lang, group=group)
     return text
+
+
+_SECTION = re.compile(r'<section id="(papers|notes|resources|questions)">(.*?)</section>', re.S)
+_ENTRY = {
+    "papers": '<article id="paper-',
+    "notes": '<article id="member-',
+    "resources": '<li id="resource-',
+    "questions": '<article id="question-',
+}
+_COUNT_KEYS = {
+    "papers": "n_papers",
+    "notes": "n_notes",
+    "resources": "n_resources",
+    "questions": "n_questions",
+}
+HIGHLIGHTS = 3
+
+
+@dataclass(frozen=True)
+class Highlights:
+    """What an issue holds, read from its published page: entries per section, in page order,
+    and its first headlines (papers first, then questions)."""
+
+    counts: tuple[tuple[str, int], ...]
+    headlines: tuple[str, ...]
+
+    def summary(self, lang: str) -> str:
+        """``论文 2 篇 · 心得 7 人 · 问答 1 个``."""
+        return " · ".join(MSG.get(_COUNT_KEYS[s], lang, n=n) for s, n in self.counts if n)
+
+
+def _plain(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
+
+
+def issue_highlights(page: str) -> Highlights:
+    """The :class:`Highlights` of a published issue page (``digest.html``)."""
+    sections = {name: body for name, body in _SECTION.findall(page)}
+    counts = tuple(
+        (name, sections[name].count(_ENTRY[name])) for name in _ENTRY if name in sections
+    )
+    headlines: list[str] = []
+    for name in ("papers", "questions"):
+        for heading in _HEADING.findall(sections.get(name, "")):
+            if _plain(heading) and len(headlines) < HIGHLIGHTS:
+                headlines.append(_plain(heading))
+    return Highlights(counts, tuple(headlines))
+
+
+# (group slug, issue number, published_at) -> highlights: a published page does not change
+_HIGHLIGHTS_CACHE: dict[tuple[str, int, str], Highlights] = {}
+_CACHE_LIMIT = 4096
 
 
 def _xml_text(value: str) -> str:
@@ -193,9 +258,71 @@ class Archive:
         with self.db.session() as s:
             return s.scalars(self._visible().where(DigestIssue.number == number)).first()
 
-    def issue_html(self, number: int) -> str | None:
+    def issue_html(self, number: int, *, link: Callable[[int], str] = str) -> str | None:
+        """The stored page of issue ``number`` with links to the previous and next published
+        issues (``link(n)``: their address relative to this page; added when served, as the
+        next issue does not exist when a page is stored)."""
         issue = self._issue(number)
-        return issue.html if issue is not None else None
+        if issue is None or issue.html is None:
+            return None
+        nav = self._issue_nav(*self._neighbours(number), link)
+        return issue.html.replace("</main>", nav + "</main>", 1)
+
+    def _neighbours(self, number: int) -> tuple[int | None, int | None]:
+        shown = (
+            select(DigestIssue.number)
+            .join(Group, Group.id == DigestIssue.group_id)
+            .where(Group.slug == self.group_config.slug, DigestIssue.status.in_(VISIBLE))
+            .where(DigestIssue.html.is_not(None))
+        ).subquery()
+        with self.db.session() as s:
+            before = s.scalar(select(func.max(shown.c.number)).where(shown.c.number < number))
+            after = s.scalar(select(func.min(shown.c.number)).where(shown.c.number > number))
+        return before, after
+
+    def _issue_nav(self, before: int | None, after: int | None, link: Callable[[int], str]) -> str:
+        if before is None and after is None:
+            return ""
+        parts = []
+        for n, rel, key in ((before, "prev", "prev"), (after, "next", "next")):
+            if n is None:
+                parts.append("<span></span>")
+            else:
+                href, text = html.escape(link(n)), html.escape(self.text(key, n=n))
+                parts.append(f'<a rel="{rel}" href="{href}">{text}</a>')
+        label = html.escape(self.text("nav_label"))
+        style = "display:flex;justify-content:space-between;gap:1em;margin:2em 0 0"
+        return (
+            f'<nav class="issue-nav meta" aria-label="{label}" style="{style}">'
+            + "".join(parts)
+            + "</nav>\n"
+        )
+
+    def highlights(self, numbers: Sequence[tuple[int, datetime | None]]) -> dict[int, Highlights]:
+        """The highlights of the given published issues (number, published_at), each page
+        read once per process."""
+        slug = self.group_config.slug
+
+        def key(number: int, published: datetime | None) -> tuple[str, int, str]:
+            return (slug, number, published.isoformat() if published else "")
+
+        found = {n: _HIGHLIGHTS_CACHE.get(key(n, at)) for n, at in numbers}
+        missing = [n for n, value in found.items() if value is None]
+        if missing:
+            stmt = (
+                select(DigestIssue.number, DigestIssue.published_at, DigestIssue.html)
+                .join(Group, Group.id == DigestIssue.group_id)
+                .where(Group.slug == slug, DigestIssue.number.in_(missing))
+            )
+            with self.db.session() as s:
+                rows = list(s.execute(stmt))
+            if len(_HIGHLIGHTS_CACHE) > _CACHE_LIMIT:
+                _HIGHLIGHTS_CACHE.clear()
+            for number, published, page in rows:
+                value = issue_highlights(page or "")
+                _HIGHLIGHTS_CACHE[key(number, published)] = value
+                found[number] = value
+        return {n: value for n, value in found.items() if value is not None}
 
     def issue_mp_article(self, number: int) -> tuple[str, str, str] | None:
         """A published issue as the 公众号 article: (title, inline-styled HTML, the 阅读原文
@@ -226,14 +353,19 @@ class Archive:
     ) -> str:
         """The index page; ``stats_url`` adds the activity chart (served live, not exported);
         ``groups`` lists the site's groups when there are several: (name, link, is this one)."""
+        issues = self.issues()
+        highlights = self.highlights([(r.number, r.published_at) for r in issues])
+        empty = Highlights((), ())
         rows = [
             {
                 "number": r.number,
                 "label": self.text("issue", n=r.number),
                 "period": r.period(self.zone, self.lang),
                 "link": link(r.number),
+                "summary": highlights.get(r.number, empty).summary(self.lang),
+                "headlines": highlights.get(r.number, empty).headlines,
             }
-            for r in self.issues()
+            for r in issues
         ]
         return ENV.get_template("archive_index.html").render(
             self._page(
@@ -274,7 +406,10 @@ class Archive:
         issue's first entry titles (featured entries come first), so a feed reader shows what
         is inside."""
         title = self.text(
-            "issue_title", group=self.group_name, n=row.number, period=row.period(self.zone, self.lang)
+            "issue_title",
+            group=self.group_name,
+            n=row.number,
+            period=row.period(self.zone, self.lang),
         )
         found = [html.unescape(re.sub(r"<[^>]+>", "", h)) for h in _HEADING.findall(body)]
         highlights = [h.strip() for h in found if h.strip()][:3]
