@@ -20,6 +20,7 @@ from digest.model import Digest, entry_code
 from digest.publish_parts import html_to_text, issue_url
 from digest.publish_report import MSG as PUBLISH_MSG
 from digest.publish_report import delivery_status
+from storage import digest_overrides
 from storage.models import CheckIn, DigestDelivery, DigestIssue, Group
 
 MSG = Messages(
@@ -33,6 +34,10 @@ MSG = Messages(
         ),
         "featured": ("置顶：{items}", "Featured: {items}"),
         "messages": ("{n} 条", "{n} messages"),
+        "edited": (
+            "✏️ 已修改（/digest edit 编号 查看原文）：{items}",
+            "✏️ Edited (/digest edit <ref> shows the original): {items}",
+        ),
         "targets": ("各平台将收到：", "What each platform gets:"),
         "target_telegram": ("Telegram 群", "Telegram group"),
         "target_wechat": ("微信群", "WeChat group"),
@@ -193,6 +198,13 @@ def preview_replies(
     featured = [titles[key] for key in issue.featured or [] if key in titles]
     if featured:
         lines.append(MSG.get("featured", lang, items="；".join(featured)))
+    edited: dict[str, list[str]] = {}
+    for row in digest_overrides.for_issue(session, issue.group_id, issue.number):
+        if row.field != "position":
+            edited.setdefault(entry_code(row.entry_key), []).append(row.field)
+    if edited:
+        items = "；".join(f"{code} {'/'.join(fields)}" for code, fields in edited.items())
+        lines.append(MSG.get("edited", lang, items=items))
     if issue.dropped:
         whole = dropped_digest(session, issue, config)
         full = {e.key: f"{whole.section_title(e.section)} · {e.title}" for e in whole.entries}

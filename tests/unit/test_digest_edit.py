@@ -71,6 +71,7 @@ async def test_edit_paper_headline_shows_in_preview_and_keeps_the_original(chat:
     text = await preview(chat)
     assert "注意力就是一切" in text
     assert "Attention Is All You Need" not in text.split("以下是")[1]
+    assert f"✏️ 已修改（/digest edit 编号 查看原文）：{p1} headline" in text
     with chat.app.db.session() as s:  # the member's row is untouched
         assert s.scalars(select(Paper.title).order_by(Paper.id)).first() == (
             "Attention Is All You Need"
