@@ -68,6 +68,7 @@ class ConsoleAdapter:
         self.echo = (not _isatty(self.stdin)) if echo is None else echo
         self.finished = asyncio.Event()
         self.group_chat = group_chat_ref(config)
+        self.lang = dispatcher.language_of(self.group_chat)  # its group's language
         self.user_id, self.user_name = "member", self._t("member_name")
         self.admin = False
         self.private = False
@@ -78,7 +79,7 @@ class ConsoleAdapter:
         self.output = ConsoleOutput(
             self.stdout,
             dispatcher=dispatcher,
-            language=config.language,
+            language=self.lang,
             image_dir=self.image_dir,
             session=self._session,
             finished=self.finished,
@@ -118,7 +119,7 @@ class ConsoleAdapter:
         return self.group_chat
 
     def _t(self, key: str, /, **values: object) -> str:
-        return MSG.get(key, self.config.language, **values)
+        return MSG.get(key, self.lang, **values)
 
     # -- Adapter protocol ----------------------------------------------------------------
     async def start(self) -> None:

@@ -57,8 +57,9 @@ from bot.sending import Gather, SendStage
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE]
-ANONYMOUS_ADMIN_NAME = "匿名管理员"
-"""Who an admin posting as the group is (Telegram says "Group"), keyed by the chat's id."""
+ANONYMOUS_ADMIN_NAME = {"zh": "匿名管理员", "en": "Anonymous admin"}
+"""Who an admin posting as the group is (Telegram says "Group"), keyed by the chat's id; in
+the language of the chat's group."""
 CONCURRENT_UPDATES = 100  # getUpdates returns at most 100 at a time
 
 
@@ -387,7 +388,8 @@ class TelegramAdapter(TelegramReplies):
             text.startswith("/") and await self.is_chat_admin(chat.id, user.id, kind)
         )
         if anonymous_admin:  # GroupAnonymousBot, "Group": the admin behind it is unknown
-            sender = UserRef(PLATFORM, str(chat.id), ANONYMOUS_ADMIN_NAME)
+            lang = self.dispatcher.language_of(ChatRef(PLATFORM, str(chat.id)))
+            sender = UserRef(PLATFORM, str(chat.id), ANONYMOUS_ADMIN_NAME[lang])
         else:
             sender = UserRef(PLATFORM, str(user.id), user.full_name)
         return Incoming(

@@ -78,7 +78,7 @@ class TelegramReplies:
         """One message naming everyone in ``items``: the chat's open batch message edited in
         place, else a new one that opens a window."""
         chat = items[0].chat_id
-        lang = self.config.language
+        lang = self.dispatcher.language_of(ChatRef(PLATFORM, str(chat)))  # the chat's group's
         names = [item.sender.display_name for item in items]
         batch = self.acks.open_for(chat)
         if batch is not None:

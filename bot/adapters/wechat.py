@@ -85,7 +85,6 @@ class WechatAdapter(WechatSession):
         super().__init__(config, endpoint=endpoint, token=token)
         self.dispatcher = dispatcher
         self.config = config
-        self.lang = config.language
         self._recent = RecentIds()
         limiter = wechat_limiter(self.settings)
         self.outbound = WechatOutbound(self.settings, self._ready, lambda: self._bot, limiter)
@@ -302,7 +301,7 @@ class WechatAdapter(WechatSession):
     async def send_acks(self, items: list[Queued]) -> None:
         """One message naming everyone acknowledged (WeChat cannot edit a sent message)."""
         names = [item.sender.display_name for item in items]
-        text = batch_text(names, self.config.language)
+        text = batch_text(names, self.dispatcher.language_of(items[0].chat))
         try:
             await self._post(items[0].chat, Reply(text), [])
         except WechatSendError as error:

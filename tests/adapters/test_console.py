@@ -90,6 +90,31 @@ async def test_banner_in_english(en_app, tmp_path):
     assert "studybot console" in out and "Newcomer" in out and ":reply <b-id> <text>" in out
 
 
+async def test_the_console_speaks_the_language_of_its_group(tmp_path, clock):
+    """A console chat configured in an English group: banner, help lines and goodbye in
+    English, though the global language is Chinese."""
+    config = make_config(
+        tmp_path,
+        groups=[
+            {"slug": "ml-club", "chats": [{"platform": "telegram", "chat_id": "-1001"}]},
+            {
+                "slug": "ml-en",
+                "name": "ML Self-Study Club",
+                "language": "en",
+                "chats": [{"platform": "console", "chat_id": "console-group"}],
+            },
+        ],
+    )
+    built = build_app(config, clock=clock)
+    try:
+        out = await run_console(built, ":help\n:quit\n", tmp_path)
+    finally:
+        built.db.dispose()
+    assert "studybot console · ML Self-Study Club" in out and "Newcomer" in out
+    assert out.count(":reply <b-id> <text>") == 2 and "Bye" in out
+    assert not re.search(r"[\u4e00-\u9fff]", out.replace("自学", "")), out
+
+
 async def test_meta_help_and_unknown_meta(app, tmp_path):
     out = await run_console(app, ":help\n:frobnicate\n", tmp_path)
     assert out.count(":reply <b编号>") == 2  # banner + :help
@@ -262,6 +287,9 @@ class BrokenDispatcher:
     def __init__(self, config: Any) -> None:
         self.config = config
 
+    def language_of(self, chat: ChatRef) -> str:
+        return self.config.language
+
     def use_outbox(self, platform: str) -> None:
         return None
 
@@ -285,6 +313,9 @@ class ScriptedDispatcher:
         self.replies = replies
         self.recorded: list[tuple[ChatRef, str, int]] = []
         self.incoming: list[Incoming] = []
+
+    def language_of(self, chat: ChatRef) -> str:
+        return self.config.language
 
     def use_outbox(self, platform: str) -> None:
         return None

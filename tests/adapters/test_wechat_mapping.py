@@ -197,6 +197,9 @@ class FakeDispatcher:
     def group_for_chat(self, chat: ChatRef) -> Any:
         return self.config.groups[0]
 
+    def language_of(self, chat: ChatRef) -> str:
+        return self.group_for_chat(chat).language or self.config.language
+
     def announcement_of(self, chat: ChatRef, number: int) -> str | None:
         return None
 
