@@ -672,6 +672,20 @@ class _BoundedLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def _yaml_error(file: Path, exc: yaml.YAMLError) -> str:
+    """One line: where the YAML breaks (the line the parser stopped at), what, and the usual
+    fix (indentation, since a mis-indented key is the common mistake)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is None:
+        return f"{file}: not valid YAML: {problem}"
+    return (
+        f"{file}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML ({problem}); "
+        "fix: check the indentation there (keys of one item line up under each other, list "
+        "items start with '- ') and that brackets and quotes are closed"
+    )
+
+
 def load_config(path: str | Path | None, env: dict[str, str] | None = None) -> Config:
     """Read and validate a YAML config file; ``None`` or a missing default file gives defaults."""
     if path is None:
@@ -684,7 +698,7 @@ def load_config(path: str | Path | None, env: dict[str, str] | None = None) -> C
     try:
         data = yaml.load(file.read_text(encoding="utf-8"), Loader=_BoundedLoader)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+        raise ConfigError(_yaml_error(file, exc)) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{file}: not UTF-8 text") from None
     return parse_config(data, env).resolved_against(file.resolve().parent)

@@ -179,6 +179,16 @@ def test_invalid_yaml_names_the_file(tmp_path):
     assert str(path) in str(error.value)
 
 
+def test_a_mis_indented_key_is_one_line_naming_its_line_and_the_fix(tmp_path):
+    path = write(tmp_path, "groups:\n  - slug: a\n    name: A\n   timezone: UTC\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, env={})
+    message = str(error.value)
+    assert "\n" not in message
+    assert f"{path}, line 4, column 4: not valid YAML" in message
+    assert "fix: check the indentation" in message
+
+
 def test_non_utf8_file_is_refused(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_bytes("language: zh\njoin: {text: '自学'}\n".encode("gbk"))
