@@ -221,6 +221,11 @@ class DigestConfig(_Section):
         "在群里或私聊机器人发送「自学」，即可获取加入方式。"
         "欢迎投稿每周学习心得或者优质学习资料，助力团体共同学习进步。"
     )
+    #: 加入我们 on Telegram for an English group (join.text_en speaks of the 公众号)
+    join_text_telegram_en: str = (
+        "Send 「自学」 in the group or privately to the bot to learn how to join. Share your "
+        "weekly notes and good learning resources to help everyone learn together."
+    )
     # the default 刊首语 of a group whose language is English
     default_preface_en: str = (
         "The weekly notes and resources of our machine-learning self-study club. "

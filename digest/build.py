@@ -278,6 +278,9 @@ def build_digest(
         telegram_preface=None
         if english or (issue.preface or "").strip()
         else config.digest.default_preface_telegram,
-        telegram_join_text=None if english else (config.digest.join_text_telegram or None),
+        telegram_join_text=(
+            config.digest.join_text_telegram_en if english else config.digest.join_text_telegram
+        )
+        or None,
         lang=lang,
     )
