@@ -102,13 +102,15 @@ async def test_one_process_serves_a_chinese_and_an_english_club(tmp_path: Path) 
             en = await say_and_wait(admin, "/digest publish now", EN, count=2)
             assert "ML自学者俱乐部周报 · 第1期" in zh and "加入我们" in zh and "暂无回答" in zh
             assert "ML Self-Study Club weekly digest · Issue 1" in en
-            assert "Join us" in en and "Send 「自学」 to the bot" in en
+            # Telegram's 加入我们 says how to join there (join.text_en speaks of the 公众号)
+            assert "Join us" in en and "Send 「自学」 in the group or privately to the bot" in en
             # Chinese only in what the operator or the members wrote (the 「自学」 keyword)
             assert CJK.findall(en) == list("自学")
 
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_port}") as web:
             page_en = (await web.get("/g/ml-en/issues/1")).text
             assert '<html lang="en"' in page_en and "Join us" in page_en
+            assert "Send 「自学」 to the bot to join" in page_en  # the web page: join.text_en
             assert '<html lang="zh-CN"' in (await web.get("/g/ml-club/issues/1")).text
             missing = await web.get("/g/ml-en/issues/99")
             assert missing.status_code == 404 and '<html lang="en"' in missing.text
