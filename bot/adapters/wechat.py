@@ -336,6 +336,7 @@ class WechatAdapter(WechatSession):
             image_name=reply.image_name,
             file=(reply.file, reply.file_name) if reply.file is not None else None,
             parts=parts,
+            lang=self.dispatcher.language_of(chat),
         )
         if reply.question_id is not None:
             for message_id in sent:

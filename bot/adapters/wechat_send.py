@@ -21,14 +21,20 @@ from typing import Any
 from bot.adapters.wechat_connect import WechatSendError
 from bot.adapters.wechat_text import AT_SEPARATOR, ReadMore, extract_read_more, split_text
 from bot.config import WechatConfig
+from bot.i18n import Messages
 from bot.sending import Limits, Parts, RateLimiter, Window
 
 log = logging.getLogger(__name__)
 
-FILE_NOT_SENT = (
-    "\n（微信未能发送文件。/export 可在 Telegram 或控制台使用，也可以在服务器上运行"
-    " studybot export。/ WeChat could not send the file: use /export on Telegram or the"
-    " console, or run studybot export on the server.）"
+MSG = Messages(
+    {
+        "file_not_sent": (
+            "\n（微信未能发送文件。/export 可在 Telegram 或控制台使用，也可以在服务器上运行"
+            " studybot export。）",
+            "\n(WeChat could not send the file: use /export on Telegram or the console, or run"
+            " studybot export on the server.)",
+        ),
+    }
 )
 
 
@@ -76,6 +82,7 @@ class WechatOutbound:
         image_name: str = "image.png",
         file: tuple[bytes, str] | None = None,
         parts: Parts | None = None,
+        lang: str = "zh",
     ) -> list[str]:
         """Image or file (if any), text parts (the first one @-mentioning), the 阅读原文 card.
 
@@ -94,7 +101,7 @@ class WechatOutbound:
             sent_file = await self.send_file(conversation, *file)
             ids.append(sent_file or "")
             parts.sent()
-            text += FILE_NOT_SENT if sent_file is None else ""
+            text += MSG.get("file_not_sent", lang) if sent_file is None else ""
         prefix = await self.mention_prefix(mention_ids)
         for index, part in enumerate(split_text(prefix + text, self.settings.max_text_chars)):
             if parts.due():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from bot.adapters.wechat_send import FILE_NOT_SENT
+from bot.adapters.wechat_send import MSG
 from bot.model import ChatRef, Incoming, Reply, UserRef
 from tests.adapters.test_wechat_mapping import ROOM, deliver, make
 
@@ -35,5 +35,15 @@ async def test_refused_file_says_where_export_works(make: Any) -> None:
     adapter, bot = make()  # the fake puppet has no message_send_file: every attempt fails
     await deliver(adapter, ASKED, EXPORT)
     [(to, text, _)] = bot.puppet.sent
-    assert to == "alice" and text == "📦 已导出" + FILE_NOT_SENT
-    assert "Telegram" in text and "studybot export" in text
+    assert to == "alice" and text == "📦 已导出" + MSG.get("file_not_sent", "zh")
+    assert "微信未能发送文件" in text and "Telegram" in text and "studybot export" in text
+    assert "WeChat could not" not in text  # one language, the chat's
+
+
+async def test_refused_file_note_in_an_english_club(make: Any) -> None:
+    adapter, bot = make()
+    adapter.dispatcher.language_of = lambda chat: "en"  # the chat's group is English
+    await deliver(adapter, ASKED, EXPORT)
+    [(_to, text, _)] = bot.puppet.sent
+    assert text == "📦 已导出" + MSG.get("file_not_sent", "en")
+    assert "WeChat could not send the file" in text and "微信" not in text
