@@ -172,6 +172,9 @@ def merge_content(
                 summary=p.summary,
                 one_liner=p.one_liner,
                 created_at=p.created_at,
+                # metadata is not in the file: the running bot fetches it (bot.paper_metadata)
+                arxiv_status="pending" if p.arxiv_id else None,
+                code_status="pending" if p.code_url else None,
             )
         )
         report.added["papers"] += 1

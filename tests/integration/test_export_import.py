@@ -183,6 +183,13 @@ async def test_imported_entries_are_searchable(chat, clock, bot_app, tmp_path):
     try:
         found = await Chatter(app, clock).say("/search word2vec")
         assert "word2vec" in found and "大煌" in found
+        from sqlalchemy import select
+
+        from storage.models import Paper
+
+        with app.db.session() as session:  # the file has no metadata: the bot fetches it
+            paper = session.scalars(select(Paper).where(Paper.arxiv_id == "1706.03762")).one()
+            assert (paper.arxiv_status, paper.code_status) == ("pending", "pending")
     finally:
         app.db.dispose()
 
