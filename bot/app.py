@@ -25,6 +25,7 @@ from bot.log_redaction import protect_config
 from bot.model import utcnow
 from bot.paper_metadata import PaperMetadata
 from bot.registry import REGISTRY, Registry
+from bot.sent import BotNames, SentLog
 from bot.tasks import BackgroundTasks
 from digest.mp_draft import MpDrafts
 from digest.service import DigestService
@@ -48,6 +49,7 @@ class App:
     config: Config
     db: Database
     dispatcher: Dispatcher
+    sent: SentLog  # what adapters record about the bot's own messages
     services: Services
     digest: DigestService
     clock: Callable[[], datetime] = utcnow
@@ -86,13 +88,14 @@ def build_app(
         push_mp_draft=digest.push_mp_draft,
         paper_metadata=metadata.schedule,
     )
+    names = BotNames(bot_usernames)  # Telegram adds its own once getMe answers
     dispatcher = Dispatcher(
         config,
         database,
         registry=registry,
         services=services,
         clock=clock,
-        bot_usernames=bot_usernames,
+        bot_names=names,
         tasks=tasks,
     )
     indexer = IndexWorker(database)  # search indexing after the reply, not before it
@@ -101,6 +104,7 @@ def build_app(
         config=config,
         db=database,
         dispatcher=dispatcher,
+        sent=SentLog(database, names),
         services=services,
         digest=digest,
         clock=clock,
@@ -132,15 +136,15 @@ def make_adapter(name: str, app: App) -> Adapter:
     if name == "console":
         from bot.adapters.console import ConsoleAdapter
 
-        return ConsoleAdapter(app.dispatcher, app.config)
+        return ConsoleAdapter(app.dispatcher, app.config, sent=app.sent)
     if name == "telegram":
         from bot.adapters.telegram import TelegramAdapter
 
-        return TelegramAdapter(app.dispatcher, app.config)
+        return TelegramAdapter(app.dispatcher, app.config, sent=app.sent)
     if name == "wechat":
         from bot.adapters.wechat import WechatAdapter
 
-        return WechatAdapter(app.dispatcher, app.config)
+        return WechatAdapter(app.dispatcher, app.config, sent=app.sent)
     if name == "mp":
         return make_mp_adapter(app)
     raise ValueError(f"unknown platform {name!r}")

@@ -51,6 +51,7 @@ from bot.routing import (
     forbidden_char,
     match_tag,
 )
+from bot.sent import BotNames
 from bot.tasks import BackgroundTasks
 from storage import chats, delivery, identity, invitations, moderation
 from storage.db import Database
@@ -71,7 +72,7 @@ class Dispatcher:
         registry: Registry = REGISTRY,
         services: Services | None = None,
         clock: Callable[[], datetime] = utcnow,
-        bot_usernames: Sequence[str] = (),
+        bot_names: BotNames | None = None,
         tasks: BackgroundTasks | None = None,
     ) -> None:
         self.config = config
@@ -83,7 +84,7 @@ class Dispatcher:
         #: moment so a platform's backlog is taken in before overdue jobs run).
         self.last_received = 0.0
         self.tasks = tasks if tasks is not None else BackgroundTasks()  # (empty is falsy)
-        self.bot_usernames = {name.lower() for name in bot_usernames}
+        self.bot_names = bot_names if bot_names is not None else BotNames()  # shared
         self.rate_limiter = RateLimiter(config.limits.messages_per_minute, config.limits.burst)
         self._chat_groups: dict[tuple[str, str], GroupConfig] = {
             (chat.platform, chat.chat_id): group for group in config.groups for chat in group.chats
@@ -153,9 +154,9 @@ class Dispatcher:
         match = COMMAND_PATTERN.match(text)
         if match:
             name, target, args = match.groups()
-            if target and self.bot_usernames and target.lower() not in self.bot_usernames:
+            if target and self.bot_names and target not in self.bot_names:
                 return None  # addressed to another bot
-            addressed = bool(target) and target.lower() in self.bot_usernames
+            addressed = bool(target) and target in self.bot_names
             spec = self.registry.find_command(name)
             glued = NUMBER_GLUED.match(name) if spec is None else None
             if glued is not None and self.registry.find_command(glued.group(1)) is not None:
@@ -470,12 +471,6 @@ class Dispatcher:
         return []
 
     # -- bookkeeping adapters call back ---------------------------------------------------
-    def announcement_of(self, chat: ChatRef, number: int) -> str | None:
-        """The id of the bot's latest message in ``chat`` announcing question ``number``
-        (for platforms whose replies quote text instead of pointing at a message id)."""
-        with self.db.session() as session:
-            return delivery.announcement_of(session, chat.platform, chat.chat_id, number)
-
     def last_invitation(
         self, platform: str, contact_id: str, room_id: str
     ) -> tuple[str, datetime] | None:
@@ -495,13 +490,6 @@ class Dispatcher:
         """Remember a room invitation (``sent`` before it goes out, ``failed`` after)."""
         with self.db.session() as session:
             invitations.note_invitation(session, platform, contact_id, room_id, state, when, error)
-
-    def record_sent(self, chat: ChatRef, message_id: str, question_id: int) -> None:
-        """An adapter reports the platform id of a message that announced a question."""
-        with self.db.session() as session:
-            delivery.record_sent_question(
-                session, chat.platform, chat.chat_id, message_id, question_id
-            )
 
 
 SCOPE = Messages(

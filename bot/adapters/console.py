@@ -33,6 +33,7 @@ from bot.ingest import Ingest
 from bot.model import ChatRef, Incoming, Outgoing, UserRef
 from bot.outbox import Queued
 from bot.sending import Limits, RateLimiter, SendStage
+from bot.sent import SentLog, SentMessages
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ class ConsoleAdapter:
         as_admin: bool = False,
         image_dir: str | Path | None = None,
         echo: bool | None = None,
+        sent: SentMessages | None = None,
     ) -> None:
+        sent = sent if sent is not None else SentLog(dispatcher.db, dispatcher.bot_names)
         self.dispatcher = dispatcher
         self.config = config
         self.stdin = stdin if stdin is not None else sys.stdin
@@ -78,7 +81,7 @@ class ConsoleAdapter:
         self._task: asyncio.Task[None] | None = None
         self.output = ConsoleOutput(
             self.stdout,
-            dispatcher=dispatcher,
+            record_sent=sent.record_sent,
             language=self.lang,
             image_dir=self.image_dir,
             session=self._session,

@@ -13,11 +13,11 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from bot.adapters.console_text import MSG
-from bot.dispatch import Dispatcher
 from bot.model import ChatRef, Reply
 
 log = logging.getLogger("bot.adapters.console")  # the adapter's log, as before the split
@@ -30,14 +30,14 @@ class ConsoleOutput:
         self,
         stdout: IO[str],
         *,
-        dispatcher: Dispatcher,
+        record_sent: Callable[[ChatRef, str, int], None],
         language: str,
         image_dir: Path,
         session: str,
         finished: asyncio.Event,
     ) -> None:
         self.stdout = stdout
-        self.dispatcher = dispatcher
+        self.record_sent = record_sent  # a question announcement's id, so replies answer it
         self.language = language
         self.image_dir = image_dir
         self.session = session
@@ -57,7 +57,7 @@ class ConsoleOutput:
         self.write(f"[{short}] 🤖 {body}")
         if reply.question_id is not None:
             try:
-                self.dispatcher.record_sent(chat, platform_id, reply.question_id)
+                self.record_sent(chat, platform_id, reply.question_id)
             except Exception:
                 log.exception("could not record question message %s", short)
         if reply.image is not None:

@@ -53,6 +53,7 @@ from bot.dispatch import Dispatcher
 from bot.ingest import Ingest
 from bot.model import ChatKind, ChatRef, Incoming, UserRef
 from bot.sending import Gather, SendStage
+from bot.sent import SentLog, SentMessages
 
 log = logging.getLogger(__name__)
 
@@ -99,17 +100,19 @@ class TelegramAdapter(TelegramReplies):
         poll_interval: float | None = None,
         retry_delays: Sequence[float] = (1.0, 3.0, 9.0),
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        sent: SentMessages | None = None,
     ) -> None:
         if not config.telegram.token:
             raise ValueError("telegram.token is not set in the config")
         self.dispatcher = dispatcher
+        self.sent = sent if sent is not None else SentLog(dispatcher.db, dispatcher.bot_names)
         self.config = config
         self.poll_interval = 0.0 if poll_interval is None else poll_interval
         self.application = self._build(request, get_updates_request, base_url)
         limiter = telegram_limiter(config.telegram.rate_limiter)
         self.outbound = TelegramOutbound(
             self._ready_bot,
-            dispatcher.db,
+            self.sent,
             limiter=limiter,
             retry_delays=retry_delays,
             sleep=sleep,
@@ -182,7 +185,7 @@ class TelegramAdapter(TelegramReplies):
             await self._initialize_with_backoff()
             me = self.application.bot
             self.username, self.bot_id = me.username, me.id
-            self.dispatcher.bot_usernames = {*self.dispatcher.bot_usernames, me.username.lower()}
+            self.sent.add_bot_name(me.username)
             self._initialized = True
         await self.register_commands()
 

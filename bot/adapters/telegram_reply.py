@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from bot.adapters.telegram_send import TelegramOutbound
     from bot.config import Config
     from bot.dispatch import Dispatcher
+    from bot.sent import SentMessages
 
 log = logging.getLogger("bot.adapters.telegram")
 
@@ -55,6 +56,7 @@ class TelegramReplies:
     outbound: TelegramOutbound
     config: Config
     dispatcher: Dispatcher
+    sent: SentMessages
     acks: AckBatches
     sending: SendStage
     no_reactions: set[str]  # chats where Telegram refused a reaction
@@ -154,7 +156,7 @@ class TelegramReplies:
                 return
             for message in messages:
                 chat = ChatRef(PLATFORM, str(message.chat_id), item.chat_kind)
-                self.dispatcher.record_sent(chat, str(message.message_id), item.question_id)
+                self.sent.record_sent(chat, str(message.message_id), item.question_id)
 
         try:
             await self._send(target, reply, reply_to, self.sending.parts(item), record)

@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Literal, TypeVar
 
-from sqlalchemy import select
 from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -36,8 +35,7 @@ from telegram.helpers import mention_html
 
 from bot.adapters.telegram_text import caption_fits, escape, split_html, strip_tags
 from bot.sending import Limits, RateLimiter, Window
-from storage.db import Database
-from storage.models import Member
+from bot.sent import SentMessages
 
 log = logging.getLogger(__name__)
 #: The bot's messages (digest parts with many links above all) never unfold link previews.
@@ -99,7 +97,7 @@ class TelegramOutbound:
     def __init__(
         self,
         bot: Callable[[], Awaitable[Bot]],
-        db: Database | None,
+        sent: SentMessages | None,
         *,
         limiter: RateLimiter | None = None,
         retry_delays: Sequence[float] = (1.0, 3.0, 9.0),
@@ -107,7 +105,7 @@ class TelegramOutbound:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self._bot = bot
-        self.db = db
+        self.sent = sent  # members' names for @-mentions
         self.limiter = limiter or telegram_limiter()
         self.retry_delays = tuple(retry_delays)
         self.max_flood_waits = max_flood_waits
@@ -293,13 +291,5 @@ class TelegramOutbound:
         """``<a href="tg://user?id=..">name</a>`` for each user (names from the members table)."""
         if not user_ids:
             return ""
-        names: dict[str, str] = {}
-        if self.db is not None:
-            with self.db.session() as session:
-                rows = session.execute(
-                    select(Member.platform_user_id, Member.display_name).where(
-                        Member.platform == PLATFORM, Member.platform_user_id.in_(list(user_ids))
-                    )
-                )
-                names = {user_id: name for user_id, name in rows}
+        names = self.sent.display_names(PLATFORM, user_ids) if self.sent is not None else {}
         return " ".join(mention_html(uid, names.get(uid) or uid) for uid in user_ids)

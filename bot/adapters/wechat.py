@@ -48,6 +48,7 @@ from bot.ingest import Ingest
 from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
 from bot.outbox import DIGEST, QUIET, Queued
 from bot.sending import Gather, Parts, SendLater, SendStage, current_priority
+from bot.sent import SentLog, SentMessages
 
 log = logging.getLogger(__name__)
 QUESTION_NUMBER = re.compile(r"(?:问题|Question) ?#(\d{1,9})")  # the announcement's "问题 #N"
@@ -81,8 +82,10 @@ class WechatAdapter(WechatSession):
         *,
         endpoint: str | None = None,
         token: str | None = None,
+        sent: SentMessages | None = None,
     ) -> None:
         super().__init__(config, endpoint=endpoint, token=token)
+        self.sent = sent if sent is not None else SentLog(dispatcher.db, dispatcher.bot_names)
         self.dispatcher = dispatcher
         self.config = config
         self._recent = RecentIds()
@@ -271,7 +274,7 @@ class WechatAdapter(WechatSession):
         number = QUESTION_NUMBER.search(quoted)
         if number is None:
             return None
-        return self.dispatcher.announcement_of(ChatRef(PLATFORM, chat_id), int(number[1]))
+        return self.sent.announcement_of(ChatRef(PLATFORM, chat_id), int(number[1]))
 
     # -- outgoing --------------------------------------------------------------------------
     async def send(self, outgoing: Outgoing) -> list[str]:
@@ -340,6 +343,6 @@ class WechatAdapter(WechatSession):
         )
         if reply.question_id is not None:
             for message_id in sent:
-                self.dispatcher.record_sent(chat, message_id, reply.question_id)
+                self.sent.record_sent(chat, message_id, reply.question_id)
             self._questions.append((chat.chat_id, sent[0] if sent else "", reply.text))
         return sent

@@ -55,6 +55,7 @@ async def run_console(
         stdout=out,
         as_admin=as_admin,
         image_dir=tmp_path / "images",
+        sent=None if isinstance(app, App) else app,
     )
     if not isinstance(app, App):
         adapter.ingest = app  # a scripted dispatcher answers every message itself
@@ -293,7 +294,11 @@ class BrokenDispatcher:
     def use_outbox(self, platform: str) -> None:
         return None
 
-    async def dispatch(self, incoming: Incoming) -> list[Reply]:
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """The console's ingest: fails."""
+        raise RuntimeError("database is on fire")
+
+    def record_sent(self, chat: ChatRef, message_id: str, question_id: int) -> None:
         raise RuntimeError("database is on fire")
 
 

@@ -223,7 +223,7 @@ def make(config_factory: Callable[..., Config]) -> Callable[..., tuple[WechatAda
         extra = {"admins": admins} if admins is not None else {}
         config = config_factory(wechat={**settings, **wechat}, **extra)
         fake = FakeDispatcher(config)
-        adapter = WechatAdapter(fake, config)  # type: ignore[arg-type]
+        adapter = WechatAdapter(fake, config, sent=fake)  # type: ignore[arg-type]
         adapter.ingest.batcher.dispatch = fake.ingest
         adapter.outbound.retry_delay = 0.01
         bot = FakeBot()
@@ -326,7 +326,7 @@ async def test_quote_reply_finds_its_question_after_a_restart(tmp_path: Path) ->
     asked = Incoming(room, UserRef("wechat", "alice", "Alice"), "/ask 什么是 dropout？", "m1")
     [announcement] = await app.dispatcher.dispatch(asked)
     assert announcement.question_id is not None
-    app.dispatcher.record_sent(room, "sent-42", announcement.question_id)  # sent before the restart
+    app.sent.record_sent(room, "sent-42", announcement.question_id)  # sent before the restart
 
     adapter = WechatAdapter(app.dispatcher, config)  # a new process: nothing in memory
     bot = FakeBot()
@@ -501,7 +501,8 @@ async def test_revoked_token_after_login_stops_without_retrying(make: Any) -> No
 async def test_start_without_a_token_names_the_setting(config_factory: Any) -> None:
     config = config_factory(wechat={"endpoint": "127.0.0.1:1"})
     with pytest.raises(WechatError, match=r"wechat\.token"):
-        await WechatAdapter(FakeDispatcher(config), config).start()  # type: ignore[arg-type]
+        fake = FakeDispatcher(config)
+        await WechatAdapter(fake, config, sent=fake).start()  # type: ignore[arg-type]
 
 
 def test_missing_extra_gives_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -155,7 +155,7 @@ async def test_seed_week_gives_the_seed_digest(chat, clock, bot_app):
     ok(await chat.send(f"/answer 1 {A1}", user="u-大鹏鹏", name="大鹏鹏"))
     clock.advance(hours=1)
     announcement = ok(await chat.send(f"/ask {Q2}", user="u-吕涛", name="吕涛"))[0]
-    bot_app.dispatcher.record_sent(GROUP_CHAT, "bot-msg-q2", announcement.question_id)
+    bot_app.sent.record_sent(GROUP_CHAT, "bot-msg-q2", announcement.question_id)
     ok(await chat.send(A2, user="u-安芯", name="安芯", reply_to="bot-msg-q2"))
     for user, text in RESOURCES:
         ok(await chat.send(text, user=f"u-{user}", name=user))

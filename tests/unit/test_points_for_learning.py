@@ -82,7 +82,7 @@ def test_note_quality_rules():
 
 async def test_echoes_are_not_answers_and_self_answers_score_nothing(chat):
     [announcement] = await chat.send("/ask 为什么 ReLU 比 sigmoid 好？", user="asker", name="问者")
-    chat.app.dispatcher.record_sent(GROUP_CHAT, "bot-1", announcement.question_id)
+    chat.app.sent.record_sent(GROUP_CHAT, "bot-1", announcement.question_id)
     for echo in ("同问", "+1", "同问+1 🙋"):
         reply = await chat.say(echo, user="u2", reply_to="bot-1")
         assert "不算回答" in reply and "/q 1" in reply

@@ -75,7 +75,7 @@ async def test_answer_by_number_marks_the_question_answered(chat):
 
 async def test_replying_to_the_question_message_is_an_answer(chat):
     [announcement] = await chat.send("/ask 学习率怎么调", user="u1")
-    chat.app.dispatcher.record_sent(GROUP_CHAT, "bot-msg-1", announcement.question_id)
+    chat.app.sent.record_sent(GROUP_CHAT, "bot-msg-1", announcement.question_id)
     reply = await chat.say("先用 LR finder 找个范围", user="u2", reply_to="bot-msg-1")
     assert "#1" in reply and "第 1 个" in reply
     assert [(q, t) for _, q, t, _ in answers(chat)] == [
@@ -89,7 +89,7 @@ async def test_replying_to_the_question_message_is_an_answer(chat):
 
 async def test_empty_reply_to_question_message_is_refused(chat):
     [announcement] = await chat.send("/ask 问题", user="u1")
-    chat.app.dispatcher.record_sent(GROUP_CHAT, "bot-msg-9", announcement.question_id)
+    chat.app.sent.record_sent(GROUP_CHAT, "bot-msg-9", announcement.question_id)
     reply = await chat.say("  \x00 ", user="u2", reply_to="bot-msg-9")
     assert "空" in reply
     assert answers(chat) == [] and questions(chat)[0][3] == "open"
