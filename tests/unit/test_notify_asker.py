@@ -14,7 +14,7 @@ ASKER_DM = ChatRef("console", "dm-asker", "private", "问者")
 
 async def ask_announced(chat) -> None:
     [announcement] = await chat.send("/ask 为什么 ReLU 比 sigmoid 好？", user="asker", name="问者")
-    chat.app.dispatcher.record_sent(GROUP_CHAT, "bot-1", announcement.question_id)
+    chat.app.sent.record_sent(GROUP_CHAT, "bot-1", announcement.question_id)
 
 
 async def test_an_asker_who_wrote_to_the_bot_privately_is_told_privately(chat):
