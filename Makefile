@@ -52,6 +52,7 @@ faketime:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: $(STAMP) peers chromium faketime lint
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)

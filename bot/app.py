@@ -17,13 +17,13 @@ from aiohttp import web
 from apscheduler.schedulers.base import BaseScheduler
 
 import handlers
-from bot.adapters.base import Adapter, Sender
 from bot.config import Config
 from bot.context import Services
 from bot.dispatch import Dispatcher
 from bot.log_redaction import protect_config
 from bot.model import utcnow
 from bot.paper_metadata import PaperMetadata
+from bot.platform import Adapter, Sender
 from bot.registry import REGISTRY, Registry
 from bot.sent import BotNames, SentLog
 from bot.tasks import BackgroundTasks

@@ -19,8 +19,8 @@ from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.job import Job
 from apscheduler.schedulers.base import BaseScheduler
 
-from bot.adapters.base import Sender
 from bot.config import Config
+from bot.platform import Sender
 from digest.service import DigestService
 from storage.db import Database
 

@@ -42,9 +42,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.adapters.base import Sender
 from bot.config import Config, GroupConfig
 from bot.model import ChatRef, Outgoing, Reply, utcnow
+from bot.platform import Sender
 from digest.budget import fit_markdown
 from digest.build import build_digest
 from digest.periods import give_up_number

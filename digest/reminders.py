@@ -262,13 +262,12 @@ def register_reminder_job(scheduler: Any, jobs: JobContext) -> list[str]:
     """Add one cron job per group (``reminders.cron`` in the group's timezone); returns ids.
 
     Job ids are stable (``studybot-reminders:<slug>``); a stored job with the same schedule is
-    kept as it is (:func:`digest.schedule.ensure_job`), so a run missed while the bot was down
+    kept as it is (:func:`digest.triggers.ensure_job`), so a run missed while the bot was down
     is caught up within the grace time instead of being moved to next week. Jobs of groups no
     longer configured, or all of them when ``reminders.enabled`` is false, are removed from a
     persistent job store.
     """
-    from digest.schedule import ensure_job
-    from digest.triggers import ClubCronTrigger
+    from digest.triggers import ClubCronTrigger, ensure_job
 
     enabled = jobs.config.reminders.enabled
     wanted = {f"{JOB_PREFIX}:{g.slug}" for g in jobs.config.groups} if enabled else set()

@@ -49,7 +49,7 @@ from sqlalchemy.engine import make_url
 from bot.backups import register_backup_job
 from digest.jobs import JobContext, JobExecutor, SchedulerHost, bound
 from digest.reminders import register_reminder_job
-from digest.triggers import LeadTrigger, publish_trigger, replaces_in_place, trigger_key
+from digest.triggers import LeadTrigger, ensure_job, publish_trigger
 from storage.leader import LeaderLock
 
 log = logging.getLogger(__name__)
@@ -91,31 +91,6 @@ async def retry_job(group_slug: str, *, jobs: JobContext | None = None) -> None:
 
 
 # -- start / stop ----------------------------------------------------------------------------
-def ensure_job(
-    scheduler: AsyncIOScheduler,
-    job_id: str,
-    func: Callable[..., Awaitable[Any]],
-    trigger: BaseTrigger,
-    args: list[Any],
-    **options: Any,
-) -> None:
-    """Add the job unless the store already has it with the same function, args and trigger.
-
-    A stored job whose trigger is the same schedule written by an older version (see
-    :func:`digest.triggers.replaces_in_place`) gets the new trigger but keeps its pending run
-    time, so a run missed during downtime is still caught up.
-    """
-    existing = scheduler.get_job(job_id)
-    ref = f"{func.__module__}:{func.__qualname__}"
-    if existing is not None and existing.func_ref == ref and list(existing.args) == args:
-        if trigger_key(existing.trigger) == trigger_key(trigger):
-            return
-        if replaces_in_place(existing.trigger, trigger):
-            scheduler.modify_job(job_id, trigger=trigger, **options)
-            return
-    scheduler.add_job(func, trigger, args=args, id=job_id, replace_existing=True, **options)
-
-
 def add_digest_jobs(scheduler: AsyncIOScheduler, jobs_context: JobContext) -> list[str]:
     """The publish, preview and retry jobs of every group; returns their ids."""
     config = jobs_context.config

@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.adapters.base import Sender
 from bot.clubtime import PeriodError
 from bot.config import Config
 from bot.model import ChatRef, Outgoing, Reply
+from bot.platform import Sender
 from digest.mp_draft import MpDrafts
 from digest.periods import ensure_issue, issue_ending_at_or_before
 from digest.preview import digest_of, preview_replies

@@ -25,13 +25,17 @@ preview trigger ``digest.schedule.LeadTrigger``, which ``digest.schedule`` still
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.clubtime import CronPeriods, PeriodError, cron_periods
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger(__name__)
 
@@ -152,3 +156,28 @@ def replaces_in_place(old: BaseTrigger, new: BaseTrigger) -> bool:
         return False
     same = CronTrigger.from_crontab(new.crontab, timezone=new.timezone)
     return trigger_key(old) == trigger_key(same)
+
+
+def ensure_job(
+    scheduler: BaseScheduler,
+    job_id: str,
+    func: Callable[..., Awaitable[Any]],
+    trigger: BaseTrigger,
+    args: list[Any],
+    **options: Any,
+) -> None:
+    """Add the job unless the store already has it with the same function, args and trigger.
+
+    A stored job whose trigger is the same schedule written by an older version (see
+    :func:`digest.triggers.replaces_in_place`) gets the new trigger but keeps its pending run
+    time, so a run missed during downtime is still caught up.
+    """
+    existing = scheduler.get_job(job_id)
+    ref = f"{func.__module__}:{func.__qualname__}"
+    if existing is not None and existing.func_ref == ref and list(existing.args) == args:
+        if trigger_key(existing.trigger) == trigger_key(trigger):
+            return
+        if replaces_in_place(existing.trigger, trigger):
+            scheduler.modify_job(job_id, trigger=trigger, **options)
+            return
+    scheduler.add_job(func, trigger, args=args, id=job_id, replace_existing=True, **options)

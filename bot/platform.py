@@ -1,4 +1,5 @@
-"""What every adapter offers the rest of the bot (used by bot.app and the digest publisher)."""
+"""What every platform adapter offers the rest of the bot: :class:`Sender` (used by the digest
+publisher and reminders) and :class:`Adapter` (started and stopped by the runner)."""
 
 from __future__ import annotations
 
