@@ -182,11 +182,12 @@ def make_web_app(
                 nav.append(
                     (other.group_name, at_root if root == "/" else f"../{slug}/", other is which)
                 )
-        page = which.index_html(stats_url="stats.png", groups=nav)
+        # database reads and template rendering run in a worker thread, off the event loop
+        page = await asyncio.to_thread(which.index_html, stats_url="stats.png", groups=nav)
         return _respond(request, page, "text/html")
 
     async def group_list(request: web.Request) -> web.Response:
-        counts = issue_counts(db)
+        counts = await asyncio.to_thread(issue_counts, db)
         rows = [(a.group_name, f"{slug}/", counts.get(slug, 0)) for slug, a in archives.items()]
         return _respond(request, groups_html(rows, config.language), "text/html")
 
@@ -198,10 +199,10 @@ def make_web_app(
         which, root = target(request)
         number = int(request.match_info["number"])
         if request.match_info.get("ext") == ".md":
-            text = which.issue_markdown(number)
+            text = await asyncio.to_thread(which.issue_markdown, number)
             kind = "text/markdown"
         else:
-            text = which.issue_html(number)
+            text = await asyncio.to_thread(which.issue_html, number)
             kind = "text/html"
         if text is None:
             return not_found(which.text("no_issue", n=number), which, root)
@@ -216,7 +217,7 @@ def make_web_app(
         it into the editor by hand: accounts without API access)."""
         which, root = target(request)
         number = int(request.match_info["number"])
-        found = which.issue_mp_article(number)
+        found = await asyncio.to_thread(which.issue_mp_article, number)
         if found is None:
             return not_found(which.text("no_issue", n=number), which, root)
         title, article, source_url = found
@@ -234,10 +235,12 @@ def make_web_app(
         return response
 
     async def rss(request: web.Request) -> web.Response:
-        return _respond(request, target(request)[0].rss(), "application/rss+xml")
+        feed = await asyncio.to_thread(target(request)[0].rss)
+        return _respond(request, feed, "application/rss+xml")
 
     async def atom(request: web.Request) -> web.Response:
-        return _respond(request, target(request)[0].atom(), "application/atom+xml")
+        feed = await asyncio.to_thread(target(request)[0].atom)
+        return _respond(request, feed, "application/atom+xml")
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

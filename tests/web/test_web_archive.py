@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -214,3 +215,26 @@ async def test_export_command_line(published: App, tmp_path: Path) -> None:
     out = tmp_path / "cli-site"
     assert main(["--config", str(config_file), "digest", "export", "--out", str(out)]) == 0
     assert (out / "issues" / "1.html").exists() and (out / "atom.xml").exists()
+
+
+async def test_a_slow_archive_page_does_not_hold_up_other_requests(
+    server: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages are read and rendered in a worker thread: while a slow index page is being
+    made, the event loop keeps answering (here /healthz, at once)."""
+    from bot.web_archive import Archive
+
+    original = Archive.index_html
+
+    def slow(self: Archive, **values: Any) -> str:
+        time.sleep(0.6)
+        return original(self, **values)
+
+    monkeypatch.setattr(Archive, "index_html", slow)
+    page = asyncio.create_task(get(server, "/"))
+    await asyncio.sleep(0.1)  # the slow page is being made
+    response, _ = await get(server, "/healthz")
+    assert response.status == 200
+    assert not page.done()  # answered while the page was still being made
+    response, body = await page
+    assert response.status == 200 and "第1期" in body
