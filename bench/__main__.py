@@ -23,6 +23,7 @@ STEPS = [
     ("telegram", ["bench.telegram_bench"]),
     ("latency", ["bench.telegram_paced"]),
     ("send", ["bench.send_bench"]),
+    ("busy", ["bench.busy_group"]),
 ]
 TARGETS = {
     "ingest": "SQLite >= 1,000 msg/s, p99 < 20 ms",
@@ -32,11 +33,12 @@ TARGETS = {
     "telegram": "ours >= 80 % of the echo bot",
     "latency": "none (what the batch window costs in reply latency)",
     "send": "rush: a handful of bot messages, 90 % acknowledged within 5 s; others' replies at idle",
+    "busy": "p99 within 1.5x of alone, no reply later than 250 ms",
 }
 MARKERS = ("studybot dispatch", "digest build", "archive index", "target p95", "target peak",
            "ours / echo", "without the batch window", "reply latency", "check-ins at",
            "skipped", "rush (", "acknowledged:", "flood:", "other groups'", "publish:",
-           "members' replies")  # fmt: skip
+           "members' replies", "  alone", "  while ")  # fmt: skip
 
 
 def main() -> int:
