@@ -26,8 +26,7 @@ BACKUP_GRACE = 12 * 3600
 
 def register_backup_job(scheduler: Any, jobs: JobContext) -> list[str]:
     """Add the backup job when ``backup.cron`` is set (remove a stored one when it is not)."""
-    from digest.schedule import ensure_job
-    from digest.triggers import ClubCronTrigger
+    from digest.triggers import ClubCronTrigger, ensure_job
 
     cron = jobs.config.backup.cron
     if cron is None:

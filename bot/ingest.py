@@ -44,7 +44,7 @@ class Ingest:
     async def queue(self, slot: Slot, notify: Callable[[], None]) -> Outcome | None:
         """Store the slot's message; queue its replies in the outbox and call ``notify`` (wake
         the sender); its after-commit work runs in the background and queues its own replies."""
-        outcome = await self.batcher.replies(slot)
+        outcome: Outcome = await self.batcher.replies(slot)
         incoming = slot.incoming
         if incoming is None:
             return None
