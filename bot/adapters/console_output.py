@@ -1,7 +1,7 @@
 """What the console adapter prints: bot messages with short ids, saved images and files.
 
 :class:`ConsoleOutput` gives every bot message a short id such as ``[b7]`` (remembered so
-``:reply b7 <text>`` can answer it), records question announcements with the dispatcher,
+``:reply b7 <text>`` can answer it), records question announcements (``bot.sent``),
 saves images under the image directory and attachments (e.g. the /export file) under
 ``exports/`` beside it, and writes to a stream that may not encode every character or may
 have been closed (then ``finished`` is set so the adapter stops reading input).
