@@ -39,6 +39,7 @@ from bot import amend, outbox
 from bot.clubtime import message_time
 from bot.config import Config, GroupConfig
 from bot.context import Context, Services, UserError
+from bot.dm_scope import NEEDS_NO_GROUP, DmScope, dm_scope
 from bot.i18n import COMMON, Messages
 from bot.model import ChatRef, Incoming, Reply, utcnow
 from bot.registry import JOIN_KEYWORD, REGISTRY, Registry
@@ -53,7 +54,8 @@ from bot.routing import (
 )
 from bot.sent import BotNames
 from bot.tasks import BackgroundTasks
-from storage import chats, delivery, identity, invitations, moderation
+
+from storage import chats, delivery, identity, invitations, memberships, moderation
 from storage.db import Database
 from storage.models import Group, KeywordReply
 
@@ -96,6 +98,7 @@ class Dispatcher:
         self._told_unconfigured: set[tuple[str, str]] = set()  # chats that had their notice
         self._outboxed: set[str] = set()  # platforms whose replies are queued, not returned
         self._seen_chats: dict[tuple[str, str], str] = {}  # chat -> title already recorded
+        self._memberships: set[tuple[int, int]] = set()  # (group, member) recorded
 
     def use_outbox(self, platform: str) -> None:
         """Queue ``platform``'s replies in each message's transaction instead of returning them."""
@@ -111,7 +114,7 @@ class Dispatcher:
     # -- routing -------------------------------------------------------------------------
     def group_for_chat(self, chat: ChatRef) -> GroupConfig | None:
         """The group whose configured chat this is; 公众号 followers ``mp.group``; private
-        chats the first group; None for a group chat no ``groups[].chats`` lists (the bot
+        chats the first group (until the member is known: :mod:`bot.dm_scope`); None for a group chat no ``groups[].chats`` lists (the bot
         acts for nobody there)."""
         if chat.platform == "mp" and self._mp_group is not None:
             return self._mp_group
@@ -306,16 +309,30 @@ class Dispatcher:
                 # a re-delivery, or another worker handled it concurrently
                 log.info("message %s already handled; skipped", incoming.message_id)
                 raise AlreadyHandled from None
-        group = self._group(session, group_config)
         member = identity.ensure_member(
             session,
             incoming.platform,
             incoming.sender.user_id,
             clean_name(incoming.sender.display_name)[:200],
         )
+        if incoming.chat.is_private and incoming.platform != "mp":
+            scope = dm_scope(session, self.config, member)
+            if scope.group is not None:
+                group_config = scope.group
+            elif route is not None and route.spec is not None and (
+                route.spec.name not in NEEDS_NO_GROUP
+            ):
+                lang = self.language_of(incoming.chat)
+                return self._staged(session, incoming, choose_group_first(scope, lang)), None
+            else:
+                group_config = scope.options[0]
+        group = self._group(session, group_config)
+        if not incoming.chat.is_private and (group.id, member.id) not in self._memberships:
+            memberships.note_membership(session, group.id, member.id)
         is_admin = (
             incoming.sender.qualified_id in self._admins
             or incoming.platform_admin
+            or group_config.slug in incoming.admin_groups
             or member.role == "admin"
         )
         if route is not None and route.spec is not None and route.spec.admin and not is_admin:
@@ -367,6 +384,8 @@ class Dispatcher:
         if ctx is None:
             return Outcome(incoming, replies)
         self._groups.setdefault(ctx.group_config.slug, ctx.group)  # committed: safe to reuse
+        if not incoming.chat.is_private:
+            self._memberships.add((ctx.group.id, ctx.member.id))
         return Outcome(incoming, replies, list(ctx.deferred))
 
     async def complete(self, outcome: Outcome, *, report: bool = False) -> list[Reply]:
@@ -494,6 +513,13 @@ class Dispatcher:
 
 SCOPE = Messages(
     {
+        "choose_group": (
+            "你在几个学习群里都用过我，请先选择私聊对应哪个群：\n{groups}\n"
+            "发送 /group <序号或简称> 选择（之后可随时切换），再重新发送刚才的命令。",
+            "You use me in several study groups; first choose which one this private chat is "
+            "for:\n{groups}\nSend /group <number or short name> (you can switch any time), "
+            "then send your command again.",
+        ),
         "unconfigured_chat": (
             "这个群聊还没有登记为学习群，我在这里不记录、也不执行任何命令。"
             "如需在此使用，请管理员把它加入配置文件的 groups[].chats"
@@ -504,6 +530,12 @@ SCOPE = Messages(
         ),
     }
 )
+
+
+def choose_group_first(scope: DmScope, lang: str) -> Reply:
+    """A member of several groups has not said which one their private chat is for."""
+    listing = "\n".join(f"{i}. {g.name}（{g.slug}）" for i, g in enumerate(scope.options, 1))
+    return Reply(SCOPE.get("choose_group", lang, groups=listing))
 
 
 def message_key(incoming: Incoming) -> tuple[str, str, str]:

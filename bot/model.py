@@ -50,6 +50,8 @@ class Incoming:
     ``reply_to_message_id`` is the platform id of the message this one replies to (if any);
     ``platform_admin`` is True when the platform itself says the sender administers the chat
     (e.g. a Telegram chat administrator); config admins are checked by the dispatcher.
+    In a private chat, ``admin_groups`` names the groups (slugs) whose configured chats the
+    sender administers: admin commands there count only for the group the chat acts for.
     """
 
     chat: ChatRef
@@ -61,6 +63,7 @@ class Incoming:
     mentions_bot: bool = False
     platform_admin: bool = False
     anonymous: bool = False
+    admin_groups: tuple[str, ...] = ()
 
     @property
     def platform(self) -> str:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Base, LinkCode, Member, MemberAlias
+from storage.models import Base, GroupMember, LinkCode, Member, MemberAlias
 
 CODE_TTL = timedelta(minutes=15)
 CODE_DIGITS = 6
@@ -75,6 +75,17 @@ def redeem(session: Session, code: str, member: Member, platform: str, now: date
 def merge_members(session: Session, *, source: Member, target: Member) -> int:
     """Move every row of ``source`` to ``target``, alias ``source``'s identities, drop it."""
     session.flush()
+    # group memberships: one row per group and member; the target's choice for private chats
+    # (/group) stays, the source's goes
+    held = select(GroupMember.group_id).where(GroupMember.member_id == target.id)
+    session.execute(
+        delete(GroupMember).where(
+            GroupMember.member_id == source.id, GroupMember.group_id.in_(held)
+        )
+    )
+    session.execute(
+        update(GroupMember).where(GroupMember.member_id == source.id).values(dm_chosen=False)
+    )
     moved = 0
     for table in Base.metadata.sorted_tables:
         for column in table.columns:

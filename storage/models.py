@@ -60,6 +60,22 @@ class Member(Base):
     joined_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class GroupMember(Base):
+    """A member seen using the bot in one of a group's configured chats: the groups a private
+    chat may act for (``/group``)."""
+
+    __tablename__ = "group_members"
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    first_seen: Mapped[datetime] = mapped_column(default=utc_now)
+    # the group the member's private chat acts for (chosen with /group): at most one per member
+    dm_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class AwayPeriod(Base):
     """A member's away/vacation period [starts_at, ends_at): weeks it covers keep the streak."""
 

@@ -81,6 +81,7 @@ class Chatter:
         message_id: str | None = None,
         platform_admin: bool = False,
         mentions_bot: bool = False,
+        admin_groups: tuple[str, ...] = (),
     ) -> list[Reply]:
         incoming = Incoming(
             chat=chat,
@@ -91,6 +92,7 @@ class Chatter:
             reply_to_message_id=reply_to,
             platform_admin=platform_admin,
             mentions_bot=mentions_bot,
+            admin_groups=admin_groups,
         )
         self.last_incoming = incoming
         self.last_replies = await self.app.dispatcher.dispatch(incoming)

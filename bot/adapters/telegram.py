@@ -24,7 +24,8 @@ Choices worth knowing:
   then the send stage stops within ``sending.shutdown_seconds``; unsent replies stay queued.
 - Admins: config admins (dispatcher) plus the chat's administrators from
   ``getChatAdministrators``, asked only for commands and cached ``admin_cache_seconds``; in a
-  private chat, administrators of the group's configured Telegram chats count.
+  private chat, administrators of a group's configured Telegram chats count for that group
+  (``Incoming.admin_groups``), when the private chat acts for it (``/group``).
 """
 
 from __future__ import annotations
@@ -387,9 +388,11 @@ class TelegramAdapter(TelegramReplies):
         if replied is not None and replied.from_user and replied.from_user.id == self.bot_id:
             mentions_bot = True
         kind: ChatKind = "private" if chat.type == ChatType.PRIVATE else "group"
+        command = text.startswith("/")
         platform_admin = anonymous_admin or (
-            text.startswith("/") and await self.is_chat_admin(chat.id, user.id, kind)
+            command and kind != "private" and await self.is_chat_admin(chat.id, user.id)
         )
+        admin_groups = await self.admin_groups(user.id) if command and kind == "private" else ()
         if anonymous_admin:  # GroupAnonymousBot, "Group": the admin behind it is unknown
             lang = self.dispatcher.language_of(ChatRef(PLATFORM, str(chat.id)))
             sender = UserRef(PLATFORM, str(chat.id), ANONYMOUS_ADMIN_NAME[lang])
@@ -405,19 +408,25 @@ class TelegramAdapter(TelegramReplies):
             mentions_bot=mentions_bot,
             platform_admin=platform_admin,
             anonymous=anonymous_admin,
+            admin_groups=admin_groups,
         )
 
-    async def is_chat_admin(self, chat_id: int, user_id: int, kind: ChatKind) -> bool:
-        """Whether the user administers this chat (in a DM: one of the group's chats).
+    async def is_chat_admin(self, chat_id: int, user_id: int) -> bool:
+        """Whether the user administers this group chat.
 
         Only configured chats count: the administrator of a chat that is in no group's
         ``chats`` (someone's own group that added the bot) administers nothing here.
         """
-        group = self.dispatcher.group_for_chat(ChatRef(PLATFORM, str(chat_id), kind))
-        if group is None:
+        if self.dispatcher.group_for_chat(ChatRef(PLATFORM, str(chat_id), "group")) is None:
             return False
-        if kind == "private":
+        return await self.chat_admins.any_of(user_id, [chat_id])
+
+    async def admin_groups(self, user_id: int) -> tuple[str, ...]:
+        """In a private chat: the groups whose configured Telegram chats the user
+        administers (admin commands there count for the group the chat acts for)."""
+        found = []
+        for group in self.dispatcher.config.groups:
             chats = [chat_key(c.chat_id) for c in group.chats if c.platform == PLATFORM]
-        else:
-            chats = [chat_id]
-        return await self.chat_admins.any_of(user_id, chats)
+            if chats and await self.chat_admins.any_of(user_id, chats):
+                found.append(group.slug)
+        return tuple(found)

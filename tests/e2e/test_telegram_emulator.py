@@ -291,6 +291,15 @@ async def test_the_admin_of_a_foreign_group_administers_nothing(bot: Bot) -> Non
         assert str(FOREIGN_GROUP["id"]) not in stored_chats
         members = set(session.scalars(select(Member.platform_user_id)))
         assert members == {"66", "67"}  # Mallory only from her DM, nothing from her group
+    # in a private chat, the club chat's administrator administers the club (learned from
+    # getChatAdministrators of the configured chat), Mallory still nothing
+    await chat_admin.say("/keyword del 入群", chat_admin.dm)
+    [deleted] = await chat_admin.replies(chat_admin.dm)
+    assert "入群" in deleted["message"]["text"] and deleted["message"]["text"] != COMMON.get(
+        "admin_only", "zh", name="keyword"
+    )
+    with bot.app.db.session() as session:
+        assert session.scalars(select(KeywordReply.reply)).all() == []
 
 
 async def test_a_week_in_the_group_welcome_loose_checkin_edit_and_quiet_unknown_commands(

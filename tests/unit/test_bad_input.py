@@ -25,9 +25,10 @@ TRIGGERS = [f"/{name}" for name in COMMANDS] + REGISTRY.hashtags
 # link_codes: a bare /link answers with a one-time code (#18), its whole purpose, not content
 # audit_log: an admin command is logged even when its input is bad (who tried what, when)
 # seen_chats: every chat a message came from (studybot chats), like members
+# group_members: which group's chat a member used the bot in (the groups /group offers)
 BOOKKEEPING = {
     "processed_messages", "members", "groups", "alembic_version", "link_codes", "audit_log",
-    "seen_chats",
+    "seen_chats", "group_members",
 }  # fmt: skip
 DM = ChatRef("console", "dm-bob", "private", "")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029]")

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.model import ChatRef
-from storage.models import CheckIn, Member, MemberAlias
-from tests.conftest import Chatter
+from storage.models import CheckIn, GroupMember, Member, MemberAlias
+from tests.conftest import GROUP_CHAT, Chatter
 
 FOLLOWER = ChatRef("mp", "o-follower-1234", "private", "")
 TELEGRAM_GROUP = ChatRef("telegram", "-1001", "group", "")
@@ -82,6 +82,20 @@ async def test_the_follower_may_ask_and_the_chat_identity_redeem(chat, bot_app):
     [done] = await chat.send(f"/link {code}", user="42", name="大煌", chat=TELEGRAM_GROUP)
     assert "绑定成功" in done.text
     assert await checkins_of(bot_app) == {"telegram:大煌": 2}  # the chat identity is kept
+
+
+async def test_two_identities_both_seen_in_the_group_join(chat, bot_app):
+    """Both identities used the bot in the group's chats (one group membership each): the
+    joined member keeps one, and /group in a private chat still works."""
+    await chat.send("/checkin 控制台群里的心得", user="u7", chat=GROUP_CHAT)
+    await chat.send("/checkin 电报群里的心得", user="42", name="大煌", chat=TELEGRAM_GROUP)
+    code = await code_from(await chat.send("/link", user="42", name="大煌", chat=TELEGRAM_GROUP))
+    assert "绑定成功" in await chat.say(f"/link {code}", user="u7", chat=GROUP_CHAT)
+    assert await checkins_of(bot_app) == {"telegram:大煌": 2}
+    with bot_app.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(GroupMember)) == 1
+    dm = ChatRef("telegram", "42", "private", "")
+    assert "ML自学者俱乐部" in await chat.say("/group", user="42", chat=dm)
 
 
 async def test_bad_codes_store_nothing(chat, bot_app, clock):

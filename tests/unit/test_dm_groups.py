@@ -1,0 +1,126 @@
+"""Private chats with several groups: ``/group`` lists and switches the group a member's
+private chat acts for (remembered); admin commands there need a config admin or an
+administrator of that group's configured chat (issue #16)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App, build_app
+from bot.model import ChatRef
+from storage.models import CheckIn, Group
+from tests.conftest import Chatter, FakeClock, make_config
+
+ML = ChatRef("console", "console-group", "group", "ML自学者俱乐部")
+CV = ChatRef("console", "cv-group", "group", "CV reading club")
+DM = ChatRef("console", "dm-alice", "private", "alice")
+GROUPS = [
+    {"slug": "ml-club", "name": "ML自学者俱乐部", "chats": [{"platform": "console", "chat_id": ML.chat_id}]},
+    {"slug": "cv-club", "name": "CV读书会", "chats": [{"platform": "console", "chat_id": CV.chat_id}]},
+]
+
+
+@pytest.fixture
+def two_groups(tmp_path: Path, clock: FakeClock) -> Chatter:
+    app = build_app(make_config(tmp_path, groups=GROUPS), clock=clock)
+    yield Chatter(app, clock)
+    app.db.dispose()
+
+
+def checkins_by_group(app: App) -> dict[str, list[str]]:
+    with app.db.session() as session:
+        rows = session.execute(
+            select(Group.slug, CheckIn.text).join(Group, Group.id == CheckIn.group_id)
+        ).all()
+    found: dict[str, list[str]] = {}
+    for slug, text in rows:
+        found.setdefault(slug, []).append(text)
+    return found
+
+
+async def test_a_member_of_one_group_needs_no_choice(two_groups: Chatter) -> None:
+    chat = two_groups
+    await chat.say("#打卡 在 CV 群里读了 ViT 论文", chat=CV, user="alice")
+    assert "已记录" in await chat.say("/checkin 私聊里补一条：复习了注意力机制", chat=DM, user="alice")
+    assert checkins_by_group(chat.app) == {
+        "cv-club": ["在 CV 群里读了 ViT 论文", "私聊里补一条：复习了注意力机制"]
+    }
+    listing = await chat.say("/group", chat=DM, user="alice")
+    assert "CV读书会" in listing and "ML自学者俱乐部" not in listing
+
+
+async def test_a_member_of_several_groups_chooses_and_the_choice_is_remembered(
+    two_groups: Chatter, tmp_path: Path, clock: FakeClock
+) -> None:
+    chat = two_groups
+    await chat.say("#打卡 ML 群：读完 Attention Is All You Need", chat=ML, user="alice")
+    await chat.say("#打卡 CV 群：读完 ViT", chat=CV, user="alice")
+    asked = await chat.say("/checkin 私聊：复习了反向传播", chat=DM, user="alice")
+    assert "请先选择" in asked and "1. ML自学者俱乐部" in asked and "2. CV读书会" in asked
+    assert len(checkins_by_group(chat.app)["ml-club"]) == 1  # nothing stored half-way
+    listing = await chat.say("/group", chat=DM, user="alice")
+    assert "还没有选择" in listing and "1. ML自学者俱乐部" in listing
+    assert "CV读书会" in await chat.say("/group 2", chat=DM, user="alice")
+    assert "已记录" in await chat.say("/checkin 私聊：复习了反向传播", chat=DM, user="alice")
+    assert "私聊：复习了反向传播" in checkins_by_group(chat.app)["cv-club"]
+    assert "✅" in (await chat.say("/group", chat=DM, user="alice")).split("2. CV读书会")[1]
+    # remembered across restarts: a new process reads the choice from the database
+    again = build_app(chat.app.config, clock=clock)
+    try:
+        listing = await Chatter(again, clock).say("/checkin", chat=DM, user="alice")
+        assert "ViT" in listing and "Attention" not in listing
+        assert "ML自学者俱乐部" in await Chatter(again, clock).say(
+            "/group ml-club", chat=DM, user="alice", message_id="switch-back"
+        )
+        listing = await Chatter(again, clock).say(
+            "/checkin", chat=DM, user="alice", message_id="list-ml"
+        )
+        assert "Attention" in listing and "ViT" not in listing
+    finally:
+        again.db.dispose()
+
+
+async def test_bad_choices_get_a_clear_reply(two_groups: Chatter) -> None:
+    chat = two_groups
+    await chat.say("#打卡 ML 群：读完 Attention", chat=ML, user="alice")
+    await chat.say("#打卡 CV 群：读完 ViT", chat=CV, user="alice")
+    for bad in ("/group 3", "/group 0", "/group no-such-club"):
+        said = await chat.say(bad, chat=DM, user="alice")
+        assert "没有「" in said and "1. ML自学者俱乐部" in said, bad
+    assert "还没有选择" in await chat.say("/group", chat=DM, user="alice")
+    # a group the member never used the bot in cannot be chosen
+    await chat.say("#打卡 只在 ML 群", chat=ML, user="bob")
+    assert "没有「" in await chat.say("/group cv-club", chat=DM.__class__("console", "dm-bob", "private", "bob"), user="bob")
+    # in a group chat /group only names the chat's group
+    assert "这个群聊属于「CV读书会」" in await chat.say("/group 1", chat=CV, user="alice")
+
+
+async def test_a_newcomer_without_a_group_gets_the_first_group(two_groups: Chatter) -> None:
+    said = await two_groups.say("/group", chat=DM, user="carol")
+    assert "还没有在任何学习群" in said and "ML自学者俱乐部" in said
+
+
+async def test_admin_commands_in_a_dm_count_only_for_the_group_administered(
+    two_groups: Chatter,
+) -> None:
+    chat = two_groups
+    await chat.say("#打卡 ML 群", chat=ML, user="dave")
+    await chat.say("#打卡 CV 群", chat=CV, user="dave")
+    await chat.say("/group 1", chat=DM, user="dave")  # the DM acts for ml-club
+    # dave administers the CV group's chat, not the ML one's
+    refused = await chat.send("/keyword add 入群 http://phish.example", chat=DM, user="dave")
+    assert "仅限管理员" in refused[0].text
+    incoming_admin = dict(admin_groups=("cv-club",))
+    said = await chat.say("/keyword add 入群 加我", chat=DM, user="dave", **incoming_admin)
+    assert "仅限管理员" in said  # still acting for ml-club
+    await chat.say("/group 2", chat=DM, user="dave")
+    said = await chat.say("/keyword add 入群 加我", chat=DM, user="dave", **incoming_admin)
+    assert "仅限管理员" not in said
+    # a config admin may act for whichever group the DM is for
+    await chat.say("#打卡 admin 在 ML 群", chat=ML, user="admin")
+    assert "仅限管理员" not in await chat.say(
+        "/keyword add 入群 欢迎", chat=ChatRef("console", "dm-admin", "private", "admin"), user="admin"
+    )
