@@ -302,6 +302,17 @@ class AccessConfig(_Section):
     unconfigured_chats: Literal["reply", "silent"] = "reply"
 
 
+class PrivacyConfig(_Section):
+    """What members send in a private chat (see docs/security.md).
+
+    ``dm_entries_public``: whether check-ins sent in a private chat go into the public digest
+    (and the archive, feeds, ``/search``) for members who have not chosen with ``/public``.
+    Private ones still count for streaks, ``/rank`` and ``/me``.
+    """
+
+    dm_entries_public: bool = False
+
+
 class WebConfig(_Section):
     enabled: bool = True
     host: str = "127.0.0.1"
@@ -447,6 +458,7 @@ class Config(_Section):
     backup: BackupConfig = BackupConfig()
     limits: LimitsConfig = LimitsConfig()
     access: AccessConfig = AccessConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     web: WebConfig = WebConfig()
     charts: ChartsConfig = ChartsConfig()
     telegram: TelegramConfig = TelegramConfig()

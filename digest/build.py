@@ -232,7 +232,11 @@ def build_digest(
     checkins = (
         session.scalars(
             select(CheckIn)
-            .where(CheckIn.group_id == group.id, in_period(CheckIn.created_at))
+            .where(
+                CheckIn.group_id == group.id,
+                in_period(CheckIn.created_at),
+                CheckIn.private.is_(False),  # private-chat notes stay private
+            )
             .order_by(CheckIn.created_at, CheckIn.id)
         )
         .unique()

@@ -19,7 +19,7 @@ from bot.i18n import Messages, preview
 from bot.model import Reply
 from bot.registry import command
 from digest.periods import ClubWeek, club_week
-from handlers import note_quality
+from handlers import note_quality, privacy
 from storage import checkins
 from storage.models import CheckIn
 
@@ -177,6 +177,7 @@ async def checkin(ctx: Context) -> Reply:
         counts_for=week.key,
         scored=scored,
         source=source,
+        private=privacy.keeps_private(ctx),
     )
     deadline = local_label(week.end, ctx.group.timezone, ctx.lang)
     saved = ctx.text(
@@ -187,6 +188,8 @@ async def checkin(ctx: Context) -> Reply:
         issue=week.number,
         deadline=deadline,
     )
+    if ctx.incoming.chat.is_private:  # private or public: the member should know which
+        saved = f"{saved}\n{privacy.privacy_note(ctx)}"
     if not scored:  # it needs the member's attention: a direct reply, not a quiet one
         return Reply(f"{saved}\n{ctx.text(MSG, 'unscored')}")
     return Reply(saved, kind="ack")  # quiet in groups: a reaction or one batched message

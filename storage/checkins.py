@@ -59,11 +59,13 @@ def add_checkin(
     counts_for: date | None = None,
     scored: bool = True,
     source: str | None = None,
+    private: bool = False,
 ) -> tuple[int, int]:
     """Store one check-in at ``now``; returns its id and the member's number of check-ins in
     ``week`` ([start, end), a club week) counting this one; ``counts_for`` is that week's
     streak key (:func:`bot.clubtime.week_key`); ``scored``: it earns points (one a day);
-    ``source``: the platform message it came from (see :func:`storage.sources.source_key`).
+    ``source``: the platform message it came from (see :func:`storage.sources.source_key`);
+    ``private``: kept out of everything public (see ``CheckIn.private``).
 
     The busiest write of the bot, so one Core INSERT rather than a unit-of-work flush, whose
     RETURNING also counts the member's *other* check-ins of the week (PostgreSQL's subquery
@@ -78,6 +80,7 @@ def add_checkin(
         "week": counts_for,
         "scored": scored,
         "source": source,
+        "private": private,
     }
     values |= {
         "of_group": group_id,

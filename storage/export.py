@@ -85,7 +85,11 @@ def _group(session: Session, group: Group, refs: dict[int, str]) -> GroupOut:
     gid = group.id
     checkins = [
         CheckInOut(
-            member=refs[c.member_id], text=c.text, created_at=c.created_at, edited_at=c.edited_at
+            member=refs[c.member_id],
+            text=c.text,
+            created_at=c.created_at,
+            edited_at=c.edited_at,
+            private=c.private,
         )
         for c in session.scalars(
             select(CheckIn).where(CheckIn.group_id == gid).order_by(CheckIn.created_at, CheckIn.id)

@@ -6,7 +6,7 @@ Format ``studybot-export`` version 1::
      "members": [{"platform", "user_id", "display_name", "role", "joined_at",
                   "away_until", "away": [{"starts_at", "ends_at", "created_at"}]}],
      "groups": [{"slug", "name", "timezone", "created_at",
-                 "checkins": [{"member", "text", "created_at", "edited_at"}],
+                 "checkins": [{"member", "text", "created_at", "edited_at", "private"}],
                  "questions": [{"number", "member", "text", "status", "created_at",
                                 "best_answer", "answers": [{"member", "text", "created_at"}]}],
                  "papers": [...], "resources": [{..., "tags": ["nlp"]}],
@@ -64,6 +64,7 @@ class CheckInOut(_Model):
     text: str
     created_at: AwareDatetime
     edited_at: AwareDatetime | None = None
+    private: bool = False
 
 
 class AnswerOut(_Model):

@@ -151,6 +151,7 @@ def merge_content(
                 text=c.text,
                 created_at=c.created_at,
                 edited_at=c.edited_at,
+                private=c.private,
             )
         )
         report.added["check-ins"] += 1

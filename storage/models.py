@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -58,6 +59,9 @@ class Member(Base):
     role: Mapped[str] = mapped_column(String(16), default="member")  # member | admin
     away_until: Mapped[datetime | None] = mapped_column(default=None)
     joined_at: Mapped[datetime] = mapped_column(default=utc_now)
+    #: whether what the member sends in a private chat may be public (``/public on|off``);
+    #: None: ``privacy.dm_entries_public``
+    dm_public: Mapped[bool | None] = mapped_column(Boolean, default=None)
 
 
 class GroupMember(Base):
@@ -108,6 +112,10 @@ class CheckIn(Base):
     """False for a member's second and later check-ins of a day: kept, no points."""
     source: Mapped[str | None] = mapped_column(String(300), default=None, index=True)
     """``platform:chat_id:message_id`` of the message it came from (edits and recalls)."""
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Sent in a private chat by a member who keeps those private (``/public``,
+    ``privacy.dm_entries_public``): it counts for streaks and ``/me``, never shows in the
+    digest, the archive, feeds or ``/search``."""
     member: Mapped[Member] = relationship(lazy="joined")
 
 

@@ -103,6 +103,8 @@ def doc_for(
     query per entry when known, as in :func:`rebuild_index`.
     """
     if isinstance(obj, CheckIn):
+        if obj.private:  # a private-chat note: not searchable by others
+            return None
         return make_doc("checkin", obj.id, obj.group_id, obj.member_id, obj.created_at, [obj.text])
     if isinstance(obj, Question):
         return make_doc(
