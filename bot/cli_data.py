@@ -149,6 +149,11 @@ def _import(args: argparse.Namespace) -> int:
     try:
         if not args.dry_run:  # the import queued its entries: index them now, not at start
             print(f"search index: {index_all_pending(db.session)} entries indexed")
+            if report.rerender:  # the file's pages are never served: drawn from the data
+                from digest.rerender import rerender_issues
+
+                pages = rerender_issues(db, config, report.rerender)
+                print(f"archive: {pages} imported issue(s) rendered from the imported data")
     finally:
         db.dispose()
     return 0

@@ -44,6 +44,9 @@ class ImportReport:
     added: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    #: ids of the published digest issues added: their pages are rendered again from the
+    #: imported data (a file's HTML is never stored)
+    rerender: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
         kinds = sorted(set(self.added) | set(self.skipped))

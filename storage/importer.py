@@ -21,6 +21,8 @@ digest issues, and counts rows; the public names of all three are importable fro
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -52,40 +54,71 @@ from storage.models import (
 
 
 def _digests(session: Session, group: Group, item: GroupOut, report: ImportReport) -> None:
-    """Add the digest issues whose period start is new (a taken number is noted, skipped)."""
+    """Add the digest issues whose period start is new, checked against the target's issues.
+
+    The file's ``html`` and ``markdown`` are never stored (the archive would serve them as
+    they are): published issues are rendered again from the imported data afterwards
+    (``report.rerender``). An issue is refused, with a note, when its number is taken, its
+    period is empty or overlaps one of the target's, or it would break the order of the
+    target's issues (numbers rise with time: a 2020 issue numbered after the target's 2026
+    ones would make the next issue's period and number impossible to work out).
+    """
     rows = list(session.scalars(select(DigestIssue).where(DigestIssue.group_id == group.id)))
-    starts = {as_utc(d.period_start) for d in rows}
-    numbers = {d.number for d in rows}
+    taken = [(as_utc(d.period_start), as_utc(d.period_end), d.number) for d in rows]
+    added = []
     for d in item.digest_issues:
-        if as_utc(d.period_start) in starts:
+        start, end = as_utc(d.period_start), as_utc(d.period_end)
+        if any(start == other[0] for other in taken):
             report.skipped["digest issues"] += 1
             continue
-        if d.number in numbers:
+        problem = _digest_problem(d.number, start, end, taken)
+        if problem is not None:
             report.notes.append(
-                f"{group.slug}: digest issue #{d.number} not imported: that number already "
-                "exists for a different period"
+                f"{group.slug}: digest issue #{d.number} ({start:%Y-%m-%d} to {end:%Y-%m-%d}) "
+                f"not imported: {problem}"
             )
             report.skipped["digest issues"] += 1
             continue
-        starts.add(as_utc(d.period_start))
-        numbers.add(d.number)
-        session.add(
-            DigestIssue(
-                group_id=group.id,
-                number=d.number,
-                period_start=d.period_start,
-                period_end=d.period_end,
-                status=d.status,
-                preface=d.preface,
-                featured=list(d.featured),
-                dropped=list(d.dropped),
-                markdown=d.markdown,
-                html=d.html,
-                created_at=d.created_at,
-                published_at=d.published_at,
-            )
+        taken.append((start, end, d.number))
+        issue = DigestIssue(
+            group_id=group.id,
+            number=d.number,
+            period_start=d.period_start,
+            period_end=d.period_end,
+            status=d.status,
+            preface=d.preface,
+            featured=list(d.featured),
+            dropped=list(d.dropped),
+            markdown=None,
+            html=None,
+            created_at=d.created_at,
+            published_at=d.published_at,
         )
+        session.add(issue)
+        added.append(issue)
         report.added["digest issues"] += 1
+    session.flush()
+    report.rerender.extend(i.id for i in added if i.status in ("published", "publishing"))
+
+
+def _digest_problem(
+    number: int, start: datetime, end: datetime, taken: list[tuple[datetime, datetime, int]]
+) -> str | None:
+    """Why an issue cannot join the target's ``(start, end, number)`` issues, if it cannot."""
+    if end <= start:
+        return "its period ends before it starts"
+    for other_start, other_end, other_number in taken:
+        if number == other_number:  # (skipped issues hold -id: never a file's number)
+            return "that number already exists for a different period"
+        if start < other_end and other_start < end:
+            return f"its period overlaps issue #{other_number}'s"
+        if other_number > 0 and (start < other_start) != (number < other_number):
+            when = "before" if start < other_start else "after"
+            return (
+                f"it comes {when} issue #{other_number} in time but not in number "
+                "(issue numbers rise with time)"
+            )
+    return None
 
 
 def import_data(

@@ -108,6 +108,16 @@ def without_stamp(data: dict) -> dict:
     return {k: v for k, v in data.items() if k != "exported_at"}
 
 
+def without_pages(data: dict) -> dict:
+    """The export without its time stamp and the issues' rendered pages."""
+    data = json.loads(json.dumps(without_stamp(data)))
+    for group in data["groups"]:
+        for issue in group["digest_issues"]:
+            issue.pop("html", None)
+            issue.pop("markdown", None)
+    return data
+
+
 async def test_round_trip_gives_identical_json(chat, clock, bot_app, tmp_path, database_url):
     await fill(chat, clock, bot_app)
     source = config_file(tmp_path, bot_app.config.database.url, "source")
@@ -131,7 +141,10 @@ async def test_round_trip_gives_identical_json(chat, clock, bot_app, tmp_path, d
     target = config_file(tmp_path, database_url, "target")
     assert cli("--config", target, "import", str(tmp_path / "first.json")) == 0
     second = export_json(tmp_path, target, "second")
-    assert without_stamp(second) == without_stamp(first)
+    # the published issue's pages are drawn again from the data (never the file's, #16)
+    [issue] = [i for i in second["groups"][0]["digest_issues"] if i["status"] == "published"]
+    assert issue["html"].lower().startswith("<!doctype html>") and issue["markdown"].startswith("#")
+    assert without_pages(second) == without_pages(first)
 
     # importing again adds nothing
     db = Database(database_url)
@@ -484,3 +497,109 @@ def test_a_gzip_bomb_is_refused_before_it_is_decompressed_whole(tmp_path, capsys
     config = config_file(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", "c")
     assert cli("--config", config, "import", str(path)) == 1
     assert "decompresses to more than 1000000 bytes; nothing imported" in capsys.readouterr().err
+
+
+async def test_imported_pages_are_rendered_from_the_data_never_taken_from_the_file(
+    chat, clock, bot_app, tmp_path
+):
+    """#16: an imported issue's HTML (a meta-refresh to a phishing page) was served verbatim
+    by the archive and reached /feed.xml."""
+    from bot.web_archive import Archive
+    from tests.conftest import make_config
+
+    await fill(chat, clock, bot_app)
+    data = export_json(tmp_path, config_file(tmp_path, bot_app.config.database.url, "s"), "s")
+    [issue] = [i for i in data["groups"][0]["digest_issues"] if i["status"] == "published"]
+    issue["html"] = '<meta http-equiv="refresh" content="0;url=https://phish.example/login">'
+    issue["markdown"] = "[请重新登录](https://phish.example/login)"
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'target.db'}"
+    assert cli("--config", config_file(tmp_path, url, "t"), "import", str(path)) == 0
+    db = Database(url)
+    try:
+        archive = Archive(make_config(tmp_path, database={"url": url}), db)
+        page, markdown = archive.issue_html(1), archive.issue_markdown(1)
+        assert page is not None and markdown is not None
+        public = page + markdown + archive.rss().decode() + archive.atom().decode()
+        assert "phish.example" not in public and "http-equiv" not in public
+        assert "第1期" in page
+    finally:
+        db.dispose()
+
+
+def issue_in_2020(number: int) -> dict:
+    return {
+        "number": number,
+        "period_start": "2020-01-05T12:00:00Z",
+        "period_end": "2020-01-12T12:00:00Z",
+        "status": "published",
+        "html": "<p>old</p>",
+        "created_at": "2020-01-12T12:00:00Z",
+        "published_at": "2020-01-12T12:00:00Z",
+    }
+
+
+async def test_an_issue_out_of_order_is_refused_and_digest_status_keeps_working(
+    tmp_path, clock, capsys, database_url
+):
+    """#16: an imported 2020 issue broke the issues after it (the trial saw every later
+    ``/digest status`` fail; here, without the check, the next issues are numbered after the
+    2020 one: 第3期, 第4期, 第5期 with no 第2期 this year)."""
+    from bot.app import build_app
+    from tests.conftest import Chatter, make_config
+
+    app = build_app(make_config(tmp_path, database={"url": database_url}), clock=clock)
+    chat = Chatter(app, clock)
+    try:
+        await chat.say("#打卡 这周读了 ResNet", user="u1")
+        assert "第1期" in await chat.say("/digest status", user="admin")
+        data = valid_export(tmp_path)
+        data["groups"][0]["digest_issues"] = [issue_in_2020(2), issue_in_2020(1)]
+        path = tmp_path / "old.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        target = config_file(tmp_path, database_url, "target")
+        assert cli("--config", target, "import", str(path)) == 0
+        out = capsys.readouterr().out
+        assert "digest issue #2 (2020-01-05 to 2020-01-12) not imported: it comes before " \
+            "issue #1 in time but not in number" in out
+        assert "digest issue #1 (2020-01-05 to 2020-01-12) not imported: that number already " \
+            "exists" in out
+        with app.db.session() as session:
+            assert session.scalars(select(DigestIssue.number)).all() == [1]
+        for _ in range(3):  # and on into the next weeks
+            status = await chat.say("/digest status", user="admin")
+            assert "周报状态" in status and "出错" not in status
+            clock.advance(days=7)
+        assert "第4期" in await chat.say("/digest status", user="admin")
+    finally:
+        app.db.dispose()
+
+
+def test_an_earlier_issue_with_an_earlier_number_is_imported(tmp_path, capsys):
+    """History before the target's issues is welcome when numbers and periods agree."""
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    data = valid_export(tmp_path)
+    later = issue_in_2020(5)
+    later.update(period_start="2020-01-12T12:00:00Z", period_end="2020-01-19T12:00:00Z")
+    data["groups"][0]["digest_issues"] = [later]
+    path = tmp_path / "later.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert cli("--config", config_file(tmp_path, url, "h"), "import", str(path)) == 0
+    earliest = issue_in_2020(6)
+    earliest.update(period_start="2019-12-29T12:00:00Z", period_end="2020-01-05T12:00:00Z")
+    data["groups"][0]["digest_issues"] = [issue_in_2020(4), earliest]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert cli("--config", config_file(tmp_path, url, "h"), "import", str(path)) == 0
+    out = capsys.readouterr().out
+    assert "digest issue #6 (2019-12-29 to 2020-01-05) not imported: it comes before issue #" in out
+    db = Database(url)
+    try:
+        with db.session() as session:
+            rows = session.execute(
+                select(DigestIssue.number, DigestIssue.html).order_by(DigestIssue.number)
+            ).all()
+        assert [number for number, _ in rows] == [4, 5]
+        assert all(html and "<p>old</p>" not in html for _, html in rows)
+    finally:
+        db.dispose()
