@@ -268,12 +268,16 @@ class Dispatcher:
             return True
         group_config = self.group_for_chat(incoming.chat)
         assert group_config is not None  # prepare answered unconfigured chats already
-        slug = group_config.slug
+        slugs = [group_config.slug]
+        if incoming.chat.is_private and incoming.platform != "mp":
+            # the group the private chat acts for is known only in the transaction: any
+            # group's keyword routes, the reply comes from that group's (bot.dm_scope)
+            slugs = [group.slug for group in self.config.groups]
         with self.db.session() as session:
             found = session.scalars(
                 select(KeywordReply.id)
                 .join(Group, Group.id == KeywordReply.group_id)
-                .where(Group.slug == slug, KeywordReply.keyword == text)
+                .where(Group.slug.in_(slugs), KeywordReply.keyword == text)
                 .limit(1)
             ).first()
         return found is not None

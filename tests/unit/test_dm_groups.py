@@ -124,3 +124,14 @@ async def test_admin_commands_in_a_dm_count_only_for_the_group_administered(
     assert "仅限管理员" not in await chat.say(
         "/keyword add 入群 欢迎", chat=ChatRef("console", "dm-admin", "private", "admin"), user="admin"
     )
+
+
+async def test_a_keyword_of_the_dm_s_group_is_answered_in_the_dm(two_groups: Chatter) -> None:
+    chat = two_groups
+    await chat.say("/keyword add 书单 CV 书单：《计算机视觉：算法与应用》", chat=CV, user="admin")
+    await chat.say("#打卡 CV 群：读完 ViT", chat=CV, user="erin")
+    assert "计算机视觉" in await chat.say("书单", chat=DM, user="erin")
+    # a member whose private chat acts for the ML group does not get the CV group's reply
+    await chat.say("#打卡 ML 群：读完 BERT", chat=ML, user="frank")
+    frank = ChatRef("console", "dm-frank", "private", "frank")
+    assert "计算机视觉" not in await chat.say("书单", chat=frank, user="frank")
