@@ -135,3 +135,21 @@ async def test_a_keyword_of_the_dm_s_group_is_answered_in_the_dm(two_groups: Cha
     await chat.say("#打卡 ML 群：读完 BERT", chat=ML, user="frank")
     frank = ChatRef("console", "dm-frank", "private", "frank")
     assert "计算机视觉" not in await chat.say("书单", chat=frank, user="frank")
+
+
+async def test_in_english(tmp_path: Path, clock: FakeClock) -> None:
+    app = build_app(make_config(tmp_path, groups=GROUPS, language="en"), clock=clock)
+    chat = Chatter(app, clock)
+    try:
+        await chat.say("#打卡 read the ViT paper", chat=CV, user="alice")
+        await chat.say("#打卡 read the BERT paper", chat=ML, user="alice")
+        asked = await chat.say("/checkin reviewed attention", chat=DM, user="alice")
+        assert "first choose which one this private chat is for" in asked
+        assert "2. CV读书会" in asked and "/group <number or short name>" in asked
+        assert "There is no option “9”" in await chat.say("/group 9", chat=DM, user="alice")
+        assert "this private chat is now for “CV读书会”" in await chat.say(
+            "/group cv-club", chat=DM, user="alice"
+        )
+        assert "This private chat is for: CV读书会" in await chat.say("/group", chat=DM, user="alice")
+    finally:
+        app.db.dispose()
