@@ -54,7 +54,6 @@ from bot.routing import (
 )
 from bot.sent import BotNames
 from bot.tasks import BackgroundTasks
-
 from storage import chats, delivery, identity, invitations, memberships, moderation
 from storage.db import Database
 from storage.models import Group, KeywordReply
