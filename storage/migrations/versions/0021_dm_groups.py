@@ -1,8 +1,8 @@
 """private chats with several groups: the groups each member was seen using the bot in, and
 the one their private chat acts for (``group_members``, chosen with /group)
 
-Revision ID: 0020_dm_groups
-Revises: 0019_sources_invitations
+Revision ID: 0021_dm_groups
+Revises: 0020_paper_metadata
 Create Date: 2026-12-03 17:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0020_dm_groups"
-down_revision: str | None = "0019_sources_invitations"
+revision: str = "0021_dm_groups"
+down_revision: str | None = "0020_paper_metadata"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

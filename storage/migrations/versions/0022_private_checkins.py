@@ -1,8 +1,8 @@
 """private-chat check-ins: ``checkins.private`` (kept out of the digest, archive, feeds and
 search) and each member's choice ``members.dm_public`` (``/public on|off``)
 
-Revision ID: 0021_private_checkins
-Revises: 0020_dm_groups
+Revision ID: 0022_private_checkins
+Revises: 0021_dm_groups
 Create Date: 2026-12-03 17:10:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021_private_checkins"
-down_revision: str | None = "0020_dm_groups"
+revision: str = "0022_private_checkins"
+down_revision: str | None = "0021_dm_groups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
