@@ -175,11 +175,26 @@ def parse_paper(args: str) -> PaperInput:
     fields = [f.strip() for f in _SEPARATORS.split(text.strip(), maxsplit=2)]
     fields += [""] * (3 - len(fields))
     title, summary, one_liner = " ".join(fields[0].split()), fields[1], fields[2]
+    # a member who labels a field (「一句话：只用注意力」) means the field, not the label
+    title = _FIELD_LABELS["title"].sub("", title, count=1)
+    summary = _FIELD_LABELS["summary"].sub("", summary, count=1)
+    one_liner = _FIELD_LABELS["one_liner"].sub("", one_liner, count=1)
     for name, value in (("title", title), ("summary", summary), ("one_liner", one_liner)):
         if len(value) > FIELD_LIMITS[name]:
             raise FieldTooLong(field=name, limit=FIELD_LIMITS[name])
     key = f"arxiv:{identifier}" if identifier else url_key(url)
     return PaperInput(url, key, identifier, code_url, title, summary, one_liner)
+
+
+_FIELD_LABELS = {
+    "title": re.compile(r"^(?:标题|题目|title)\s*[:：]\s*", re.IGNORECASE),
+    "summary": re.compile(r"^(?:摘要|简介|总结|summary|abstract)\s*[:：]\s*", re.IGNORECASE),
+    "one_liner": re.compile(
+        r"^(?:一句话(?:概括|总结|介绍)?(?:该文献|本文)?|tl;?dr|one[- ]?liner|in one line)\s*[:：]\s*",
+        re.IGNORECASE,
+    ),
+}
+"""Labels a member may put before a /paper field; the field's text is what follows them."""
 
 
 def parse_share(args: str) -> tuple[str, list[str], str]:

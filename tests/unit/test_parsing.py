@@ -182,7 +182,7 @@ def test_paper_with_all_fields_and_code_link():
     assert parsed.code_url == "https://github.com/JDAI-CV/DCL"
     assert parsed.title == "DCL 细粒度识别"
     assert parsed.summary == "拆解与建构学习…"
-    assert parsed.one_liner == "一句话：拆解再建构"
+    assert parsed.one_liner == "拆解再建构"  # the label is not kept (the digest adds its own)
 
 
 def test_paper_given_as_arxiv_token_gets_the_abstract_url():
@@ -355,3 +355,27 @@ def test_parsers_raise_only_parse_errors(text):
         except ParseError as error:
             assert isinstance(error, ValueError)
             assert error.message("zh") and error.message("en")
+
+
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        (
+            "1706.03762 注意力就是一切 | 提出 Transformer | 一句话：只用注意力",
+            ("注意力就是一切", "提出 Transformer", "只用注意力"),
+        ),
+        (
+            "1706.03762 标题：注意力 | 摘要: 提出 Transformer | TL;DR: attention only",
+            ("注意力", "提出 Transformer", "attention only"),
+        ),
+        (
+            "1706.03762 注意力 | 简介：新架构 | 一句话概括该文献：只用注意力",
+            ("注意力", "新架构", "只用注意力"),
+        ),
+        # a word that merely starts like a label stays
+        ("1706.03762 注意力 | 一句话能说清吗 | 概要", ("注意力", "一句话能说清吗", "概要")),
+    ],
+)
+def test_a_label_the_member_puts_before_a_paper_field_is_not_kept_in_it(text, fields):
+    paper = parse_paper(text)
+    assert (paper.title, paper.summary, paper.one_liner) == fields
