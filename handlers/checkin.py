@@ -36,6 +36,11 @@ MSG = Messages(
             "✅ Saved {name}'s learning note #{n} this week; it goes into digest issue {issue} "
             "(closes {deadline})",
         ),
+        "saved_private": (
+            "✅ 已记录 {name} 本周第 {n} 条学习心得（算在第 {issue} 期这一周，{deadline} 截止）",
+            "✅ Saved {name}'s learning note #{n} this week (it counts for the week of issue "
+            "{issue}, closing {deadline})",
+        ),
         "none": (
             "你本周还没有学习心得。发送 /checkin <内容> 或 #打卡 <内容> 记录。",
             "You have no learning notes this week yet. Send /checkin <text> or #打卡 <text>.",
@@ -97,7 +102,6 @@ _ENGLISH_VERBS = ("edit", "del", "delete", "rm")
 """English verbs are always the sub-command; 修改/编辑/删除 only before a number or alone
 (``#打卡 修改了论文的引言`` is a note)."""
 _NUMBER = re.compile(r"^[#＃]?(\d{1,4})$")
-
 
 
 def _club_week(ctx: Context, *, store: bool = True) -> ClubWeek:
@@ -167,6 +171,7 @@ async def checkin(ctx: Context) -> Reply:
     today = checkins.day_bounds(written, ctx.group.timezone)
     scored = not checkins.scored_in(ctx.session, ctx.group.id, ctx.member.id, today)
     source = ctx.source
+    private = privacy.keeps_private(ctx)
     _, count = checkins.add_checkin(
         ctx.session,
         ctx.group.id,
@@ -177,12 +182,12 @@ async def checkin(ctx: Context) -> Reply:
         counts_for=week.key,
         scored=scored,
         source=source,
-        private=privacy.keeps_private(ctx),
+        private=private,
     )
     deadline = local_label(week.end, ctx.group.timezone, ctx.lang)
     saved = ctx.text(
         MSG,
-        "saved",
+        "saved_private" if private else "saved",  # a private note goes into no digest
         name=ctx.member.display_name,
         n=count,
         issue=week.number,

@@ -34,6 +34,7 @@ async def published(chat: Chatter) -> str:
 async def test_a_dm_check_in_is_private_but_counts_for_the_member(chat: Chatter) -> None:
     said = await chat.say("/checkin 私聊心得：读了我的私人笔记", chat=DM, user="u1", name="大煌")
     assert "已记录" in said and "🔒" in said and "/public on" in said
+    assert "收录进" not in said  # a private note is promised to no digest
     await chat.say("#打卡 群里心得：复习了反向传播", user="u2", name="奔腾")
     assert "🔒" not in await chat.say("#打卡 群里的第二条：读了 ResNet", user="u1", name="大煌")
     me = await chat.say("/me", chat=DM, user="u1", name="大煌")
@@ -53,7 +54,7 @@ async def test_public_on_makes_later_dm_notes_public(chat: Chatter) -> None:
     assert "不公开" in await chat.say("/public", chat=DM, user="u1")
     assert "之后" in await chat.say("/public on", chat=DM, user="u1")
     said = await chat.say("/checkin 公开的私聊心得：读完 BERT", chat=DM, user="u1")
-    assert "🌐" in said and "/public off" in said
+    assert "🌐" in said and "/public off" in said and "将收录进" in said
     assert "目前公开" in await chat.say("/public", chat=DM, user="u1")
     preview = await chat.say("/digest preview", user="admin")
     assert "读完 BERT" in preview and "保密内容" not in preview  # earlier ones stay private
