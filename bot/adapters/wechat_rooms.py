@@ -66,7 +66,18 @@ class WechatRooms:
         bot: Callable[[], Any],
         post: Post,
     ) -> None:
-        self.lang = config.language
+        room = config.wechat.study_room_id
+        study_group = next(
+            (
+                g
+                for g in config.groups
+                for c in g.chats
+                if c.platform == PLATFORM and c.chat_id == room
+            ),
+            None,
+        )
+        # the invitation is into the study room: its group's language, else the global one
+        self.lang = config.group_language(study_group.slug) if study_group else config.language
         self.dispatcher = dispatcher
         self.outbound = outbound
         self._bot = bot

@@ -87,11 +87,17 @@ async def test_welcome_text_is_configurable_and_can_be_off(
 
 
 def wechat_adapter(
-    tmp_path: Path, clock: FakeClock, admins: tuple[str, ...] = (), **join: Any
+    tmp_path: Path,
+    clock: FakeClock,
+    admins: tuple[str, ...] = (),
+    language: str | None = None,
+    **join: Any,
 ) -> tuple[Any, WechatAdapter, FakeBot]:
     wechat = {"token": "t", "endpoint": "127.0.0.1:1", "send_interval_seconds": 0,
               "study_room_id": ROOM}  # fmt: skip
     groups = [{"slug": "ml-club", "chats": [{"platform": "wechat", "chat_id": ROOM}]}]
+    if language:
+        groups[0]["language"] = language
     extra = {"admins": list(admins)} if admins else {}
     config = make_config(tmp_path, wechat=wechat, groups=groups, join=join, **extra)
     app = build_app(config, clock=clock)
@@ -146,6 +152,30 @@ async def test_wechat_friend_request_with_the_keyword_is_accepted_and_invited(
         assert accepted == ["f1"]
         assert bot.puppet.added == [(ROOM, "carol")]
         assert [(to, "已邀请" in text) for to, text, _ in bot.puppet.sent] == [("carol", True)]
+    finally:
+        await adapter.sending.stop(0)
+        app.db.dispose()
+
+
+async def test_an_english_study_rooms_invitation_is_in_english(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    app, adapter, bot = wechat_adapter(tmp_path, clock, language="en")
+    requests = {"f1": SimpleNamespace(type=2, hello="自学", contact_id="carol")}
+
+    async def payload(friendship_id: str) -> Any:
+        return requests[friendship_id]
+
+    async def accept(friendship_id: str) -> None:
+        pass
+
+    bot.puppet.friendship_payload = payload  # type: ignore[attr-defined]
+    bot.puppet.friendship_accept = accept  # type: ignore[attr-defined]
+    try:
+        await adapter._friendship("f1")
+        await adapter.sending.idle()
+        [(to, text, _)] = bot.puppet.sent
+        assert to == "carol" and text.startswith("I've invited you to"), text
     finally:
         await adapter.sending.stop(0)
         app.db.dispose()
