@@ -190,8 +190,17 @@ class MpAdapter:
         else:
             return None  # images, voice, unsubscribe, menu clicks...: nothing to do
         chat = ChatRef(PLATFORM, openid, "private", "")
-        sender = UserRef(PLATFORM, openid, f"公众号读者{openid[-4:]}")
+        sender = UserRef(PLATFORM, openid, self._reader_name(openid))
         return Incoming(chat=chat, sender=sender, text=text, message_id=message_id, sent_at=sent_at)
+
+    def _reader_name(self, openid: str) -> str:
+        """A follower has no name on the 公众号: "reader" and the openid's tail, in the language
+        of the group followers belong to (``mp.group``, default the first group)."""
+        groups = self.config.groups
+        slug = self.config.mp.group or (groups[0].slug if groups else "")
+        if self.config.group_language(slug) == "en":
+            return f"Reader {openid[-4:]}"
+        return f"公众号读者{openid[-4:]}"
 
     async def answer(self, message: Any) -> str | None:
         """Handle ``message``; the passive reply XML, or None for ``success``."""

@@ -364,3 +364,18 @@ async def test_safe_mode_decrypts_and_encrypts(tmp_path, fake, qr_file, clock):
     finally:
         await client.close()
         app.db.dispose()
+
+
+async def test_a_follower_of_an_english_club_is_named_in_english(tmp_path, fake, clock):
+    app = build_app(
+        make_config(tmp_path, language="en", mp={"app_id": APP_ID, "token": TOKEN}), clock=clock
+    )
+    adapter = make_mp_adapter(app)
+    client = await serving(adapter)
+    try:
+        _, body = await Wechat(client).say("/me", 501)
+        assert f"Reader {OPENID[-4:]}" in content_of(body)
+        assert "公众号读者" not in content_of(body)
+    finally:
+        await client.close()
+        app.db.dispose()
