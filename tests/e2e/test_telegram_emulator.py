@@ -128,8 +128,11 @@ async def test_check_in_ask_and_answer_by_reply_in_a_group(bot: Bot) -> None:
     await xiaoming.say(
         "训练时随机置零是为了正则化，测试要用完整网络的期望输出", GROUP, reply_to=target
     )
-    [answered] = await xiaoming.replies(GROUP)
+    # the answer's confirmation, then the asker (who never wrote to the bot privately) is
+    # told in the group
+    answered, notice = await xiaoming.replies(GROUP, count=2)
     assert "小明" in answered["message"]["text"]
+    assert "大煌" in notice["message"]["text"] and "训练时随机置零" in notice["message"]["text"]
     with bot.app.db.session() as session:
         assert session.scalars(select(CheckIn.text)).one().startswith("这周把 d2l")
         answer = session.scalars(select(Answer)).one()
