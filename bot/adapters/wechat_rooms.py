@@ -67,17 +67,10 @@ class WechatRooms:
         post: Post,
     ) -> None:
         room = config.wechat.study_room_id
-        study_group = next(
-            (
-                g
-                for g in config.groups
-                for c in g.chats
-                if c.platform == PLATFORM and c.chat_id == room
-            ),
-            None,
-        )
         # the invitation is into the study room: its group's language, else the global one
-        self.lang = config.group_language(study_group.slug) if study_group else config.language
+        self.lang = (
+            dispatcher.language_of(ChatRef(PLATFORM, room, "group")) if room else config.language
+        )
         self.dispatcher = dispatcher
         self.outbound = outbound
         self._bot = bot
