@@ -129,21 +129,8 @@ def row_fields(incoming: Incoming, reply: Reply) -> dict[str, Any]:
         extra["image_name"] = reply.image_name
     if reply.file is not None:
         extra["file_name"] = reply.file_name
-    return {
-        "platform": chat.platform,
-        "chat_id": chat.chat_id,
-        "chat_kind": chat.kind,
-        "text": reply.text,
-        "html": reply.html,
-        "reply_to": reply_to,
-        "mention_user_id": mention,
-        "question_id": reply.question_id,
-        "priority": PRIORITY[reply.kind],
-        "kind": "ack" if reply.kind == "ack" else "reply",
-        "extra": extra,
-        "image": reply.image,
-        "file": reply.file,
-    }
+    kind = "ack" if reply.kind == "ack" else "reply"
+    return _columns(chat, reply, reply_to, mention, kind, extra, reply.image, reply.file)
 
 
 def _to_member_fields(incoming: Incoming, reply: Reply, member: UserRef) -> dict[str, Any]:
@@ -154,20 +141,35 @@ def _to_member_fields(incoming: Incoming, reply: Reply, member: UserRef) -> dict
     extra["to_member"] = True
     if chat.title:
         extra["title"] = chat.title
+    mention = None if chat.is_private else member.user_id
+    return _columns(chat, reply, reply.reply_to_message_id, mention, "reply", extra, None, None)
+
+
+def _columns(
+    chat: ChatRef,
+    reply: Reply,
+    reply_to: str | None,
+    mention: str | None,
+    kind: str,
+    extra: dict[str, Any],
+    image: bytes | None,
+    file: bytes | None,
+) -> dict[str, Any]:
+    """One outbox row's columns: where it goes, what it says and how it is sent."""
     return {
         "platform": chat.platform,
         "chat_id": chat.chat_id,
         "chat_kind": chat.kind,
         "text": reply.text,
         "html": reply.html,
-        "reply_to": reply.reply_to_message_id,
-        "mention_user_id": None if chat.is_private else member.user_id,
+        "reply_to": reply_to,
+        "mention_user_id": mention,
         "question_id": reply.question_id,
         "priority": PRIORITY[reply.kind],
-        "kind": "reply",
+        "kind": kind,
         "extra": extra,
-        "image": None,
-        "file": None,
+        "image": image,
+        "file": file,
     }
 
 
