@@ -54,7 +54,7 @@ from bot.routing import (
 )
 from bot.sent import BotNames
 from bot.tasks import BackgroundTasks
-from storage import chats, delivery, identity, invitations, memberships, moderation
+from storage import chats, delivery, identity, memberships, moderation
 from storage.db import Database
 from storage.models import Group, KeywordReply
 
@@ -491,27 +491,6 @@ class Dispatcher:
             for notice in notices:
                 outbox.queue_outgoing(session, chat, notice)
         return []
-
-    # -- bookkeeping adapters call back ---------------------------------------------------
-    def last_invitation(
-        self, platform: str, contact_id: str, room_id: str
-    ) -> tuple[str, datetime] | None:
-        """(state, when) of the latest room invitation of a person (``sent``/``failed``)."""
-        with self.db.session() as session:
-            return invitations.last_invitation(session, platform, contact_id, room_id)
-
-    def note_invitation(
-        self,
-        platform: str,
-        contact_id: str,
-        room_id: str,
-        state: str,
-        when: datetime,
-        error: str | None = None,
-    ) -> None:
-        """Remember a room invitation (``sent`` before it goes out, ``failed`` after)."""
-        with self.db.session() as session:
-            invitations.note_invitation(session, platform, contact_id, room_id, state, when, error)
 
 
 SCOPE = Messages(

@@ -10,18 +10,21 @@ as its :class:`SentMessages`:
   text instead of pointing at a message (WeChat);
 - :meth:`~SentMessages.add_bot_name`: the bot's username once the platform tells it
   (Telegram's getMe), so ``/cmd@otherbot`` is left to the other bot;
-- :meth:`~SentMessages.display_names`: members' names for @-mentions.
+- :meth:`~SentMessages.display_names`: members' names for @-mentions;
+- :meth:`~SentMessages.last_invitation` / :meth:`~SentMessages.note_invitation`: room
+  invitations the bot sent (WeChat 「自学」), remembered across restarts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import select
 
 from bot.model import ChatRef
-from storage import delivery
+from storage import delivery, invitations
 from storage.db import Database
 from storage.models import Member
 
@@ -40,6 +43,22 @@ class SentMessages(Protocol):
 
     def display_names(self, platform: str, user_ids: Sequence[str]) -> dict[str, str]:
         """The stored display names of these members (unknown ids are left out)."""
+
+    def last_invitation(
+        self, platform: str, contact_id: str, room_id: str
+    ) -> tuple[str, datetime] | None:
+        """(state, when) of the latest room invitation of a person (``sent``/``failed``)."""
+
+    def note_invitation(
+        self,
+        platform: str,
+        contact_id: str,
+        room_id: str,
+        state: str,
+        when: datetime,
+        error: str | None = None,
+    ) -> None:
+        """Remember a room invitation (``sent`` before it goes out, ``failed`` after)."""
 
 
 class BotNames:
@@ -64,7 +83,8 @@ class BotNames:
 
 
 class SentLog:
-    """:class:`SentMessages` kept in the database (``sent_messages``, ``members``) and in the
+    """:class:`SentMessages` kept in the database (``sent_messages``, ``members``,
+    ``room_invitations``) and in the
     shared :class:`BotNames`."""
 
     def __init__(self, db: Database, names: BotNames) -> None:
@@ -94,3 +114,21 @@ class SentLog:
                 )
             )
             return {user_id: name for user_id, name in rows}
+
+    def last_invitation(
+        self, platform: str, contact_id: str, room_id: str
+    ) -> tuple[str, datetime] | None:
+        with self.db.session() as session:
+            return invitations.last_invitation(session, platform, contact_id, room_id)
+
+    def note_invitation(
+        self,
+        platform: str,
+        contact_id: str,
+        room_id: str,
+        state: str,
+        when: datetime,
+        error: str | None = None,
+    ) -> None:
+        with self.db.session() as session:
+            invitations.note_invitation(session, platform, contact_id, room_id, state, when, error)

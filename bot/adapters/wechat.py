@@ -103,7 +103,9 @@ class WechatAdapter(WechatSession):
         )
         dispatcher.use_outbox(PLATFORM)
         self.ingest = Ingest(dispatcher)  # in arrival order; a burst is stored as one batch
-        self.rooms = WechatRooms(config, dispatcher, self.outbound, lambda: self._bot, self._post)
+        self.rooms = WechatRooms(
+            config, dispatcher, self.sent, self.outbound, lambda: self._bot, self._post
+        )
         self._questions: deque[tuple[str, str, str]] = deque(maxlen=200)
 
     # -- incoming --------------------------------------------------------------------------

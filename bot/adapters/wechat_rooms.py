@@ -4,7 +4,7 @@
 ``groups[].chats`` (so digests and reminders cannot go there), and, when 「自学」 arrives in a
 DM, invites the friend into ``wechat.study_room_id`` unless already a member or invited within
 ``wechat.invite_cooldown_seconds``; a failed invitation is reported to the WeChat admins once.
-Invitations are remembered through the dispatcher (the database), so a restart neither re-sends
+Invitations are remembered through :class:`bot.sent.SentMessages` (the database), so a restart neither re-sends
 a pending one nor reports a failure twice. Membership is read fresh from the puppet on every
 invitation.
 """
@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.i18n import Messages
 from bot.model import ChatRef, Incoming, Reply, utcnow
+from bot.sent import SentMessages
 
 log = logging.getLogger("bot.adapters.wechat")  # the adapter's log, as before the split
 
@@ -62,6 +63,7 @@ class WechatRooms:
         self,
         config: Config,
         dispatcher: Dispatcher,
+        sent: SentMessages,
         outbound: WechatOutbound,
         bot: Callable[[], Any],
         post: Post,
@@ -72,6 +74,7 @@ class WechatRooms:
             dispatcher.language_of(ChatRef(PLATFORM, room, "group")) if room else config.language
         )
         self.dispatcher = dispatcher
+        self.sent = sent
         self.outbound = outbound
         self._bot = bot
         self._post = post
@@ -108,7 +111,7 @@ class WechatRooms:
     def recent(self, contact_id: str, room_id: str) -> str | None:
         """The state (``sent``/``failed``) of an invitation of ``contact_id`` into ``room_id``
         within the cooldown, else None."""
-        found = self.dispatcher.last_invitation(PLATFORM, contact_id, room_id)
+        found = self.sent.last_invitation(PLATFORM, contact_id, room_id)
         if found is None:
             return None
         state, when = found
@@ -151,9 +154,7 @@ class WechatRooms:
         except Exception as exc:
             log.warning("WeChat: cannot read the study room %s (%s)", room_id, exc)
             error = f"cannot read the room: {exc}"
-            self.dispatcher.note_invitation(
-                PLATFORM, contact_id, room_id, "failed", self.now(), error
-            )
+            self.sent.note_invitation(PLATFORM, contact_id, room_id, "failed", self.now(), error)
             await self._failed(incoming, topic, error)
             return
         if contact_id in members:
@@ -163,7 +164,7 @@ class WechatRooms:
             await self._post(dm, Reply(MSG.get("pending", self.lang, room=topic)), [])
             return
         # remembered before it goes out: a crash or restart never sends it twice
-        self.dispatcher.note_invitation(PLATFORM, contact_id, room_id, "sent", self.now())
+        self.sent.note_invitation(PLATFORM, contact_id, room_id, "sent", self.now())
         try:
             contact = self._bot().Contact.load(contact_id)
             await self.outbound.attempt(
@@ -172,9 +173,7 @@ class WechatRooms:
         except Exception as exc:
             log.warning("WeChat: inviting %s into %s failed (%s)", contact_id, room_id, exc)
             error = str(exc) or type(exc).__name__
-            self.dispatcher.note_invitation(
-                PLATFORM, contact_id, room_id, "failed", self.now(), error
-            )
+            self.sent.note_invitation(PLATFORM, contact_id, room_id, "failed", self.now(), error)
             await self._failed(incoming, topic, error)
             return
         await self._post(dm, Reply(MSG.get("invited", self.lang, room=topic)), [])
