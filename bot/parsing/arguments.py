@@ -172,13 +172,7 @@ def parse_paper(args: str) -> PaperInput:
     if main is not None and not code_urls and github_repo(main) is not None:
         code_urls.append(github_repo(main) or "")
     code_url = "\n".join(code_urls) or None
-    fields = [f.strip() for f in _SEPARATORS.split(text.strip(), maxsplit=2)]
-    fields += [""] * (3 - len(fields))
-    title, summary, one_liner = " ".join(fields[0].split()), fields[1], fields[2]
-    # a member who labels a field (「一句话：只用注意力」) means the field, not the label
-    title = _FIELD_LABELS["title"].sub("", title, count=1)
-    summary = _FIELD_LABELS["summary"].sub("", summary, count=1)
-    one_liner = _FIELD_LABELS["one_liner"].sub("", one_liner, count=1)
+    title, summary, one_liner = _paper_fields(text.strip())
     for name, value in (("title", title), ("summary", summary), ("one_liner", one_liner)):
         if len(value) > FIELD_LIMITS[name]:
             raise FieldTooLong(field=name, limit=FIELD_LIMITS[name])
@@ -186,15 +180,47 @@ def parse_paper(args: str) -> PaperInput:
     return PaperInput(url, key, identifier, code_url, title, summary, one_liner)
 
 
-_FIELD_LABELS = {
-    "title": re.compile(r"^(?:标题|题目|title)\s*[:：]\s*", re.IGNORECASE),
-    "summary": re.compile(r"^(?:摘要|简介|总结|summary|abstract)\s*[:：]\s*", re.IGNORECASE),
-    "one_liner": re.compile(
-        r"^(?:一句话(?:概括|总结|介绍)?(?:该文献|本文)?|tl;?dr|one[- ]?liner|in one line)\s*[:：]\s*",
-        re.IGNORECASE,
-    ),
-}
-"""Labels a member may put before a /paper field; the field's text is what follows them."""
+_FIELD_LABEL = re.compile(
+    r"(?:^|(?<=[\s|｜]))(?:(?P<title>标题|题目|论文名称|title)"
+    r"|(?P<summary>摘要|简介|总结|summary|abstract)"
+    r"|(?P<one_liner>一句话(?:概括|总结|介绍)?(?:该文献|本文)?|tl;?dr|one[- ]?liner|in one line))"
+    r"\s*[:：]\s*",
+    re.IGNORECASE,
+)
+"""A label a member may put before a /paper field (「一句话：只用注意力」, ``TL;DR:``): at the start,
+after a separator or on a new line; the field's text is what follows it, up to the next label."""
+
+_PAPER_FIELDS = ("title", "summary", "one_liner")
+
+
+def _paper_fields(text: str) -> tuple[str, str, str]:
+    """The (title, summary, one-liner) of a /paper's text without its links.
+
+    Unlabelled, the fields go in order between ``|`` separators (extra separators stay in the
+    last). A labelled part goes to the field its label names wherever it stands — on its own
+    line or after the title (``/paper 1706.03762 一句话：只用注意力``) — and the unlabelled parts
+    fill the remaining fields in order."""
+    labels = list(_FIELD_LABEL.finditer(text))
+    if not labels:
+        parts = [f.strip() for f in _SEPARATORS.split(text, maxsplit=2)]
+        parts += [""] * (3 - len(parts))
+        return " ".join(parts[0].split()), parts[1], parts[2]
+    fields: dict[str, list[str]] = {name: [] for name in _PAPER_FIELDS}
+    unlabelled = [p.strip() for p in _SEPARATORS.split(text[: labels[0].start()])]
+    for at, label in enumerate(labels):
+        end = labels[at + 1].start() if at + 1 < len(labels) else len(text)
+        first, *rest = _SEPARATORS.split(text[label.end() : end])
+        name = label.lastgroup or "title"
+        fields[name].append(first.strip())
+        unlabelled += [p.strip() for p in rest]
+    free = [name for name in _PAPER_FIELDS if not fields[name]]
+    for part in filter(None, unlabelled):
+        if not free:
+            fields["one_liner"].append(part)  # more parts than fields: they stay in the last
+        else:
+            fields[free.pop(0)].append(part)
+    title, summary, one_liner = (" ".join(filter(None, fields[n])) for n in _PAPER_FIELDS)
+    return " ".join(title.split()), summary, one_liner
 
 
 def parse_share(args: str) -> tuple[str, list[str], str]:

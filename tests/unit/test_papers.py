@@ -39,6 +39,21 @@ async def test_paper_with_title_summary_one_liner_and_code(chat):
     assert f"#{paper.id}" in reply
 
 
+async def test_a_multi_line_paper_with_labels_fills_each_field(chat):
+    reply = await chat.say(
+        "#论文 1706.03762\n一句话：只用注意力就够了\n摘要：提出 Transformer，去掉循环和卷积",
+        user="u1",
+    )
+    [paper] = papers(chat)
+    assert (paper.title, paper.summary, paper.one_liner) == (
+        "",
+        "提出 Transformer，去掉循环和卷积",
+        "只用注意力就够了",
+    )
+    assert "已收录论文 #1：arXiv:1706.03762" in reply  # no title yet: named by its id
+    assert "一句话概括：只用注意力就够了" in reply and "一句话：" not in reply
+
+
 async def test_arxiv_token_alias_and_hashtag(chat):
     assert "2401.01234" in await chat.say("/论文 arXiv:2401.01234v2 Some Title", user="u1")
     assert "已收录" in await chat.say(

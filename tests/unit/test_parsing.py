@@ -374,6 +374,21 @@ def test_parsers_raise_only_parse_errors(text):
         ),
         # a word that merely starts like a label stays
         ("1706.03762 注意力 | 一句话能说清吗 | 概要", ("注意力", "一句话能说清吗", "概要")),
+        # a labelled field goes where its label says, wherever it stands
+        ("1706.03762 一句话：注意力就是全部", ("", "", "注意力就是全部")),
+        ("1706.03762 Attention Is All You Need 一句话：只用注意力", ("Attention Is All You Need", "", "只用注意力")),
+        ("1706.03762 注意力 摘要：提出 Transformer", ("注意力", "提出 Transformer", "")),
+        (
+            "https://arxiv.org/abs/1706.03762\n标题：Attention Is All You Need\n摘要：提出 Transformer\n一句话：只用注意力",
+            ("Attention Is All You Need", "提出 Transformer", "只用注意力"),
+        ),
+        (
+            "1706.03762\n一句话：只用注意力\n标题：注意力就是一切",
+            ("注意力就是一切", "", "只用注意力"),
+        ),
+        ("1706.03762 注意力 | TL;DR: attention only | 新架构", ("注意力", "新架构", "attention only")),
+        # a colon inside a sentence is not a label
+        ("1706.03762 注意力，总结得很好：推荐", ("注意力，总结得很好：推荐", "", "")),
     ],
 )
 def test_a_label_the_member_puts_before_a_paper_field_is_not_kept_in_it(text, fields):
