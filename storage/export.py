@@ -76,6 +76,7 @@ def _members(session: Session) -> tuple[list[MemberOut], dict[int, str]]:
                 joined_at=m.joined_at,
                 away_until=m.away_until,
                 away=away.get(m.id, []),
+                dm_public=m.dm_public,
             )
         )
     return members, refs

@@ -4,7 +4,7 @@ Format ``studybot-export`` version 1::
 
     {"format": "studybot-export", "version": 1, "exported_at": "...Z",
      "members": [{"platform", "user_id", "display_name", "role", "joined_at",
-                  "away_until", "away": [{"starts_at", "ends_at", "created_at"}]}],
+                  "away_until", "away": [{"starts_at", "ends_at", "created_at"}], "dm_public"}],
      "groups": [{"slug", "name", "timezone", "created_at",
                  "checkins": [{"member", "text", "created_at", "edited_at", "private"}],
                  "questions": [{"number", "member", "text", "status", "created_at",
@@ -53,6 +53,9 @@ class MemberOut(_Model):
     joined_at: AwareDatetime
     away_until: AwareDatetime | None = None
     away: list[AwayOut] = []
+    #: the member's ``/public on|off`` choice for what they send in a private chat (None: not
+    #: chosen, the deployment's ``privacy.dm_entries_public`` applies)
+    dm_public: bool | None = None
 
     @property
     def ref(self) -> str:

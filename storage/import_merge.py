@@ -85,6 +85,9 @@ def merge_members(
     for item in data.members:
         if item.ref in existing:
             report.skipped["members"] += 1
+            known = existing[item.ref]
+            if known.dm_public is None and item.dm_public is not None:
+                known.dm_public = item.dm_public  # the member's own /public choice
             continue
         if item.role != "member" and not trust_roles:
             report.notes.append(f"{item.ref}: role {item.role!r} not granted (--trust-roles)")
@@ -95,6 +98,7 @@ def merge_members(
             role=item.role if trust_roles else "member",
             joined_at=item.joined_at,
             away_until=item.away_until,
+            dm_public=item.dm_public,
         )
         session.add(member)
         existing[item.ref] = member

@@ -15,6 +15,7 @@ import yaml
 from sqlalchemy import select, text
 
 from bot.cli import main
+from bot.model import ChatRef
 from digest.build import build_digest
 from storage.db import Database
 from storage.identity import ensure_group
@@ -94,6 +95,9 @@ async def fill(chat, clock, app) -> None:
         reply = await chat.say(f"/digest {edit}", user="admin")
         assert "✏️" in reply or "↕️" in reply, reply
     await chat.say("/away 2w", user="u2", name="小明")
+    # the members' /public choices travel (one public, one private, the rest not chosen)
+    await chat.say("/public on", user="u3", name="Ann", chat=ChatRef("console", "dm-u3", "private"))
+    await chat.say("/public off", user="u1", name="大煌", chat=ChatRef("console", "dm-u1", "private"))
     clock.advance(days=7)
     await chat.say("/checkin 下一周", user="u3", name="Ann")
 
@@ -130,6 +134,8 @@ async def test_round_trip_gives_identical_json(chat, clock, bot_app, tmp_path, d
     assert group["questions"][0]["best_answer"] == 1
     assert group["resources"][0]["tags"] == ["cv", "目标检测"]
     assert any(m["away"] for m in first["members"])
+    choices = {m["user_id"]: m["dm_public"] for m in first["members"]}
+    assert (choices["u1"], choices["u2"], choices["u3"]) == (False, None, True)
     assert group["digest_issues"][0]["markdown"].startswith("# 第1期")
     edits = {(e["kind"], e["field"]): e for e in group["digest_edits"]}
     assert edits[("paper", "headline")]["value"] == "注意力就够了"
