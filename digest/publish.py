@@ -93,7 +93,8 @@ class Publisher:
         """Send ``issue_id`` to every digest chat not served yet; safe to call any time."""
         gconf = group_config(self.config, group_slug)
         # building and rendering a busy week takes 0.2-0.5 s: off the event loop
-        if await asyncio.to_thread(self._freeze, gconf, issue_id) == "empty":
+        frozen = await asyncio.to_thread(self._freeze, gconf, issue_id)
+        if frozen == "empty":
             return self.report(group_slug, issue_id)
         sent = 0
         for delivery_id in self.claims.open_deliveries(issue_id):
@@ -101,6 +102,10 @@ class Publisher:
         self.claims.finish(issue_id)
         report = self.report(group_slug, issue_id)
         report.parts_sent_now = sent
+        # another run (a second ``publish --now``, the scheduler) froze or sent this issue:
+        # this one sent nothing and must not read as a partial delivery of its own
+        in_flight = any(d.state in ("claimed", "sending") for d in report.deliveries)
+        report.by_another_run = in_flight or (frozen != "froze" and sent == 0 and report.published)
         if sent:  # what an operator reads at -v: where this run published, what is left
             where = ", ".join(
                 f"{d.platform}:{d.chat_id} {d.state} {d.parts_sent}/{d.parts_total}"
@@ -118,7 +123,8 @@ class Publisher:
 
     # -- freeze ------------------------------------------------------------------------------
     def _freeze(self, gconf: GroupConfig, issue_id: int) -> str:
-        """Render once and create the deliveries; returns the issue status."""
+        """Render once and create the deliveries; returns the issue status, ``froze`` when
+        this run turned the draft into ``publishing``."""
         targets = [c for c in gconf.chats if c.digest]
         with self.db.session() as s:
             issue = s.get(DigestIssue, issue_id)
@@ -187,7 +193,7 @@ class Publisher:
                         s.flush()
                 except IntegrityError:  # created concurrently
                     pass
-        return "publishing"
+        return "froze" if draft else "publishing"
 
     # -- one chat ----------------------------------------------------------------------------
     async def _deliver(self, delivery_id: int, gconf: GroupConfig) -> int:

@@ -21,6 +21,17 @@ MSG = Messages(
             "第{n}期尚未发完，失败的会自动重试：",
             "Issue {n} is not fully delivered yet; failed chats are retried automatically:",
         ),
+        "elsewhere_done": (
+            "第{n}期已由另一次发布发出（另一个进程或定时任务），这次没有重复发送。",
+            "Issue {n} was already published by another run (another process or the "
+            "schedule); this run sent nothing again.",
+        ),
+        "elsewhere_busy": (
+            "第{n}期正由另一次发布发送中（另一个进程或定时任务），这次没有重复发送；"
+            "稍后用 /digest status 查看结果：",
+            "Issue {n} is being published by another run right now (another process or the "
+            "schedule); this run sent nothing twice. See /digest status later:",
+        ),
         "empty": (
             "本期没有任何内容（论文、心得、资料、提问都没有），不发布；第{n}期顺延到下一期。",
             "Nothing this time (no papers, notes or questions); nothing was published, and issue "
@@ -77,6 +88,8 @@ class PublishReport:
     deliveries: list[DeliveryStatus] = field(default_factory=list)
     parts_sent_now: int = 0
     web_url: str | None = None
+    #: this run sent nothing: another run published the issue or is publishing it
+    by_another_run: bool = False
 
     @property
     def published(self) -> bool:
@@ -93,9 +106,13 @@ class PublishReport:
         if not self.deliveries:
             return MSG.get("no_chats", lang, n=self.number)
         key = "published" if self.published else "partial"
+        if self.by_another_run:
+            key = "elsewhere_done" if self.published else "elsewhere_busy"
         lines = [MSG.get(key, lang, n=self.number)]
         if self.web_url:
             lines.append(MSG.get("web", lang, url=self.web_url))
+        if key == "elsewhere_done":
+            return "\n".join(lines)
         for d in self.deliveries:
             line = MSG.get(
                 "line",

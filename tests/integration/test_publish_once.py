@@ -86,8 +86,13 @@ async def test_publish_twice_sends_once_per_chat(world: Any, clock: FakeClock) -
     assert len(senders["console"].sent) == 1
     assert "同学3" in senders["console"].sent[0].reply.text
     assert "https://club.example.org/issues/1" in senders["wechat"].bodies[-1]  # 阅读原文
+    assert first.summary().startswith("第1期已发布 ✅")
     second = await publisher(app, senders, clock).publish(SLUG, issue_id)
     assert second.published and second.parts_sent_now == 0
+    # #16: the second run says the issue was published by another run, not that it did it
+    assert second.summary().startswith("第1期已由另一次发布发出"), second.summary()
+    assert "没有重复发送" in second.summary() and "尚未发完" not in second.summary()
+    assert second.summary("en").startswith("Issue 1 was already published by another run")
     assert senders["telegram"].bodies == telegram_parts
     assert len(senders["console"].sent) == 1
     with app.db.session() as s:
@@ -95,6 +100,31 @@ async def test_publish_twice_sends_once_per_chat(world: Any, clock: FakeClock) -
         assert issue is not None and issue.published_at == clock()
         assert issue.markdown and "同学3" in issue.markdown
         assert issue.html and "&lt;script&gt;" in issue.html and "<script>alert" not in issue.html
+
+
+async def test_a_run_meeting_another_runs_sending_says_so(world: Any, clock: FakeClock) -> None:
+    """#16: the losing side of a publish race saw 「第1期尚未发完，失败的会自动重试」, as if its
+    own sending had failed; it is told another run is publishing the issue."""
+    app, senders, issue_id = world
+    first = await publisher(app, senders, clock).publish(SLUG, issue_id)
+    assert first.published
+    with app.db.session() as s:  # another run holds the Telegram delivery, mid-way
+        row = s.scalars(
+            select(DigestDelivery).where(
+                DigestDelivery.issue_id == issue_id, DigestDelivery.platform == "telegram"
+            )
+        ).one()
+        row.state, row.owner, row.parts_sent, row.updated_at = "sending", "other-run", 1, clock()
+        issue = s.get(DigestIssue, issue_id)
+        assert issue is not None
+        issue.status = "publishing"
+    sent_before = len(senders["telegram"].bodies)
+    loser = await publisher(app, senders, clock).publish(SLUG, issue_id)
+    assert loser.parts_sent_now == 0 and len(senders["telegram"].bodies) == sent_before
+    summary = loser.summary()
+    assert summary.startswith("第1期正由另一次发布发送中") and "没有重复发送" in summary, summary
+    assert "尚未发完" not in summary and "telegram:" in summary  # where it stands, chat by chat
+    assert loser.summary("en").startswith("Issue 1 is being published by another run")
 
 
 async def test_failed_send_is_retried_and_every_part_arrives_once(
