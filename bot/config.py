@@ -138,9 +138,10 @@ class JoinConfig(_Section):
     """The 「自学」 keyword and 加入我们.
 
     ``text``/``text_en`` are the digest's 加入我们 (the article is read on the 公众号, where
-    replying 「自学」 is how to join). In Telegram/WeChat chats 「自学」 is answered with
+    replying 「自学」 is how to join). In Telegram/WeChat private chats 「自学」 is answered with
     ``chat_text`` (``{group}`` is the group's name), or the platform's own ``telegram``/
-    ``wechat``/``console`` text, plus the invite link; 公众号 followers get ``mp.join_text``.
+    ``wechat``/``console`` text, plus the invite link (in the club's own group chats, one line
+    saying the member is in already); 公众号 followers get ``mp.join_text``.
     """
 
     keywords: list[str] = Field(default_factory=lambda: ["自学"])
@@ -218,13 +219,13 @@ class DigestConfig(_Section):
         "完整版与往期见文末的「阅读原文」。"
     )
     join_text_telegram: str = (
-        "在群里或私聊机器人发送「自学」，即可获取加入方式。"
+        "私聊机器人发送「自学」，即可获取加入方式。"
         "欢迎投稿每周学习心得或者优质学习资料，助力团体共同学习进步。"
     )
     #: 加入我们 on Telegram for an English group (join.text_en speaks of the 公众号)
     join_text_telegram_en: str = (
-        "Send 「自学」 in the group or privately to the bot to learn how to join. Share your "
-        "weekly notes and good learning resources to help everyone learn together."
+        "Send 「自学」 privately to the bot to learn how to join. Share your weekly notes "
+        "and good learning resources to help everyone learn together."
     )
     # the default 刊首语 of a group whose language is English
     default_preface_en: str = (

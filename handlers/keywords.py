@@ -59,6 +59,11 @@ MSG = Messages(
             "请留言你的微信号，管理员会拉你进群。",
             "Leave your WeChat ID in a message and an admin will add you to the group.",
         ),
+        "already_here": (
+            "你已经在「{group}」里啦 👋 想拉朋友一起学？让 TA 私聊我发「自学」；怎么打卡见 /help。",
+            "You're already in “{group}” 👋 To bring a friend, have them message me 「自学」 "
+            "privately; /help shows how to check in.",
+        ),
         "added": ("已添加关键词「{word}」✅", "Keyword “{word}” added ✅"),
         "updated": (
             "关键词「{word}」已存在，回复已更新 ✅",
@@ -83,6 +88,8 @@ MSG = Messages(
 async def join(ctx: Context) -> Reply:
     """「自学」: how to join, written for where it was sent (never 「回复自学」 again).
 
+    In the group's own chat everyone is a member already: one line (you are here; a friend
+    should DM the bot 「自学」; /help for 打卡), never the join text meant for outsiders.
     公众号 followers get ``mp.join_text`` with the group's QR code (``mp.qr_image``) or
     ``mp.invite_link``; a chat gets its platform's text (``join.<platform>``, else
     ``join.chat_text``) and invite link; a WeChat DM is also invited into the study room.
@@ -90,6 +97,8 @@ async def join(ctx: Context) -> Reply:
     incoming = ctx.incoming
     if incoming.platform == "mp":
         return _join_for_follower(ctx)
+    if not incoming.chat.is_private:  # a configured chat (the dispatcher answers the others)
+        return Reply(ctx.text(MSG, "already_here", group=ctx.group.name))
     join_config = ctx.config.join
     channel = getattr(join_config, incoming.platform, None)
     en = ctx.lang == "en"
@@ -129,7 +138,6 @@ def _join_for_follower(ctx: Context) -> Reply:
         text = f"{text}\n{ctx.text(MSG, 'no_way_in')}"
     name = Path(mp.qr_image).name if mp.qr_image else "qr.png"
     return Reply(text, image=image, image_name=name)
-
 
 
 def _find(ctx: Context, word: str) -> KeywordReply | None:

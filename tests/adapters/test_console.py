@@ -214,7 +214,10 @@ async def test_member_shares_a_resource(app, tmp_path):
 
 async def test_join_keyword_in_group_and_dm(app, tmp_path):
     out = await run_console(app, "自学\n:dm\n自学\n", tmp_path)
-    assert out.count("欢迎加入ML自学者俱乐部！") == 2
+    # #19: the group hears one line (members are in already), the DM the join text
+    assert out.count("欢迎加入ML自学者俱乐部！") == 1
+    assert out.count("你已经在「ML自学者俱乐部」里啦") == 1
+    assert out.index("你已经在") < out.index("欢迎加入ML自学者俱乐部！")
 
 
 # -- admin -----------------------------------------------------------------------------------------
@@ -398,10 +401,10 @@ async def test_reads_a_pipe_without_blocking_the_event_loop(app, tmp_path):
         writer.write("自学\n".encode())
         writer.flush()
         for _ in range(500):
-            if "欢迎加入ML自学者俱乐部" in out.getvalue():
+            if "你已经在「ML自学者俱乐部」里啦" in out.getvalue():
                 break
             await asyncio.sleep(0.01)
-        assert "欢迎加入ML自学者俱乐部" in out.getvalue()
+        assert "你已经在「ML自学者俱乐部」里啦" in out.getvalue()
         writer.close()
         await asyncio.wait_for(adapter.finished.wait(), 10)
         await adapter.stop()

@@ -199,9 +199,12 @@ async def test_join_keyword_in_dm_and_in_group(tg: Harness) -> None:
     assert dm["chat_id"] == DAHUANG["id"]
     assert html.unescape(dm["text"]).startswith(join_text)
     assert "reply_parameters" not in dm  # no quoting in a private chat
+    # in the group members are in already (#19): one line, not the outsiders' join text
     [in_group] = await tg.say(f"@{BOT['username']} 自学", XIAOMING)
     assert in_group["chat_id"] == GROUP["id"]
-    assert html.unescape(in_group["text"]).startswith(join_text)
+    told = html.unescape(in_group["text"])
+    assert told.startswith("你已经在「ML自学者俱乐部」里啦") and "私聊我发「自学」" in told
+    assert join_text not in told and "\n" not in told
 
 
 async def test_user_text_is_escaped_for_html(tg: Harness) -> None:

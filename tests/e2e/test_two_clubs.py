@@ -5,6 +5,7 @@ its own language, as a new operator set them up from docs/deploy.md."""
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import re
 import sys
@@ -92,8 +93,11 @@ async def test_one_process_serves_a_chinese_and_an_english_club(tmp_path: Path) 
             help_en = await say_and_wait(admin, "/help", EN)
             assert help_en.startswith("Commands:") and "&lt;learning note&gt;" in help_en
             assert "/digest" in help_en  # the admin sees the admin commands, in English
-            assert "欢迎加入ML自学者俱乐部" in await say_and_wait(admin, "自学", ZH)
-            assert "Welcome to ML Self-Study Club" in await say_and_wait(admin, "自学", EN)
+            # in the club's own chat members are told they are in already (#19)
+            assert "你已经在「ML自学者俱乐部」里啦" in await say_and_wait(admin, "自学", ZH)
+            assert "You're already in “ML Self-Study Club”" in html.unescape(
+                await say_and_wait(admin, "自学", EN)
+            )
             assert "已登记问题 #1" in await say_and_wait(admin, "/ask 什么是 dropout？", ZH)
             asked = await say_and_wait(admin, "/ask what is dropout?", EN)
             assert "Question #1" in asked and not CJK.search(asked)
@@ -103,7 +107,7 @@ async def test_one_process_serves_a_chinese_and_an_english_club(tmp_path: Path) 
             assert "ML自学者俱乐部周报 · 第1期" in zh and "加入我们" in zh and "暂无回答" in zh
             assert "ML Self-Study Club weekly digest · Issue 1" in en
             # Telegram's 加入我们 says how to join there (join.text_en speaks of the 公众号)
-            assert "Join us" in en and "Send 「自学」 in the group or privately to the bot" in en
+            assert "Join us" in en and "Send 「自学」 privately to the bot" in en
             # Chinese only in what the operator or the members wrote (the 「自学」 keyword)
             assert CJK.findall(en) == list("自学")
 

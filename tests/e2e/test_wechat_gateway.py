@@ -263,6 +263,19 @@ async def test_join_keyword_in_dm_invites_a_friend_but_never_a_member(
     assert not [e for e in await gateway.settle(since) if e["event"] == "room_add"]
 
 
+async def test_join_keyword_in_the_room_is_one_line_and_no_invitation(
+    gateway: Gateway, adapter: Any
+) -> None:
+    """#19: people in the study room are members already: one line, never the join text."""
+    since = gateway.mark()
+    await gateway.say("bob", "自学", room=ROOM)
+    reply = await gateway.wait(sent_text(ROOM), since)
+    assert "你已经在「ML自学者俱乐部」里啦" in reply["text"] and "私聊我发「自学」" in reply["text"]
+    assert "欢迎加入" not in reply["text"] and "\n" not in reply["text"]
+    events = await gateway.settle(since)
+    assert not [e for e in events if e["event"] == "room_add"]
+
+
 async def test_a_failed_invitation_tells_the_person_the_admins_know(
     gateway: Gateway, adapter: Any, wechat_app: App
 ) -> None:

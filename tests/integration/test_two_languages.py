@@ -60,8 +60,11 @@ async def test_replies_help_and_join_text_follow_the_group(two_clubs: App, clock
     )
     assert "/keyword add <word> <reply> | del <word> | list" in admin_help
 
-    assert await chat.say("自学", chat=EN_CHAT) == "Welcome to ML Self-Study Club!"
-    assert await chat.say("自学", chat=ZH_CHAT) == "欢迎加入ML自学者俱乐部！"
+    # in a club's own chat 「自学」 gets one line in its language (#19), not the join text
+    assert (await chat.say("自学", chat=EN_CHAT)).startswith(
+        "You're already in “ML Self-Study Club” 👋 To bring a friend"
+    )
+    assert (await chat.say("自学", chat=ZH_CHAT)).startswith("你已经在「ML自学者俱乐部」里啦 👋")
     assert (await chat.say("/ask", chat=EN_CHAT)).startswith("Usage: ")
     assert (await chat.say("/ask", chat=ZH_CHAT)).startswith("用法：")
     saved = await chat.say("/checkin read the attention paper", chat=EN_CHAT)

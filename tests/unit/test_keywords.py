@@ -37,31 +37,51 @@ def keywords(chat: Chatter) -> dict[str, str]:
 
 
 # -- 「自学」 -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("where", [None, DM])
-async def test_join_keyword_replies_with_join_text_in_group_and_dm(chat, where):
-    kwargs = {"chat": where} if where else {}
-    replies = await chat.send("自学", **kwargs)
+ALREADY_HERE = (
+    "你已经在「ML自学者俱乐部」里啦 👋 想拉朋友一起学？让 TA 私聊我发「自学」；怎么打卡见 /help。"
+)
+
+
+async def test_join_keyword_in_a_dm_replies_with_the_join_text(chat):
+    replies = await chat.send("自学", chat=DM)
     assert len(replies) == 1
     assert "加入ML自学者俱乐部" in replies[0].text
     assert replies[0].invite_to_room is None
 
 
+async def test_join_keyword_in_the_group_tells_members_they_are_here_already(chat):
+    """#19: people in the club's own chat are members already: one line (how a friend joins,
+    where 打卡 is explained), not the join text meant for outsiders."""
+    [reply] = await chat.send("自学")
+    assert reply.text == ALREADY_HERE
+    assert "\n" not in reply.text and "欢迎加入" not in reply.text
+    assert reply.invite_to_room is None
+
+
 async def test_join_keyword_must_be_the_whole_message(chat):
     assert await chat.say("我在自学机器学习") == ""
-    assert "加入" in await chat.say("  自学  ")
+    assert "加入" in await chat.say("  自学  ", chat=DM)
+    assert await chat.say("  自学  ") == ALREADY_HERE
 
 
 async def test_join_reply_in_english_with_invite_link(make_chat):
     chat = make_chat(language="en", join={"invite_link": "https://t.me/+club"})
-    text = await chat.say("自学")
+    text = await chat.say("自学", chat=DM)
     assert text.startswith("Welcome to ML自学者俱乐部!")
     assert text.endswith("https://t.me/+club")
+    in_group = await chat.say("自学")
+    assert in_group == (
+        "You're already in “ML自学者俱乐部” 👋 To bring a friend, have them message me 「自学」 "
+        "privately; /help shows how to check in."
+    )
+    assert "https://" not in in_group
 
 
 async def test_extra_join_keywords_from_config(make_chat):
     chat = make_chat(join={"keywords": ["自学", "join"], "chat_text": "欢迎加入 👋"})
-    assert await chat.say("join") == "欢迎加入 👋"
-    assert await chat.say("自学") == "欢迎加入 👋"
+    assert await chat.say("join", chat=DM) == "欢迎加入 👋"
+    assert await chat.say("自学", chat=DM) == "欢迎加入 👋"
+    assert await chat.say("join") == ALREADY_HERE
 
 
 async def test_wechat_private_join_invites_to_study_room(make_chat):
@@ -73,9 +93,11 @@ async def test_wechat_private_join_invites_to_study_room(make_chat):
     assert reply.invite_to_room == "room-42"
     [in_room] = await chat.send("自学", chat=WECHAT_ROOM, user="wxid_alice")
     assert in_room.invite_to_room is None
+    assert in_room.text == ALREADY_HERE
 
 
 TELEGRAM_GROUP = ChatRef("telegram", "-100123", "group", "")
+TELEGRAM_DM = ChatRef("telegram", "1", "private", "")
 
 
 async def test_each_chat_platform_gets_its_own_join_reply(make_chat):
@@ -90,8 +112,11 @@ async def test_each_chat_platform_gets_its_own_join_reply(make_chat):
         # the bot answers only in configured group chats (#16)
         groups=[{"chats": [{"platform": "telegram", "chat_id": TELEGRAM_GROUP.chat_id}]}],
     )
-    [telegram] = await chat.send("自学", chat=TELEGRAM_GROUP, user="1")
+    [telegram] = await chat.send("自学", chat=TELEGRAM_DM, user="1")
     assert telegram.text == "点链接进 Telegram 群\n加入链接：https://t.me/+club"
+    # in the group itself members are told they are in already (#19)
+    [in_group] = await chat.send("自学", chat=TELEGRAM_GROUP, user="1")
+    assert in_group.text == ALREADY_HERE
     [wechat] = await chat.send("自学", chat=WECHAT_DM, user="wxid_alice")
     assert wechat.text.startswith("欢迎加入ML自学者俱乐部！")
     assert wechat.text.endswith("https://example.org/all")
