@@ -29,9 +29,9 @@ from bench.machine import describe, percentiles, rss_mb
 from storage.db import Database
 from storage.models import Answer, CheckIn, Group, Member, Paper, Question, Resource, Tag
 from storage.models import resource_tags as resource_tags_table
+from storage.search.drain import index_all_pending
 from storage.search.find import search, similar_questions
 from storage.search.index import rebuild_index
-from storage.search.queue import index_all_pending
 from storage.search.text import ML_WORDS, warm_up
 from tests.support.databases import temporary_pg_database
 

@@ -59,7 +59,7 @@ def progress_bar(title: str) -> Iterator[Progress]:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from bot.cli import resolve_config
+    from bot.config import resolve_config
 
     return resolve_config(args.config)
 
@@ -114,7 +114,7 @@ def _import(args: argparse.Namespace) -> int:
     from storage.db import Database
     from storage.import_file import ImportFormatError, load_export
     from storage.importer import import_data
-    from storage.search.queue import index_all_pending
+    from storage.search.drain import index_all_pending
 
     path = Path(args.file)
     try:

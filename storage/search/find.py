@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from storage.models import Member, Question
 from storage.search import engine
+from storage.search.drain import index_pending
 from storage.search.engine import Filters, Row
 from storage.search.index import MODELS
-from storage.search.queue import index_pending
 from storage.search.text import (
     KINDS,
     ParsedQuery,

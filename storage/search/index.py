@@ -13,7 +13,7 @@ apply group/type/#tag filters inside the MATCH. Full text on top of it:
 Rows are built by :mod:`storage.search.docs`. Sync: an ``after_flush`` hook on every Session queues the entries a flush added or changed
 (:mod:`storage.search.queue`, same transaction as the message) and removes the index rows of
 deleted ones at once. Deleting a question drops its answers' rows; deleting a member or group
-drops theirs. Queued entries are segmented and written by :func:`storage.search.queue.index_pending`
+drops theirs. Queued entries are segmented and written by :func:`storage.search.drain.index_pending`
 after the reply (background worker) or before the next search. Bulk ``insert()/update()/delete()``
 statements bypass the ORM: call :func:`rebuild_index` after imports, migrations or a dictionary
 change.

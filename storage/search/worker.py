@@ -1,4 +1,4 @@
-"""Background indexing: drains :mod:`storage.search.queue` shortly after messages, off the reply path.
+"""Background indexing: drains :mod:`storage.search.queue` (:mod:`storage.search.drain`) shortly after messages, off the reply path.
 
 :meth:`IndexWorker.notify` is called by :class:`storage.db.Database` after a commit that queued
 entries. The worker waits until messages have been quiet for ``idle`` seconds (a burst is
@@ -16,14 +16,21 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager
+from typing import Protocol
 
-from storage.search.queue import index_pending
+from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from storage.db import Database
+from storage.search.drain import index_pending
 
 log = logging.getLogger(__name__)
+
+
+class Sessions(Protocol):
+    """Where the worker gets its units of work: :class:`storage.db.Database` (which imports
+    the search index, so this package does not import it)."""
+
+    def session(self) -> AbstractContextManager[Session]: ...
 
 
 class IndexWorker:
@@ -31,7 +38,7 @@ class IndexWorker:
 
     def __init__(
         self,
-        db: Database,
+        db: Sessions,
         *,
         idle: float = 0.5,
         max_delay: float = 10.0,

@@ -22,9 +22,10 @@ from sqlalchemy import func, select, text
 
 from bot.app import App, build_app
 from storage.models import Answer, CheckIn, Group, Member, Paper, Question, Resource
+from storage.search.drain import index_all_pending
 from storage.search.find import search, similar_questions
 from storage.search.index import MODELS, rebuild_index
-from storage.search.queue import index_all_pending, pending_count
+from storage.search.queue import pending_count
 from tests.conftest import Chatter, FakeClock, make_config, pg_url, require_or_skip
 from tests.support.databases import temporary_database
 

@@ -20,8 +20,9 @@ from bot.app import App, build_app
 from bot.batching import dispatch_many
 from bot.model import Incoming, UserRef
 from storage.models import CheckIn, Group, Member
+from storage.search.drain import index_pending
 from storage.search.find import search
-from storage.search.queue import index_pending, pending_count
+from storage.search.queue import pending_count
 from tests.conftest import GROUP_CHAT, Chatter, FakeClock, make_config, pg_url, require_or_skip
 from tests.support.databases import temporary_database
 
