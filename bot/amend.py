@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,15 +27,25 @@ from bot.model import ChatRef, Incoming, Reply, utcnow
 from bot.parsing.arguments import parse_paper, parse_share
 from bot.parsing.errors import ParseError
 from bot.parsing.links import url_key
-from bot.routing import clean_text, forbidden_char
+from bot.routing import Route, clean_text, forbidden_char
 from handlers import note_quality
 from storage import checkins, content, moderation, sources
+from storage.db import Database
 from storage.models import Answer, CheckIn, Member, Paper, Question, Resource
 
-if TYPE_CHECKING:
-    from bot.dispatch import Dispatcher, Route
-
 log = logging.getLogger(__name__)
+
+
+class AmendHost(Protocol):
+    """What amending needs of :class:`bot.dispatch.Dispatcher` (which calls in here)."""
+
+    db: Database
+    clock: Callable[[], datetime]
+
+    def language_of(self, chat: ChatRef) -> str: ...
+
+    def route(self, text: str) -> Route | None: ...
+
 
 MSG = Messages(
     {
@@ -93,7 +105,7 @@ MAX_CHARS = 3000
 _ANSWER_ARGS = re.compile(r"^[#＃]?\d{1,9}(?:\s*[:：,，、。]\s*|\s+)(.*)$", re.S)
 
 
-def apply_edit(dispatcher: Dispatcher, incoming: Incoming) -> list[Reply]:
+def apply_edit(dispatcher: AmendHost, incoming: Incoming) -> list[Reply]:
     """Update the entry ``incoming`` (an edited message, same id) created, if any."""
     lang = dispatcher.language_of(incoming.chat)
     text = clean_text(incoming.text)
@@ -133,7 +145,7 @@ def _too_long(text: str, lang: str, limit: int = MAX_CHARS) -> list[Reply]:
 
 
 def _edit_checkin(
-    dispatcher: Dispatcher, stored: CheckIn, route: Route | None, lang: str
+    dispatcher: AmendHost, stored: CheckIn, route: Route | None, lang: str
 ) -> list[Reply]:
     new_text = _args_of(route, "checkin")
     if not new_text:
@@ -237,7 +249,7 @@ def _edit_resource(
 
 
 def apply_recall(
-    dispatcher: Dispatcher, platform: str, chat_id: str, message_id: str
+    dispatcher: AmendHost, platform: str, chat_id: str, message_id: str
 ) -> list[Reply]:
     """Withdraw the entry the recalled message created (see the module docstring); the
     notices to post in ``chat_id`` (a withdrawn question's)."""
