@@ -6,10 +6,10 @@ Handlers raise :class:`UserError` for bad input: the dispatcher rolls the unit o
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.i18n import Messages
 from bot.model import Incoming
@@ -18,8 +18,33 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from bot.config import Config, GroupConfig
-    from bot.registry import Registry
     from storage.models import Group, Member
+
+
+class CommandInfo(Protocol):
+    """A command as handlers read it (``/help``): :class:`bot.registry.CommandSpec`."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def hashtags(self) -> tuple[str, ...]: ...
+    @property
+    def admin(self) -> bool: ...
+    @property
+    def hidden(self) -> bool: ...
+    def help(self, lang: str) -> str: ...
+    def usage_for(self, lang: str) -> str: ...
+
+
+class Commands(Protocol):
+    """The command table as handlers read it: :class:`bot.registry.Registry` (which holds
+    handlers of a :class:`Context`, so this module does not import it)."""
+
+    @property
+    def commands(self) -> Mapping[str, CommandInfo]: ...
+    @property
+    def keywords(self) -> Mapping[str, object]: ...
+    def visible_commands(self, *, include_admin: bool) -> Sequence[CommandInfo]: ...
 
 
 class UserError(Exception):
@@ -60,7 +85,7 @@ class Context:
     group: Group
     member: Member
     is_admin: bool
-    registry: Registry
+    registry: Commands
     now: datetime
     services: Services
     question_id: int | None = None
