@@ -155,7 +155,7 @@ class Bot:
 PROBE = """
 import sys, json
 from bot.app import build_app, load_handlers
-from bot.cli import resolve_config
+from bot.config import resolve_config
 import bot.runner, bot.web, digest.schedule
 from storage.search.text import warm_up
 warm_up()

@@ -11,35 +11,15 @@ import argparse
 import asyncio
 import importlib
 import importlib.util
-import os
 import sys
 import traceback
-from pathlib import Path
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, resolve_config
 from bot.failures import explain
 from bot.log_redaction import install as install_log_redaction
-from bot.log_redaction import protect_config
 from bot.logs import configure_logging
 
 CLI_MODULES = ("bot.cli_digest", "bot.cli_data", "bot.cli_ops")
-DEFAULT_CONFIG_FILES = ("config.yaml", "config.yml")
-
-
-def config_file(path: str | None) -> str | None:
-    """The config file used: --config, else $STUDYBOT_CONFIG, else ./config.yaml if present
-    (None: the defaults)."""
-    chosen = path or os.environ.get("STUDYBOT_CONFIG")
-    if chosen is None:
-        chosen = next((name for name in DEFAULT_CONFIG_FILES if Path(name).exists()), None)
-    return chosen
-
-
-def resolve_config(path: str | None) -> Config:
-    """Load :func:`config_file` (the defaults when there is none)."""
-    config = load_config(config_file(path))
-    protect_config(config)  # its secrets never reach the logs, at any level
-    return config
 
 
 def _run(args: argparse.Namespace) -> int:

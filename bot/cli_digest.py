@@ -25,7 +25,7 @@ from bot.app import App, build_app, make_adapter
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from bot.cli import resolve_config
+    from bot.config import resolve_config
 
     return resolve_config(args.config)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 
 def _chats(args: argparse.Namespace) -> int:
-    from bot.cli import resolve_config
+    from bot.config import resolve_config
     from storage.chats import seen_chats
     from storage.db import Database
 

@@ -28,6 +28,7 @@ from pydantic import (
 
 from bot.clubtime import clock_change_warnings
 from bot.crontab import standard_crontab
+from bot.log_redaction import protect_config
 
 log = logging.getLogger(__name__)
 
@@ -720,3 +721,23 @@ def load_config(path: str | Path | None, env: dict[str, str] | None = None) -> C
     except UnicodeDecodeError:
         raise ConfigError(f"{file}: not UTF-8 text") from None
     return parse_config(data, env).resolved_against(file.resolve().parent)
+
+
+DEFAULT_CONFIG_FILES = ("config.yaml", "config.yml")
+
+
+def config_file(path: str | None) -> str | None:
+    """The config file used: --config, else $STUDYBOT_CONFIG, else ./config.yaml if present
+    (None: the defaults)."""
+    chosen = path or os.environ.get("STUDYBOT_CONFIG")
+    if chosen is None:
+        chosen = next((name for name in DEFAULT_CONFIG_FILES if Path(name).exists()), None)
+    return chosen
+
+
+def resolve_config(path: str | None) -> Config:
+    """Load :func:`config_file` (the defaults when there is none), its secrets kept out of
+    the logs at any level."""
+    config = load_config(config_file(path))
+    protect_config(config)
+    return config

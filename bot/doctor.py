@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.config import Config, ConfigError
+from bot.config import Config, ConfigError, config_file, resolve_config
 from bot.failures import explain, safe_database_url
 
 Status = Literal["ok", "warn", "fail"]
@@ -271,8 +271,6 @@ async def _port_open(host: str, port: int) -> bool:
 
 async def run_checks(config_path: str | None, *, telegram_request: Any = None) -> list[Check]:
     """Every check; stops after the config when it cannot be read."""
-    from bot.cli import config_file, resolve_config
-
     try:
         config = resolve_config(config_path)
     except ConfigError as error:
