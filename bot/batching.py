@@ -115,8 +115,11 @@ def ingest_many(dispatcher: Dispatcher, incomings: Sequence[Incoming]) -> list[O
 
 
 async def ingest_in_order(dispatcher: Dispatcher, incomings: Sequence[Incoming]) -> list[Outcome]:
-    """:func:`ingest_many` for :class:`InOrderBatcher` (which awaits its dispatch)."""
-    return ingest_many(dispatcher, incomings)
+    """:func:`ingest_many` for :class:`InOrderBatcher` (which awaits its dispatch), in the
+    database's worker thread: the event loop goes on polling, sending and serving meanwhile.
+    The batcher awaits one batch before the next, so the database still sees every message
+    in arrival order, and the dispatcher's caches are used by one thread at a time."""
+    return await dispatcher.db.run(ingest_many, dispatcher, incomings)
 
 
 async def dispatch_many(dispatcher: Dispatcher, incomings: Sequence[Incoming]) -> list[list[Reply]]:

@@ -23,6 +23,7 @@ after-commit work, which :meth:`Dispatcher.complete` runs once the transaction h
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 import time
@@ -419,7 +420,9 @@ class Dispatcher:
         later = Outcome(outcome.incoming, [], outcome.after_commit)
 
         async def work() -> None:
-            deliver(await self.complete(later, report=True))
+            delivered = deliver(await self.complete(later, report=True))
+            if inspect.isawaitable(delivered):  # e.g. queued through the database's thread
+                await delivered
 
         self.tasks.spawn(work(), f"after-commit work of message {outcome.incoming.message_id}")
 

@@ -16,12 +16,24 @@ Ready messages at the head of the line are stored together by :func:`bot.batchin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Any
 
 from bot.batching import InOrderBatcher, Slot, ingest_in_order
 from bot.dispatch import Dispatcher, Outcome
 from bot.model import Incoming, Reply
+
+
+async def enqueue(dispatcher: Any, incoming: Incoming, replies: Sequence[Reply]) -> None:
+    """``dispatcher.queue`` (replies made outside a message's transaction: refusals, errors,
+    welcomes) from the event loop, in the database's worker thread."""
+    if not replies:
+        return
+    if dispatcher.db is None:  # a stand-in without a database (tests)
+        dispatcher.queue(incoming, list(replies))
+    else:
+        await dispatcher.db.run(dispatcher.queue, incoming, list(replies))
 
 
 class Ingest:
@@ -48,11 +60,11 @@ class Ingest:
         incoming = slot.incoming
         if incoming is None:
             return None
-        self.dispatcher.queue(incoming, outcome.replies)  # refusals and errors made outside it
+        await enqueue(self.dispatcher, incoming, outcome.replies)  # refusals, errors
         notify()
 
-        def later(replies: list[Reply]) -> None:
-            self.dispatcher.queue(incoming, replies)
+        async def later(replies: list[Reply]) -> None:
+            await enqueue(self.dispatcher, incoming, replies)
             notify()
 
         self.dispatcher.complete_later(outcome, later)

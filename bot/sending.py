@@ -13,7 +13,10 @@ go on. Every platform call first takes a token from the platform's :class:`RateL
   (1, sent in order by the publisher), acknowledgments and notices (2). A row's lane sets
   :data:`current_priority`; bot-initiated sends (the digest) default to digest priority.
 
-A row is claimed before it is sent and settled after, so it goes out at most once; a row that
+Its bookkeeping never runs on the event loop: loading waiting rows, each row's claim and
+settle, and a long reply's part count go to the database's worker thread
+(:meth:`storage.db.Database.run`; the count is queued without waiting, ahead of the row's
+settle). A row is claimed before it is sent and settled after, so it goes out at most once; a row that
 fails for a passing reason (network) stays pending and its lane tries again after
 ``retry_seconds`` (keeping the chat's order); a final refusal fails it. A long reply's parts
 are counted in its row (:class:`Parts`): one stopped halfway resumes from its first unsent
@@ -37,6 +40,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import ParamSpec, TypeVar
 
 from bot.model import utcnow
 from bot.outbox import DIGEST, Queued
@@ -45,6 +49,8 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+P = ParamSpec("P")
+T = TypeVar("T")
 current_priority: ContextVar[int] = ContextVar("send_priority", default=DIGEST)
 
 
@@ -311,8 +317,12 @@ class SendStage:
         report_seconds: float = 30.0,
         gather: Gather | None = None,
         clock: Callable[[], datetime] = utcnow,
+        offload: bool = True,
     ) -> None:
         self.platform = platform
+        #: bookkeeping in the database's worker thread (False: inline, for the console, which
+        #: prints a message's replies in the order they were made, one chat after another)
+        self.offload = offload
         self.db = db
         self.send = send
         self.limiter = limiter
@@ -337,6 +347,9 @@ class SendStage:
         self._stopping = False
         self._started = False
         self._reporter: asyncio.Task[None] | None = None
+        self._loader: asyncio.Task[None] | None = None  # loading waiting rows (see notify)
+        self._reload = False  # notify asked for another load
+        self._reload_all = False  # … of every waiting row
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -387,12 +400,28 @@ class SendStage:
             return
         if self._stopping:
             return
-        after = 0 if everything else self._cursor
-        with self.db.session() as session:
-            rows = [
-                Queued.of(row)
-                for row in outbox.waiting(session, self.platform, after_id=after, limit=5000)
-            ]
+        self._reload = True
+        self._reload_all = self._reload_all or everything
+        if self._loader is None or self._loader.done():
+            self._loader = asyncio.get_running_loop().create_task(
+                self._load(), name=f"{self.platform}-outbox-load"
+            )
+
+    async def _load(self) -> None:
+        """Load what :meth:`notify` asked for, in the database's thread, until nothing new
+        was asked meanwhile."""
+        assert self.db is not None
+        try:
+            while self._reload and not self._stopping:
+                after = 0 if self._reload_all else self._cursor
+                self._reload = self._reload_all = False
+                rows = await self._db(_waiting, self.db, self.platform, after)
+                if not self._stopping:
+                    self._queue(rows)
+        finally:
+            self._quiet.set()
+
+    def _queue(self, rows: list[Queued]) -> None:
         for item in rows:
             self._cursor = max(self._cursor, item.id)
             if item.id not in self._known:
@@ -423,10 +452,12 @@ class SendStage:
             await self._quiet.wait()
 
     def _busy(self) -> bool:
-        return self._active > 0 or any(
+        loading = self._loader is not None and not self._loader.done()
+        lanes = any(
             not lane.done() and bool(self._queues.get(chat)) and chat not in self._retrying
             for chat, lane in self._lanes.items()
         )
+        return loading or self._active > 0 or lanes
 
     # -- visibility ---------------------------------------------------------------------------
     def backlog(self) -> tuple[int, float]:
@@ -465,12 +496,27 @@ class SendStage:
         outbox row, so a stopped reply resumes from its first unsent part."""
 
         def record(done: int) -> None:
-            if self.db is not None:
-                with self.db.session() as session:
-                    outbox.record_parts(session, item.id, done)
+            if self.db is not None:  # queued ahead of the row's settle, not waited for
+                self._later(_record_parts, self.db, item.id, done)
 
         parts = self._parts[item.id] = Parts(item.parts_sent, record)
         return parts
+
+    async def _db(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn`` in the database's worker thread (inline without ``offload``)."""
+        assert self.db is not None
+        if self.offload:
+            return await self.db.run(fn, *args, **kwargs)
+        return fn(*args, **kwargs)
+
+    def _later(self, fn: Callable[P, object], /, *args: P.args, **kwargs: P.kwargs) -> None:
+        """``fn`` queued in the database's worker thread, not waited for (inline without
+        ``offload``)."""
+        assert self.db is not None
+        if self.offload:
+            self.db.submit(fn, *args, **kwargs)
+        else:
+            fn(*args, **kwargs)
 
     def _parts_sent(self, item: Queued) -> int:
         parts = self._parts.pop(item.id, None)
@@ -533,11 +579,10 @@ class SendStage:
         heapq.heapify(queue)
         items: list[Queued] = []
         for _prio, _id, item in taken:
-            if self._expired(item):
+            if await self._expired(item):
                 continue
-            with self.db.session() as session:
-                if outbox.claim(session, item.id):
-                    items.append(item)
+            if await self._db(_claim, self.db, item.id):
+                items.append(item)
         if not items:
             self._forget(taken)
             return "skipped"
@@ -545,23 +590,23 @@ class SendStage:
         try:
             await self.gather.send(items)
         except Stopping:
-            self._settle_all(items, "pending", None)
+            await self._settle_all(items, "pending", None)
             self._forget(taken)
             raise
         except asyncio.CancelledError:
-            self._settle_all(items, "failed", "interrupted while sending; it may have been sent")
+            self._settle_soon(items, "failed", "interrupted while sending; it may have been sent")
             self._forget(taken)
             raise
         except Exception as error:
             log.error("%s batch of %d to %s not sent (%s)", self.platform, len(items), chat, error)
-            self._settle_all(items, "pending", str(error))
+            await self._settle_all(items, "pending", str(error))
             for entry in taken:
                 heapq.heappush(queue, entry)
             return "later"
         finally:
             current_priority.reset(token)
         self._gathered_at[chat] = time.monotonic()
-        self._settle_all(items, "sent", None)
+        await self._settle_all(items, "sent", None)
         self._forget(taken)
         self.sent += len(items)
         return "sent"
@@ -570,11 +615,16 @@ class SendStage:
         for _prio, _id, item in entries:
             self._known.discard(item.id)
 
-    def _settle_all(self, items: list[Queued], state: str, error: str | None) -> None:
-        for item in items:
-            self._settle(item.id, state, error)
+    async def _settle_all(self, items: list[Queued], state: str, error: str | None) -> None:
+        assert self.db is not None
+        await self._db(_settle_rows, self.db, [item.id for item in items], state, error)
 
-    def _expired(self, item: Queued) -> bool:
+    def _settle_soon(self, items: list[Queued], state: str, error: str | None) -> None:
+        """:meth:`_settle_all` for a cancelled lane (it cannot await): queued, not waited for."""
+        assert self.db is not None
+        self._later(_settle_rows, self.db, [item.id for item in items], state, error)
+
+    async def _expired(self, item: Queued) -> bool:
         """Drop ``item`` (state ``expired``, a log line) when it waited too long."""
         assert self.db is not None
         if item.created_at is None:
@@ -582,8 +632,8 @@ class SendStage:
         age = (self.clock() - _aware(item.created_at)).total_seconds()
         if age <= self.max_age:
             return False
-        with self.db.session() as session:
-            outbox.settle(session, item.id, "expired", f"older than {self.max_age:.0f} s")
+        why = f"older than {self.max_age:.0f} s"
+        await self._db(_settle_rows, self.db, [item.id], "expired", why)
         log.warning(
             "%s reply %s to %s dropped: queued %.0f s ago (sending.max_age_seconds %.0f)",
             self.platform,
@@ -597,19 +647,18 @@ class SendStage:
     async def _deliver(self, item: Queued) -> str:
         """Send one row: 'sent', 'failed', 'expired', 'skipped' or 'later'."""
         assert self.db is not None
-        if self._expired(item):
+        if await self._expired(item):
             return "expired"
-        with self.db.session() as session:
-            if not outbox.claim(session, item.id):
-                return "skipped"  # another process sent it, or it was settled meanwhile
+        if not await self._db(_claim, self.db, item.id):
+            return "skipped"  # another process sent it, or it was settled meanwhile
         token = current_priority.set(item.priority)
         try:
             await self.send(item)
         except Stopping:  # before a part was sent: the rest goes out after the restart
-            self._settle(item.id, "pending", None, parts_sent=self._parts_sent(item))
+            await self._settle(item.id, "pending", None, parts_sent=self._parts_sent(item))
             raise
         except asyncio.CancelledError:
-            self._settle(
+            self._settle_later(
                 item.id,
                 "failed",
                 "interrupted while sending; it may have been sent",
@@ -620,13 +669,16 @@ class SendStage:
             )
             raise
         except SendFailed as error:
-            self._settle(item.id, "failed", str(error), parts_sent=self._parts_sent(item))
+            done = self._parts_sent(item)
+            await self._settle(item.id, "failed", str(error), parts_sent=done)
             log.error("%s reply %s to %s failed: %s", self.platform, item.id, item.chat_id, error)
             return "failed"
         except Exception as error:
             final = item.attempts + 1 >= self.max_attempts
             done = self._parts_sent(item)
-            self._settle(item.id, "failed" if final else "pending", str(error), parts_sent=done)
+            await self._settle(
+                item.id, "failed" if final else "pending", str(error), parts_sent=done
+            )
             log.error(
                 "%s reply %s to %s not sent (%s)%s",
                 self.platform,
@@ -644,16 +696,47 @@ class SendStage:
             return "later"
         finally:
             current_priority.reset(token)
-        self._settle(item.id, "sent", None, parts_sent=self._parts_sent(item))
+        await self._settle(item.id, "sent", None, parts_sent=self._parts_sent(item))
         self.sent += 1
         return "sent"
 
-    def _settle(
+    async def _settle(
         self, row_id: int, state: str, error: str | None, *, parts_sent: int | None = None
     ) -> None:
         assert self.db is not None
-        with self.db.session() as session:
+        await self._db(_settle_rows, self.db, [row_id], state, error, parts_sent)
+
+    def _settle_later(
+        self, row_id: int, state: str, error: str | None, *, parts_sent: int | None = None
+    ) -> None:
+        """:meth:`_settle` for a cancelled send (it cannot await): queued, not waited for."""
+        assert self.db is not None
+        self._later(_settle_rows, self.db, [row_id], state, error, parts_sent)
+
+
+# -- the bookkeeping, run in the database's worker thread --------------------------------------
+def _waiting(db: Database, platform: str, after: int) -> list[Queued]:
+    with db.session() as session:
+        rows = outbox.waiting(session, platform, after_id=after, limit=5000)
+        return [Queued.of(row) for row in rows]
+
+
+def _claim(db: Database, row_id: int) -> bool:
+    with db.session() as session:
+        return outbox.claim(session, row_id)
+
+
+def _settle_rows(
+    db: Database, row_ids: list[int], state: str, error: str | None, parts_sent: int | None = None
+) -> None:
+    with db.session() as session:
+        for row_id in row_ids:
             outbox.settle(session, row_id, state, error, parts_sent=parts_sent)
+
+
+def _record_parts(db: Database, row_id: int, done: int) -> None:
+    with db.session() as session:
+        outbox.record_parts(session, row_id, done)
 
 
 def _remove(queue: list[tuple[int, int, Queued]], row_id: int) -> None:

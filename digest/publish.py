@@ -22,7 +22,10 @@ The rule ("published late, never twice"):
 5. **Done.** When every delivery is ``sent`` or ``uncertain`` the issue becomes ``published``.
 
 No database session is held across an ``await``: every state change is its own short
-transaction whose first statement is the write (safe with SQLite's single writer).
+transaction whose first statement is the write (safe with SQLite's single writer), run in the
+database's worker thread (:meth:`storage.db.Database.run`); building and rendering the issue
+runs in a thread of its own. Nothing of a publish runs on the event loop, so members' replies
+never wait for it.
 An issue with no papers, notes or questions is not sent; it is marked ``empty``.
 
 The pieces live in helper modules: :mod:`digest.publish_parts` (what each platform's chats are
@@ -95,12 +98,12 @@ class Publisher:
         # building and rendering a busy week takes 0.2-0.5 s: off the event loop
         frozen = await asyncio.to_thread(self._freeze, gconf, issue_id)
         if frozen == "empty":
-            return self.report(group_slug, issue_id)
+            return await self.db.run(self.report, group_slug, issue_id)
         sent = 0
-        for delivery_id in self.claims.open_deliveries(issue_id):
+        for delivery_id in await self.db.run(self.claims.open_deliveries, issue_id):
             sent += await self._deliver(delivery_id, gconf)
-        self.claims.finish(issue_id)
-        report = self.report(group_slug, issue_id)
+        await self.db.run(self.claims.finish, issue_id)
+        report = await self.db.run(self.report, group_slug, issue_id)
         report.parts_sent_now = sent
         # another run (a second ``publish --now``, the scheduler) froze or sent this issue:
         # this one sent nothing and must not read as a partial delivery of its own
@@ -198,21 +201,18 @@ class Publisher:
     # -- one chat ----------------------------------------------------------------------------
     async def _deliver(self, delivery_id: int, gconf: GroupConfig) -> int:
         """Send the unconfirmed parts of one delivery; returns how many parts were sent."""
-        sender = None
-        with self.db.session() as s:
-            row = s.get(DigestDelivery, delivery_id)
-            if row is not None:
-                sender = self.senders.get(row.platform)
+        row = await self.db.run(self._delivery, delivery_id)
+        sender = None if row is None else self.senders.get(row.platform)
         if row is None:
             return 0
         if sender is None:
             error = MSG.get(
                 "no_sender", gconf.language or self.config.language, platform=row.platform
             )
-            self.claims.set(delivery_id, {"state": "pending"}, last_error=error)
+            await self.db.run(self.claims.set, delivery_id, {"state": "pending"}, last_error=error)
             return 0
         token = uuid.uuid4().hex
-        claimed = self.claims.claim(delivery_id, token)
+        claimed = await self.db.run(self.claims.claim, delivery_id, token)
         if claimed is None or claimed.state in TERMINAL:
             return 0
         parts = claimed.parts or []
@@ -220,7 +220,7 @@ class Publisher:
         done = 0
         for index in range(claimed.parts_sent, len(parts)):
             mine = {"owner": token, "state": "claimed", "parts_sent": index}
-            if not self.claims.set(delivery_id, mine, state="sending"):
+            if not await self.db.run(self.claims.set, delivery_id, mine, state="sending"):
                 log.warning("digest delivery %s: lost the claim; stopping", delivery_id)
                 return done
             part = parts[index]
@@ -228,7 +228,8 @@ class Publisher:
                 await sender.send(Outgoing(chat, Reply(text=part["text"] or "", html=part["html"])))
             except Exception as error:  # the sender says: not delivered
                 log.warning("digest delivery %s part %s failed: %s", delivery_id, index + 1, error)
-                self.claims.set(
+                await self.db.run(
+                    self.claims.set,
                     delivery_id,
                     {"owner": token, "state": "sending"},
                     state="pending",
@@ -238,7 +239,8 @@ class Publisher:
                 return done
             last = index + 1 == len(parts)
             final = "uncertain" if claimed.doubtful_part is not None else "sent"
-            self.claims.set(
+            await self.db.run(
+                self.claims.set,
                 delivery_id,
                 {"owner": token, "state": "sending", "parts_sent": index},
                 state=final if last else "claimed",
@@ -247,10 +249,13 @@ class Publisher:
             )
             done += 1
         if not parts:
-            self.claims.set(
-                delivery_id, {"owner": token, "state": "claimed"}, state="sent", owner=None
-            )
+            mine = {"owner": token, "state": "claimed"}
+            await self.db.run(self.claims.set, delivery_id, mine, state="sent", owner=None)
         return done
+
+    def _delivery(self, delivery_id: int) -> DigestDelivery | None:
+        with self.db.session() as s:
+            return s.get(DigestDelivery, delivery_id)
 
     # -- report ------------------------------------------------------------------------------
     def report(self, group_slug: str, issue_id: int) -> PublishReport:

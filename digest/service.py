@@ -103,6 +103,17 @@ class DigestService:
 
     async def publish_digest(self, slug: str, number: int | None = None) -> str:
         """Publish issue ``number`` (default: the latest closed unpublished one); a summary."""
+        issue_id = await self.db.run(self._issue_to_publish, slug, number)
+        if issue_id is None:
+            return (
+                "没有待发布的周报。"
+                if self.lang(slug) == "zh"
+                else "No digest waiting to be published."
+            )
+        report = await self.publish_issue(slug, issue_id)
+        return report.summary(self.lang(slug))
+
+    def _issue_to_publish(self, slug: str, number: int | None) -> int | None:
         group_id = self._group(slug)
         cron = self.config.digest.cron
         with self.db.session() as s:
@@ -119,38 +130,49 @@ class DigestService:
                         DigestIssue.group_id == group_id, DigestIssue.number == number
                     )
                 ).first()
-            issue_id = found.id if found is not None else None
-        if issue_id is None:
-            return (
-                "没有待发布的周报。"
-                if self.lang(slug) == "zh"
-                else "No digest waiting to be published."
-            )
-        report = await self.publish_issue(slug, issue_id)
-        return report.summary(self.lang(slug))
+            return found.id if found is not None else None
 
     async def publish_now(self, slug: str) -> str:
         """Publish the current period at once (closing it now); a summary."""
+        issue_id, number, draft = await self.db.run(self._current_issue, slug)
+        # building the digest reads the whole week: in a thread of its own, not the database's
+        if draft and await asyncio.to_thread(self._is_empty, issue_id):
+            return (
+                f"第{number}期还没有任何内容，不发布。"
+                if self.lang(slug) == "zh"
+                else f"Issue {number} has nothing in it yet; not published."
+            )
+        if draft:
+            await self.db.run(self._close_early, issue_id)
+        report = await self.publish_issue(slug, issue_id)
+        return report.summary(self.lang(slug))
+
+    def _current_issue(self, slug: str) -> tuple[int, int, bool]:
+        """The current period's issue (made if missing): id, number, whether a draft."""
         group_id = self._group(slug)
         with self.db.session() as s:
             group = s.get(Group, group_id)
             assert group is not None
             issue = ensure_issue(s, group, self.clock(), self.config.digest.cron)
-            if issue.status == "draft":
-                if digest_of(s, issue, self.config).is_empty:
-                    return (
-                        f"第{issue.number}期还没有任何内容，不发布。"
-                        if self.lang(slug) == "zh"
-                        else f"Issue {issue.number} has nothing in it yet; not published."
-                    )
+            return issue.id, issue.number, issue.status == "draft"
+
+    def _is_empty(self, issue_id: int) -> bool:
+        with self.db.session() as s:
+            issue = s.get(DigestIssue, issue_id)
+            return issue is None or digest_of(s, issue, self.config).is_empty
+
+    def _close_early(self, issue_id: int) -> None:
+        with self.db.session() as s:
+            issue = s.get(DigestIssue, issue_id)
+            if issue is not None:
                 close_early(issue, self.clock())
-            issue_id = issue.id
-        report = await self.publish_issue(slug, issue_id)
-        return report.summary(self.lang(slug))
 
     async def publish_due(self, slug: str) -> list[PublishReport]:
         """Scheduler: publish every closed, unpublished issue (the one that just ended
         is created if missing), oldest first; admins get the summaries."""
+        return await self._publish_all(slug, await self.db.run(self._due, slug))
+
+    def _due(self, slug: str) -> list[int]:
         group_id = self._group(slug)
         now = self.clock()
         with self.db.session() as s:
@@ -171,20 +193,23 @@ class DigestService:
                     .order_by(DigestIssue.number)
                 )
             )
-        return await self._publish_all(slug, ids)
+        return ids
 
     async def retry(self, slug: str) -> list[PublishReport]:
         """Scheduler: finish issues whose publishing started but did not complete."""
+        ids = await self.db.run(self._unfinished, slug)
+        return await self._publish_all(slug, ids, quiet_failures=True)
+
+    def _unfinished(self, slug: str) -> list[int]:
         group_id = self._group(slug)
         with self.db.session() as s:
-            ids = list(
+            return list(
                 s.scalars(
                     select(DigestIssue.id)
                     .where(DigestIssue.group_id == group_id, DigestIssue.status == "publishing")
                     .order_by(DigestIssue.number)
                 )
             )
-        return await self._publish_all(slug, ids, quiet_failures=True)
 
     async def _publish_all(
         self, slug: str, ids: list[int], *, quiet_failures: bool = False

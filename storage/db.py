@@ -4,15 +4,28 @@
 when the block ends normally and rolls back on any exception, so nothing is stored half-way;
 after a commit that queued entries for the search index it calls ``on_index_queued``.
 SQLite gets WAL, ``synchronous=NORMAL``, foreign keys and a busy timeout.
+
+The event loop never waits on the database: :meth:`Database.run` runs a function of short
+transactions (a batch of messages, an outbox row's claim or settle) in the database's **one
+worker thread** and awaits it, :meth:`Database.submit` queues one without waiting. One thread,
+first in first out: on SQLite it is the one writer, so the loop never blocks on SQLite's write
+lock and jobs run in the order they were queued (a row's settle after its parts' count).
+:meth:`Database.dispose` joins it. Long reads (digest rendering, archive pages) use
+``asyncio.to_thread`` instead, so they never hold up the messages behind them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -22,6 +35,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.search.index import QUEUED  # importing it registers the search-index flush hook
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -159,6 +175,9 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # called after a commit that queued entries for the search index (see search_worker)
         self.on_index_queued: Callable[[], None] | None = None
+        self._worker: ThreadPoolExecutor | None = None  # made on first use (see run)
+        self._worker_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop that last awaited run
         if migrate and not at_head(self.engine):
             upgrade(self.engine)  # imports Alembic only when there is something to do
 
@@ -179,7 +198,60 @@ class Database:
         finally:
             session.close()
         if session.info.pop(QUEUED, False) and self.on_index_queued is not None:
-            self.on_index_queued()
+            self._on_loop(self.on_index_queued)
+
+    # -- the worker thread ------------------------------------------------------------------
+    async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(*args, **kwargs)`` in the database's worker thread, awaited (see module doc).
+        Cancelling the caller does not cancel ``fn``: once queued it runs, and its
+        transaction commits or rolls back as a whole."""
+        self._loop = asyncio.get_running_loop()
+        job = asyncio.wrap_future(self._executor().submit(partial(fn, *args, **kwargs)))
+        try:
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            job.add_done_callback(_log_failure)  # the caller went away: its failure is logged
+            raise
+
+    def submit(self, fn: Callable[P, object], /, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Queue ``fn(*args, **kwargs)`` in the worker thread without waiting for it (after
+        every job queued before it; a failure is logged)."""
+        future = self._executor().submit(partial(fn, *args, **kwargs))
+        future.add_done_callback(_log_failure)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._worker_lock:
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(1, thread_name_prefix="studybot-db")
+            return self._worker
+
+    def _on_loop(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on the event loop: at once there, or handed over from a thread."""
+        loop = self._loop
+        if loop is None or not loop.is_running() or _running_loop() is loop:
+            callback()
+        else:
+            loop.call_soon_threadsafe(callback)
+
+    def join(self) -> None:
+        """Wait for every queued job and stop the worker thread (a later run starts a new one)."""
+        with self._worker_lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.shutdown(wait=True)
 
     def dispose(self) -> None:
+        self.join()
         self.engine.dispose()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _log_failure(future: Future[Any] | asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("database job failed", exc_info=future.exception())

@@ -29,7 +29,7 @@ from bot.adapters.console_output import ConsoleOutput
 from bot.adapters.console_text import MSG, PLATFORM, group_chat_ref
 from bot.config import Config
 from bot.dispatch import Dispatcher
-from bot.ingest import Ingest
+from bot.ingest import Ingest, enqueue
 from bot.model import ChatRef, Incoming, Outgoing, UserRef
 from bot.outbox import Queued
 from bot.sending import Limits, RateLimiter, SendStage
@@ -96,6 +96,7 @@ class ConsoleAdapter:
             max_age=config.sending.max_age_seconds,
             retry_seconds=config.sending.retry_seconds,
             report_seconds=0,
+            offload=False,  # one person at the keyboard: replies print in the order made
         )
         dispatcher.use_outbox(PLATFORM)
         self.ingest = Ingest(dispatcher)  # one line at a time: batches of one
@@ -244,7 +245,7 @@ class ConsoleAdapter:
         )
         before = self.sending.sent
         replies = await self.ingest.handle(incoming)  # queued in its transaction
-        self.dispatcher.queue(incoming, replies)  # refusals and errors made outside it
+        await enqueue(self.dispatcher, incoming, replies)  # refusals and errors made outside it
         self.sending.notify()
         await self.sending.idle()  # printed before the next line is read
         if self.sending.sent == before:

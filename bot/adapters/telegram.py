@@ -51,7 +51,7 @@ from bot.adapters.telegram_reply import TelegramReplies
 from bot.adapters.telegram_send import PLATFORM, TelegramOutbound, chat_key, telegram_limiter
 from bot.config import Config
 from bot.dispatch import Dispatcher
-from bot.ingest import Ingest
+from bot.ingest import Ingest, enqueue
 from bot.model import ChatKind, ChatRef, Incoming, UserRef
 from bot.sending import Gather, SendStage
 from bot.sent import SentLog, SentMessages
@@ -355,7 +355,7 @@ class TelegramAdapter(TelegramReplies):
             message_id=str(message.message_id),
             sent_at=message.date,
         )
-        await asyncio.to_thread(self.dispatcher.queue, incoming, replies)
+        await enqueue(self.dispatcher, incoming, replies)
         self.sending.notify()
 
     async def handle_edit(self, message: Message) -> None:
@@ -363,8 +363,8 @@ class TelegramAdapter(TelegramReplies):
         incoming = await self.to_incoming(message)
         if incoming is None:
             return
-        replies = await asyncio.to_thread(self.dispatcher.edited, incoming)
-        self.dispatcher.queue(incoming, replies)
+        replies = await self.dispatcher.db.run(self.dispatcher.edited, incoming)
+        await enqueue(self.dispatcher, incoming, replies)
         self.sending.notify()
 
     async def to_incoming(self, message: Message) -> Incoming | None:

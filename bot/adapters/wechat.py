@@ -44,7 +44,7 @@ from bot.adapters.wechat_text import (
 )
 from bot.config import Config
 from bot.dispatch import Dispatcher
-from bot.ingest import Ingest
+from bot.ingest import Ingest, enqueue
 from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
 from bot.outbox import DIGEST, QUIET, Queued
 from bot.sending import Gather, Parts, SendLater, SendStage, current_priority
@@ -130,7 +130,7 @@ class WechatAdapter(WechatSession):
         self.rooms.note_chat(incoming)  # before the batch runs (it starts on the next tick)
         try:
             replies = await self.ingest.replies(slot)  # queued in its transaction
-            self.dispatcher.queue(incoming, replies)  # refusals and errors made outside it
+            await enqueue(self.dispatcher, incoming, replies)  # refusals and errors made outside it
         except Exception:
             log.exception("WeChat: failed to answer message %s", message_id)
         self.sending.notify()
@@ -168,7 +168,7 @@ class WechatAdapter(WechatSession):
         incoming = Incoming(chat, first, "", f"join-{room_id}-{'-'.join(newcomers)}"[:128])
         try:
             replies = self.dispatcher.welcome(chat, names)
-            await asyncio.to_thread(self.dispatcher.queue, incoming, replies)  # sent, retried
+            await enqueue(self.dispatcher, incoming, replies)  # sent, retried
         except Exception:
             log.exception("WeChat: cannot welcome %s in %s", newcomers, room_id)
         self.sending.notify()
@@ -208,7 +208,7 @@ class WechatAdapter(WechatSession):
         )
         try:
             replies = await self.ingest.handle(incoming)  # queued in its transaction
-            self.dispatcher.queue(incoming, replies)
+            await enqueue(self.dispatcher, incoming, replies)
         except Exception:
             log.exception("WeChat: cannot answer the new friend %s", contact_id)
         self.sending.notify()
@@ -223,7 +223,7 @@ class WechatAdapter(WechatSession):
         chat_id = room.room_id if room is not None else msg.talker().contact_id
         recalled_id = (msg.text() or "").strip()
         if recalled_id:
-            await asyncio.to_thread(self.dispatcher.recalled, PLATFORM, chat_id, recalled_id)
+            await self.dispatcher.db.run(self.dispatcher.recalled, PLATFORM, chat_id, recalled_id)
             self.sending.notify()
         return True
 
