@@ -3,7 +3,9 @@
 Each message goes the way a Telegram update does (:class:`bot.ingest.Ingest`: stored in
 arrival order, replies queued in the outbox); its latency is from arrival until its replies
 are queued. Scenarios: alone; while members ask for /stats (its chart is drawn as background
-work); while the web archive serves 50 requests/s (index page and feed over real HTTP).
+work); while the web archive serves 50 requests/s (index page and feed over real HTTP); while
+a 16-part digest is published (an admin's ``/digest publish now`` one second in, over a week
+of long notes, into a Telegram chat whose sender takes ``PART_SECONDS`` per part).
 Target: p99 within 1.5x of alone, no reply later than 250 ms.
 Run: ``python -m bench.busy_group [--pg URL] [--seconds 8]``.
 """
@@ -25,13 +27,17 @@ from bench.search_bench import pg_database
 from bot.app import build_app
 from bot.config import parse_config
 from bot.ingest import Ingest
-from bot.model import ChatRef, Incoming, UserRef
+from bot.model import ChatRef, Incoming, Outgoing, UserRef
 from bot.runner import warm_up_process
 from bot.web import start_web
 
 CHAT = ChatRef("console", "console-group", "group", "bench")
 MEMBERS = 20
 RATE = 10.0  # messages per second from the whole group (each member every 2 s)
+DIGEST_CHAT = "-100"  # the Telegram chat the digest goes to (a stand-in sender)
+DIGEST_PARTS = 16
+PART_SECONDS = 0.05  # the stand-in sender's time per part (a Bot API round trip)
+LONG_NOTES = 100  # long notes in the week: enough for DIGEST_PARTS Telegram messages
 
 
 def _config(url: str, data_dir: str):  # type: ignore[no-untyped-def]
@@ -42,15 +48,47 @@ def _config(url: str, data_dir: str):  # type: ignore[no-untyped-def]
             "database": {"url": url},
             "limits": {"messages_per_minute": 10**9, "burst": 10**9},
             "web": {"enabled": True, "requests_per_minute": 10**9, "burst": 10**9},
+            "groups": [
+                {
+                    "chats": [
+                        {"platform": "console", "chat_id": CHAT.chat_id, "digest": False},
+                        {"platform": "telegram", "chat_id": DIGEST_CHAT},
+                    ]
+                }
+            ],
+            "digest": {"budget": {"telegram_messages": DIGEST_PARTS}},
         }
     )
 
 
+class PartSender:
+    """Stands in for the Telegram adapter: each digest part takes ``PART_SECONDS``."""
+
+    platform = "telegram"
+
+    def __init__(self) -> None:
+        self.parts = 0
+
+    async def send(self, outgoing: Outgoing) -> list[str]:
+        await asyncio.sleep(PART_SECONDS)
+        self.parts += 1
+        return [str(self.parts)]
+
+
 async def _scenario(
-    url: str, data_dir: str, seconds: float, name: str, *, stats: bool = False, web: bool = False
+    url: str,
+    data_dir: str,
+    seconds: float,
+    name: str,
+    *,
+    stats: bool = False,
+    web: bool = False,
+    digest: bool = False,
 ) -> list[float]:
     app = build_app(_config(url, data_dir))
     app.dispatcher.use_outbox("console")
+    sender = PartSender()
+    app.add_sender(sender)
     ingest = Ingest(app.dispatcher)
     samples: list[float] = []
     side: list[asyncio.Task[None]] = []
@@ -59,13 +97,15 @@ async def _scenario(
         handle = await start_web(app, port=0)
         side.append(asyncio.create_task(_serve_load(handle.url, seconds)))
 
-    async def one(i: int) -> None:
-        member = i % MEMBERS
-        text = "/stats" if stats and i % 20 == 0 and i < 10**6 else f"/checkin {TEXTS[i % len(TEXTS)]} #{i}"
+    async def one(i: int, text: str | None = None, *, record: bool = True) -> None:
+        member = i % MEMBERS if i < 2 * 10**6 else i  # the week's long notes: many writers
+        if text is None:
+            text = "/stats" if stats and i % 20 == 0 and i < 10**6 else f"/checkin {TEXTS[i % len(TEXTS)]} #{i}"
+        admin = text.startswith(("/stats", "/digest"))
         incoming = Incoming(
             chat=CHAT,
             sender=UserRef("console", "admin", "管理员")
-            if text == "/stats"
+            if admin
             else UserRef("console", f"m{member}", f"成员{member}"),
             text=text,
             message_id=f"{name}-{i}",
@@ -74,10 +114,15 @@ async def _scenario(
         slot = ingest.reserve()
         ingest.fill(slot, incoming)
         await ingest.queue(slot, lambda: None)
-        samples.append((time.perf_counter() - t0) * 1000)
+        if record:
+            samples.append((time.perf_counter() - t0) * 1000)
 
     for i in range(MEMBERS):  # warm up: every member known, caches filled
         await one(10**6 + i)
+    if digest:  # a week of long notes: the digest fills DIGEST_PARTS Telegram messages
+        body = "今天读了《深度学习》第六章，推导了反向传播并用 numpy 实现了一个两层网络。" * 12
+        for i in range(LONG_NOTES):
+            await one(2 * 10**6 + i, f"/checkin 第{i}篇长心得：{body}")
     samples.clear()
     tasks = []
     start = time.perf_counter()
@@ -85,11 +130,15 @@ async def _scenario(
         delay = start + i / RATE - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        if digest and i == int(RATE):  # one second in: the admin publishes
+            side.append(asyncio.create_task(one(3 * 10**6, "/digest publish now", record=False)))
         tasks.append(asyncio.create_task(one(i)))
     await asyncio.gather(*tasks)
     for task in side:
         await task
-    await app.dispatcher.tasks.idle()  # the charts drawn in the background
+    await app.dispatcher.tasks.idle()  # the charts drawn, the digest sent in the background
+    if digest:
+        print(f"    (digest: {sender.parts} parts sent)")
     if handle is not None:
         await handle()
     app.db.dispose()
@@ -124,17 +173,20 @@ def _line(label: str, samples: list[float], alone_p99: float | None) -> str:
     )
 
 
-def _run(pg_url: str | None, seconds: float) -> None:
+SCENARIOS: dict[str, tuple[str, dict[str, bool]]] = {
+    "alone": ("alone", {}),
+    "stats": ("while /stats draws charts", {"stats": True}),
+    "web": ("while the archive serves 50/s", {"web": True}),
+    "digest": ("while a 16-part digest publishes", {"digest": True}),
+}
+
+
+def _run(pg_url: str | None, seconds: float, only: list[str]) -> None:
     db_label = "PostgreSQL" if pg_url else "SQLite"
     print(f"{db_label}: {MEMBERS} members, {RATE:.0f} messages/s, {seconds:.0f} s per scenario")
     alone_p99 = None
-    for n, (label, kwargs) in enumerate(
-        (
-            ("alone", {}),
-            ("while /stats draws charts", {"stats": True}),
-            ("while the archive serves 50/s", {"web": True}),
-        )
-    ):
+    for n, key in enumerate(["alone", *[k for k in only if k != "alone"]]):
+        label, kwargs = SCENARIOS[key]
         with tempfile.TemporaryDirectory() as tmp:
             url = pg_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
             samples = asyncio.run(_scenario(url, tmp, seconds, f"s{n}", **kwargs))
@@ -147,13 +199,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default=os.environ.get("STUDYBOT_TEST_PG_URL"))
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--only", default=",".join(SCENARIOS), help="scenarios, e.g. digest,web (alone always)"
+    )
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
+    only = [key.strip() for key in args.only.split(",") if key.strip()]
     print(f"busy group bench on {describe()}")
     warm_up_process()
-    _run(None, args.seconds)
+    if not args.no_sqlite:
+        _run(None, args.seconds, only)
     if args.pg:
         with pg_database(args.pg) as url:
-            _run(url, args.seconds)
+            _run(url, args.seconds, only)
 
 
 if __name__ == "__main__":

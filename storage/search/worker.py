@@ -4,7 +4,8 @@
 entries. The worker waits until messages have been quiet for ``idle`` seconds (a burst is
 answered first), but never longer than ``max_delay`` after the first queued entry, and starts at
 once when ``backlog`` commits are waiting; it then indexes in transactions of ``batch`` rows,
-yielding to the event loop between them. A failed drain is logged and retried after
+each in the database's worker thread (never on the event loop; messages that arrive meanwhile
+are stored between two of them). A failed drain is logged and retried after
 ``max_delay``. Without a running event loop (command line, scripts) it does nothing: the queue
 is durable, and the next search or the next start drains it.
 """
@@ -32,6 +33,10 @@ class Sessions(Protocol):
 
     def session(self) -> AbstractContextManager[Session]: ...
 
+    async def run(self, fn: Callable[[int], int], limit: int, /) -> int:
+        """``fn(limit)`` in the database's worker thread, awaited."""
+        ...
+
 
 class IndexWorker:
     """Keeps the search index caught up: half a second after the last message, 10 s at most."""
@@ -43,7 +48,7 @@ class IndexWorker:
         idle: float = 0.5,
         max_delay: float = 10.0,
         backlog: int = 1000,
-        batch: int = 100,  # ~50 ms of segmenting per transaction: replies are not held up long
+        batch: int = 25,  # ~10-15 ms of segmenting per transaction: messages wait at most that
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
@@ -91,13 +96,15 @@ class IndexWorker:
         """Index everything queued now, ``batch`` rows per transaction."""
         total = 0
         while True:
-            with self.db.session() as session:
-                done = index_pending(session, limit=self.batch)
+            done = await self.db.run(self._index, self.batch)
             total += done
             self.indexed += done
             if done < self.batch:
                 return total
-            await asyncio.sleep(0)  # let replies go out between batches
+
+    def _index(self, limit: int) -> int:
+        with self.db.session() as session:
+            return index_pending(session, limit=limit)
 
     async def close(self) -> None:
         """Stop the background task and index what is still queued (best effort)."""
