@@ -45,7 +45,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.context import UserError
 from bot.dispatch import AlreadyHandled, Dispatcher, Job, Outcome, message_key
 from bot.model import Incoming, Reply
-from storage import delivery, identity
+from storage import identity, processed
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def run_batch(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[Outcome] | No
     outcomes = []
     try:
         with dispatcher.db.session() as session:
-            delivery.claim_all(session, [message_key(job.incoming) for job in jobs])
+            processed.claim_all(session, [message_key(job.incoming) for job in jobs])
             senders: dict[str, list[str]] = {}
             for job in jobs:
                 senders.setdefault(job.incoming.platform, []).append(job.incoming.sender.user_id)

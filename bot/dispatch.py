@@ -55,7 +55,7 @@ from bot.routing import (
 )
 from bot.sent import BotNames
 from bot.tasks import BackgroundTasks
-from storage import chats, delivery, identity, memberships, moderation
+from storage import announcements, chats, identity, memberships, moderation, processed
 from storage.db import Database
 from storage.models import Group, KeywordReply
 
@@ -257,7 +257,7 @@ class Dispatcher:
     def _question_for_reply(self, incoming: Incoming) -> int | None:
         assert incoming.reply_to_message_id is not None
         with self.db.session() as session:
-            return delivery.question_for_reply(
+            return announcements.question_for_reply(
                 session, incoming.platform, incoming.chat.chat_id, incoming.reply_to_message_id
             )
 
@@ -308,7 +308,7 @@ class Dispatcher:
             session.flush()  # what the batch's message before this one left pending goes first
         else:
             try:
-                delivery.claim(session, *message_key(incoming))
+                processed.claim(session, *message_key(incoming))
             except IntegrityError:
                 # a re-delivery, or another worker handled it concurrently
                 log.info("message %s already handled; skipped", incoming.message_id)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.model import utcnow
-from storage import delivery
+from storage import processed
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ DAY = 24 * 3600.0
 def prune_processed(db: Database, days: int, now: datetime) -> int:
     """Forget handled-message ids older than ``days`` before ``now``; how many went."""
     with db.session() as session:
-        pruned = delivery.prune_processed(session, now - timedelta(days=days))
+        pruned = processed.prune_processed(session, now - timedelta(days=days))
     if pruned:
         log.info("pruned %d handled-message ids older than %d days", pruned, days)
     return pruned

@@ -24,7 +24,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from bot.model import ChatRef
-from storage import delivery, invitations
+from storage import announcements, invitations
 from storage.db import Database
 from storage.models import Member
 
@@ -93,13 +93,13 @@ class SentLog:
 
     def record_sent(self, chat: ChatRef, message_id: str, question_id: int) -> None:
         with self.db.session() as session:
-            delivery.record_sent_question(
+            announcements.record_sent_question(
                 session, chat.platform, chat.chat_id, message_id, question_id
             )
 
     def announcement_of(self, chat: ChatRef, number: int) -> str | None:
         with self.db.session() as session:
-            return delivery.announcement_of(session, chat.platform, chat.chat_id, number)
+            return announcements.announcement_of(session, chat.platform, chat.chat_id, number)
 
     def add_bot_name(self, username: str) -> None:
         self.names.add(username)

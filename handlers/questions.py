@@ -15,7 +15,7 @@ from bot.i18n import COMMON, Messages, preview
 from bot.model import ChatRef, Reply, UserRef
 from bot.registry import command
 from handlers import note_quality
-from storage import chats, delivery, questions
+from storage import announcements, chats, questions
 from storage.models import Question
 from storage.search.find import similar_questions
 
@@ -222,7 +222,7 @@ def _notify_asker(ctx: Context, question: Question, text: str) -> Reply:
     group = _asked_in(ctx, question)
     if group is None:  # nowhere on the asker's platform: name them here
         return Reply(f"{asker.display_name}：{notice}", kind="notice")
-    announcement = delivery.announcement_of(
+    announcement = announcements.announcement_of(
         ctx.session, group.platform, group.chat_id, question.number
     )
     return Reply(
