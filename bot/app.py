@@ -12,6 +12,7 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from apscheduler.schedulers.base import BaseScheduler
@@ -31,6 +32,9 @@ from digest.mp_draft import MpDrafts
 from digest.service import DigestService
 from storage.db import Database
 from storage.search.worker import IndexWorker
+
+if TYPE_CHECKING:
+    from bot.adapters.telegram import TelegramAdapter
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +142,7 @@ def make_adapter(name: str, app: App) -> Adapter:
 
         return ConsoleAdapter(app.dispatcher, app.config, sent=app.sent)
     if name == "telegram":
-        from bot.adapters.telegram import TelegramAdapter
-
+        TelegramAdapter = telegram_adapter_class(app.config.telegram.mode)
         return TelegramAdapter(app.dispatcher, app.config, sent=app.sent)
     if name == "wechat":
         from bot.adapters.wechat import WechatAdapter
@@ -148,6 +151,20 @@ def make_adapter(name: str, app: App) -> Adapter:
     if name == "mp":
         return make_mp_adapter(app)
     raise ValueError(f"unknown platform {name!r}")
+
+
+def telegram_adapter_class(mode: str = "polling") -> type[TelegramAdapter]:
+    """Import the Telegram adapter, and PTB with it, without the optional extras PTB and httpx
+    import when installed but the bot never uses (~15 MB of RSS): Telegram Passport's
+    cryptography, httpx's command-line client (rich, pygments, click) and, when polling, the
+    webhook server's tornado."""
+    from bot.memory import without_optional
+
+    unused = ["cryptography", "httpx._main", *(["tornado"] if mode == "polling" else [])]
+    with without_optional(*unused):
+        from bot.adapters.telegram import TelegramAdapter
+
+    return TelegramAdapter
 
 
 def make_mp_adapter(app: App) -> Adapter:

@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import feedparser
 from sqlalchemy import or_, select
 
 from bot.config import PapersConfig
@@ -73,6 +72,8 @@ def parse_arxiv_atom(body: bytes | str, identifier: str) -> ArxivMeta:
 
     Raises :class:`NotFound` for an answer without it (or arXiv's ``Error`` entry) and
     :class:`FetchFailed` for something that is not such an answer."""
+    import feedparser  # on the first paper, not in every bot process (~1 MB)
+
     feed: Any = feedparser.parse(body)
     if feed.bozo and not isinstance(feed.bozo_exception, feedparser.CharacterEncodingOverride):
         raise FetchFailed(f"arXiv answered malformed XML: {feed.bozo_exception}")

@@ -17,6 +17,7 @@ from bot.app import App, build_app, make_adapter
 from bot.clubtime import PLATFORM_RETENTION
 from bot.config import Config
 from bot.housekeeping import Housekeeping
+from bot.memory import release_free_memory
 from bot.selfcheck import report_optional_parts, report_setup
 from bot.web import start_web
 from digest.schedule import start_scheduler
@@ -183,7 +184,8 @@ def warm_up_process() -> None:
     """Get the process ready for messages: load jieba's dictionary now (so the first message
     or search is not the slow one), then freeze what start-up allocated out of the garbage
     collector's sight (``gc.freeze``): full collections then walk only objects made while
-    serving, which keeps them short (about 20 % of the CPU per Telegram message otherwise)."""
+    serving, which keeps them short (about 20 % of the CPU per Telegram message otherwise), and
+    give the heap pages start-up freed back to the system (:mod:`bot.memory`)."""
     try:
         from storage.search.text import warm_up
 
@@ -192,6 +194,7 @@ def warm_up_process() -> None:
         log.warning("search warm-up failed", exc_info=True)
     gc.collect()
     gc.freeze()
+    release_free_memory()
 
 
 async def _start_extras(app: App, *, web: bool) -> list[Callable[[], Awaitable[object]]]:

@@ -8,17 +8,21 @@ slug instead of drawing boxes.
 from __future__ import annotations
 
 import io
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from digest.charts import cjk_font
 from digest.labels import label
+
+if TYPE_CHECKING:  # Pillow (~4 MB) is imported when a cover is drawn, not by every bot process
+    from PIL import ImageDraw, ImageFont
 
 WIDTH, HEIGHT = 900, 383
 TOP, BOTTOM = (11, 99, 196), (6, 48, 110)  # the archive's accent blue, darker below
 
 
 def _font(path: str | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    from PIL import ImageFont
+
     if path:
         return ImageFont.truetype(path, size)
     return ImageFont.load_default(size=size)
@@ -47,6 +51,8 @@ def draw_cover(
         title, issue = f"{group_name}周报", f"第{number}期"
     else:
         title, issue = f"{slug or 'study club'} weekly", f"No. {number}"
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (WIDTH, HEIGHT), TOP)
     draw = ImageDraw.Draw(image)
     for y in range(HEIGHT):  # a vertical gradient

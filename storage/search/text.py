@@ -22,14 +22,17 @@ Query language (:func:`parse_query`)::
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
 import sys
 import threading
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 KINDS = ("checkin", "question", "answer", "paper", "resource")
 
@@ -118,6 +121,19 @@ def _use_trimmed_dictionary(jieba) -> None:  # type: ignore[no-untyped-def]
         logging.getLogger(__name__).warning("using jieba's full dictionary (%s)", error)
 
 
+class _LazyFinalseg(types.ModuleType):
+    """Stands in for ``jieba.finalseg``, jieba's HMM for unknown words, whose probability tables
+    (~5 MB) jieba imports eagerly. We cut with ``HMM=False``, so they are never used; should
+    anything ask for them, the real module is imported then and answers instead."""
+
+    def __getattr__(self, name: str) -> Any:
+        real = sys.modules.get(self.__name__)
+        if real is self or real is None:
+            del sys.modules[self.__name__]
+            real = importlib.import_module(self.__name__)
+        return getattr(real, name)
+
+
 def _jieba():  # type: ignore[no-untyped-def]
     """jieba, initialised once on first use (about a second) with logging silenced."""
     global _ready
@@ -127,6 +143,7 @@ def _jieba():  # type: ignore[no-untyped-def]
         hidden = "pkg_resources" not in sys.modules
         if hidden:
             sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+        sys.modules.setdefault("jieba.finalseg", _LazyFinalseg("jieba.finalseg"))
         try:
             import jieba
         finally:

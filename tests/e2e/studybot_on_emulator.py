@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import sys
 
-import telegram._bot
-import telegram.ext._applicationbuilder
+from bot.app import telegram_adapter_class
 
-from tests.e2e.telegram_emulator import EmulatorRequest
+telegram_adapter_class()  # PTB imported as `studybot run` imports it (without unused extras)
+
+import telegram._bot  # noqa: E402
+import telegram.ext._applicationbuilder  # noqa: E402
+
+from tests.e2e.telegram_emulator import EmulatorRequest  # noqa: E402
 
 telegram.ext._applicationbuilder.HTTPXRequest = EmulatorRequest  # type: ignore[misc]
 telegram._bot.HTTPXRequest = EmulatorRequest  # type: ignore[attr-defined]
