@@ -9,10 +9,18 @@ Owns the zh/en texts of the publisher (:data:`MSG`, also used by the preview),
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.i18n import Messages
 from digest.publish_claims import TERMINAL
-from storage.models import DigestDelivery
+from storage.models import DigestDelivery, DigestIssue
+
+#: ``publish now`` finding the open period empty: an issue published this recently was most
+#: likely published by a concurrent run (and the reply says so)
+JUST_NOW = timedelta(minutes=10)
 
 MSG = Messages(
     {
@@ -28,9 +36,9 @@ MSG = Messages(
         ),
         "elsewhere_busy": (
             "第{n}期正由另一次发布发送中（另一个进程或定时任务），这次没有重复发送；"
-            "稍后用 /digest status 查看结果：",
+            "稍后用 /digest status 查看结果。",
             "Issue {n} is being published by another run right now (another process or the "
-            "schedule); this run sent nothing twice. See /digest status later:",
+            "schedule); this run sent nothing twice. See /digest status later.",
         ),
         "empty": (
             "本期没有任何内容（论文、心得、资料、提问都没有），不发布；第{n}期顺延到下一期。",
@@ -142,3 +150,36 @@ def delivery_status(row: DigestDelivery) -> DeliveryStatus:
         last_error=row.last_error,
         doubtful_part=row.doubtful_part,
     )
+
+
+def published_just_before(
+    session: Session, current: DigestIssue, now: datetime, lang: str
+) -> str | None:
+    """What a run that would publish ``current`` early, but finds it empty, says of the issue
+    before it when another run has just closed it: 「第N期已由另一次发布发出…」 (published
+    within :data:`JUST_NOW` of ``now``) or 「第N期正由另一次发布发送中…」 (publishing, or a
+    draft closed within :data:`JUST_NOW`); else None."""
+    before = session.scalars(
+        select(DigestIssue)
+        .where(
+            DigestIssue.group_id == current.group_id,
+            DigestIssue.status.in_(("published", "publishing", "draft")),
+            DigestIssue.period_end <= current.period_start,
+        )
+        .order_by(DigestIssue.period_end.desc())
+        .limit(1)
+    ).first()
+    if before is None:
+        return None
+    if before.status == "publishing":
+        return MSG.get("elsewhere_busy", lang, n=before.number)
+    # a draft closed a moment ago: the run that closed it is about to freeze and send it
+    moment = before.published_at if before.status == "published" else before.period_end
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite gives naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    if now - moment > JUST_NOW:
+        return None
+    key = "elsewhere_done" if before.status == "published" else "elsewhere_busy"
+    return MSG.get(key, lang, n=before.number)

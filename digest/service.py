@@ -15,7 +15,8 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bot.clubtime import PeriodError
 from bot.config import Config
@@ -25,7 +26,7 @@ from digest.mp_draft import MpDrafts
 from digest.periods import ensure_issue, issue_ending_at_or_before
 from digest.preview import digest_of, preview_replies
 from digest.publish import Publisher, group_config
-from digest.publish_report import PublishReport
+from digest.publish_report import PublishReport, published_just_before
 from storage.db import Database
 from storage.identity import ensure_group
 from storage.models import DigestIssue, Group
@@ -33,12 +34,26 @@ from storage.models import DigestIssue, Group
 log = logging.getLogger(__name__)
 
 
-def close_early(issue: DigestIssue, now: datetime) -> None:
+def close_early(session: Session, issue: DigestIssue, now: datetime) -> None:
     """Publishing a draft before its period ends closes the period now (the next issue
-    starts here, so nothing sent later is lost)."""
+    starts here, so nothing sent later is lost).
+
+    A conditional UPDATE: when two runs close the same draft at once, the one that comes
+    second keeps the first one's end (a plain assignment moved the end past the next issue's
+    start, so their periods overlapped)."""
     end = now + timedelta(microseconds=1)  # what was sent up to this moment is in
     if issue.status == "draft" and issue.period_start < end < issue.period_end:
-        issue.period_end = end
+        session.execute(
+            update(DigestIssue)
+            .where(
+                DigestIssue.id == issue.id,
+                DigestIssue.status == "draft",
+                DigestIssue.period_end == issue.period_end,
+            )
+            .values(period_end=end)
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(issue)
 
 
 NOTICE_WINDOW = 5.0  # seconds: publish notices after the first are summarised together
@@ -137,11 +152,14 @@ class DigestService:
         issue_id, number, draft = await self.db.run(self._current_issue, slug)
         # building the digest reads the whole week: in a thread of its own, not the database's
         if draft and await asyncio.to_thread(self._is_empty, issue_id):
-            return (
+            nothing = (
                 f"第{number}期还没有任何内容，不发布。"
                 if self.lang(slug) == "zh"
                 else f"Issue {number} has nothing in it yet; not published."
             )
+            # a concurrent run may have closed the period a moment ago
+            elsewhere = await self.db.run(self._just_before, issue_id, self.lang(slug))
+            return nothing if elsewhere is None else f"{elsewhere}\n{nothing}"
         if draft:
             await self.db.run(self._close_early, issue_id)
         report = await self.publish_issue(slug, issue_id)
@@ -161,11 +179,16 @@ class DigestService:
             issue = s.get(DigestIssue, issue_id)
             return issue is None or digest_of(s, issue, self.config).is_empty
 
+    def _just_before(self, issue_id: int, lang: str) -> str | None:
+        with self.db.session() as s:
+            issue = s.get(DigestIssue, issue_id)
+            return None if issue is None else published_just_before(s, issue, self.clock(), lang)
+
     def _close_early(self, issue_id: int) -> None:
         with self.db.session() as s:
             issue = s.get(DigestIssue, issue_id)
             if issue is not None:
-                close_early(issue, self.clock())
+                close_early(s, issue, self.clock())
 
     async def publish_due(self, slug: str) -> list[PublishReport]:
         """Scheduler: publish every closed, unpublished issue (the one that just ended

@@ -14,13 +14,14 @@ from datetime import UTC
 from sqlalchemy import select
 
 from bot.clubtime import PeriodError, zone
-from bot.context import Context
+from bot.context import Context, UserError
 from bot.i18n import Messages
 from bot.model import Reply
 from bot.registry import command
 from digest.model import entry_code, key_of_code
 from digest.periods import ensure_issue, issue_ending_at_or_before
 from digest.preview import digest_of, dropped_digest, preview_replies, status_text
+from digest.publish_report import published_just_before
 from digest.service import close_early
 from handlers.digest_edit import edit_entry, move_entry
 from storage import moderation, outbox
@@ -262,8 +263,12 @@ def _publish(ctx: Context, rest: str) -> Reply | None:
             return Reply(ctx.text(MSG, "nothing_closed", n=issue.number, end=ends))
         if issue.status == "draft":
             if digest_of(ctx.session, issue, ctx.config).is_empty:
+                # another admin's (or process's) run may have closed it a moment ago
+                elsewhere = published_just_before(ctx.session, issue, ctx.now, ctx.lang)
+                if elsewhere is not None:
+                    raise UserError(f"{elsewhere}\n{ctx.text(MSG, 'empty', n=issue.number)}")
                 raise ctx.fail(MSG, "empty", n=issue.number)
-            close_early(issue, ctx.now)  # the next issue starts now
+            close_early(ctx.session, issue, ctx.now)  # the next issue starts now
     slug, number = ctx.group.slug, issue.number
 
     async def run() -> Reply:

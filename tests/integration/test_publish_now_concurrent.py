@@ -4,6 +4,7 @@ Exactly one issue is published; the runs that lose say so and publish nothing.""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -74,6 +75,10 @@ async def test_concurrent_publish_now_publishes_one_issue(tmp_path: Path, databa
         assert result.returncode == 0, result.stderr[-2000:]
     printed = "\n".join(result.stdout for result in results)
     assert printed.count("读完了 Attention Is All You Need") == 1, printed  # one digest sent
+    # the others say the issue was published (or is being published) by another run
+    losers = [r.stdout for r in results if "第1期已发布 ✅" not in r.stdout]
+    assert len(losers) == runs - 1, printed
+    assert all("另一次发布" in out and "尚未发完" not in out for out in losers), printed
     again = publish_now(config, 1)[0]  # and once more afterwards: nothing new, nothing sent
     assert again.returncode == 0 and "读完了" not in again.stdout
     db = Database(database_url, migrate=False)
@@ -83,8 +88,15 @@ async def test_concurrent_publish_now_publishes_one_issue(tmp_path: Path, databa
                 select(DigestIssue.number, DigestIssue.status).order_by(DigestIssue.period_start)
             ).all()
             deliveries = session.scalars(select(DigestDelivery.issue_id)).all()
+            periods = session.execute(
+                select(DigestIssue.period_start, DigestIssue.period_end).order_by(
+                    DigestIssue.period_start
+                )
+            ).all()
     finally:
         db.dispose()
     published = [(n, s) for n, s in issues if s in ("published", "publishing")]
     assert published == [(1, "published")], issues
     assert len(deliveries) == 1  # the one console chat, once
+    # the runs that closed the period together left no overlap with the next issue
+    assert all(end <= after for (_, end), (after, _) in itertools.pairwise(periods)), periods

@@ -191,6 +191,21 @@ async def test_publish_now_of_an_empty_issue_is_refused(chat: Chatter, sender: A
     assert sender.sent == []
 
 
+async def test_publish_now_right_after_another_run_names_the_issue_it_published(
+    chat: Chatter, sender: RecordingSender, clock: FakeClock
+) -> None:
+    """#16: the run that lost a ``publish now`` race heard only 「第2期还没有任何内容」; it is
+    told the issue was just published by the other run."""
+    await seed_week(chat)
+    assert "第1期已发布" in await chat.say("/digest publish now", user="admin")
+    clock.advance(minutes=1)
+    again = await chat.say("/digest publish now", user="admin")
+    assert again.startswith("第1期已由另一次发布发出") and "没有重复发送" in again, again
+    assert "第2期还没有任何内容" in again and len(sender.sent) == 1
+    clock.advance(hours=1)  # later on, an empty week is just that
+    assert (await chat.say("/digest publish now", user="admin")).startswith("第2期还没有任何内容")
+
+
 async def test_a_week_of_only_shared_resources_is_published(
     chat: Chatter, sender: RecordingSender
 ) -> None:
