@@ -14,7 +14,6 @@ ChatKind = Literal["private", "group"]
 ReplyKind = Literal["answer", "ack", "notice"]
 
 
-
 @dataclass(frozen=True, slots=True)
 class UserRef:
     """A person on one platform."""
@@ -87,6 +86,9 @@ class Reply:
     ``kind``: ``answer`` (what the member asked for, an error, anything needing attention),
     ``ack`` (a quiet confirmation such as 「已记录」: a reaction or one batched message in
     groups, see ``bot.outbox``), ``notice`` (bot-initiated, sent after answers and digests).
+    ``to_member`` addresses someone other than the sender (an asker told of an answer);
+    ``instead`` is a text reply queued in its place, once, when the platform refuses this one
+    for good (an asker's DM blocked: the notice goes to the group, see ``bot.sending``).
     """
 
     text: str
@@ -102,6 +104,7 @@ class Reply:
     file_name: str = "file.bin"
     kind: ReplyKind = "answer"
     to_member: UserRef | None = None
+    instead: Reply | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,12 +135,20 @@ def row_fields(incoming: Incoming, reply: Reply) -> dict[str, Any]:
 
 def _to_member_fields(incoming: Incoming, reply: Reply, member: UserRef) -> dict[str, Any]:
     """A reply addressed to ``member`` (not the sender) in ``reply.chat``: privately, or in a
-    group quoting ``reply.reply_to_message_id`` and mentioning them (``extra.to_member``)."""
+    group quoting ``reply.reply_to_message_id`` and mentioning them (``extra.to_member``).
+    ``reply.instead`` (text only) is kept as ``extra.instead``: the row the send stage queues
+    once if the platform refuses this one for good (:func:`instead_row`)."""
     chat = reply.chat or incoming.chat
     extra: dict[str, Any] = {"sender_id": member.user_id, "name": member.display_name}
     extra["to_member"] = True
     if chat.title:
         extra["title"] = chat.title
+    if reply.instead is not None:
+        extra["instead"] = {
+            key: value
+            for key, value in row_fields(incoming, reply.instead).items()
+            if key not in ("image", "file")
+        }
     mention = None if chat.is_private else member.user_id
     return _columns(chat, reply, reply.reply_to_message_id, mention, "reply", extra, None, None)
 
@@ -171,6 +179,18 @@ def _columns(
         "image": image,
         "file": file,
     }
+
+
+def instead_row(session: Session, item: Queued) -> bool:
+    """Queue ``item``'s stand-in (``extra.instead``) in ``session``: the platform refused
+    ``item`` for good. The caller settles ``item`` as failed in the same transaction, so the
+    stand-in is queued once; it has no stand-in of its own."""
+    fields = item.extra.get("instead")
+    if not fields:
+        return False
+    extra = {key: value for key, value in (fields.get("extra") or {}).items() if key != "instead"}
+    outbox.add(session, **{**fields, "extra": extra})
+    return True
 
 
 def stage(session: Session, incoming: Incoming, replies: Sequence[Reply]) -> None:

@@ -18,7 +18,9 @@ settle, and a long reply's part count go to the database's worker thread
 (:meth:`storage.db.Database.run`; the count is queued without waiting, ahead of the row's
 settle). A row is claimed before it is sent and settled after, so it goes out at most once; a row that
 fails for a passing reason (network) stays pending and its lane tries again after
-``retry_seconds`` (keeping the chat's order); a final refusal fails it. A long reply's parts
+``retry_seconds`` (keeping the chat's order); a final refusal fails it, and queues its
+stand-in if it has one (``extra.instead``: an asker's DM refused, the notice for the group),
+in the same transaction, so once. A long reply's parts
 are counted in its row (:class:`Parts`): one stopped halfway resumes from its first unsent
 part. A row older than
 ``max_age_seconds`` when its turn comes is dropped (state ``expired``) with a log line.
@@ -43,7 +45,7 @@ from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
 from bot.model import utcnow
-from bot.outbox import DIGEST, Queued
+from bot.outbox import DIGEST, Queued, instead_row
 from storage import outbox
 from storage.db import Database
 
@@ -670,14 +672,18 @@ class SendStage:
             raise
         except SendFailed as error:
             done = self._parts_sent(item)
-            await self._settle(item.id, "failed", str(error), parts_sent=done)
+            await self._settle(item.id, "failed", str(error), parts_sent=done, instead=item)
             log.error("%s reply %s to %s failed: %s", self.platform, item.id, item.chat_id, error)
             return "failed"
         except Exception as error:
             final = item.attempts + 1 >= self.max_attempts
             done = self._parts_sent(item)
             await self._settle(
-                item.id, "failed" if final else "pending", str(error), parts_sent=done
+                item.id,
+                "failed" if final else "pending",
+                str(error),
+                parts_sent=done,
+                instead=item if final else None,
             )
             log.error(
                 "%s reply %s to %s not sent (%s)%s",
@@ -701,10 +707,28 @@ class SendStage:
         return "sent"
 
     async def _settle(
-        self, row_id: int, state: str, error: str | None, *, parts_sent: int | None = None
+        self,
+        row_id: int,
+        state: str,
+        error: str | None,
+        *,
+        parts_sent: int | None = None,
+        instead: Queued | None = None,
     ) -> None:
+        """Record a row's outcome; a row failed for good (``instead``) with a stand-in
+        (an asker's blocked DM: the notice in the group) gets it queued in the same
+        transaction, so exactly once."""
         assert self.db is not None
-        await self._db(_settle_rows, self.db, [row_id], state, error, parts_sent)
+        queued = await self._db(_settle_rows, self.db, [row_id], state, error, parts_sent, instead)
+        if queued and instead is not None:
+            log.info(
+                "%s row %s to %s refused: its stand-in goes to %s",
+                self.platform,
+                row_id,
+                instead.chat_id,
+                instead.extra["instead"]["chat_id"],
+            )
+            self.notify()
 
     def _settle_later(
         self, row_id: int, state: str, error: str | None, *, parts_sent: int | None = None
@@ -727,11 +751,19 @@ def _claim(db: Database, row_id: int) -> bool:
 
 
 def _settle_rows(
-    db: Database, row_ids: list[int], state: str, error: str | None, parts_sent: int | None = None
-) -> None:
+    db: Database,
+    row_ids: list[int],
+    state: str,
+    error: str | None,
+    parts_sent: int | None = None,
+    instead: Queued | None = None,
+) -> bool:
+    """Settle the rows; with ``instead`` (a row failed for good), queue its stand-in in the
+    same transaction: True when it had one."""
     with db.session() as session:
         for row_id in row_ids:
             outbox.settle(session, row_id, state, error, parts_sent=parts_sent)
+        return instead is not None and instead_row(session, instead)
 
 
 def _record_parts(db: Database, row_id: int, done: int) -> None:

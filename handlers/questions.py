@@ -104,7 +104,6 @@ _ANSWER = re.compile(rf"^{_NUMBER}(?:{_SEP}(.*))?$", re.S)
 _BEST = re.compile(rf"^{_NUMBER}{_SEP}[#＃]?(\d{{1,9}})$")
 
 
-
 def _usage(ctx: Context, name: str) -> Reply:
     return Reply(COMMON.get("usage", ctx.lang, usage=ctx.text(MSG, f"usage_{name}")))
 
@@ -204,8 +203,9 @@ async def answer(ctx: Context) -> Reply | list[Reply]:
 def _notify_asker(ctx: Context, question: Question, text: str) -> Reply:
     """Tell the asker their question has a new answer: privately where the bot can write to
     them (they have written to it privately, e.g. Telegram /start), else in the group where
-    they asked, quoting the question's announcement and mentioning them. Sent after the
-    answers of the moment (a notice)."""
+    they asked, quoting the question's announcement and mentioning them. A private notice
+    the platform refuses (the bot blocked, not a friend any more) goes to the group instead,
+    once (``Reply.instead``). Sent after the answers of the moment (a notice)."""
     asker = question.member
     notice = ctx.text(
         MSG,
@@ -215,19 +215,22 @@ def _notify_asker(ctx: Context, question: Question, text: str) -> Reply:
         text=preview(text),
     )
     person = UserRef(asker.platform, asker.platform_user_id, asker.display_name)
+    group = _asked_in(ctx, question)
+    in_group = None
+    if group is not None:
+        announcement = announcements.announcement_of(
+            ctx.session, group.platform, group.chat_id, question.number
+        )
+        in_group = Reply(
+            notice, chat=group, reply_to_message_id=announcement, kind="notice", to_member=person
+        )
     private = chats.private_chat_of(ctx.session, asker.platform, asker.platform_user_id)
     if private is not None:
         chat = ChatRef(asker.platform, private, "private", asker.display_name)
-        return Reply(notice, chat=chat, kind="notice", to_member=person)
-    group = _asked_in(ctx, question)
-    if group is None:  # nowhere on the asker's platform: name them here
+        return Reply(notice, chat=chat, kind="notice", to_member=person, instead=in_group)
+    if in_group is None:  # nowhere on the asker's platform: name them here
         return Reply(f"{asker.display_name}：{notice}", kind="notice")
-    announcement = announcements.announcement_of(
-        ctx.session, group.platform, group.chat_id, question.number
-    )
-    return Reply(
-        notice, chat=group, reply_to_message_id=announcement, kind="notice", to_member=person
-    )
+    return in_group
 
 
 def _asked_in(ctx: Context, question: Question) -> ChatRef | None:

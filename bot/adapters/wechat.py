@@ -47,7 +47,7 @@ from bot.dispatch import Dispatcher
 from bot.ingest import Ingest, enqueue
 from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
 from bot.outbox import DIGEST, QUIET, Queued
-from bot.sending import Gather, Parts, SendLater, SendStage, current_priority
+from bot.sending import Gather, Parts, SendFailed, SendLater, SendStage, current_priority
 from bot.sent import SentLog, SentMessages
 
 log = logging.getLogger(__name__)
@@ -315,8 +315,12 @@ class WechatAdapter(WechatSession):
     async def send_queued(self, item: Queued) -> None:
         """Send one outbox row (the send stage calls this): to its chat, naming the member
         in their room; 「自学」 in a DM as an invitation. Raises :class:`SendLater` when
-        WeChat did not take it."""
+        WeChat did not take it, :class:`SendFailed` for a notice to someone who is no longer
+        the bot's friend (WeChat would drop it: its stand-in goes to the group instead)."""
         reply = item.reply()
+        if item.extra.get("to_member") and item.chat_kind == "private":
+            if await self._is_friend(item.chat_id) is False:
+                raise SendFailed(f"{item.chat_id} is not the bot's friend (any more)")
         try:
             if reply.invite_to_room and item.chat_kind == "private":
                 dm = ChatRef(PLATFORM, item.chat_id, "private", item.sender.display_name)
@@ -327,6 +331,17 @@ class WechatAdapter(WechatSession):
             await self._post(item.chat, reply, mention, self.sending.parts(item))
         except WechatSendError as error:
             raise SendLater(str(error)) from error
+
+    async def _is_friend(self, contact_id: str) -> bool | None:
+        """Whether the contact is the bot's friend (None: unknown, e.g. the lookup failed)."""
+        try:
+            contact = self._bot.Contact.load(contact_id)
+            await contact.ready()
+            friend = contact.is_friend()
+        except Exception as error:
+            log.debug("WeChat: friendship of %s unknown: %s", contact_id, error)
+            return None
+        return None if friend is None else bool(friend)
 
     async def _post(
         self, chat: ChatRef, reply: Reply, mention_ids: list[str], parts: Parts | None = None

@@ -4,7 +4,9 @@
 *responses)`` queues failures (HTTP status + Telegram error body, or an exception) that the
 next calls of that endpoint get before normal answers resume. ``sent()`` lists the messages
 Telegram accepted; uploads (sendPhoto, sendDocument) carry ``files``: field name ->
-``(filename, bytes, mime type)``. Update builders produce real Bot API ``Update`` JSON.
+``(filename, bytes, mime type)``. ``refuse[chat_id] = response`` answers every send into that
+chat with ``response`` (a user who blocked the bot: ``BLOCKED``; ``CHAT_NOT_FOUND``). Update
+builders produce real Bot API ``Update`` JSON.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ def flood(seconds: int) -> tuple[int, dict[str, Any]]:
 BAD_REACTION = {"ok": False, "error_code": 400, "description": "Bad Request: REACTION_INVALID"}
 BAD_GATEWAY = (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
 BLOCKED = (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked"})
+CHAT_NOT_FOUND = (
+    400,
+    {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+)
+SENDS = ("sendMessage", "sendPhoto", "sendDocument")
 
 
 class FakeBotAPI(BaseRequest):
@@ -55,6 +62,7 @@ class FakeBotAPI(BaseRequest):
         self.failures: dict[str, list[Any]] = {}
         self.message_ids = itertools.count(5000)
         self.accepted: list[tuple[str, dict[str, Any], Any]] = []
+        self.refuse: dict[int, tuple[int, dict[str, Any]]] = {}
 
     async def initialize(self) -> None:
         return None
@@ -100,6 +108,8 @@ class FakeBotAPI(BaseRequest):
         self.calls.append((endpoint, params))
         queued = self.failures.get(endpoint)
         outcome = queued.pop(0) if queued else None
+        if outcome is None and endpoint in SENDS and "chat_id" in params:
+            outcome = self.refuse.get(int(params["chat_id"]))
         if outcome is not None:
             if isinstance(outcome, BaseException):
                 raise outcome

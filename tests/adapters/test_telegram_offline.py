@@ -28,6 +28,7 @@ from tests.adapters.telegram_fake import (
     BAD_REACTION,
     BLOCKED,
     BOT,
+    CHAT_NOT_FOUND,
     GROUP,
     FakeBotAPI,
     Updates,
@@ -176,6 +177,46 @@ async def test_reply_to_the_bots_question_message_is_an_answer(tg: Harness) -> N
         assert session.scalars(select(Question.number)).one() == 1
     saved, notice = sent  # the answerer's confirmation; the asker told, quoting the question
     assert "#1" in saved["text"] and "你的问题 #1 有了新回答" in notice["text"]
+
+
+@pytest.mark.parametrize("refusal", [BLOCKED, CHAT_NOT_FOUND], ids=["blocked", "chat-not-found"])
+async def test_an_asker_whose_dm_is_refused_is_told_in_the_group_once(
+    tg: Harness, refusal: Any
+) -> None:
+    """#19: the asker started the bot, then blocked it (or deleted the chat): the notice that
+    was to go privately is posted in the group instead, quoting the question and mentioning
+    them, once; the refused DM is not retried."""
+    await tg.say("/start", DAHUANG, chat=private_chat(DAHUANG))
+    [announcement] = await tg.say("/ask 为什么 Adam 需要 bias correction？", DAHUANG)
+    tg.api.refuse[DAHUANG["id"]] = refusal
+    sent = await tg.say("/answer 1 前几步的一阶矩估计偏向 0", XIAOMING)
+    tried = [call for call in tg.api.of("sendMessage") if call["chat_id"] == DAHUANG["id"]]
+    assert len(tried) == 2 and "有了新回答" in tried[-1]["text"]  # /start's welcome, the notice
+    assert all(message["chat_id"] == GROUP["id"] for message in sent)
+    saved, notice = sent
+    assert "已记录" in saved["text"]
+    assert "你的问题 #1 有了新回答（小明 王）" in html.unescape(notice["text"])
+    assert f'href="tg://user?id={DAHUANG["id"]}"' in notice["text"]  # a mention notifies them
+    assert notice["reply_parameters"]["message_id"] == announcement["message_id"]
+    assert await tg.adapter.flush_outbox() == 0  # nothing left to send: told once
+    assert len([m for m in tg.api.sent() if "有了新回答" in m["text"]]) == 1
+    with tg.app.db.session() as session:
+        rows = session.execute(
+            select(OutboxMessage.chat_id, OutboxMessage.state).where(
+                OutboxMessage.text.contains("有了新回答")
+            )
+        ).all()
+    assert sorted(rows) == sorted([(str(DAHUANG["id"]), "failed"), (str(GROUP["id"]), "sent")])
+
+
+async def test_an_asker_who_can_be_messaged_is_not_told_in_the_group(tg: Harness) -> None:
+    await tg.say("/start", DAHUANG, chat=private_chat(DAHUANG))
+    await tg.say("/ask 学习率怎么选？", DAHUANG)
+    sent = await tg.say("/answer 1 先用 lr finder 扫一遍", XIAOMING)
+    [saved] = [m for m in sent if m["chat_id"] == GROUP["id"]]  # the group: the confirmation
+    assert "已记录" in saved["text"]
+    [told] = [m for m in sent if m["chat_id"] == DAHUANG["id"]]
+    assert "有了新回答" in told["text"] and "reply_parameters" not in told
 
 
 async def test_reply_to_an_ordinary_message_is_not_an_answer(tg: Harness) -> None:

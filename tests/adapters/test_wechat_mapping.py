@@ -34,6 +34,7 @@ from bot.config import Config
 from bot.dispatch import Outcome
 from bot.model import ChatRef, Incoming, Outgoing, Reply, UserRef
 from bot.outbox import Queued, row_fields
+from bot.sending import SendFailed
 from storage.models import OutboxMessage
 
 ROOM = "study@chatroom"
@@ -46,9 +47,13 @@ class FakeContact:
         self.contact_id = contact_id
         self.name = name
         self.payload = SimpleNamespace(name=name)
+        self.friend: bool | None = True
 
     async def ready(self) -> None:
         return None
+
+    def is_friend(self) -> bool | None:
+        return self.friend
 
 
 class FakePuppet:
@@ -570,3 +575,38 @@ def _user(user_id: str) -> Any:
     from bot.model import UserRef
 
     return UserRef("wechat", user_id, user_id.title())
+
+
+async def test_a_notice_to_someone_no_longer_a_friend_is_refused_for_its_stand_in(
+    make: Any,
+) -> None:
+    """#19: WeChat drops a DM to a contact who deleted the bot; the asker's notice is refused
+    (SendFailed) so the send stage queues its group stand-in instead. A friend, or a contact
+    whose friendship is unknown, gets it privately."""
+    adapter, bot = make()
+    room = ChatRef("wechat", ROOM, "group")
+    answer = Incoming(room, _user("bob"), "/answer 1 x", "w40")
+
+    def notice(contact: str) -> Queued:
+        asker = UserRef("wechat", contact, contact.title())
+        in_group = Reply("📬 你的问题 #1 有了新回答", chat=room, kind="notice", to_member=asker)
+        dm = ChatRef("wechat", contact, "private")
+        reply = Reply(
+            "📬 你的问题 #1 有了新回答", chat=dm, kind="notice", to_member=asker, instead=in_group
+        )
+        return Queued(id=1, **row_fields(answer, reply))
+
+    bot.contacts["carol"].friend = False
+    with pytest.raises(SendFailed, match="friend"):
+        await adapter.send_queued(notice("carol"))
+    assert bot.puppet.sent == []
+    stand_in = notice("carol").extra["instead"]
+    assert stand_in["chat_id"] == ROOM and stand_in["mention_user_id"] == "carol"
+
+    await adapter.send_queued(notice("alice"))
+    bot.contacts["bob"].friend = None  # the puppet does not say
+    await adapter.send_queued(notice("bob"))
+    assert [(to, text) for to, text, _ in bot.puppet.sent] == [
+        ("alice", "📬 你的问题 #1 有了新回答"),
+        ("bob", "📬 你的问题 #1 有了新回答"),
+    ]

@@ -152,6 +152,64 @@ async def test_refused_rows_fail_and_passing_errors_are_retried(app: App) -> Non
     await stage.stop()
 
 
+def queue_asker_notice(app: App, dm: str, text: str) -> None:
+    """An asker's notice for their DM, with the group notice as its stand-in (#19)."""
+    asker = UserRef("telegram", dm, "问者")
+    group = ChatRef("telegram", "-1", "group")
+    incoming = Incoming(group, UserRef("telegram", "8", "热心"), "/answer 1 x", f"a{dm}")
+    in_group = Reply(text, chat=group, reply_to_message_id="77", kind="notice", to_member=asker)
+    private = ChatRef("telegram", dm, "private")
+    notice = Reply(text, chat=private, kind="notice", to_member=asker, instead=in_group)
+    app.dispatcher.queue(incoming, [notice])
+
+
+def rows(app: App) -> list[tuple[str, str, str, str | None, str | None]]:
+    with app.db.session() as session:
+        found = session.execute(
+            select(
+                OutboxMessage.text,
+                OutboxMessage.chat_id,
+                OutboxMessage.state,
+                OutboxMessage.reply_to,
+                OutboxMessage.mention_user_id,
+            ).order_by(OutboxMessage.id)
+        ).all()
+    return [tuple(row) for row in found]
+
+
+async def test_a_refused_notice_goes_to_its_stand_in_once(app: App) -> None:
+    """#19: the asker's DM is refused for good (blocked) or gives up after every attempt:
+    the notice is queued in the group instead (quote + mention), once; the stand-in has no
+    stand-in of its own, and a DM that went through queues nothing."""
+    sent: list[tuple[str, str]] = []
+
+    async def send(item: Queued) -> None:
+        if item.chat_id == "21":
+            raise SendFailed("Forbidden: bot was blocked by the user")
+        if item.chat_id == "22":
+            raise ConnectionError("network down")
+        sent.append((item.chat_id, item.text))
+
+    queue_asker_notice(app, "21", "blocked")
+    queue_asker_notice(app, "22", "flaky")
+    queue_asker_notice(app, "23", "fine")
+    limiter = RateLimiter(Limits(), is_group=groups_negative)
+    stage = SendStage("telegram", app.db, send, limiter, max_attempts=2)
+    await stage.flush()
+    await stage.flush()  # the flaky DM's last attempt: it gives up
+    await stage.flush()
+    assert sorted(sent) == [("-1", "blocked"), ("-1", "flaky"), ("23", "fine")]
+    assert rows(app) == [
+        ("blocked", "21", "failed", None, None),
+        ("flaky", "22", "failed", None, None),
+        ("fine", "23", "sent", None, None),
+        ("blocked", "-1", "sent", "77", "21"),
+        ("flaky", "-1", "sent", "77", "22"),
+    ]
+    assert await stage.flush() == 0  # told once
+    await stage.stop()
+
+
 async def test_a_shutdown_ends_a_flood_wait_at_once() -> None:
     """A send waiting out a 429's retry_after stops with the stage: nothing went out, so its
     row stays pending rather than being cut off mid-send."""
