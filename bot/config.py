@@ -683,7 +683,7 @@ class _BoundedLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
                 raise yaml.YAMLError(
                     f"more than {MAX_ALIASES} YAML aliases (*name) at {mark}; refusing "
                     "what looks like an alias bomb"

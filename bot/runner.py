@@ -9,7 +9,7 @@ import itertools
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from bot.clubtime import PLATFORM_RETENTION
 from bot.config import Config
 from bot.housekeeping import Housekeeping
 from bot.memory import release_free_memory
+from bot.platform import Adapter
 from bot.selfcheck import report_optional_parts, report_setup
 from bot.web import start_web
 from digest.schedule import start_scheduler
@@ -36,7 +37,7 @@ async def run_bot(
     """Start everything configured and run until the console closes or a signal arrives."""
     app = build_app(config)
     warn_about_renamed_groups(app)
-    adapters = []
+    adapters: list[Adapter] = []
     for name in platforms:
         adapter = make_adapter(name, app)
         if name == "console" and as_admin:
@@ -55,7 +56,7 @@ async def run_bot(
         app.indexer.notify()  # index what a crash or an older version left queued
     if app.paper_metadata is not None:
         app.paper_metadata.resume()  # paper metadata a restart or the network left missing
-    extras: list = []
+    extras: list[Callable[[], Awaitable[object]]] = []
     try:
         for adapter in adapters:
             await adapter.start()
@@ -132,7 +133,7 @@ def warn_about_renamed_groups(app: App) -> None:
         )
 
 
-def _archive_url(app: App, extras: list) -> str | None:
+def _archive_url(app: App, extras: Sequence[Any]) -> str | None:
     """The archive's address once the web server runs: the public ``web.base_url``, or where
     it listens when base_url is still the local default (e.g. with ``port: 0``)."""
     handle = next((stopper for stopper in extras if hasattr(stopper, "url")), None)
@@ -143,7 +144,7 @@ def _archive_url(app: App, extras: list) -> str | None:
     return (handle.url if public.startswith(local) else public) + "/"
 
 
-def log_what_runs(app: App, adapters: list, archive_url: str | None = None) -> None:
+def log_what_runs(app: App, adapters: Sequence[Adapter], archive_url: str | None = None) -> None:
     """INFO lines an operator checks after a start: platforms and bot names, each group with
     its chats, where the archive is, and when the next digest and reminder run."""
     config = app.config

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from markupsafe import Markup
 
 from bot.routing import RateLimiter
@@ -151,7 +152,7 @@ def make_web_app(
         )
 
     @web.middleware
-    async def not_found_page(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def not_found_page(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
         except web.HTTPNotFound:
@@ -160,7 +161,7 @@ def make_web_app(
     limiter = RateLimiter(config.web.requests_per_minute, config.web.burst)
 
     @web.middleware
-    async def rate_limit(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
         """Per client (remote address): a token bucket; beyond it 429 with Retry-After."""
         allowed, _, wait = limiter.check(request.remote or "?")
         if not allowed:

@@ -442,7 +442,8 @@ class Archive:
             ET.SubElement(item, "guid", isPermaLink="true").text = self.issue_url(row.number)
             ET.SubElement(item, "pubDate").text = format_datetime(_when(row), usegmt=True)
             ET.SubElement(item, "description").text = _xml_text(body)
-        return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+        data: bytes = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+        return data
 
     def atom(self) -> bytes:
         """An Atom feed of the latest issues (content type html)."""
@@ -472,7 +473,8 @@ class Archive:
             sub(entry, "updated", _when(row).isoformat())
             sub(entry, "link", href=self.issue_url(row.number))
             sub(entry, "content", _xml_text(body), type="html")
-        return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+        data: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+        return data
 
 
 def _when(row: IssueRow) -> datetime:

@@ -57,7 +57,7 @@ def _first_fire_at_or_after(periods: CronPeriods, start: datetime) -> datetime |
         return None
 
 
-class _InstantTrigger(BaseTrigger):
+class _InstantTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 is untyped
     """A trigger whose fires are instants ``shift`` before the fires of a crontab."""
 
     crontab: str

@@ -128,7 +128,7 @@ async def delete(ctx: Context) -> Reply:
             entry = answers[position - 1] if 1 <= position <= len(answers) else None
     if entry is None:
         raise ctx.fail(MSG, "not_found", what=what, label=label)
-    moderation.trash(ctx.session, ctx.group.id, entry, label, actor, ctx.now)  # type: ignore[arg-type]
+    moderation.trash(ctx.session, ctx.group.id, entry, label, actor, ctx.now)
     return Reply(ctx.text(MSG, "deleted", what=what, label=label))
 
 

@@ -11,8 +11,9 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import Case, Select, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, CheckIn, Group, Member, Paper, Question, Resource
@@ -34,7 +35,9 @@ def contribution_counts(
     ``checkin_unscored`` (a day's second and later check-ins), ``answer_own`` (answers to
     one's own question), ``resource_reshared`` (a link the group had already)."""
 
-    def window(stmt, column, member_column):  # type: ignore[no-untyped-def]
+    def window(
+        stmt: Select[*tuple[Any, ...]], column: Any, member_column: Any
+    ) -> Select[*tuple[Any, ...]]:
         if since is not None:
             stmt = stmt.where(column >= since)
         if until is not None:
@@ -43,7 +46,7 @@ def contribution_counts(
             stmt = stmt.where(member_column.in_(member_ids))
         return stmt.group_by(member_column)
 
-    def kind_of(model, scored_kind: str, unscored_kind: str):  # type: ignore[no-untyped-def]
+    def kind_of(model: Any, scored_kind: str, unscored_kind: str) -> Case[str]:
         return case((model.scored.is_(True), literal(scored_kind)), else_=literal(unscored_kind))
 
     parts = [

@@ -94,7 +94,7 @@ def _attached(session: Session, row: Row[Any]) -> Member:
     """The session's instance for ``row``: the one it holds, or one made from the row."""
     held = session.identity_map.get(identity_key(Member, (row.id,)))
     if held is not None:
-        return cast(Member, held)
+        return held
     member = Member(**row._asdict())
     make_transient_to_detached(member)  # as if loaded by a query: no history, no INSERT
     session.add(member)

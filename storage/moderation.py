@@ -183,7 +183,9 @@ def restore(session: Session, item: TrashItem) -> Paper | Resource | Question | 
     kept unless taken meanwhile. Raises :class:`RestoreRefused` when the group moved on: the
     same paper shared again, or an answer whose question is gone."""
     snapshot = dict(item.snapshot)
-    entry = _free_id(session, _revive(MODELS[item.kind], snapshot))
+    entry: Paper | Resource | Question | Answer = _free_id(
+        session, _revive(MODELS[item.kind], snapshot)
+    )
     if isinstance(entry, Paper):
         again = session.scalars(
             select(Paper).where(Paper.group_id == item.group_id, Paper.url_key == entry.url_key)

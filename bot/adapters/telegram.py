@@ -172,7 +172,7 @@ class TelegramAdapter(TelegramReplies):
             base = base.rstrip("/")
             file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
             builder = builder.base_url(base).base_file_url(file_base)
-        application = builder.build()
+        application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         application.add_handler(TypeHandler(Update, self._on_update))
         application.add_error_handler(self._on_error)
         return application
@@ -218,7 +218,8 @@ class TelegramAdapter(TelegramReplies):
     async def _ready_bot(self) -> Bot:
         if not self._initialized:
             await self.setup()
-        return self.application.bot
+        bot: Bot = self.application.bot
+        return bot
 
     async def start(self) -> None:
         """Start the send stage and receiving updates (polling or webhook)."""

@@ -38,14 +38,15 @@ def load_wechaty() -> ModuleType:
     os.environ.setdefault("CACHE_DIR", os.path.join(tempfile.gettempdir(), "studybot-wechaty"))
     options = puppet_schemas.PuppetOptions
     if getattr(options, "__hash__", None) is None:
-        options.__hash__ = object.__hash__  # type: ignore[assignment,method-assign]
+        options.__hash__ = object.__hash__
     try:
         import wechaty
         import wechaty_puppet_service  # noqa: F401  (imported lazily by wechaty; set up its logger now)
     except ImportError as exc:  # e.g. Python 3.13 removed telnetlib, which wechaty imports
         raise WechatyMissingError(f"{INSTALL_HINT} ({exc})") from exc
     _quiet_library_logs()
-    return wechaty
+    module: ModuleType = wechaty
+    return module
 
 
 # Loggers wechaty creates with their own INFO handlers (``WECHATY_LOG`` overrides the level).

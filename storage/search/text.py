@@ -134,7 +134,7 @@ class _LazyFinalseg(types.ModuleType):
         return getattr(real, name)
 
 
-def _jieba():  # type: ignore[no-untyped-def]
+def _jieba() -> Any:
     """jieba, initialised once on first use (about a second) with logging silenced."""
     global _ready
     if "jieba" not in sys.modules:

@@ -8,6 +8,7 @@ Revises: 0002_away_periods
 Create Date: 2026-11-23 11:00:00
 """
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -110,7 +111,7 @@ def _index_existing_rows(bind: sa.Connection) -> None:
 COLUMNS_0003 = "kind, ref_id, group_id, member_id, question_id, created_at, tags, tag_list, body"
 
 
-def _write(bind: sa.Connection, docs: list) -> None:
+def _write(bind: sa.Connection, docs: list[Any]) -> None:
     """Insert index rows with the columns search_docs has at this revision."""
     if not docs:
         return
