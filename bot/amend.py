@@ -209,12 +209,15 @@ def _edit_paper(session: Session, stored: Paper, route: Route | None, lang: str)
         parsed = parse_paper(args)
     except ParseError as error:
         return [Reply(error.message(lang))]
-    other = content.find_paper_duplicate(session, stored.group_id, parsed.url_key, parsed.arxiv_id)
+    other = content.find_paper_duplicate(
+        session, stored.group_id, parsed.url_key, parsed.arxiv_id, stored.member_id
+    )
     if other is not None and other.id != stored.id:
         return [Reply(MSG.get("duplicate", lang, id=other.id, own=stored.id))]
+    key = content.private_key(stored.member, parsed.url_key) if stored.private else parsed.url_key
     fields = {
         "url": parsed.url,
-        "url_key": parsed.url_key,
+        "url_key": key,
         "arxiv_id": parsed.arxiv_id,
         "code_url": parsed.code_url,
         "title": parsed.title,

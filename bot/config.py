@@ -307,9 +307,10 @@ class AccessConfig(_Section):
 class PrivacyConfig(_Section):
     """What members send in a private chat (see docs/security.md).
 
-    ``dm_entries_public``: whether check-ins sent in a private chat go into the public digest
-    (and the archive, feeds, ``/search``) for members who have not chosen with ``/public``.
-    Private ones still count for streaks, ``/rank`` and ``/me``.
+    ``dm_entries_public``: whether check-ins, papers, resources and questions sent in a
+    private chat are public (the digest, archive, feeds, ``/search``, lists, a question's
+    group announcement) for members who have not chosen with ``/public``. Private check-ins
+    still count for streaks, ``/rank`` and ``/me``.
     """
 
     dm_entries_public: bool = False

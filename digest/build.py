@@ -190,6 +190,7 @@ def _questions(session: Session, issue: DigestIssue) -> list[Question]:
         .where(
             Question.group_id == issue.group_id,
             Question.created_at < end,
+            Question.private.is_(False),  # asked privately: only the asker sees it
             or_(Question.created_at >= start, answered_in_period, unanswered_open),
         )
         .options(selectinload(Question.answers))
@@ -223,7 +224,11 @@ def build_digest(
     papers = (
         session.scalars(
             select(Paper)
-            .where(Paper.group_id == group.id, in_period(Paper.created_at))
+            .where(
+                Paper.group_id == group.id,
+                in_period(Paper.created_at),
+                Paper.private.is_(False),  # shared privately
+            )
             .order_by(Paper.created_at, Paper.id)
         )
         .unique()
@@ -246,7 +251,11 @@ def build_digest(
     resources = (
         session.scalars(
             select(Resource)
-            .where(Resource.group_id == group.id, in_period(Resource.created_at))
+            .where(
+                Resource.group_id == group.id,
+                in_period(Resource.created_at),
+                Resource.private.is_(False),  # shared privately
+            )
             .order_by(Resource.created_at, Resource.id)
         )
         .unique()

@@ -15,6 +15,7 @@ from bot.parsing.arguments import parse_paper
 from bot.parsing.errors import ParseError
 from bot.registry import command
 from digest.periods import club_week
+from handlers import privacy
 from handlers.paper_edit import EDIT_WORDS, edit_paper
 from storage import content
 from storage.models import Paper
@@ -113,6 +114,7 @@ async def paper(ctx: Context) -> Reply:
             one_liner=parsed.one_liner,
             now=max(ctx.now, week.start),  # late for a published issue: the next one
             source=ctx.source,
+            private=privacy.keeps_private(ctx),
         )
     except content.DuplicatePaper as duplicate:
         earlier = duplicate.existing
@@ -142,8 +144,11 @@ async def paper(ctx: Context) -> Reply:
         ctx.after_commit(fetch_metadata)
         if stored.arxiv_status and ctx.config.papers.fetch_metadata:
             lines.append(ctx.text(MSG, "fetching"))
-    deadline = local_label(week.end, ctx.group.timezone, ctx.lang)
-    lines.append(ctx.text(MSG, "in_digest", issue=week.number, deadline=deadline))
+    if not stored.private:  # a private paper is promised to no digest
+        deadline = local_label(week.end, ctx.group.timezone, ctx.lang)
+        lines.append(ctx.text(MSG, "in_digest", issue=week.number, deadline=deadline))
+    if ctx.incoming.chat.is_private:  # private or public: the member should know which
+        lines.append(privacy.entry_note(ctx))
     return Reply("\n".join(lines))
 
 
@@ -157,12 +162,15 @@ async def papers(ctx: Context) -> Reply:
     """List the papers shared this (local) week."""
     week = club_week(ctx.session, ctx.group, ctx.now, ctx.config.digest.cron, store=False)
     start, end = week.start, week.end
-    found = content.papers_between(ctx.session, ctx.group.id, start, end)
+    # the member's own private papers too, in their private chat only
+    viewer = ctx.member.id if ctx.incoming.chat.is_private else None
+    found = content.papers_between(ctx.session, ctx.group.id, start, end, viewer)
     if not found:
         return Reply(ctx.text(MSG, "none"))
     lines = [ctx.text(MSG, "list_title", n=len(found))]
     for item in found:
-        lines.append(f"#{item.id} {paper_label(item)} — {item.member.display_name}")
+        lock = "🔒 " if item.private else ""
+        lines.append(f"{lock}#{item.id} {paper_label(item)} — {item.member.display_name}")
         if item.arxiv_title and item.arxiv_title != paper_label(item):
             lines.append(f"   {item.arxiv_title}")
         if item.arxiv_authors:

@@ -14,7 +14,7 @@ from bot.context import Context
 from bot.i18n import COMMON, Messages, preview
 from bot.model import ChatRef, Reply, UserRef
 from bot.registry import command
-from handlers import note_quality
+from handlers import note_quality, privacy
 from storage import announcements, chats, questions
 from storage.models import Question
 from storage.search.find import similar_questions
@@ -118,6 +118,29 @@ def _state(ctx: Context, question: Question) -> str:
     return ctx.text(MSG, key) if key in MSG else question.status
 
 
+def _visible(ctx: Context, question: Question | None) -> Question | None:
+    """``question`` if the sender may see it here: public, or their own private question in
+    their private chat (else None, as if there were no such question)."""
+    if question is None or not question.private:
+        return question
+    own = question.member_id == ctx.member.id and ctx.incoming.chat.is_private
+    return question if own else None
+
+
+def _by_number(ctx: Context, number: int) -> Question | None:
+    return _visible(ctx, questions.question_by_number(ctx.session, ctx.group.id, number))
+
+
+def _announcement(ctx: Context, text: str) -> ChatRef | None:
+    """Where a public question asked in a private chat is announced: the group's first chat on
+    the asker's platform (None on a platform without one, e.g. the 公众号)."""
+    platform = ctx.incoming.chat.platform
+    for chat in ctx.group_config.chats:
+        if chat.platform == platform:
+            return ChatRef(platform, chat.chat_id, "group")
+    return None
+
+
 def _similar(ctx: Context, text: str, question_id: int) -> list[Question]:
     """Similar earlier questions; a failing search must not lose the question itself."""
     try:
@@ -139,23 +162,34 @@ def _similar(ctx: Context, text: str, question_id: int) -> list[Question]:
     help_zh="提问（自动编号，并提示相似的历史问题）",
     help_en="ask a question (numbered; similar earlier questions are suggested)",
 )
-async def ask(ctx: Context) -> Reply:
-    """Store a numbered question; the reply announces it and suggests similar ones."""
+async def ask(ctx: Context) -> Reply | list[Reply]:
+    """Store a numbered question; the reply announces it and suggests similar ones. Asked in
+    a private chat, it is the asker's alone unless they made such entries public (then it is
+    announced in the group too); the reply says which."""
     text = ctx.args.strip()
     if not text:
         return _usage(ctx, "ask")
     _check_length(ctx, text)
+    private = privacy.keeps_private(ctx)
     question = questions.add_question(
-        ctx.session, ctx.group.id, ctx.member.id, text, ctx.now, ctx.source
+        ctx.session, ctx.group.id, ctx.member.id, text, ctx.now, ctx.source, private=private
     )
-    lines = [
-        ctx.text(MSG, "asked", number=question.number, name=ctx.member.display_name, text=text)
-    ]
+    asked = ctx.text(MSG, "asked", number=question.number, name=ctx.member.display_name, text=text)
+    lines = [asked]
     similar = _similar(ctx, text, question.id)
     if similar:
         lines.append(ctx.text(MSG, "similar"))
         lines += [f"#{q.number} {preview(q.text)}（{_state(ctx, q)}）" for q in similar[:3]]
-    return Reply("\n".join(lines), question_id=question.id)
+    if not ctx.incoming.chat.is_private:
+        return Reply("\n".join(lines), question_id=question.id)
+    lines.append(privacy.entry_note(ctx, "question"))
+    reply = Reply("\n".join(lines), question_id=question.id)
+    group = None if private else _announcement(ctx, text)
+    if group is None:
+        return reply
+    # public by the member's choice: announced where everyone can answer it (a reply to it
+    # counts as an answer, as for a question asked in the group)
+    return [reply, Reply(asked, chat=group, question_id=question.id, kind="notice")]
 
 
 @command(
@@ -170,7 +204,9 @@ async def answer(ctx: Context) -> Reply | list[Reply]:
     """Store an answer to question N (or to the question whose announcement was replied to)."""
     args = ctx.args.strip()
     if ctx.question_id is not None:
-        question = questions.question_by_id(ctx.session, ctx.group.id, ctx.question_id)
+        question = _visible(
+            ctx, questions.question_by_id(ctx.session, ctx.group.id, ctx.question_id)
+        )
         if question is None:
             raise ctx.fail(MSG, "question_gone")
         text = args
@@ -179,7 +215,7 @@ async def answer(ctx: Context) -> Reply | list[Reply]:
         if match is None:
             return _usage(ctx, "answer")
         number = int(match.group(1))
-        found = questions.question_by_number(ctx.session, ctx.group.id, number)
+        found = _by_number(ctx, number)
         if found is None:
             raise ctx.fail(MSG, "no_question", number=number)
         question, text = found, (match.group(2) or "").strip()
@@ -195,6 +231,8 @@ async def answer(ctx: Context) -> Reply | list[Reply]:
     saved = ctx.text(
         MSG, "answered", name=ctx.member.display_name, number=question.number, position=position
     )
+    if ctx.incoming.chat.is_private and not question.private:  # say an answer is public
+        saved = f"{saved}\n{privacy.answer_note(ctx, question.number)}"
     if own:
         return Reply(f"{saved}\n{ctx.text(MSG, 'own_answer')}")
     return [Reply(saved), _notify_asker(ctx, question, text)]
@@ -257,7 +295,7 @@ async def show_question(ctx: Context) -> Reply:
     if match is None:
         return _usage(ctx, "q")
     number = int(match.group(1))
-    question = questions.question_by_number(ctx.session, ctx.group.id, number)
+    question = _by_number(ctx, number)
     if question is None:
         raise ctx.fail(MSG, "no_question", number=number)
     lines = [
@@ -296,7 +334,7 @@ async def best(ctx: Context) -> Reply:
     if match is None:
         return _usage(ctx, "best")
     number, position = int(match.group(1)), int(match.group(2))
-    question = questions.question_by_number(ctx.session, ctx.group.id, number)
+    question = _by_number(ctx, number)
     if question is None:
         raise ctx.fail(MSG, "no_question", number=number)
     chosen = questions.mark_best(ctx.session, question, position)
@@ -322,11 +360,16 @@ async def best(ctx: Context) -> Reply:
 )
 async def list_questions(ctx: Context) -> Reply:
     """List open questions, oldest first (they carry over from earlier weeks)."""
-    shown, total = questions.open_questions(ctx.session, ctx.group.id, LIST_LIMIT)
+    # the member's own private questions too, in their private chat only
+    viewer = ctx.member.id if ctx.incoming.chat.is_private else None
+    shown, total = questions.open_questions(ctx.session, ctx.group.id, LIST_LIMIT, viewer)
     if not shown:
         return Reply(ctx.text(MSG, "none_open"))
     lines = [ctx.text(MSG, "open_title", total=total)]
-    lines += [f"#{q.number} {preview(q.text)} — {q.member.display_name}" for q in shown]
+    lines += [
+        f"{'🔒 ' if q.private else ''}#{q.number} {preview(q.text)} — {q.member.display_name}"
+        for q in shown
+    ]
     if total > len(shown):
         lines.append(ctx.text(MSG, "open_more", more=total - len(shown)))
     lines.append(ctx.text(MSG, "open_hint"))

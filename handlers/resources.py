@@ -9,6 +9,7 @@ from bot.parsing.arguments import parse_share
 from bot.parsing.errors import ParseError
 from bot.parsing.links import arxiv_id, url_key
 from bot.registry import command
+from handlers import privacy
 from storage import content
 
 MAX_TEXT = 2000
@@ -61,7 +62,7 @@ async def share(ctx: Context) -> Reply:
     key = url_key(url)
     paper = arxiv_id(url)
     paper_key = f"arxiv:{paper}" if paper else key
-    earlier = content.earlier_share(ctx.session, ctx.group.id, url, key, paper_key)
+    earlier = content.earlier_share(ctx.session, ctx.group.id, url, key, paper_key, ctx.member.id)
     resource = content.add_resource(
         ctx.session,
         ctx.group.id,
@@ -73,6 +74,7 @@ async def share(ctx: Context) -> Reply:
         now=ctx.now,
         scored=earlier is None,
         source=ctx.source,
+        private=privacy.keeps_private(ctx),
     )
     lines = [ctx.text(MSG, "saved", id=resource.id, url=url)]
     if earlier is not None:
@@ -83,4 +85,6 @@ async def share(ctx: Context) -> Reply:
         lines.append(ctx.text(MSG, "no_tags"))
     if text:
         lines.append(text)
+    if ctx.incoming.chat.is_private:  # private or public: the member should know which
+        lines.append(privacy.entry_note(ctx))
     return Reply("\n".join(lines))

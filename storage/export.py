@@ -117,6 +117,7 @@ def _group(session: Session, group: Group, refs: dict[int, str]) -> GroupOut:
                     AnswerOut(member=refs[a.member_id], text=a.text, created_at=a.created_at)
                     for a in answers
                 ],
+                private=q.private,
             )
         )
     papers = [
@@ -130,6 +131,7 @@ def _group(session: Session, group: Group, refs: dict[int, str]) -> GroupOut:
             summary=p.summary,
             one_liner=p.one_liner,
             created_at=p.created_at,
+            private=p.private,
         )
         for p in session.scalars(
             select(Paper).where(Paper.group_id == gid).order_by(Paper.created_at, Paper.id)
@@ -142,6 +144,7 @@ def _group(session: Session, group: Group, refs: dict[int, str]) -> GroupOut:
             text=r.text,
             tags=sorted(t.name for t in r.tags),
             created_at=r.created_at,
+            private=r.private,
         )
         for r in session.scalars(
             select(Resource)

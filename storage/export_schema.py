@@ -8,8 +8,9 @@ Format ``studybot-export`` version 1::
      "groups": [{"slug", "name", "timezone", "created_at",
                  "checkins": [{"member", "text", "created_at", "edited_at", "private"}],
                  "questions": [{"number", "member", "text", "status", "created_at",
-                                "best_answer", "answers": [{"member", "text", "created_at"}]}],
-                 "papers": [...], "resources": [{..., "tags": ["nlp"]}],
+                                "best_answer", "answers": [{"member", "text", "created_at"}],
+                                "private"}],
+                 "papers": [{..., "private"}], "resources": [{..., "tags": ["nlp"], "private"}],
                  "keyword_replies": [...], "digest_issues": [...],
                  "digest_edits": [{"kind", "index" | "member", "field", "value", "issue",
                                    "set_by", "set_at"}]}]}
@@ -84,6 +85,7 @@ class QuestionOut(_Model):
     created_at: AwareDatetime
     best_answer: Annotated[int, Field(ge=0)] | None = None
     answers: list[AnswerOut] = []
+    private: bool = False
 
     @model_validator(mode="after")
     def _best_answer_exists(self) -> QuestionOut:
@@ -104,6 +106,7 @@ class PaperOut(_Model):
     summary: str = ""
     one_liner: str = ""
     created_at: AwareDatetime
+    private: bool = False
 
 
 class ResourceOut(_Model):
@@ -112,6 +115,7 @@ class ResourceOut(_Model):
     text: str = ""
     tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = []
     created_at: AwareDatetime
+    private: bool = False
 
 
 class KeywordReplyOut(_Model):

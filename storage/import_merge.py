@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.content import private_key_of
 from storage.export_schema import Export, GroupOut
 from storage.models import (
     Answer,
@@ -164,16 +165,19 @@ def merge_content(
         report.added["check-ins"] += 1
     urls = set(session.scalars(select(Paper.url_key).where(Paper.group_id == gid)))
     for p in item.papers:
-        if p.url_key in urls:
+        # a private paper's key is its sharer's own (a file may lack the prefix)
+        url_key = private_key_of(p.member, p.url_key) if p.private else p.url_key
+        if url_key in urls:
             report.skipped["papers"] += 1
             continue
-        urls.add(p.url_key)
+        urls.add(url_key)
         session.add(
             Paper(
                 group_id=gid,
                 member_id=ids[p.member],
                 url=p.url,
-                url_key=p.url_key,
+                url_key=url_key,
+                private=p.private,
                 arxiv_id=p.arxiv_id,
                 code_url=p.code_url,
                 title=p.title,
@@ -205,6 +209,7 @@ def merge_content(
                 text=r.text,
                 created_at=r.created_at,
                 tags=row_tags,
+                private=r.private,
             )
         )
         report.added["resources"] += 1
@@ -252,6 +257,7 @@ def merge_questions(
                 text=q.text,
                 status=q.status,
                 created_at=q.created_at,
+                private=q.private,
             )
             session.add(question)
             report.added["questions"] += 1

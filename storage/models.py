@@ -139,6 +139,10 @@ class Question(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     source: Mapped[str | None] = mapped_column(String(300), default=None, index=True)
     """``platform:chat_id:message_id`` of the message it came from (edits and recalls)."""
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Asked in a private chat by a member who keeps those private (``/public``): only the
+    asker sees it (and its answers); it is never announced, listed, searched or in the
+    digest."""
     member: Mapped[Member] = relationship(lazy="joined")
     answers: Mapped[list[Answer]] = relationship(
         back_populates="question", foreign_keys="Answer.question_id", order_by="Answer.id"
@@ -196,6 +200,11 @@ class Paper(Base):
     code_description: Mapped[str] = mapped_column(Text, default="", server_default="")
     code_stars: Mapped[int | None] = mapped_column(default=None)
     metadata_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Shared in a private chat by a member who keeps those private (``/public``): only the
+    sharer sees it, never the digest, lists or search. Its ``url_key`` then starts with
+    ``private:<member ref>:`` (:func:`storage.content.private_key`), so it takes the link from
+    no one else in the group."""
     member: Mapped[Member] = relationship(lazy="joined")
 
     @property
@@ -239,6 +248,9 @@ class Resource(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     source: Mapped[str | None] = mapped_column(String(300), default=None, index=True)
     """``platform:chat_id:message_id`` of the message it came from (edits and recalls)."""
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Shared in a private chat by a member who keeps those private (``/public``): only the
+    sharer sees it, never the digest or search."""
     member: Mapped[Member] = relationship(lazy="joined")
     tags: Mapped[list[Tag]] = relationship(secondary=resource_tags, lazy="selectin")
 

@@ -7,8 +7,9 @@ questions carry over from week to week.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,9 +31,10 @@ def add_question(
     text: str,
     now: datetime,
     source: str | None = None,
+    private: bool = False,
 ) -> Question:
     """Store a question with the next free number of the group (``source``: the message it
-    came from, see :mod:`storage.sources`).
+    came from, see :mod:`storage.sources`; ``private``: see ``Question.private``).
 
     Safe under concurrency: the number is max()+1 inside this transaction and the unique
     constraint (group_id, number) refuses a number taken meanwhile; then we retry.
@@ -46,6 +48,7 @@ def add_question(
             status="open",
             created_at=now,
             source=source,
+            private=private,
         )
         try:
             with session.begin_nested():
@@ -115,9 +118,20 @@ def mark_best(session: Session, question: Question, position: int) -> Answer | N
     return best
 
 
-def open_questions(session: Session, group_id: int, limit: int = 20) -> tuple[list[Question], int]:
-    """Up to ``limit`` unanswered questions of the group (oldest first) and how many there are."""
-    where = (Question.group_id == group_id, Question.status == "open")
+def seen_by(member_id: int | None) -> Any:
+    """The questions ``member_id`` may see: public ones and their own private ones (None:
+    public ones only)."""
+    if member_id is None:
+        return Question.private.is_(False)
+    return or_(Question.private.is_(False), Question.member_id == member_id)
+
+
+def open_questions(
+    session: Session, group_id: int, limit: int = 20, member_id: int | None = None
+) -> tuple[list[Question], int]:
+    """Up to ``limit`` unanswered questions of the group that ``member_id`` may see (None:
+    the public ones), oldest first, and how many there are."""
+    where = (Question.group_id == group_id, Question.status == "open", seen_by(member_id))
     total = int(session.scalar(select(func.count(Question.id)).where(*where)) or 0)
     stmt = select(Question).where(*where).order_by(Question.number).limit(limit)
     return list(session.scalars(stmt)), total

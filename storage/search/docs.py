@@ -99,13 +99,16 @@ def doc_for(
 ) -> Doc | None:
     """The index row of a flushed model object (SQL only on ``conn``, never the session).
 
-    ``tags`` (a resource's tag names) and ``question_groups`` (question id -> group id) save a
-    query per entry when known, as in :func:`rebuild_index`.
+    ``tags`` (a resource's tag names) and ``question_groups`` (question id -> group id, public
+    questions only: a private question's answers are not indexed) save a query per entry when
+    known, as in :func:`rebuild_index`.
     """
     if isinstance(obj, CheckIn):
         if obj.private:  # a private-chat note: not searchable by others
             return None
         return make_doc("checkin", obj.id, obj.group_id, obj.member_id, obj.created_at, [obj.text])
+    if isinstance(obj, (Question, Paper, Resource)) and obj.private:
+        return None  # private-chat entries: not searchable by others (answers follow below)
     if isinstance(obj, Question):
         return make_doc(
             "question", obj.id, obj.group_id, obj.member_id, obj.created_at, [obj.text],
@@ -115,7 +118,11 @@ def doc_for(
         if question_groups is not None:
             group_id = question_groups.get(obj.question_id)
         else:
-            group_id = conn.scalar(select(Question.group_id).where(Question.id == obj.question_id))
+            group_id = conn.scalar(
+                select(Question.group_id).where(
+                    Question.id == obj.question_id, Question.private.is_(False)
+                )
+            )
         if group_id is None:
             return None
         return make_doc(

@@ -98,7 +98,9 @@ def _question_groups(session: Session, answers: Sequence[Any]) -> dict[int, int]
     if not question_ids:
         return {}
     rows = session.execute(
-        select(Question.id, Question.group_id).where(Question.id.in_(sorted(question_ids)))
+        select(Question.id, Question.group_id).where(
+            Question.id.in_(sorted(question_ids)), Question.private.is_(False)
+        )
     )
     return {qid: gid for qid, gid in rows}
 

@@ -188,7 +188,10 @@ def queue_for_search(session: Session, kind: str, ref_id: int) -> None:
 def _all_docs(session: Session, batch: int) -> Iterator[Doc]:
     conn = session.connection()
     question_groups = {
-        qid: gid for qid, gid in session.execute(select(Question.id, Question.group_id))
+        qid: gid
+        for qid, gid in session.execute(
+            select(Question.id, Question.group_id).where(Question.private.is_(False))
+        )
     }
     for model in MODELS.values():
         stmt = select(model).order_by(model.id).execution_options(yield_per=batch)

@@ -98,6 +98,10 @@ async def fill(chat, clock, app) -> None:
     # the members' /public choices travel (one public, one private, the rest not chosen)
     await chat.say("/public on", user="u3", name="Ann", chat=ChatRef("console", "dm-u3", "private"))
     await chat.say("/public off", user="u1", name="大煌", chat=ChatRef("console", "dm-u1", "private"))
+    # a paper and a resource shared privately stay private after the round trip
+    dm = ChatRef("console", "dm-u1", "private")
+    await chat.say("/paper https://arxiv.org/abs/1512.03385 私藏 ResNet", user="u1", name="大煌", chat=dm)
+    await chat.say("/share https://example.com/mine #私藏 私人资料", user="u1", name="大煌", chat=dm)
     clock.advance(days=7)
     await chat.say("/checkin 下一周", user="u3", name="Ann")
 
@@ -136,6 +140,9 @@ async def test_round_trip_gives_identical_json(chat, clock, bot_app, tmp_path, d
     assert any(m["away"] for m in first["members"])
     choices = {m["user_id"]: m["dm_public"] for m in first["members"]}
     assert (choices["u1"], choices["u2"], choices["u3"]) == (False, None, True)
+    assert [p["private"] for p in group["papers"]] == [False, True]
+    assert [r["private"] for r in group["resources"]] == [False, True]
+    assert group["papers"][1]["url_key"].startswith("private:console:u1:")
     assert group["digest_issues"][0]["markdown"].startswith("# 第1期")
     edits = {(e["kind"], e["field"]): e for e in group["digest_edits"]}
     assert edits[("paper", "headline")]["value"] == "注意力就够了"

@@ -123,6 +123,8 @@ async def test_link_on_both_databases(tmp_path, clock, database_url):
     chat = Chatter(app, clock)
     try:
         await chat.send("/checkin 公众号心得", user="o-follower-1234", chat=FOLLOWER)
+        # a follower's question is private unless they make theirs public (#16): searchable
+        await chat.send("/public on", user="o-follower-1234", chat=FOLLOWER)
         await chat.send("/ask 公众号里问的问题是什么？", user="o-follower-1234", chat=FOLLOWER)
         await chat.send("/checkin 群里心得", user="42", name="大煌", chat=TELEGRAM_GROUP)
         code = await code_from(
