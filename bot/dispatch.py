@@ -50,6 +50,7 @@ from bot.routing import (
     Route,
     clean_name,
     clean_text,
+    command_args,
     forbidden_char,
     match_tag,
 )
@@ -60,6 +61,7 @@ from storage.db import Database
 from storage.models import Group, KeywordReply
 
 log = logging.getLogger(__name__)
+MAX_COMMAND_NAME = 40
 NUMBER_GLUED = re.compile(r"^(\D+?)(\d{1,9})$")
 
 
@@ -166,7 +168,12 @@ class Dispatcher:
                 # /q1, /answer3 …: the number written onto the command
                 name, args = glued.group(1), f"{glued.group(2)} {args}"
                 spec = self.registry.find_command(name)
-            return Route(spec, name, args.strip(), addressed=addressed)
+            if spec is None and len(name) > MAX_COMMAND_NAME:
+                return None  # "/一整句话…" is not a command
+            options_only = spec is not None and "<" not in spec.usage
+            return Route(
+                spec, name, command_args(args, options_only=options_only), addressed=addressed
+            )
         found = match_tag(text, self.registry.hashtags, self.registry.bare_words)
         if found is None:
             return None

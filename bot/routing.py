@@ -17,9 +17,22 @@ from functools import lru_cache
 
 from bot.registry import CommandSpec
 
+_NAME_CHARS = r"A-Za-z0-9_\u4e00-\u9fff"
 COMMAND_PATTERN = re.compile(
-    r"^[/／]([A-Za-z0-9_\u4e00-\u9fff]{1,40})(?:@(\S+))?(?:\s+|$)(.*)$", re.S
+    rf"^[/／]([{_NAME_CHARS}]+)(?:@([^\s@:：,，、.。!！?？~～/]+))?(?![{_NAME_CHARS}/@])(.*)$",
+    re.S,
 )
+"""``/name[@bot] args``: the name ends at the first character that cannot be part of one, so
+``/ask：…``, ``/me。``, ``/rank！`` are commands too (``/usr/bin`` and ``/a@b@c`` are not)."""
+UNICODE_SPACES = "".join(chr(c) for c in range(0x80, 0x3001) if chr(c).isspace())
+"""No-break, en/em, thin, ideographic (U+3000) … spaces: separators like the ASCII space."""
+LEADING_PUNCTUATION = " \t\n:：,，、.。!！?？~～" + UNICODE_SPACES
+"""What is dropped between a command's name and its arguments (``/ask：…``, ``/ask: …``)."""
+TRAILING_PUNCTUATION = "。.!！?？~～…"
+"""Sentence punctuation a member ends a line with; ignored after number and option arguments
+(``/q 1。``, ``/rank all！``), kept after free text (a question's 「？」)."""
+_NUMBER_ARGS = re.compile(r"(?:(?:[#＃]?\d{1,9}|[A-Za-z]{1,12})(?:\s+(?=\S)|$))*")
+"""Arguments that are numbers and option words only (``1``, ``del 2``, ``answer 3 2``, ``all``)."""
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029]")
 FORBIDDEN_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """Control characters and bidi overrides (U+202E turns text around): a command or note that
@@ -37,7 +50,7 @@ def clean_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
-SEPARATORS = " \t\n:：,，.。;；、!！~～|｜-—"
+SEPARATORS = " \t\n:：,，.。;；、!！~～|｜-—" + UNICODE_SPACES
 """What may stand between a tag and the text: spaces and the punctuation people type there."""
 _HASH = "[#＃]"
 _DAY = r"(?:day\s*\d|第\s*[\d一二三四五六七八九十百]+\s*天)"
@@ -75,6 +88,22 @@ def match_tag(
         if match := end.match(text):
             return tag, match.group("rest").rstrip(SEPARATORS).strip()
     return None
+
+
+def command_args(args: str, *, options_only: bool = False) -> str:
+    """A command's arguments as written after its name (``/ask：…`` → ``…``), without the
+    sentence punctuation that ends a number or option argument (``/q 1。`` → ``1``, ``/me。`` →
+    ````); ``options_only`` (a command that takes no free text) also for a word alone
+    (``/rank all！``)."""
+    args = args.lstrip(LEADING_PUNCTUATION).rstrip()
+    bare = args.rstrip(TRAILING_PUNCTUATION + UNICODE_SPACES + " \t\n")
+    if bare == args or not _NUMBER_ARGS.fullmatch(bare):
+        return args
+    if options_only or not re.search("[A-Za-z]", bare):
+        return bare
+    if bare[-1:].isdigit():  # "/checkin del 2。"; a question mark stays ("/ask GPT 4?")
+        return args.rstrip("。.!！~～…" + UNICODE_SPACES + " \t\n")
+    return args
 
 
 def forbidden_char(text: str) -> str | None:

@@ -89,7 +89,7 @@ def authors_line(paper: Paper, lang: str, most: int = 3) -> str:
 async def paper(ctx: Context) -> Reply:
     """Store a paper for the weekly 论文速递, refusing duplicates within the group
     (``/paper edit …``: :mod:`handlers.paper_edit`)."""
-    first, _, rest = ctx.args.strip().partition(" ")
+    first, rest = [*ctx.args.split(None, 1), "", ""][:2]
     if first.lower() in EDIT_WORDS:
         return edit_paper(ctx, rest)
     if not ctx.args.strip():
