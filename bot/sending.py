@@ -395,12 +395,10 @@ class SendStage:
     def notify(self, *, everything: bool = False) -> None:
         """New rows were queued: load them (``everything``: every waiting row, not only those
         newer than the last loaded) and start their chats' lanes."""
-        if self.db is None:
+        if self.db is None or self._stopping:  # stopped: rows wait in the outbox for a restart
             return
         if not self._started:
             self.start()
-            return
-        if self._stopping:
             return
         self._reload = True
         self._reload_all = self._reload_all or everything

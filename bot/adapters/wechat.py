@@ -70,6 +70,9 @@ def room_admin(room: Any, contact_id: str) -> bool:
     return bool(contact_id) and contact_id in {owner, *admins} - {""}
 
 
+DRAIN_SECONDS = 5.0  # on shutdown, how long messages in hand (and still arriving) get
+
+
 class WechatAdapter(WechatSession):
     """Runs the bot on WeChat through a wechaty puppet service (see docs/wechat.md)."""
 
@@ -110,8 +113,11 @@ class WechatAdapter(WechatSession):
 
     # -- incoming --------------------------------------------------------------------------
     async def _handle(self, message_id: str) -> None:
-        if self._stopping or self._recent.seen(message_id):
-            return  # shutting down, or a re-delivery of a message already taken
+        if self._recent.seen(message_id):
+            return  # a re-delivery of a message already taken
+        if self._stopping:  # disconnecting: WeChat will not deliver it again
+            log.warning("WeChat: message %s arrived while disconnecting; not handled", message_id)
+            return
         slot = self.ingest.reserve()  # its place in line, before anything is awaited
         incoming = None
         try:
@@ -142,12 +148,16 @@ class WechatAdapter(WechatSession):
 
     async def stop(self) -> None:
         """Handle the messages already taken (their replies queued), stop the send stage
-        within ``sending.shutdown_seconds`` (unsent replies stay queued), disconnect."""
-        self._stopping = True
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=5)
+        within ``sending.shutdown_seconds`` (unsent replies stay queued), disconnect.
+
+        WeChat delivers a message once, so messages that arrive until the disconnect are still
+        stored (within :data:`DRAIN_SECONDS`); one arriving after it is logged."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DRAIN_SECONDS
+        while self._tasks and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)
         await self.sending.stop(self.config.sending.shutdown_seconds)
-        await super().stop()
+        await super().stop()  # waits (briefly) for messages that came meanwhile
 
     async def _room_join(self, room_id: str, invited_ids: list[str]) -> None:
         """Welcome people who joined a configured room: one message through the outbox,

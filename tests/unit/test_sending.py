@@ -113,6 +113,26 @@ async def test_one_lane_per_chat_in_order_and_each_row_sent_once(app: App) -> No
     await again.stop()
 
 
+async def test_replies_queued_after_a_shutdown_wait_for_the_restart(app: App) -> None:
+    """A message still being stored while the process stops (WeChat's drain) queues replies
+    after the send stage stopped: they wait in the outbox, nothing starts sending again."""
+    sent: list[str] = []
+
+    async def send(item: Queued) -> None:
+        sent.append(item.text)
+
+    stage = SendStage("telegram", app.db, send, RateLimiter(Limits(), is_group=groups_negative))
+    stage.start()
+    await stage.stop(grace=0.5)
+    queue_replies(app, "-1", ["late"])
+    stage.notify()
+    await asyncio.sleep(0.1)
+    assert sent == [] and states(app) == {"late": "pending"}
+    again = SendStage("telegram", app.db, send, RateLimiter(Limits(), is_group=groups_negative))
+    assert await again.flush() == 1 and sent == ["late"]
+    await again.stop()
+
+
 async def test_too_old_replies_are_dropped_with_a_log_line(
     app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
