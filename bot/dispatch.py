@@ -52,6 +52,7 @@ from bot.routing import (
     clean_text,
     command_args,
     forbidden_char,
+    keyword_form,
     match_tag,
 )
 from bot.sent import BotNames
@@ -129,7 +130,11 @@ class Dispatcher:
         """The answer in a group chat that is not configured: one notice per chat when the bot
         is addressed (a command, the join keyword, a mention), unless config says silent."""
         chat = incoming.chat
-        addressed = route is not None or text in self._join_words or incoming.mentions_bot
+        addressed = (
+            route is not None
+            or keyword_form(text) in self._join_words
+            or incoming.mentions_bot
+        )
         key = (chat.platform, chat.chat_id)
         if (
             not addressed
@@ -216,7 +221,9 @@ class Dispatcher:
             question_id = self._question_for_reply(incoming)
             if question_id is not None:
                 route = Route(self.registry.find_command("answer"), "answer", text)
-        if route is None and not self._is_keyword(incoming, keyword or ""):
+        if route is None:
+            keyword = self._keyword_for(incoming, text)
+        if route is None and keyword is None:
             if incoming.chat.is_private and text:
                 return [Reply(COMMON.get("private_hint", lang))]
             return []
@@ -268,11 +275,15 @@ class Dispatcher:
                 session, incoming.platform, incoming.chat.chat_id, incoming.reply_to_message_id
             )
 
-    def _is_keyword(self, incoming: Incoming, text: str) -> bool:
+    def _keyword_for(self, incoming: Incoming, text: str) -> str | None:
+        """The keyword ``text`` asks for: the message itself, or the word without the
+        punctuation, spaces and emoji around it (``自学。``, ``自学～``, ``自学🙏``)."""
         if not text or len(text) > 100:
-            return False
-        if text in self.registry.keywords or text in self._join_words:
-            return True
+            return None
+        forms = [form for form in dict.fromkeys((text, keyword_form(text))) if form]
+        for form in forms:
+            if form in self.registry.keywords or form in self._join_words:
+                return form
         group_config = self.group_for_chat(incoming.chat)
         assert group_config is not None  # prepare answered unconfigured chats already
         slugs = [group_config.slug]
@@ -282,12 +293,13 @@ class Dispatcher:
             slugs = [group.slug for group in self.config.groups]
         with self.db.session() as session:
             found = session.scalars(
-                select(KeywordReply.id)
+                select(KeywordReply.keyword)
                 .join(Group, Group.id == KeywordReply.group_id)
-                .where(Group.slug.in_(slugs), KeywordReply.keyword == text)
+                .where(Group.slug.in_(slugs), KeywordReply.keyword.in_(forms))
+                .order_by(KeywordReply.keyword != text)  # the exact message first
                 .limit(1)
             ).first()
-        return found is not None
+        return found
 
     def run(self, job: Job) -> Outcome:
         """Run one job in a transaction of its own."""

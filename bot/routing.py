@@ -106,6 +106,22 @@ def command_args(args: str, *, options_only: bool = False) -> str:
     return args
 
 
+def _decoration(char: str) -> bool:
+    """Punctuation, spaces, symbols and emoji (with their joiners and variation selectors)."""
+    return char in "\u200d\ufe0e\ufe0f" or unicodedata.category(char)[0] in "PZS" or char.isspace()
+
+
+def keyword_form(text: str) -> str:
+    """A keyword message without what people put around the word: ``自学。``, ``自学!``,
+    `` 自学 ``, ``自学～``, ``自学🙏`` -> ``自学`` (a word inside a sentence stays a sentence)."""
+    start, end = 0, len(text)
+    while start < end and _decoration(text[start]):
+        start += 1
+    while end > start and _decoration(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
 def forbidden_char(text: str) -> str | None:
     """The first control character or bidi override in ``text`` as ``U+XXXX``, if any."""
     found = FORBIDDEN_CHARS.search(text)

@@ -228,3 +228,33 @@ async def test_keywords_are_per_group(make_chat):
     await chat.say("/keyword add 书单 A 的书单", user="admin")
     assert await chat.say("书单") == "A 的书单"
     assert await chat.say("书单", chat=other) == ""
+
+
+# -- 「自学」 with the punctuation, spaces and emoji people type around it (#19) ---------------
+DECORATED = ["自学。", "自学!", "自学！", " 自学 ", "自学～", "自学~", "自学\u3000", "自学🙏", "自学❤️", "「自学」", "自学…"]
+
+
+@pytest.mark.parametrize("text", DECORATED)
+async def test_join_keyword_with_punctuation_or_emoji_around_it(chat, text):
+    assert "加入ML自学者俱乐部" in await chat.say(text, chat=DM)
+    assert await chat.say(text) == ALREADY_HERE
+
+
+@pytest.mark.parametrize("text", ["我想自学。", "自学了一周！", "自学 机器学习", "自学？难吗", "🙏"])
+async def test_join_keyword_inside_a_sentence_is_still_chat(chat, text):
+    assert await chat.say(text) == ""
+
+
+async def test_wechat_join_keyword_with_a_full_stop_invites_to_the_room(make_chat):
+    chat = make_chat(wechat={"study_room_id": "123@chatroom"})
+    [reply] = await chat.send("自学。", chat=WECHAT_DM)
+    assert reply.invite_to_room == "123@chatroom"
+
+
+async def test_custom_keyword_with_trailing_punctuation(chat):
+    await chat.say("/keyword add 书单 西瓜书", user="admin")
+    await chat.say("/keyword add +1 不用加一哦", user="admin")
+    assert await chat.say("书单！") == "西瓜书"
+    assert await chat.say("书单? ") == "西瓜书"
+    assert await chat.say("+1") == "不用加一哦"  # a keyword made of punctuation still matches
+    assert await chat.say("想要书单") == ""
