@@ -23,7 +23,9 @@ class CommandSpec:
     """One command: its name, aliases, hashtag triggers, help text and permission.
 
     ``bare_words`` are hashtag words that also trigger without their ``#`` when followed by a
-    separator or a day number (``打卡 day3 …``): only for words nobody starts a chat line with.
+    separator or a day number (``打卡 day3 …``, ``提问 …``): only for words nobody starts a
+    chat line with; a word written with a trailing ``：`` (``问题：``) triggers only before a
+    colon (see :func:`bot.routing.match_tag`).
     """
 
     name: str

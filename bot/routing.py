@@ -2,7 +2,7 @@
 
 :func:`clean_text` normalises what platforms deliver (newlines, control characters, lone
 surrogates, NFC); :func:`match_tag` recognises the ways people write a hashtag trigger
-(``#打卡：…``, ``＃打卡``, ``【打卡】…``, ``打卡 day3 …``); :class:`Route` is what a message asks
+(``#打卡：…``, ``＃打卡``, ``【打卡】…``, ``打卡 day3 …``, ``提问 …``, ``问题：…``); :class:`Route` is what a message asks
 for; :class:`RateLimiter` is a token bucket per member.
 """
 
@@ -56,13 +56,22 @@ _HASH = "[#＃]"
 _DAY = r"(?:day\s*\d|第\s*[\d一二三四五六七八九十百]+\s*天)"
 
 
+COLON_ONLY = "："
+"""A bare word written with a trailing full-width colon (``问题：``) triggers without its ``#``
+only before a colon (``问题：…``, ``问题:…``): 「问题 解决了」 is chat."""
+
+
 @lru_cache(maxsize=64)
-def _tag_patterns(word: str, bare: bool) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """The leading and the trailing forms of the tag ``word`` (``打卡`` for ``#打卡``)."""
+def _tag_patterns(word: str, bare: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The leading and the trailing forms of the tag ``word`` (``打卡`` for ``#打卡``);
+    ``bare``: ``""`` (only with ``#`` or brackets), ``"loose"`` (also the word alone before a
+    separator or a day number) or ``"colon"`` (also the word alone before a colon)."""
     w = re.escape(word)
     leading = [rf"{_HASH}{w}{_HASH}?", rf"【{w}】", rf"\[{w}\]", rf"「{w}」"]
-    if bare:  # "打卡 day3 …", "打卡：…", "打卡第3天 …": the word alone needs a separator or a day
+    if bare == "loose":  # "打卡 day3 …", "打卡：…", "打卡第3天 …": a separator or a day after it
         leading.append(rf"{w}(?=[{re.escape(SEPARATORS)}]+\S|{_DAY})")
+    elif bare == "colon":  # "问题：…"
+        leading.append(rf"{w}(?=\s*[:：]\s*\S)")
     start = re.compile(rf"^(?:{'|'.join(leading)})(?P<rest>.*)$", re.S | re.I)
     trailing = rf"(?:(?<=\s)|(?<=[，。,.!！]))(?:{_HASH}{w}{_HASH}?|【{w}】)"
     end = re.compile(rf"^(?P<rest>.*?){trailing}$", re.S)
@@ -77,12 +86,17 @@ def match_tag(
     Leading: ``#打卡 …``, ``#打卡：…`` / ``，`` / ``。`` (any of :data:`SEPARATORS`), ``#打卡学习了…``
     (no space), ``＃打卡`` (full-width), ``#打卡#…``, ``【打卡】…``, ``[打卡]…``, ``「打卡」…``;
     for words in ``bare_words`` also the word alone before a separator or a day number
-    (``打卡 day3 …``). Trailing: ``… #打卡`` after a space or punctuation. A tag inside a
-    sentence is just chat. ``rest`` is the text without the tag and its separators.
+    (``打卡 day3 …``, ``提问 …``, ``求助：…``), for ``问题：`` (see :data:`COLON_ONLY`) the word
+    alone before a colon. Trailing: ``… #打卡`` after a space or punctuation. A tag inside a
+    sentence, or the word glued to the next one (「提问的人好多」), is just chat. ``rest`` is
+    the text without the tag and its separators.
     """
     for tag in sorted(tags, key=len, reverse=True):
         word = tag.lstrip("#＃")
-        start, end = _tag_patterns(word, word in bare_words)
+        bare = "loose" if word in bare_words else ""
+        if word + COLON_ONLY in bare_words:
+            bare = "colon"
+        start, end = _tag_patterns(word, bare)
         if match := start.match(text):
             return tag, match.group("rest").lstrip(SEPARATORS).rstrip()
         if match := end.match(text):

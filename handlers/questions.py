@@ -156,7 +156,9 @@ def _similar(ctx: Context, text: str, question_id: int) -> list[Question]:
 @command(
     "ask",
     aliases=("提问",),
-    hashtags=("#提问",),
+    # 「#提问 …」, 「【求助】…」, 「提问 …」, 「求助：…」, 「问题：…」 (bot.routing.match_tag)
+    hashtags=("#提问", "#问题", "#求助"),
+    bare_words=("提问", "求助", "问题："),
     usage="<问题>",
     usage_en="<question>",
     help_zh="提问（自动编号，并提示相似的历史问题）",

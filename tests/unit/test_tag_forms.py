@@ -7,7 +7,7 @@ import pytest
 
 from bot.app import load_handlers
 from bot.routing import match_tag
-from storage.models import CheckIn
+from storage.models import CheckIn, Question
 
 REGISTRY = load_handlers()
 TAGS = REGISTRY.hashtags
@@ -107,3 +107,71 @@ async def test_loose_forms_check_in_through_the_dispatcher(chat):
 async def test_loose_forms_of_other_tags_and_a_full_width_slash(chat):
     assert "#1" in await chat.say("#提问：怎么理解 dropout？", user="u2")
     assert "第 1 条" in await chat.say("／打卡 全角斜杠", user="u3")
+
+
+# -- questions without their # (#19) -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "tag", "rest"),
+    [
+        ("提问 怎么理解 dropout？", "#提问", "怎么理解 dropout？"),
+        ("提问：怎么理解 dropout？", "#提问", "怎么理解 dropout？"),
+        ("提问:怎么理解 dropout？", "#提问", "怎么理解 dropout？"),
+        ("提问，怎么理解 dropout？", "#提问", "怎么理解 dropout？"),
+        ("提问\n怎么理解 dropout？", "#提问", "怎么理解 dropout？"),
+        ("【提问】怎么理解 dropout？", "#提问", "怎么理解 dropout？"),
+        ("【提问】 怎么理解 dropout？", "#提问", "怎么理解 dropout？"),
+        ("#提问怎么理解 dropout？", "#提问", "怎么理解 dropout？"),
+        ("＃提问：怎么理解 dropout？", "#提问", "怎么理解 dropout？"),
+        ("怎么理解 dropout？ #提问", "#提问", "怎么理解 dropout？"),
+        ("求助 CUDA 装不上", "#求助", "CUDA 装不上"),
+        ("求助！CUDA 装不上", "#求助", "CUDA 装不上"),
+        ("求助：CUDA 装不上", "#求助", "CUDA 装不上"),
+        ("【求助】CUDA 装不上", "#求助", "CUDA 装不上"),
+        ("#求助 CUDA 装不上", "#求助", "CUDA 装不上"),
+        ("问题：为什么要做 batch norm？", "#问题", "为什么要做 batch norm？"),
+        ("问题:为什么要做 batch norm？", "#问题", "为什么要做 batch norm？"),
+        ("问题 ：为什么要做 batch norm？", "#问题", "为什么要做 batch norm？"),
+        ("【问题】为什么要做 batch norm？", "#问题", "为什么要做 batch norm？"),
+        ("#问题 为什么要做 batch norm？", "#问题", "为什么要做 batch norm？"),
+    ],
+)
+def test_loose_question_forms(text, tag, rest):
+    assert match_tag(text, TAGS, BARE) == (tag, rest)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "提问的人好多",  # the word glued to the next one: chat, as 「打卡了吗大家」
+        "我有个问题想请教大家",  # not at the start
+        "提问",  # the word alone
+        "求助",
+        "问题",
+        "问题：",  # nothing after the colon
+        "问题 解决了，谢谢大家",  # 问题 needs a colon: 「问题 …」 is how people report back
+        "问题不大",
+        "问题，我搞定了",
+        "求助帖在哪里",
+        "这个问题：怎么办",
+        "有问题：随时问",
+    ],
+)
+def test_question_words_in_ordinary_chat(text):
+    assert match_tag(text, TAGS, BARE) is None
+
+
+async def test_loose_question_forms_ask_through_the_dispatcher(chat):
+    forms = [
+        "提问 怎么理解 dropout？",
+        "求助：CUDA 装不上",
+        "问题：batch norm 有什么用？",
+        "【提问】学习率怎么选？",
+    ]
+    for number, form in enumerate(forms, 1):
+        reply = await chat.say(form, user=f"q{number}")  # one member each: flood limit
+        assert f"#{number}" in reply, form
+    for text in ("提问的人好多", "我有个问题想请教大家", "问题 解决了，谢谢大家"):
+        assert await chat.say(text, user="q9") == ""
+    with chat.app.db.session() as session:
+        texts = [q.text for q in session.query(Question).order_by(Question.number)]
+    assert texts == ["怎么理解 dropout？", "CUDA 装不上", "batch norm 有什么用？", "学习率怎么选？"]
