@@ -67,14 +67,16 @@ def _tag_patterns(word: str, bare: str) -> tuple[re.Pattern[str], re.Pattern[str
     ``bare``: ``""`` (only with ``#`` or brackets), ``"loose"`` (also the word alone before a
     separator or a day number) or ``"colon"`` (also the word alone before a colon)."""
     w = re.escape(word)
-    leading = [rf"{_HASH}{w}{_HASH}?", rf"【{w}】", rf"\[{w}\]", rf"「{w}」"]
+    # "#ask" is not the start of "#asking": an English tag ends where its word does
+    word_end = r"(?![A-Za-z0-9_])" if word.isascii() else ""
+    leading = [rf"{_HASH}{w}{word_end}{_HASH}?", rf"【{w}】", rf"\[{w}\]", rf"「{w}」"]
     if bare == "loose":  # "打卡 day3 …", "打卡：…", "打卡第3天 …": a separator or a day after it
         leading.append(rf"{w}(?=[{re.escape(SEPARATORS)}]+\S|{_DAY})")
     elif bare == "colon":  # "问题：…"
         leading.append(rf"{w}(?=\s*[:：]\s*\S)")
     start = re.compile(rf"^(?:{'|'.join(leading)})(?P<rest>.*)$", re.S | re.I)
     trailing = rf"(?:(?<=\s)|(?<=[，。,.!！]))(?:{_HASH}{w}{_HASH}?|【{w}】)"
-    end = re.compile(rf"^(?P<rest>.*?){trailing}$", re.S)
+    end = re.compile(rf"^(?P<rest>.*?){trailing}$", re.S | re.I)
     return start, end
 
 

@@ -133,7 +133,7 @@ def _check_length(ctx: Context, text: str) -> None:
 @command(
     "checkin",
     aliases=("打卡",),
-    hashtags=("#打卡", "#心得"),
+    hashtags=("#打卡", "#心得", "#checkin", "#check-in"),
     bare_words=("打卡",),
     usage=USAGE,
     usage_en="<learning note>",

@@ -80,7 +80,7 @@ def authors_line(paper: Paper, lang: str, most: int = 3) -> str:
 @command(
     "paper",
     aliases=("论文",),
-    hashtags=("#论文",),
+    hashtags=("#论文", "#paper"),
     usage="<链接> [标题] | 摘要 | 一句话概括",
     usage_en="<url> [title] | summary | one-line takeaway",
     help_zh="分享论文（识别 arXiv 编号与 GitHub 代码链接，重复的会提示）",

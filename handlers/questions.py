@@ -157,7 +157,7 @@ def _similar(ctx: Context, text: str, question_id: int) -> list[Question]:
     "ask",
     aliases=("提问",),
     # 「#提问 …」, 「【求助】…」, 「提问 …」, 「求助：…」, 「问题：…」 (bot.routing.match_tag)
-    hashtags=("#提问", "#问题", "#求助"),
+    hashtags=("#提问", "#问题", "#求助", "#ask", "#question"),
     bare_words=("提问", "求助", "问题："),
     usage="<问题>",
     usage_en="<question>",

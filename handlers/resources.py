@@ -42,7 +42,7 @@ MSG = Messages(
 @command(
     "share",
     aliases=("分享",),
-    hashtags=("#分享",),
+    hashtags=("#分享", "#资源", "#资料", "#share", "#resource"),
     usage="<链接> #标签 … 简介",
     usage_en="<url> #tag … description",
     help_zh="分享学习资料：链接 + #标签 + 简介",

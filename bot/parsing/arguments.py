@@ -236,5 +236,5 @@ def parse_share(args: str) -> tuple[str, list[str], str]:
         raise MissingURL()
     url = validate_url(urls[0])
     rest = _remove(text, urls[0])
-    tags = extract_tags(rest, ignore=("分享", "share"))
+    tags = extract_tags(rest, ignore=("分享", "资源", "资料", "share", "resource"))
     return url, tags, strip_tags(rest)

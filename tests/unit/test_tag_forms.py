@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import load_handlers
 from bot.routing import match_tag
-from storage.models import CheckIn, Question
+from storage.models import CheckIn, Paper, Question, Resource
 
 REGISTRY = load_handlers()
 TAGS = REGISTRY.hashtags
@@ -137,6 +138,26 @@ async def test_loose_forms_of_other_tags_and_a_full_width_slash(chat):
 )
 def test_loose_question_forms(text, tag, rest):
     assert match_tag(text, TAGS, BARE) == (tag, rest)
+# -- English hashtags and Chinese synonyms (#19) -------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        ("#checkin learned PCA today", "#checkin"),
+        ("#CheckIn: learned PCA", "#checkin"),
+        ("#check-in learned PCA", "#check-in"),
+        ("learned PCA today #checkin", "#checkin"),
+        ("#ask how do I pick a learning rate?", "#ask"),
+        ("#question: how do I pick a learning rate?", "#question"),
+        ("#问题 怎么选择学习率？", "#问题"),
+        ("#paper https://arxiv.org/abs/1706.03762", "#paper"),
+        ("#share https://d2l.ai #dl great book", "#share"),
+        ("#资源 https://d2l.ai 动手学深度学习", "#资源"),
+        ("#资料：https://d2l.ai", "#资料"),
+    ],
+)
+def test_english_hashtags_and_chinese_synonyms(text, tag):
+    found = match_tag(text, TAGS, BARE)
+    assert found is not None and found[0] == tag
 
 
 @pytest.mark.parametrize(
@@ -175,3 +196,37 @@ async def test_loose_question_forms_ask_through_the_dispatcher(chat):
     with chat.app.db.session() as session:
         texts = [q.text for q in session.query(Question).order_by(Question.number)]
     assert texts == ["怎么理解 dropout？", "CUDA 装不上", "batch norm 有什么用？", "学习率怎么选？"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "#asking for a friend",  # an English tag is a whole word
+        "#questions are welcome here",
+        "#papers from NeurIPS are out",
+        "#shared screen is frozen",
+        "#checking the logs",
+        "this #paper is great, thanks",  # a tag inside a sentence is chat
+        "我有个问题想问",
+        "大家有什么资料推荐吗",
+        "资料：在群公告里",
+    ],
+)
+def test_ordinary_chat_is_not_a_tag(text):
+    assert match_tag(text, TAGS, BARE) is None
+
+
+async def test_english_hashtags_store_what_they_name(chat):
+    await chat.say("#checkin learned PCA and SVD today", user="u1")
+    await chat.say("#question how do I pick a learning rate?", user="u1")
+    await chat.say("#paper https://arxiv.org/abs/1706.03762 Attention", user="u2")
+    await chat.say("#资源 https://d2l.ai 动手学深度学习 #dl", user="u2")
+    with chat.app.db.session() as session:
+        assert [c.text for c in session.scalars(select(CheckIn))] == ["learned PCA and SVD today"]
+        assert [q.text for q in session.scalars(select(Question))] == [
+            "how do I pick a learning rate?"
+        ]
+        assert [p.arxiv_id for p in session.scalars(select(Paper))] == ["1706.03762"]
+        [resource] = session.scalars(select(Resource)).all()
+        assert resource.url.startswith("https://d2l.ai")
+        assert [tag.name for tag in resource.tags] == ["dl"]
