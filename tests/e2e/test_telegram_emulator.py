@@ -350,6 +350,31 @@ async def test_debug_logs_never_show_the_bot_token(
     assert token.split(":")[1] not in caplog.text
 
 
+async def test_an_asker_who_blocked_the_bot_is_told_in_the_group_once(bot: Bot) -> None:
+    """#19: the asker started the bot, then blocked it: the DM is refused (403) and the notice
+    goes to the group instead, quoting the question and mentioning them, once."""
+    asker, helper = bot.user(91, "拉黑"), bot.user(92, "好心")
+    await asker.say("/start", asker.dm)
+    await asker.replies(asker.dm)
+    await asker.say("/ask 梯度爆炸怎么办？", GROUP)
+    [announcement] = await asker.replies(GROUP)
+    blocked = await bot.client.post("/blockBot", json={"chatId": asker.user["id"]})
+    blocked.raise_for_status()
+    await helper.say("/answer 1 梯度裁剪", GROUP)
+    in_group = await helper.replies_until(GROUP, "你的问题 #1")
+    assert any("已记录 好心 对问题 #1" in item["message"]["text"] for item in in_group)
+    response = await bot.client.post("/getSends", json={"token": bot.token})
+    sends = response.json()["result"]
+    [notice] = [s for s in sends if "你的问题 #1" in (s["text"] or "")]  # once: the group only
+    assert notice["chat_id"] == str(GROUP["id"])
+    assert notice["reply_to"] == announcement["messageId"]  # quoting the question
+    assert 'href="tg://user?id=91"' in notice["text"]  # a mention notifies the asker
+    await helper.say("/q 1", GROUP)  # later messages: still no second notice
+    await helper.replies_until(GROUP, "梯度裁剪")
+    again = (await bot.client.post("/getSends", json={"token": bot.token})).json()["result"]
+    assert len([s for s in again if "你的问题 #1" in (s["text"] or "")]) == 1
+
+
 async def test_an_asker_hears_of_each_answer_privately_or_in_the_group(bot: Bot) -> None:
     asker, quiet, helper = bot.user(21, "问者"), bot.user(22, "潜水"), bot.user(23, "热心")
     await asker.say("/start", asker.dm)  # has started the bot: it may write to them

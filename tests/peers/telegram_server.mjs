@@ -7,7 +7,8 @@
 // fetched); with --limits, Telegram's flood limits per bot token: a 429 with retry_after past
 // 30 sends/s per bot and past 20 messages/min into one group. Also getChatAdministrators
 // (bot side), answering from a table the test fills through the client side:
-// POST /setChatAdministrators {chatId, userIds}.
+// POST /setChatAdministrators {chatId, userIds}. A user who blocked the bot: POST /blockBot
+// {chatId} makes every send into that chat a 403 "Forbidden: bot was blocked by the user".
 import TelegramServer from 'telegram-test-api';
 import routesIndex from 'telegram-test-api/lib/routes/index.js';
 
@@ -69,6 +70,7 @@ const accepted = []; // every send, edit and reaction taken (for benchmarks: POS
 const times = new Map(); // key -> send times (ms) inside the window
 const reactions = []; // {token, chat_id, message_id, reaction}
 const noReactions = new Set(); // chat ids where reactions are not allowed
+const blocked = new Set(); // private chats whose user blocked the bot
 
 function wait(key, count, windowMs, now) {
   const recent = (times.get(key) || []).filter((t) => t > now - windowMs);
@@ -112,6 +114,12 @@ function record(token, method, body, now) {
 
 app.all('/bot:token/:method', (req, res, next) => {
   const { token, method } = req.params;
+  if (SENDS.has(method) && blocked.has(String(req.body.chat_id))) {
+    res.status(403).json({
+      ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user',
+    });
+    return;
+  }
   if (!COUNTED.has(method)) return next();
   const now = Date.now();
   if (!limits) {
@@ -152,6 +160,11 @@ app.post('/getSends', (req, res) => {
 
 app.post('/getReactions', (req, res) => {
   res.json({ ok: true, result: reactions.filter((r) => r.token === req.body.token) });
+});
+
+app.post('/blockBot', (req, res) => {
+  blocked.add(String(req.body.chatId));
+  res.json({ ok: true, result: true });
 });
 
 app.post('/disallowReactions', (req, res) => {
