@@ -169,6 +169,13 @@ def parse_paper(args: str) -> PaperInput:
             if repo not in code_urls:
                 code_urls.append(repo)
             text = _remove(text, candidate, "code")
+    for candidate in find_urls(text):  # 「代码：https://gitee.com/…」: labelled, not on GitHub
+        at = text.find(candidate)
+        if at >= 0 and _LABEL_BEFORE["code"].search(text[:at]):
+            link = validate_url(candidate)
+            if link not in code_urls:
+                code_urls.append(link)
+            text = _remove(text, candidate, "code")
     if main is not None and not code_urls and github_repo(main) is not None:
         code_urls.append(github_repo(main) or "")
     code_url = "\n".join(code_urls) or None
@@ -183,12 +190,19 @@ def parse_paper(args: str) -> PaperInput:
 _FIELD_LABEL = re.compile(
     r"(?:^|(?<=[\s|｜]))(?:(?P<title>标题|题目|论文名称|title)"
     r"|(?P<summary>摘要|简介|总结|summary|abstract)"
-    r"|(?P<one_liner>一句话(?:概括|总结|介绍)?(?:该文献|本文)?|tl;?dr|one[- ]?liner|in one line))"
+    r"|(?P<one_liner>一句话(?:概括|总结|介绍)?(?:该文献|本文)?|tl;?dr|one[- ]?liner|in one line)"
+    r"|(?P<drop>作者(?:们|列表)?|authors?|by|发表(?:于|在)?|会议|期刊|来源|出处|venue|conference"
+    r"|journal|published(?: in| at)?|年份|时间|year|date|关键词|关键字|keywords?"
+    r"|(?:(?:论文|原文|代码|项目|pdf)?(?:地址|链接)|paper|pdf|links?|urls?|code|repo|github)"
+    r"(?=\s*[:：][ \t]*(?:$|\n|[|｜]))))"
     r"\s*[:：]\s*",
-    re.IGNORECASE,
+    re.IGNORECASE | re.MULTILINE,
 )
 """A label a member may put before a /paper field (「一句话：只用注意力」, ``TL;DR:``): at the start,
-after a separator or on a new line; the field's text is what follows it, up to the next label."""
+after a separator or on a new line; the field's text is what follows it, up to the next label.
+Labels of what /paper does not store — authors (arXiv's come with the metadata), venue, year,
+keywords (``作者：张三``, ``Authors: …``) — are dropped with their text, and so is a link's label
+left empty once its link was taken (``论文地址：``, ``代码地址：``): never glued into the title."""
 
 _PAPER_FIELDS = ("title", "summary", "one_liner")
 
@@ -211,7 +225,8 @@ def _paper_fields(text: str) -> tuple[str, str, str]:
         end = labels[at + 1].start() if at + 1 < len(labels) else len(text)
         first, *rest = _SEPARATORS.split(text[label.end() : end])
         name = label.lastgroup or "title"
-        fields[name].append(first.strip())
+        if name != "drop":
+            fields[name].append(first.strip())
         unlabelled += [p.strip() for p in rest]
     free = [name for name in _PAPER_FIELDS if not fields[name]]
     for part in filter(None, unlabelled):

@@ -231,7 +231,19 @@ async def test_keywords_are_per_group(make_chat):
 
 
 # -- 「自学」 with the punctuation, spaces and emoji people type around it (#19) ---------------
-DECORATED = ["自学。", "自学!", "自学！", " 自学 ", "自学～", "自学~", "自学\u3000", "自学🙏", "自学❤️", "「自学」", "自学…"]
+DECORATED = [
+    "自学。",
+    "自学!",
+    "自学！",
+    " 自学 ",
+    "自学～",
+    "自学~",
+    "自学\u3000",
+    "自学🙏",
+    "自学❤️",
+    "「自学」",
+    "自学…",
+]
 
 
 @pytest.mark.parametrize("text", DECORATED)
@@ -240,7 +252,9 @@ async def test_join_keyword_with_punctuation_or_emoji_around_it(chat, text):
     assert await chat.say(text) == ALREADY_HERE
 
 
-@pytest.mark.parametrize("text", ["我想自学。", "自学了一周！", "自学 机器学习", "自学？难吗", "🙏"])
+@pytest.mark.parametrize(
+    "text", ["我想自学。", "自学了一周！", "自学 机器学习", "自学？难吗", "🙏"]
+)
 async def test_join_keyword_inside_a_sentence_is_still_chat(chat, text):
     assert await chat.say(text) == ""
 

@@ -376,7 +376,10 @@ def test_parsers_raise_only_parse_errors(text):
         ("1706.03762 注意力 | 一句话能说清吗 | 概要", ("注意力", "一句话能说清吗", "概要")),
         # a labelled field goes where its label says, wherever it stands
         ("1706.03762 一句话：注意力就是全部", ("", "", "注意力就是全部")),
-        ("1706.03762 Attention Is All You Need 一句话：只用注意力", ("Attention Is All You Need", "", "只用注意力")),
+        (
+            "1706.03762 Attention Is All You Need 一句话：只用注意力",
+            ("Attention Is All You Need", "", "只用注意力"),
+        ),
         ("1706.03762 注意力 摘要：提出 Transformer", ("注意力", "提出 Transformer", "")),
         (
             "https://arxiv.org/abs/1706.03762\n标题：Attention Is All You Need\n摘要：提出 Transformer\n一句话：只用注意力",
@@ -386,7 +389,10 @@ def test_parsers_raise_only_parse_errors(text):
             "1706.03762\n一句话：只用注意力\n标题：注意力就是一切",
             ("注意力就是一切", "", "只用注意力"),
         ),
-        ("1706.03762 注意力 | TL;DR: attention only | 新架构", ("注意力", "新架构", "attention only")),
+        (
+            "1706.03762 注意力 | TL;DR: attention only | 新架构",
+            ("注意力", "新架构", "attention only"),
+        ),
         # a colon inside a sentence is not a label
         ("1706.03762 注意力，总结得很好：推荐", ("注意力，总结得很好：推荐", "", "")),
     ],
@@ -394,3 +400,74 @@ def test_parsers_raise_only_parse_errors(text):
 def test_a_label_the_member_puts_before_a_paper_field_is_not_kept_in_it(text, fields):
     paper = parse_paper(text)
     assert (paper.title, paper.summary, paper.one_liner) == fields
+
+
+# -- labels /paper does not store, and link labels left empty (#19) ----------------------------
+@pytest.mark.parametrize(
+    ("text", "title", "summary", "one_liner"),
+    [
+        (
+            "https://openreview.net/forum?id=xyz\n标题：某论文\n作者：张三\n摘要：一种新方法",
+            "某论文",
+            "一种新方法",
+            "",
+        ),
+        ("https://openreview.net/forum?id=xyz\n标题：某论文\n作者:张三, 李四", "某论文", "", ""),
+        ("https://openreview.net/forum?id=xyz 某论文\n作者：张三", "某论文", "", ""),
+        (
+            "1706.03762 Attention Is All You Need\nAuthors: Vaswani et al.",
+            "Attention Is All You Need",
+            "",
+            "",
+        ),
+        (
+            "1706.03762 Attention\nAuthor: Vaswani\nTL;DR: attention only",
+            "Attention",
+            "",
+            "attention only",
+        ),
+        ("1706.03762 Attention\n会议：NeurIPS 2017\n关键词：transformer", "Attention", "", ""),
+        ("1706.03762 Attention\nVenue: NeurIPS | 摘要", "Attention", "摘要", ""),
+        (  # the real digest's fields
+            "论文名称：Destruction and Construction Learning\n"
+            "论文地址：https://arxiv.org/abs/1903.10258\n"
+            "代码地址：https://github.com/JDAI-CV/DCL\n"
+            "一句话概括该文献：引入拆解与建构学习",
+            "Destruction and Construction Learning",
+            "",
+            "引入拆解与建构学习",
+        ),
+        (
+            "标题：某论文\n论文链接：https://openreview.net/forum?id=abc\n发表于：ICLR",
+            "某论文",
+            "",
+            "",
+        ),
+        (
+            "https://arxiv.org/abs/1706.03762 Attention | this paper: says so",
+            "Attention",
+            "this paper: says so",
+            "",
+        ),
+    ],
+)
+def test_paper_labels_never_glue_into_the_title(text, title, summary, one_liner):
+    parsed = parse_paper(text)
+    assert (parsed.title, parsed.summary, parsed.one_liner) == (title, summary, one_liner)
+
+
+def test_a_labelled_code_link_off_github_is_the_code_link():
+    parsed = parse_paper(
+        "https://openreview.net/forum?id=abc 某论文\n代码地址：https://gitee.com/a/b"
+    )
+    assert parsed.title == "某论文"
+    assert parsed.code_urls == ["https://gitee.com/a/b"]
+
+
+async def test_paper_with_an_authors_line_is_stored_and_listed_without_it(chat):
+    reply = await chat.say(
+        "/paper https://openreview.net/forum?id=xyz\n标题：某论文\n作者：张三\n摘要：一种新方法"
+    )
+    assert "某论文" in reply and "作者" not in reply
+    listing = await chat.say("/papers")
+    assert "某论文" in listing and "张三" not in listing
