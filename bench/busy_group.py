@@ -40,12 +40,12 @@ PART_SECONDS = 0.05  # the stand-in sender's time per part (a Bot API round trip
 LONG_NOTES = 100  # long notes in the week: enough for DIGEST_PARTS Telegram messages
 
 
-def _config(url: str, data_dir: str):  # type: ignore[no-untyped-def]
+def _config(url: str, data_dir: str, worker: bool | None = None):  # type: ignore[no-untyped-def]
     return parse_config(
         {
             "data_dir": data_dir,
             "admins": ["console:admin"],  # /stats is for admins
-            "database": {"url": url},
+            "database": {"url": url, "worker_thread": worker},
             "limits": {"messages_per_minute": 10**9, "burst": 10**9},
             "web": {"enabled": True, "requests_per_minute": 10**9, "burst": 10**9},
             "groups": [
@@ -84,8 +84,9 @@ async def _scenario(
     stats: bool = False,
     web: bool = False,
     digest: bool = False,
+    worker: bool | None = None,
 ) -> list[float]:
-    app = build_app(_config(url, data_dir))
+    app = build_app(_config(url, data_dir, worker))
     app.dispatcher.use_outbox("console")
     sender = PartSender()
     app.add_sender(sender)
@@ -181,15 +182,19 @@ SCENARIOS: dict[str, tuple[str, dict[str, bool]]] = {
 }
 
 
-def _run(pg_url: str | None, seconds: float, only: list[str]) -> None:
+def _run(pg_url: str | None, seconds: float, only: list[str], worker: bool | None) -> None:
     db_label = "PostgreSQL" if pg_url else "SQLite"
-    print(f"{db_label}: {MEMBERS} members, {RATE:.0f} messages/s, {seconds:.0f} s per scenario")
+    where = {None: "the default", True: "a worker thread", False: "the event loop"}[worker]
+    print(
+        f"{db_label} (transactions on {where}): {MEMBERS} members, {RATE:.0f} messages/s, "
+        f"{seconds:.0f} s per scenario"
+    )
     alone_p99 = None
     for n, key in enumerate(["alone", *[k for k in only if k != "alone"]]):
         label, kwargs = SCENARIOS[key]
         with tempfile.TemporaryDirectory() as tmp:
             url = pg_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-            samples = asyncio.run(_scenario(url, tmp, seconds, f"s{n}", **kwargs))
+            samples = asyncio.run(_scenario(url, tmp, seconds, f"s{n}", worker=worker, **kwargs))
         print(_line(label, samples, alone_p99))
         if alone_p99 is None:
             alone_p99 = percentiles(samples)["p99"]
@@ -203,15 +208,25 @@ def main() -> None:
         "--only", default=",".join(SCENARIOS), help="scenarios, e.g. digest,web (alone always)"
     )
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--worker",
+        choices=["default", "on", "off", "both"],
+        default="default",
+        help="database.worker_thread (both: off, then on, for each database)",
+    )
     args = parser.parse_args()
+    workers: list[bool | None] = {
+        "default": [None], "on": [True], "off": [False], "both": [False, True]
+    }[args.worker]
     only = [key.strip() for key in args.only.split(",") if key.strip()]
     print(f"busy group bench on {describe()}")
     warm_up_process()
-    if not args.no_sqlite:
-        _run(None, args.seconds, only)
-    if args.pg:
-        with pg_database(args.pg) as url:
-            _run(url, args.seconds, only)
+    for worker in workers:
+        if not args.no_sqlite:
+            _run(None, args.seconds, only, worker)
+        if args.pg:
+            with pg_database(args.pg) as url:
+                _run(url, args.seconds, only, worker)
 
 
 if __name__ == "__main__":

@@ -81,7 +81,11 @@ def build_app(
     dispatcher; adapters add their senders to ``app.senders`` when they are made."""
     protect_config(config)  # the config's secrets never reach the logs
     registry = load_handlers()
-    database = db or Database(config.database.url, echo=config.database.echo)
+    database = db or Database(
+        config.database.url,
+        echo=config.database.echo,
+        worker_thread=config.database.worker_thread,
+    )
     senders: dict[str, Sender] = {}
     mp_drafts = _mp_drafts(config, database, clock)
     digest = DigestService(database, config, senders, clock, mp_drafts=mp_drafts)

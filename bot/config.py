@@ -72,6 +72,10 @@ class DatabaseConfig(_Section):
     # how long the ids of handled messages are kept to refuse a re-delivered one (platforms
     # re-deliver within a day); older ids are pruned at start-up and daily
     processed_retention_days: int = Field(default=30, ge=2, le=3650)
+    # run the message transactions, outbox bookkeeping and indexing in one worker thread
+    # instead of on the event loop (storage.db); unset: on PostgreSQL yes, on SQLite no
+    # (docs/architecture.md says why)
+    worker_thread: bool | None = None
 
 
 class ChatConfig(_Section):

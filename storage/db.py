@@ -5,13 +5,16 @@ when the block ends normally and rolls back on any exception, so nothing is stor
 after a commit that queued entries for the search index it calls ``on_index_queued``.
 SQLite gets WAL, ``synchronous=NORMAL``, foreign keys and a busy timeout.
 
-The event loop never waits on the database: :meth:`Database.run` runs a function of short
-transactions (a batch of messages, an outbox row's claim or settle) in the database's **one
-worker thread** and awaits it, :meth:`Database.submit` queues one without waiting. One thread,
-first in first out: on SQLite it is the one writer, so the loop never blocks on SQLite's write
-lock and jobs run in the order they were queued (a row's settle after its parts' count).
-:meth:`Database.dispose` joins it. Long reads (digest rendering, archive pages) use
-``asyncio.to_thread`` instead, so they never hold up the messages behind them.
+The bot's short transactions (a batch of messages, an outbox row's claim or settle, a slice of
+search indexing) go through :meth:`Database.run` (awaited) and :meth:`Database.submit` (queued,
+not awaited). With ``worker_thread`` (the default on PostgreSQL, where every statement is a
+network round trip) they run in the database's **one worker thread**, first in first out: the
+loop never waits on the database, only one thread writes, and jobs run in the order they were
+queued (a row's settle after its parts' count). :meth:`Database.dispose` joins the thread.
+Without it (the default on SQLite, whose statements take microseconds and whose cost is
+Python's own CPU, which a thread only makes compete for the GIL) they run inline on the event
+loop, the loop being the one writer. Long reads (digest rendering, archive pages) use
+``asyncio.to_thread`` either way, so they never hold up the messages behind them.
 """
 
 from __future__ import annotations
@@ -169,9 +172,18 @@ def alembic_config(connection: Any = None, url: str | None = None) -> Any:
 class Database:
     """The engine plus a session factory; one per process."""
 
-    def __init__(self, url: str, *, echo: bool = False, migrate: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        migrate: bool = True,
+        worker_thread: bool | None = None,
+    ) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, echo=echo)
+        #: run/submit in the worker thread (None: on PostgreSQL, not on SQLite; module doc)
+        self.worker_thread = self.dialect != "sqlite" if worker_thread is None else worker_thread
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # called after a commit that queued entries for the search index (see search_worker)
         self.on_index_queued: Callable[[], None] | None = None
@@ -204,7 +216,9 @@ class Database:
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)`` in the database's worker thread, awaited (see module doc).
         Cancelling the caller does not cancel ``fn``: once queued it runs, and its
-        transaction commits or rolls back as a whole."""
+        transaction commits or rolls back as a whole. Without ``worker_thread``: inline."""
+        if not self.worker_thread:
+            return fn(*args, **kwargs)
         self._loop = asyncio.get_running_loop()
         job = asyncio.wrap_future(self._executor().submit(partial(fn, *args, **kwargs)))
         try:
@@ -215,7 +229,13 @@ class Database:
 
     def submit(self, fn: Callable[P, object], /, *args: P.args, **kwargs: P.kwargs) -> None:
         """Queue ``fn(*args, **kwargs)`` in the worker thread without waiting for it (after
-        every job queued before it; a failure is logged)."""
+        every job queued before it; a failure is logged). Without ``worker_thread``: inline."""
+        if not self.worker_thread:
+            try:
+                fn(*args, **kwargs)
+            except Exception:
+                log.exception("database job failed")
+            return
         future = self._executor().submit(partial(fn, *args, **kwargs))
         future.add_done_callback(_log_failure)
 
