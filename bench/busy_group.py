@@ -40,7 +40,7 @@ PART_SECONDS = 0.05  # the stand-in sender's time per part (a Bot API round trip
 LONG_NOTES = 100  # long notes in the week: enough for DIGEST_PARTS Telegram messages
 
 
-def _config(url: str, data_dir: str, worker: bool | None = None):  # type: ignore[no-untyped-def]
+def _config(url: str, data_dir: str, worker: bool = False):  # type: ignore[no-untyped-def]
     return parse_config(
         {
             "data_dir": data_dir,
@@ -84,7 +84,7 @@ async def _scenario(
     stats: bool = False,
     web: bool = False,
     digest: bool = False,
-    worker: bool | None = None,
+    worker: bool = False,
 ) -> list[float]:
     app = build_app(_config(url, data_dir, worker))
     app.dispatcher.use_outbox("console")
@@ -182,9 +182,9 @@ SCENARIOS: dict[str, tuple[str, dict[str, bool]]] = {
 }
 
 
-def _run(pg_url: str | None, seconds: float, only: list[str], worker: bool | None) -> None:
+def _run(pg_url: str | None, seconds: float, only: list[str], worker: bool) -> None:
     db_label = "PostgreSQL" if pg_url else "SQLite"
-    where = {None: "the default", True: "a worker thread", False: "the event loop"}[worker]
+    where = "a worker thread" if worker else "the event loop"
     print(
         f"{db_label} (transactions on {where}): {MEMBERS} members, {RATE:.0f} messages/s, "
         f"{seconds:.0f} s per scenario"
@@ -210,14 +210,12 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument(
         "--worker",
-        choices=["default", "on", "off", "both"],
-        default="default",
+        choices=["on", "off", "both"],
+        default="off",
         help="database.worker_thread (both: off, then on, for each database)",
     )
     args = parser.parse_args()
-    workers: list[bool | None] = {
-        "default": [None], "on": [True], "off": [False], "both": [False, True]
-    }[args.worker]
+    workers = {"on": [True], "off": [False], "both": [False, True]}[args.worker]
     only = [key.strip() for key in args.only.split(",") if key.strip()]
     print(f"busy group bench on {describe()}")
     warm_up_process()

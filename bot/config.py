@@ -73,9 +73,9 @@ class DatabaseConfig(_Section):
     # re-deliver within a day); older ids are pruned at start-up and daily
     processed_retention_days: int = Field(default=30, ge=2, le=3650)
     # run the message transactions, outbox bookkeeping and indexing in one worker thread
-    # instead of on the event loop (storage.db); unset: on PostgreSQL yes, on SQLite no
-    # (docs/architecture.md says why)
-    worker_thread: bool | None = None
+    # instead of on the event loop (storage.db); off: measured slower on SQLite and on a local
+    # PostgreSQL (docs/architecture.md says why); worth measuring for a remote PostgreSQL
+    worker_thread: bool = False
 
 
 class ChatConfig(_Section):

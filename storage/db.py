@@ -7,13 +7,12 @@ SQLite gets WAL, ``synchronous=NORMAL``, foreign keys and a busy timeout.
 
 The bot's short transactions (a batch of messages, an outbox row's claim or settle, a slice of
 search indexing) go through :meth:`Database.run` (awaited) and :meth:`Database.submit` (queued,
-not awaited). With ``worker_thread`` (the default on PostgreSQL, where every statement is a
-network round trip) they run in the database's **one worker thread**, first in first out: the
-loop never waits on the database, only one thread writes, and jobs run in the order they were
-queued (a row's settle after its parts' count). :meth:`Database.dispose` joins the thread.
-Without it (the default on SQLite, whose statements take microseconds and whose cost is
-Python's own CPU, which a thread only makes compete for the GIL) they run inline on the event
-loop, the loop being the one writer. Long reads (digest rendering, archive pages) use
+not awaited). With ``worker_thread`` they run in the database's **one worker thread**, first
+in first out: the loop never waits on the database, only one thread writes, and jobs run in
+the order they were queued (a row's settle after its parts' count). :meth:`Database.dispose`
+joins the thread. Without it (the default: measured faster, see docs/architecture.md; the
+cost of a transaction is mostly Python's own CPU, which a thread only makes compete with the
+loop for the GIL) they run inline on the event loop, the loop being the one writer. Long reads (digest rendering, archive pages) use
 ``asyncio.to_thread`` either way, so they never hold up the messages behind them.
 """
 
@@ -178,12 +177,11 @@ class Database:
         *,
         echo: bool = False,
         migrate: bool = True,
-        worker_thread: bool | None = None,
+        worker_thread: bool = False,
     ) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, echo=echo)
-        #: run/submit in the worker thread (None: on PostgreSQL, not on SQLite; module doc)
-        self.worker_thread = self.dialect != "sqlite" if worker_thread is None else worker_thread
+        self.worker_thread = worker_thread  #: run/submit in the worker thread (module doc)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # called after a commit that queued entries for the search index (see search_worker)
         self.on_index_queued: Callable[[], None] | None = None
