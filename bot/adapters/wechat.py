@@ -346,7 +346,7 @@ class WechatAdapter(WechatSession):
         """Whether the contact is the bot's friend (None: unknown, e.g. the lookup failed)."""
         try:
             contact = self._bot.Contact.load(contact_id)
-            await contact.ready()
+            await contact.ready(force_sync=True)  # they may have deleted the bot since
             friend = contact.is_friend()
         except Exception as error:
             log.debug("WeChat: friendship of %s unknown: %s", contact_id, error)

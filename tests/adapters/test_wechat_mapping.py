@@ -49,7 +49,7 @@ class FakeContact:
         self.payload = SimpleNamespace(name=name)
         self.friend: bool | None = True
 
-    async def ready(self) -> None:
+    async def ready(self, force_sync: bool = False) -> None:
         return None
 
     def is_friend(self) -> bool | None:

@@ -520,6 +520,28 @@ async def test_a_rush_of_checkins_in_a_room_gets_a_few_batched_messages(
     assert counted == 40
 
 
+async def test_an_asker_who_deleted_the_bot_is_told_in_the_room_once(
+    gateway: Gateway, adapter: Any
+) -> None:
+    """#19: alice wrote to the bot, then deleted it: WeChat would drop the contact message, so
+    the notice goes to the room instead, mentioning her, once."""
+    since = gateway.mark()
+    await gateway.say("alice", "/me")
+    await gateway.wait(sent_text("alice"), since)
+    await gateway.say("alice", "/ask 梯度爆炸怎么办？", room=ROOM)
+    await gateway.wait(lambda e: e["event"] == "text" and "#1" in e["text"], since)
+    await gateway.command(cmd="unfriend", who="alice")
+    await gateway.wait(lambda e: e["event"] == "unfriended", since)
+    since = gateway.mark()
+    await gateway.say("carol", "/answer 1 梯度裁剪", room=ROOM)
+    told = await gateway.wait(lambda e: e["event"] == "text" and "有了新回答" in e["text"], since)
+    assert told["to"] == ROOM and told["mentions"] == ["alice"]
+    assert told["text"].startswith(f"@Alice{AT}") and "你的问题 #1" in told["text"]
+    events = await gateway.settle(since)
+    notices = [e for e in events if e["event"] == "text" and "有了新回答" in e.get("text", "")]
+    assert len(notices) == 1  # not to alice, not twice
+
+
 def count_checkins(app: App) -> int:
     with app.db.session() as session:
         return session.scalar(select(func.count()).select_from(CheckIn)) or 0

@@ -23,6 +23,7 @@
 //                                               messageSendFile throw (until "on":false)
 //   {"cmd":"restart"}                           drop every gRPC connection and serve again
 //   {"cmd":"members","room":"study@chatroom"}  print the room members
+//   {"cmd":"unfriend","who":"alice"}           alice deletes the bot (no longer a friend)
 // It prints one JSON line on stdout per event: {"event":"ready"}, {"event":"login"},
 // {"event":"said","id":...} (a user message injected), {"event":"text",...} (the bot sent text:
 // to, room, text, mentions, id), {"event":"url",...} (a UrlLink card), {"event":"file",...},
@@ -243,6 +244,12 @@ async function handle (command) {
       const room = mocker.RoomMock.load(command.room)
       room.payload.memberIdList = [...room.payload.memberIdList, command.id]
       emit({ event: 'joined', id: command.id })
+      break
+    }
+    case 'unfriend': {
+      mocker.ContactMock.load(command.who).payload.friend = false
+      await puppet.dirtyPayload(PUPPET.types.Payload.Contact, command.who)
+      emit({ event: 'unfriended', who: command.who })
       break
     }
     case 'members':
