@@ -127,16 +127,42 @@ def _no_join_loop(value: str | None) -> str | None:
 
 class JoinChannelConfig(_Section):
     """The 「自学」 reply on one chat platform: its own text, invite link (the room for WeChat
-    DMs is ``wechat.study_room_id``). Unset keys fall back to ``join.chat_text``/``invite_link``."""
+    DMs is ``wechat.study_room_id``). Unset keys fall back to ``join.chat_text``/``invite_link``.
+    ``digest_text``/``digest_text_en`` are the 加入我们 of the digest posted in that platform's
+    chats (unset: :data:`CHAT_DIGEST_JOIN`, written for where the digest is read)."""
 
     text: str | None = None
     text_en: str | None = None
     invite_link: str | None = None
+    digest_text: str | None = None
+    digest_text_en: str | None = None
 
     @field_validator("text", "text_en")
     @classmethod
     def _not_a_loop(cls, value: str | None) -> str | None:
         return _no_join_loop(value)
+
+
+_CONTRIBUTE = "欢迎投稿每周学习心得或者优质学习资料，助力团体共同学习进步。"
+_CONTRIBUTE_EN = (
+    "Share your weekly notes and good learning resources to help everyone learn together."
+)
+
+#: The digest's 加入我们 in each chat platform's group (zh, en) when ``join.<platform>.
+#: digest_text`` is unset: how to join from where the digest is read (never the 公众号's
+#: 「公众号内回复」, which only the 公众号 article says). Telegram's falls back to
+#: ``digest.join_text_telegram``.
+CHAT_DIGEST_JOIN: dict[str, tuple[str, str]] = {
+    "wechat": (
+        "想拉朋友一起学？让 TA 加机器人为好友并私聊发送「自学」，即可收到入群邀请。" + _CONTRIBUTE,
+        "Bringing a friend? Have them add the bot as a contact and send it 「自学」 for an "
+        "invitation to the group. " + _CONTRIBUTE_EN,
+    ),
+    "console": (
+        "私聊机器人发送「自学」，即可获取加入方式。" + _CONTRIBUTE,
+        "Send 「自学」 privately to the bot to learn how to join. " + _CONTRIBUTE_EN,
+    ),
+}
 
 
 class JoinConfig(_Section):
@@ -591,6 +617,21 @@ class Config(_Section):
             if group.slug == slug:
                 return group.language or self.language
         return self.language
+
+    def digest_join_text(self, platform: str, english: bool) -> str | None:
+        """The digest's 加入我们 in a chat on ``platform`` (``join.<platform>.digest_text``,
+        else the platform's default); None for the 公众号 article's own ``join.text``."""
+        channel = getattr(self.join, platform, None)
+        if isinstance(channel, JoinChannelConfig):
+            own = channel.digest_text_en if english else channel.digest_text
+            if own:
+                return own
+        if platform == "telegram":
+            return (
+                self.digest.join_text_telegram_en if english else self.digest.join_text_telegram
+            ) or None
+        default = CHAT_DIGEST_JOIN.get(platform)
+        return None if default is None else default[1 if english else 0]
 
     @property
     def platforms(self) -> list[str]:

@@ -72,12 +72,15 @@ def fit_markdown(d: Digest, config: Config) -> Fitted:
     return Fitted(TARGET_MARKDOWN, parts, collapsed, ok, [len(p) for p in parts])
 
 
-def fit_telegram(d: Digest, config: Config, *, numbered: bool = False) -> Fitted:
-    """Telegram messages, at most ``budget.telegram_messages``."""
+def fit_telegram(
+    d: Digest, config: Config, *, numbered: bool = False, platform: str = "telegram"
+) -> Fitted:
+    """Telegram messages, at most ``budget.telegram_messages`` (the console's chat gets the
+    same layout, with its own wording: ``platform``)."""
     most = config.digest.budget.telegram_messages
     parts, collapsed, ok = _fit(
         with_toc_limit(d, config),
-        lambda x: render_telegram(x, numbered=numbered),
+        lambda x: render_telegram(x, numbered=numbered, platform=platform),
         lambda p: len(p) <= most,
     )
     return Fitted(TARGET_TELEGRAM, parts, collapsed, ok, [utf16_len(p) for p in parts])

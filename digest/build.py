@@ -291,9 +291,10 @@ def build_digest(
         telegram_preface=None
         if english or (issue.preface or "").strip()
         else config.digest.default_preface_telegram,
-        telegram_join_text=(
-            config.digest.join_text_telegram_en if english else config.digest.join_text_telegram
-        )
-        or None,
+        chat_join_text={
+            platform: text
+            for platform in ("telegram", "wechat", "console")
+            if (text := config.digest_join_text(platform, english))
+        },
         lang=lang,
     )

@@ -9,7 +9,8 @@ hold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -222,9 +223,19 @@ class Digest:
     collapsed: frozenset[str] = frozenset()
     #: 本期内容 lists at most this many names per section, else a count.
     toc_names_max: int = 12
-    #: Telegram wording of the default 刊首语 / 加入我们 (None: the same as everywhere).
+    #: Chat wording of the default 刊首语 (links work there; None: the same as everywhere);
+    #: WeChat keeps the 阅读原文 preface, links being off there too.
     telegram_preface: str | None = None
-    telegram_join_text: str | None = None
+    #: 加入我们 as read in each platform's chats (platform -> text); ``join_text`` is the
+    #: 公众号 article's. See :meth:`for_chat`.
+    chat_join_text: Mapping[str, str] = field(default_factory=dict)
+
+    def for_chat(self, platform: str) -> Digest:
+        """The digest as posted in a chat on ``platform``: that platform's 加入我们 and, where
+        links work (not WeChat), the chat preface."""
+        preface = self.preface if platform == "wechat" else self.telegram_preface or self.preface
+        join_text = self.chat_join_text.get(platform) or self.join_text
+        return replace(self, preface=preface, join_text=join_text)
 
     def _all(self, section: str) -> list[Any]:
         everything: dict[str, list[Any]] = {

@@ -41,7 +41,8 @@ MSG = Messages(
         "targets": ("各平台将收到：", "What each platform gets:"),
         "target_telegram": ("Telegram 群", "Telegram group"),
         "target_wechat": ("微信群", "WeChat group"),
-        "target_markdown": ("公众号/Markdown 文章", "公众号/Markdown article"),
+        "target_console": ("控制台", "console chat"),
+        "target_markdown": ("公众号/Markdown 文章", "WeChat Official Account / Markdown article"),
         "target_line": (
             "· {target}：{count} 条，共 {total} 字（{sizes}）",
             "· {target}: {count} message(s), {total} characters ({sizes})",
@@ -221,13 +222,14 @@ def preview_replies(
         lines += target_summary(d, config, lang)
     lines.append(MSG.get("hint", lang))
     wechat = platform == "wechat"
-    target = MSG.get("target_wechat" if wechat else "target_telegram", lang)
+    shown = platform if platform in ("wechat", "console") else "telegram"
+    target = MSG.get(f"target_{shown}", lang)
     lines.append(MSG.get("shown_as", lang, target=target))
     head = "\n".join(lines)
     replies = [Reply(text=head)]
     if wechat:
         return replies + [Reply(text=p) for p in fit_wechat(d, config, numbered=True).parts]
-    for part in fit_telegram(d, config, numbered=True).parts:
+    for part in fit_telegram(d, config, numbered=True, platform=platform).parts:
         replies.append(Reply(text=html_to_text(part), html=part))
     return replies
 

@@ -11,7 +11,7 @@ import html
 import re
 
 from bot.config import Config
-from digest.budget import fit_markdown, fit_telegram, fit_wechat
+from digest.budget import fit_telegram, fit_wechat
 from digest.model import Digest
 
 ISSUE_HOME_URL = "../"  # the issue page's link to the index, relative (server and export)
@@ -46,9 +46,10 @@ def html_to_text(part: str) -> str:
 
 def render_parts(d: Digest, platform: str, config: Config) -> list[dict[str, str | None]]:
     """The messages a chat on ``platform`` gets: [{"text": plain, "html": telegram-html}],
-    within the platform's length budget (:mod:`digest.budget`)."""
-    if platform == "telegram":
-        return [{"text": html_to_text(p), "html": p} for p in fit_telegram(d, config).parts]
+    within the platform's length budget (:mod:`digest.budget`) — exactly what ``/digest
+    preview`` shows in that chat: WeChat text on WeChat, the Telegram layout elsewhere (the
+    console too), never the 公众号 article, which is the 公众号's own."""
     if platform == "wechat":
         return [{"text": p, "html": None} for p in fit_wechat(d, config).parts]
-    return [{"text": fit_markdown(d, config).parts[0], "html": None}]
+    fitted = fit_telegram(d, config, platform=platform)
+    return [{"text": html_to_text(p), "html": p} for p in fitted.parts]

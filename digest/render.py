@@ -143,19 +143,22 @@ def _with_codes(d: Digest) -> Digest:
     return replace(d, notes=notes)
 
 
-def render_telegram(d: Digest, *, limit: int = TELEGRAM_LIMIT, numbered: bool = False) -> list[str]:
-    """Telegram HTML messages (parse_mode HTML), each under ``limit`` UTF-16 units.
+def render_telegram(
+    d: Digest,
+    *,
+    limit: int = TELEGRAM_LIMIT,
+    numbered: bool = False,
+    platform: str = "telegram",
+) -> list[str]:
+    """Telegram HTML messages (parse_mode HTML), each under ``limit`` UTF-16 units, worded for
+    a chat on ``platform`` (Telegram, or the console, which gets the same layout).
 
     ``numbered`` shows the table-of-contents numbers used by ``/digest feature|drop N``.
     Parts after the first say 「（续 n/m）」 and their section; the last links the web archive.
     """
     if numbered:
         d = _with_codes(d)
-    d = replace(
-        d,
-        preface=d.telegram_preface or d.preface,
-        join_text=d.telegram_join_text or d.join_text,
-    )
+    d = d.for_chat(platform)
     module: Any = _parts(d, "telegram.tg.j2")
     sections = _sections(d, module, numbered)
     archive = str(module.archive(d)).strip()
@@ -176,6 +179,7 @@ def render_wechat(d: Digest, *, max_chars: int = 1800, numbered: bool = False) -
     (``d.web_url``) at the end of the last part. Parts after the first say 「（续 n/m）」."""
     if numbered:
         d = _with_codes(d)
+    d = d.for_chat("wechat")
     module = _parts(d, "wechat.txt.j2")
     sections = _sections(d, module, numbered)
     url = safe_url(d.web_url) if d.web_url else None

@@ -185,6 +185,25 @@ async def test_publish_now_sends_once_and_status_shows_delivery(
         assert s.scalars(select(DigestDelivery.state)).all() == ["sent", "sent"]
 
 
+async def test_console_publish_posts_what_its_preview_showed(
+    chat: Chatter, sender: RecordingSender
+) -> None:
+    """Trial item 21: the console preview shows the chat version; publish now posts exactly
+    those parts, not the 公众号 article (no 「微信不允许外部链接」, no 「公众号内回复」)."""
+    await seed_week(chat)
+    replies = await chat.send("/digest preview", user="admin")
+    assert "以下是控制台将收到的内容" in replies[0].text
+    shown = [r.text for r in replies[1:]]
+    assert "私聊机器人发送「自学」" in "\n".join(shown)
+    assert "第1期已发布" in await chat.say("/digest publish now", user="admin")
+    sent = [o.reply.text for o in sender.sent]
+    assert len(sent) == len(shown)
+    for posted in sent:
+        assert "公众号" not in posted and "微信不允许外部链接" not in posted
+    assert "私聊机器人发送「自学」" in sent[-1]
+    assert "大煌" in "\n".join(sent) and sender.sent[0].reply.html
+
+
 async def test_publish_now_of_an_empty_issue_is_refused(chat: Chatter, sender: Any) -> None:
     text = await chat.say("/digest publish now", user="admin")
     assert "没有任何内容" in text

@@ -351,6 +351,36 @@ def test_telegram_gets_no_wechat_sentences(db):
         assert "本周主题：<b>注意力机制</b>" in telegram
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_join_us_is_written_for_where_the_digest_is_read(db, lang):
+    """Trial item 7: 加入我们 in a WeChat room and in the console says how to join from there
+    (friend the bot / DM it 「自学」); only the 公众号 article says 「公众号内回复「自学」」;
+    join.<platform>.digest_text overrides a platform's wording."""
+    from digest.render import render_telegram, render_wechat
+
+    groups = [{"slug": "ml", "language": lang}]
+    config = parse_config({"groups": groups})
+    english = lang == "en"
+    article_join = config.join.text_en if english else config.join.text
+    with db.session() as s:
+        w = Week(s)
+        w.note("大煌", "心得", at(1))
+        d = w.build(config)
+        wechat = "\n".join(render_wechat(d))
+        console = "\n".join(render_telegram(d, platform="console"))
+        telegram = "\n".join(render_telegram(d))
+        assert article_join in render_markdown(d)
+        for chat_text in (wechat, console, telegram):
+            assert article_join not in chat_text and "公众号" not in chat_text
+            assert "「自学」" in chat_text
+        assert config.digest_join_text("wechat", english) in wechat
+        assert config.digest_join_text("console", english) in console
+        own = {"join": {"wechat": {"digest_text": "群主拉你进群。", "digest_text_en": "Ask Ann."}}}
+        mine = parse_config({"groups": groups, **own})
+        wechat = "\n".join(render_wechat(w.build(mine)))
+        assert ("Ask Ann." if english else "群主拉你进群。") in wechat
+
+
 def test_section_placement_follows_config(db):
     with db.session() as s:
         w = Week(s)

@@ -140,6 +140,10 @@ def fixed_week() -> Digest:
             ),
         ],
         join_text="公众号内回复「**自学**」，即可加入ML自学者俱乐部社群。",
+        chat_join_text={
+            "telegram": "私聊机器人发送「**自学**」，即可获取加入方式。",
+            "wechat": "让朋友加机器人为好友并私聊发送「自学」，即可收到入群邀请。",
+        },
         web_url="https://club.example/digest/7",
         resources=[
             ResourceEntry(
@@ -583,6 +587,10 @@ def english_week() -> Digest:
         group_name="ML Self-Study Club",
         preface="The weekly notes and resources of our club.",
         join_text="Reply 「自学」 to join us.",
+        chat_join_text={
+            "telegram": "Send 「自学」 privately to the bot to join us.",
+            "wechat": "Have a friend add the bot and send it 「自学」.",
+        },
     )
 
 
