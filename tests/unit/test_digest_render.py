@@ -391,7 +391,7 @@ def test_telegram_splits_at_section_then_entry_boundaries():
             rf"<i>（续 {n}/{len(parts)}）(本期内容|论文速递|学习心得|学习资料|疑问解答|加入我们)</i>\n",
             part,
         )
-    assert f_tg_admin(d.join_text) in parts[-1]  # admin emphasis kept (#17)
+    assert f_tg_admin(d.chat_join_text["telegram"]) in parts[-1]  # emphasis kept (#17)
     assert parts[-1].rstrip().endswith('">阅读原文（网页版，含全部链接与往期）</a>')
 
 
