@@ -151,6 +151,30 @@ async def test_status_shows_the_send_queue_when_replies_wait(chat: Chatter) -> N
     assert "发送队列（telegram）：3 条待发，最早的已等 75 秒" in text
 
 
+async def test_status_shows_each_platforms_send_queue(chat: Chatter) -> None:
+    from datetime import timedelta
+
+    from storage.models import OutboxMessage
+
+    with chat.app.db.session() as session:
+        for platform, chat_id, seconds in [
+            ("telegram", "-100", 20),
+            ("wechat", "study@chatroom", 90),  # paced by wechat.send_interval_seconds
+            ("wechat", "study@chatroom", 30),
+        ]:
+            session.add(
+                OutboxMessage(
+                    platform=platform,
+                    chat_id=chat_id,
+                    text="✅",
+                    created_at=chat.clock.now - timedelta(seconds=seconds),
+                )
+            )
+    text = await chat.say("/digest status", user="admin")
+    assert "发送队列（telegram）：1 条待发，最早的已等 20 秒" in text
+    assert "发送队列（wechat）：2 条待发，最早的已等 90 秒" in text
+
+
 async def test_publish_without_closed_issue_asks_for_now(chat: Chatter, sender: Any) -> None:
     await seed_week(chat)
     text = await chat.say("/digest publish", user="admin")

@@ -243,3 +243,38 @@ async def test_a_shutdown_ends_a_flood_wait_at_once() -> None:
     assert time.monotonic() - started < 0.1
     limiter.reopen()
     await limiter.pause(asyncio.sleep(0.01))  # after a restart it waits as asked
+
+
+async def test_wechat_pacing_holding_sends_back_is_logged_with_depth_and_oldest_wait(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    """WeChat's pacing (one send per wechat.send_interval_seconds) holds a room's replies back:
+    the INFO log says how many wait and for how long, as for Telegram's limits."""
+    import logging
+
+    from bot.adapters.wechat_send import wechat_limiter
+    from bot.config import WechatConfig
+
+    sent: list[str] = []
+    limiter = wechat_limiter(WechatConfig(send_interval_seconds=60))
+
+    async def send(item: Queued) -> None:
+        await limiter.acquire(item.chat_id)
+        sent.append(item.text)
+
+    chat = ChatRef("wechat", "study@chatroom", "group")
+    for index in range(3):
+        incoming = Incoming(chat, UserRef("wechat", "alice", "Alice"), "#打卡 x", f"w{index}")
+        app.dispatcher.queue(incoming, [Reply(f"r{index}")])
+    stage = SendStage("wechat", app.db, send, limiter, report_seconds=0.2)
+    with caplog.at_level(logging.INFO, logger="bot.sending"):
+        stage.notify()
+        for _ in range(40):
+            await asyncio.sleep(0.05)
+            if "held back" in caplog.text:
+                break
+        await stage.stop(grace=0.2)
+    assert sent == ["r0"]  # the next waits a minute for its token
+    line = next(r.getMessage() for r in caplog.records if "held back" in r.getMessage())
+    assert line.startswith("wechat sends held back by limits: 2 queued, 1 waiting for a token")
+    assert "oldest waiting" in line
