@@ -124,12 +124,20 @@ def _add_issue(
     return issue
 
 
+#: Missing issues between the group's last issue and now are created (after a downtime) only
+#: up to this long a gap after a published issue; beyond it (a file of old issues imported
+#: into an empty group), only the open period's issue is, numbered next: the weeks between
+#: could only ever be empty (messages are at most a day late).
+LONG_GAP = timedelta(weeks=8)
+
+
 def ensure_issue(session: Session, group: Group, at: datetime, cron: str) -> DigestIssue:
     """The issue whose ``[period_start, period_end)`` contains ``at``, created if missing.
 
     Missing issues between the group's last issue and ``at`` are created too, each starting
-    where the previous ended. Raises :class:`PeriodError` when ``at`` is before the group's
-    first issue.
+    where the previous ended, unless they span more than :data:`LONG_GAP` after a published
+    issue (then only the issue holding ``at``). A moment in such a gap belongs to the issue after it. Raises
+    :class:`PeriodError` when ``at`` is before the group's first issue.
     """
     if at.tzinfo is None:
         raise ValueError("naive datetime; use timezone-aware values")
@@ -146,10 +154,20 @@ def ensure_issue(session: Session, group: Group, at: datetime, cron: str) -> Dig
                 continue
             return first
         if at < last.period_start:
+            after = _issue_after_gap(session, group, at)
+            if after is not None:  # between imported old issues and the open week
+                return after
             raise PeriodError(
                 f"{at.isoformat()} is before the first digest period of group {group.slug}"
             )
         number, start = _last_number(session, group), last.period_end
+        open_start, open_end = periods.bounds(at)
+        if last.status == PUBLISHED and open_start - start > LONG_GAP:
+            # an import of old issues (or months down after a publish): no empty weeks
+            only = _add_issue(session, group, number + 1, open_start, open_end)
+            if only is None:
+                continue
+            return only
         created: DigestIssue | None = None
         while start <= at:
             end = periods.next_end_after(start)
@@ -162,6 +180,22 @@ def ensure_issue(session: Session, group: Group, at: datetime, cron: str) -> Dig
             return created
         # Lost a race (or the issue holding `at` appeared between our two reads): re-read.
     raise RuntimeError("could not create digest issues (concurrent writers kept winning)")
+
+
+def _issue_after_gap(session: Session, group: Group, at: datetime) -> DigestIssue | None:
+    """When ``at`` falls between two issues (the weeks a long gap skipped, see
+    :data:`LONG_GAP`), the first issue after it; None before the first issue."""
+    earlier = session.scalar(
+        select(func.count()).where(DigestIssue.group_id == group.id, DigestIssue.period_end <= at)
+    )
+    if not earlier:
+        return None
+    return session.scalars(
+        select(DigestIssue)
+        .where(DigestIssue.group_id == group.id, DigestIssue.period_start > at)
+        .order_by(DigestIssue.period_start)
+        .limit(1)
+    ).first()
 
 
 def latest_closed_issue(session: Session, group: Group, at: datetime, cron: str) -> DigestIssue:

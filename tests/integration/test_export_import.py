@@ -7,7 +7,7 @@ import json
 import sqlite3
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -616,3 +616,42 @@ def test_an_earlier_issue_with_an_earlier_number_is_imported(tmp_path, capsys):
         assert all(html and "<p>old</p>" not in html for _, html in rows)
     finally:
         db.dispose()
+
+
+async def test_old_issues_into_an_empty_group_create_only_the_open_week(
+    tmp_path, capsys, database_url
+):
+    """#16: a file holding only 2020 issues, imported into an empty group, made the bot create
+    every weekly issue from 2020 up to now at its next message (about 360 empty drafts). Now
+    only the file's issues and the open week's issue exist, numbered without a gap."""
+    from bot.app import build_app
+    from tests.conftest import Chatter, FakeClock, make_config
+
+    data = valid_export(tmp_path)
+    first = issue_in_2020(1)
+    first.update(period_start="2019-12-29T12:00:00Z", period_end="2020-01-05T12:00:00Z")
+    data["groups"][0]["digest_issues"] = [first, issue_in_2020(2)]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert cli("--config", config_file(tmp_path, database_url, "target"), "import", str(path)) == 0
+    clock = FakeClock(datetime.now(UTC))
+    app = build_app(make_config(tmp_path, database={"url": database_url}), clock=clock)
+    chat = Chatter(app, clock)
+    try:
+        assert "第 3 期" in await chat.say("#打卡 导入之后的第一条心得", user="u1", name="大煌")
+        with app.db.session() as session:
+            rows = session.execute(
+                select(DigestIssue.number, DigestIssue.period_start, DigestIssue.period_end)
+                .order_by(DigestIssue.period_start)
+            ).all()
+        assert [n for n, _, _ in rows] == [1, 2, 3]
+        assert rows[2][1] <= clock() < rows[2][2]  # the open week
+        assert "第3期" in await chat.say("/digest status", user="admin")
+        clock.advance(days=7)
+        assert "第4期" in await chat.say("/digest status", user="admin")
+        with app.db.session() as session:
+            assert session.scalars(
+                select(DigestIssue.number).order_by(DigestIssue.period_start)
+            ).all() == [1, 2, 3, 4]
+    finally:
+        app.db.dispose()

@@ -268,3 +268,24 @@ def test_concurrent_callers_share_one_chain_of_issues(db):
         issues = all_issues(s, s.get(Group, group_id))
         assert_contiguous(issues)
         assert issues[-1].number == results.pop()[0] == 6
+
+
+def test_months_after_a_published_issue_only_the_open_week_is_made(db):
+    """#16: after an import of 2020 issues the next message made one empty draft per week up
+    to now; the gap is skipped (only after a published issue, and beyond LONG_GAP)."""
+    with db.session() as s:
+        group = make_group(s)
+        old = ensure_issue(s, group, local(SHANGHAI, 2020, 1, 8, 12, 0), WEEKLY)
+        old.status = "published"
+        now = local(SHANGHAI, 2026, 11, 18, 10, 0)
+        issue = ensure_issue(s, group, now, WEEKLY)
+        assert issue.number == 2 and issue.period_start <= now < issue.period_end
+        assert len(all_issues(s, group)) == 2
+        # a moment in the skipped weeks belongs to the issue after them, not an error
+        assert ensure_issue(s, group, local(SHANGHAI, 2024, 5, 1, 12, 0), WEEKLY).id == issue.id
+        with pytest.raises(PeriodError):
+            ensure_issue(s, group, local(SHANGHAI, 2019, 5, 1, 12, 0), WEEKLY)
+        # a gap of a few weeks (a downtime) is still filled week by week
+        issue.status = "published"
+        later = ensure_issue(s, group, now + timedelta(weeks=3), WEEKLY)
+        assert later.number == 5 and len(all_issues(s, group)) == 5
