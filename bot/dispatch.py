@@ -102,6 +102,7 @@ class Dispatcher:
         self._outboxed: set[str] = set()  # platforms whose replies are queued, not returned
         self._seen_chats: dict[tuple[str, str], str] = {}  # chat -> title already recorded
         self._memberships: set[tuple[int, int]] = set()  # (group, member) recorded
+        self._quote_hinted: set[str] = set()  # members told how to answer by quoting
 
     def use_outbox(self, platform: str) -> None:
         """Queue ``platform``'s replies in each message's transaction instead of returning them."""
@@ -224,6 +225,8 @@ class Dispatcher:
         if route is None:
             keyword = self._keyword_for(incoming, text)
         if route is None and keyword is None:
+            if incoming.quotes_a_question and text:
+                return self._quote_hint(incoming, lang)
             if incoming.chat.is_private and text:
                 return [Reply(COMMON.get("private_hint", lang))]
             return []
@@ -269,11 +272,25 @@ class Dispatcher:
             )
 
     def _question_for_reply(self, incoming: Incoming) -> int | None:
+        """The question a reply answers: the one the bot's replied-to message announced, or
+        the one the replied-to member message asked (Telegram's reply to 「#提问 …」; a WeChat
+        quote the adapter pinned to exactly one question of the quoted member)."""
         assert incoming.reply_to_message_id is not None
+        where = (incoming.platform, incoming.chat.chat_id, incoming.reply_to_message_id)
         with self.db.session() as session:
-            return announcements.question_for_reply(
-                session, incoming.platform, incoming.chat.chat_id, incoming.reply_to_message_id
-            )
+            found = announcements.question_for_reply(session, *where)
+            if found is None:
+                found = announcements.question_of_message(session, *where)
+            return found
+
+    def _quote_hint(self, incoming: Incoming, lang: str) -> list[Reply]:
+        """How to answer, once per member, after a quote of a question message the bot cannot
+        pin to one question: a hint instead of silence, never a guess."""
+        key = incoming.sender.qualified_id
+        if key in self._quote_hinted:
+            return []
+        self._quote_hinted.add(key)
+        return [Reply(COMMON.get("quote_hint", lang))]
 
     def _keyword_for(self, incoming: Incoming, text: str) -> str | None:
         """The keyword ``text`` asks for: the message itself, or the word without the

@@ -71,6 +71,13 @@ COMMON = Messages(
             "Your message contains an invisible control character ({char}); nothing was saved. "
             "Please remove it and send again.",
         ),
+        "quote_hint": (
+            "没有记录为回答：看不出你引用的是哪个问题。回答方式：引用机器人登记问题的那条消息，"
+            "或发送 /answer 编号 你的回答（/questions 查看编号）。",
+            "Not saved as an answer: I can't tell which question you quoted. To answer, quote "
+            "the bot's message that registered the question, or send /answer <number> <text> "
+            "(/questions lists the numbers).",
+        ),
         "private_hint": (
             "发送 /help 查看我能做什么；发送「自学」了解如何加入。",
             "Send /help to see what I can do, or 「自学」 to learn how to join.",

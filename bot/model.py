@@ -63,6 +63,9 @@ class Incoming:
     platform_admin: bool = False
     anonymous: bool = False
     admin_groups: tuple[str, ...] = ()
+    quotes_a_question: bool = False
+    """A WeChat quote of a member's question-like message that is no known question of theirs
+    (or could be several): the dispatcher says once how to answer instead of staying silent."""
 
     @property
     def platform(self) -> str:

@@ -38,6 +38,10 @@ class SentMessages(Protocol):
     def announcement_of(self, chat: ChatRef, number: int) -> str | None:
         """The id of the bot's latest message in ``chat`` announcing question ``number``."""
 
+    def quoted_questions(self, chat: ChatRef, who: str, quoted: str) -> list[str]:
+        """The message ids of the questions asked in ``chat`` by a member shown as ``who``
+        that a quote of ``quoted`` can be (WeChat quotes show the name and the text)."""
+
     def add_bot_name(self, username: str) -> None:
         """The bot is also called ``username`` (commands addressed to it are ours)."""
 
@@ -100,6 +104,13 @@ class SentLog:
     def announcement_of(self, chat: ChatRef, number: int) -> str | None:
         with self.db.session() as session:
             return announcements.announcement_of(session, chat.platform, chat.chat_id, number)
+
+    def quoted_questions(self, chat: ChatRef, who: str, quoted: str) -> list[str]:
+        with self.db.session() as session:
+            found = announcements.quoted_questions(
+                session, chat.platform, chat.chat_id, who, quoted
+            )
+        return [message_id for message_id, _ in found]
 
     def add_bot_name(self, username: str) -> None:
         self.names.add(username)

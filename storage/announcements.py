@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Question, SentMessage
+from storage.models import Member, Question, SentMessage
+from storage.sources import source_key
 
 
 def record_sent_question(
@@ -31,6 +32,47 @@ def question_for_reply(
             SentMessage.message_id == message_id,
         )
     ).one_or_none()
+
+
+def question_of_message(
+    session: Session, platform: str, chat_id: str, message_id: str
+) -> int | None:
+    """The question that the member's own message ``message_id`` asked (``#提问 …``), if any:
+    a reply to it answers that question as a reply to the bot's announcement does."""
+    return session.scalars(
+        select(Question.id)
+        .where(Question.source == source_key(platform, chat_id, message_id))
+        .limit(1)
+    ).first()
+
+
+def quoted_questions(
+    session: Session, platform: str, chat_id: str, who: str, quoted: str
+) -> list[tuple[str, str]]:
+    """``(message id, text)`` of the questions asked in the chat by a member shown as ``who``
+    whose text the quote ``quoted`` contains (WeChat quotes show the name and the text)."""
+    prefix = source_key(platform, chat_id, "")
+    rows = session.execute(
+        select(Question.source, Question.text)
+        .join(Member, Member.id == Question.member_id)
+        .where(Question.source.startswith(prefix, autoescape=True), Member.display_name == who)
+    ).all()
+    return [
+        (source[len(prefix) :], text)
+        for source, text in rows
+        if source and text.strip() and _quotes(quoted, text.strip())
+    ]
+
+
+def _quotes(quoted: str, text: str) -> bool:
+    """Whether ``quoted`` (the asker's message as a quote shows it, maybe cut short with
+    「…」) is the message that asked ``text``: it contains the text, or it ends with the start
+    of it (at least 4 characters: 「#提问 怎么选择学…」)."""
+    if text in quoted:
+        return True
+    core = quoted.strip().rstrip("…").rstrip(".").rstrip()
+    tails = (core[at:].lstrip() for at in range(len(core)))
+    return any(len(tail) >= 4 and text.startswith(tail) for tail in tails)
 
 
 def announcement_of(session: Session, platform: str, chat_id: str, number: int) -> str | None:

@@ -51,6 +51,8 @@ from bot.sending import Gather, Parts, SendFailed, SendLater, SendStage, current
 from bot.sent import SentLog, SentMessages
 
 log = logging.getLogger(__name__)
+QUESTION_LIKE = re.compile(r"^\s*(?:[#＃【\[「]\s*)?(?:提问|求助|问题|ask|question)\b|[?？]\s*…?$", re.I)
+"""A quoted member message that reads as a question (「#提问 …」, 「…？」)."""
 QUESTION_NUMBER = re.compile(r"(?:问题|Question) ?#(\d{1,9})")  # the announcement's "问题 #N"
 
 
@@ -251,11 +253,17 @@ class WechatAdapter(WechatSession):
             chat = ChatRef(PLATFORM, talker.contact_id, "private", sender.display_name)
         text = msg.text()
         reply_to = None
+        quotes_a_question = False
         quote = parse_quote(text)
         if quote is not None:
             text = quote.body
-            if self.quotes_the_bot(quote.who):  # quoting a member's message answers nothing
+            if self.quotes_the_bot(quote.who):
                 reply_to = self._quoted_question(chat.chat_id, quote.quoted)
+            else:  # the asker's own question message answers it, when it is exactly one
+                found = self.sent.quoted_questions(chat, quote.who.strip(), quote.quoted)
+                if len(found) == 1:
+                    reply_to = found[0]
+                quotes_a_question = bool(found) or bool(QUESTION_LIKE.search(quote.quoted))
         mention_ids = list(getattr(payload, "mention_ids", None) or [])
         text, mentioned = strip_bot_mention(
             text, [self.self_name], bool(self.self_id) and self.self_id in mention_ids
@@ -267,6 +275,7 @@ class WechatAdapter(WechatSession):
             message_id=msg.message_id,
             sent_at=timestamp_to_datetime(getattr(payload, "timestamp", None)),
             reply_to_message_id=reply_to,
+            quotes_a_question=quotes_a_question and reply_to is None,
             mentions_bot=mentioned,
             platform_admin=room is not None and room_admin(room, talker.contact_id),
         )

@@ -169,6 +169,7 @@ class FakeDispatcher:
         self.replies: list[Reply] = []
         self.queued: list[Queued] = []
         self.invitations: dict[tuple[str, str, str], tuple[str, Any]] = {}
+        self.asked: dict[tuple[str, str, str], list[str]] = {}  # (room, who, quoted) -> ids
 
     def use_outbox(self, platform: str) -> None:
         return None
@@ -207,6 +208,9 @@ class FakeDispatcher:
 
     def announcement_of(self, chat: ChatRef, number: int) -> str | None:
         return None
+
+    def quoted_questions(self, chat: ChatRef, who: str, quoted: str) -> list[str]:
+        return list(self.asked.get((chat.chat_id, who, quoted), []))
 
 
 async def drain(adapter: WechatAdapter) -> None:
@@ -610,3 +614,30 @@ async def test_a_notice_to_someone_no_longer_a_friend_is_refused_for_its_stand_i
         ("alice", "📬 你的问题 #1 有了新回答"),
         ("bob", "📬 你的问题 #1 有了新回答"),
     ]
+
+
+async def test_quoting_the_askers_own_question_message_answers_that_question(make: Any) -> None:
+    """#19: a quote of 大卫's 「#提问 …」 message answers that question when it is exactly one
+    of his; several candidates or none: no answer, and the dispatcher is told to hint."""
+    adapter, bot = make()
+    fake = adapter.dispatcher
+    quoted = "#提问 怎么选择学习率？"
+    fake.asked[(ROOM, "大卫", quoted)] = ["m-ask-1"]  # type: ignore[attr-defined]
+    quote = f"「大卫：{quoted}」\n- - - - - - - - - - - - - - -\n用 lr finder"
+    incoming = await adapter.to_incoming(FakeMessage("w10", bot.contacts["bob"], quote, bot.room))
+    assert incoming is not None and incoming.text == "用 lr finder"
+    assert incoming.reply_to_message_id == "m-ask-1" and not incoming.quotes_a_question
+
+    fake.asked[(ROOM, "大卫", quoted)] = ["m-ask-1", "m-ask-2"]  # type: ignore[attr-defined]
+    incoming = await adapter.to_incoming(FakeMessage("w11", bot.contacts["bob"], quote, bot.room))
+    assert incoming is not None and incoming.reply_to_message_id is None
+    assert incoming.quotes_a_question
+
+    unknown = "「大卫：这个怎么调参？」\n- - - - - - - - - - - - - - -\n看文档"
+    incoming = await adapter.to_incoming(FakeMessage("w12", bot.contacts["bob"], unknown, bot.room))
+    assert incoming is not None and incoming.reply_to_message_id is None
+    assert incoming.quotes_a_question
+
+    chatter = "「大卫：今天天气不错」\n- - - - - - - - - - - - - - -\n是啊"
+    incoming = await adapter.to_incoming(FakeMessage("w13", bot.contacts["bob"], chatter, bot.room))
+    assert incoming is not None and not incoming.quotes_a_question
