@@ -454,11 +454,6 @@ class MpConfig(_Section):
         """Callbacks are served once the token and the AppID are set."""
         return bool(self.token and self.app_id)
 
-    @property
-    def api_enabled(self) -> bool:
-        """API calls (customer-service messages, drafts) need the AppSecret too."""
-        return bool(self.app_id and self.app_secret)
-
 
 class PapersConfig(_Section):
     """Paper metadata: a shared arXiv paper's title, authors, abstract and date (the arXiv

@@ -22,11 +22,8 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy.orm import Session
-
 from storage.db import Database
 from storage.identity import get_group
-from storage.models import Group
 from storage.stats import DEFAULT_WEEKS, WeekActivity, week_label, weekly_activity
 
 CJK_FAMILIES = (
@@ -179,14 +176,6 @@ def group_activity(
         if group is None:
             return None
         return weekly_activity(session, group, now, DEFAULT_WEEKS), group.name
-
-
-def stats_chart_png(
-    session: Session, group: Group, now: datetime, *, lang: str = "zh", weeks: int = DEFAULT_WEEKS
-) -> bytes:
-    """The /stats chart for ``group`` as PNG bytes (used by the web archive's /stats.png)."""
-    activity = weekly_activity(session, group, now, weeks)
-    return chart_for_group(activity, group.name, group.slug, lang)
 
 
 def stats_png_for(

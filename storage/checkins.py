@@ -128,12 +128,6 @@ def member_checkins(
     return list(session.scalars(stmt))
 
 
-def get_checkin(session: Session, group_id: int, checkin_id: int) -> CheckIn | None:
-    """The group's check-in with id ``checkin_id``, if any."""
-    checkin = session.get(CheckIn, checkin_id)
-    return checkin if checkin is not None and checkin.group_id == group_id else None
-
-
 def edit_checkin(checkin: CheckIn, text: str, now: datetime) -> CheckIn:
     """Replace the text of ``checkin`` (its week stays the week it was first written)."""
     checkin.text = text

@@ -220,17 +220,3 @@ def earlier_share(
         select(Paper.id).where(Paper.group_id == group_id, Paper.url_key == paper_key).limit(1)
     ).first()
     return 0 if paper is not None else None
-
-
-def resources_between(
-    session: Session, group_id: int, start: datetime, end: datetime
-) -> list[Resource]:
-    """The group's resources shared in [start, end), oldest first."""
-    stmt = (
-        select(Resource)
-        .where(
-            Resource.group_id == group_id, Resource.created_at >= start, Resource.created_at < end
-        )
-        .order_by(Resource.created_at, Resource.id)
-    )
-    return list(session.scalars(stmt))

@@ -135,14 +135,3 @@ def leaderboard(
         rank = entries[-1].rank if entries and entries[-1].points == points else position
         entries.append(RankEntry(rank, member_id, names.get(member_id, "?"), points, member_counts))
     return entries
-
-
-def active_member_ids(session: Session, group: Group, since: datetime) -> set[int]:
-    """Members who checked in since ``since``."""
-    return set(
-        session.scalars(
-            select(CheckIn.member_id)
-            .where(CheckIn.group_id == group.id, CheckIn.created_at >= since)
-            .distinct()
-        )
-    )

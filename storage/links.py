@@ -115,12 +115,3 @@ def _move_search_rows(session: Session, source_id: int, target_id: int) -> int:
         update(docs).where(docs.c.member_id == source_id).values(member_id=target_id)
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
-
-
-def alias_member_id(session: Session, platform: str, user_id: str) -> int | None:
-    """The member an aliased identity was joined to, or None."""
-    return session.scalars(
-        select(MemberAlias.member_id).where(
-            MemberAlias.platform == platform, MemberAlias.platform_user_id == user_id
-        )
-    ).first()

@@ -135,17 +135,3 @@ def open_questions(
     total = int(session.scalar(select(func.count(Question.id)).where(*where)) or 0)
     stmt = select(Question).where(*where).order_by(Question.number).limit(limit)
     return list(session.scalars(stmt)), total
-
-
-def questions_between(
-    session: Session, group_id: int, start: datetime, end: datetime
-) -> list[Question]:
-    """Questions asked in [start, end), by number."""
-    stmt = (
-        select(Question)
-        .where(
-            Question.group_id == group_id, Question.created_at >= start, Question.created_at < end
-        )
-        .order_by(Question.number)
-    )
-    return list(session.scalars(stmt))
