@@ -81,8 +81,7 @@ def _arrange(entries: list[E], featured: Sequence[str], dropped: Sequence[str]) 
 def _paper(paper: Paper) -> PaperEntry:
     lines = [line.strip() for line in (paper.title or "").splitlines() if line.strip()]
     fetched = (paper.arxiv_title or "").strip()  # the real title, from arXiv
-    fallback = f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else paper.url
-    title = lines[0] if lines else (fetched or fallback)
+    title = paper.label  # the same name as in /papers and /search
     paper_name = " ".join(lines[1:]) or None
     summary = (paper.summary or "").strip()
     named = _PAPER_NAME.match(summary)
@@ -92,7 +91,7 @@ def _paper(paper: Paper) -> PaperEntry:
     return PaperEntry(
         key=f"paper:{paper.id}",
         title=title,
-        url=paper.url,
+        url=paper.link,  # an arxiv.org PDF link: the abstract page
         arxiv_id=paper.arxiv_id,
         summary=summary,
         one_liner=(paper.one_liner or "").strip(),

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.clubtime import zone
 from bot.context import Context
 from bot.i18n import Messages
 from bot.model import Reply
@@ -92,7 +93,7 @@ async def export(ctx: Context) -> None:
     """Read the group after this unit of work commits; reply privately with the file."""
     bind = ctx.session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine  # a session on a Connection
-    slug, name, now = ctx.group.slug, ctx.group.name, ctx.now
+    slug, name, now, timezone = ctx.group.slug, ctx.group.name, ctx.now, ctx.group.timezone
 
     async def run() -> Reply:
         data, body, raw = await asyncio.to_thread(_read, engine, slug, now)
@@ -101,7 +102,8 @@ async def export(ctx: Context) -> None:
         if len(body) > MAX_FILE:
             return Reply(ctx.text(MSG, "too_big", size=human_size(len(body))), private=True)
         [group] = data.groups
-        file_name = f"studybot-{slug}-{now:%Y%m%d-%H%M}.json" + (".gz" if raw > GZIP_OVER else "")
+        local = now.astimezone(zone(timezone))  # the club's time, like every time shown
+        file_name = f"studybot-{slug}-{local:%Y%m%d-%H%M}.json" + (".gz" if raw > GZIP_OVER else "")
         packed = ctx.text(MSG, "packed", raw=human_size(raw)) if raw > GZIP_OVER else ""
         text = ctx.text(
             MSG,

@@ -62,11 +62,7 @@ MSG = Messages(
 
 def paper_label(paper: Paper) -> str:
     """The title, else the title fetched from arXiv, else the arXiv id / URL."""
-    if paper.title:
-        return paper.title
-    if paper.arxiv_title:
-        return paper.arxiv_title
-    return f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else paper.url
+    return paper.label
 
 
 def authors_line(paper: Paper, lang: str, most: int = 3) -> str:
@@ -177,5 +173,5 @@ async def papers(ctx: Context) -> Reply:
             lines.append("   " + ctx.text(MSG, "by_authors", names=authors_line(item, ctx.lang)))
         if item.arxiv_status == "failed":
             lines.append("   " + ctx.text(MSG, "fetch_failed"))
-        lines.append(f"   {item.url}")
+        lines.append(f"   {item.link}")
     return Reply("\n".join(lines))

@@ -9,6 +9,7 @@ Alembic migrations (``storage/migrations``).
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -211,6 +212,29 @@ class Paper(Base):
     def code_urls(self) -> list[str]:
         """The code links, in the order the member gave them."""
         return (self.code_url or "").split()
+
+    @property
+    def link(self) -> str:
+        """The link shown to readers: an arxiv.org PDF/HTML link becomes the abstract page
+        (``https://arxiv.org/abs/<id>``); the stored ``url`` stays as the member gave it."""
+        if self.arxiv_id and _ARXIV_PAGE.match(self.url):
+            return f"https://arxiv.org/abs/{self.arxiv_id}"
+        return self.url
+
+    @property
+    def label(self) -> str:
+        """How the paper is named everywhere (/papers, /search, replies, the digest): the first
+        line of its title, else the title fetched from arXiv, else ``arXiv:<id>``, else
+        :attr:`link`."""
+        lines = [line.strip() for line in (self.title or "").splitlines() if line.strip()]
+        if lines:
+            return lines[0]
+        if (self.arxiv_title or "").strip():
+            return self.arxiv_title.strip()
+        return f"arXiv:{self.arxiv_id}" if self.arxiv_id else self.link
+
+
+_ARXIV_PAGE = re.compile(r"(?i)^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/")
 
 
 resource_tags = Table(

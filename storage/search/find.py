@@ -175,7 +175,7 @@ def _hit(session: Session, kind: str, obj: Any, score: float, words: Sequence[st
         number = session.scalar(select(Question.number).where(Question.id == obj.question_id))
         body = obj.text
     elif kind == "paper":
-        title, url = obj.title or obj.url, obj.url
+        title, url = obj.label, obj.link
         body = obj.one_liner or obj.summary or obj.title
     elif kind == "resource":
         url, body = obj.url, obj.text or obj.url

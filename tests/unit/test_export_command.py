@@ -33,10 +33,11 @@ async def test_admin_gets_the_group_as_json_privately(chat):
     await fill(chat)
     [reply] = await chat.send("/export", user="admin")
     assert reply.private and reply.file is not None
-    assert reply.file_name == "studybot-ml-club-20261116-0900.json"
+    # trial item 22: named in the club's local time (CST 17:00), like every time shown; not UTC
+    assert reply.file_name == "studybot-ml-club-20261116-1700.json"
     assert reply.text.startswith("📦 已导出「ML自学者俱乐部」：成员 4 · 打卡 1 · 提问 1")
     assert "论文 1 · 资料 1 · 周报 1 期" in reply.text  # the check-in opened its issue (#22)
-    assert "studybot import studybot-ml-club-20261116-0900.json" in reply.text
+    assert "studybot import studybot-ml-club-20261116-1700.json" in reply.text
     assert re.search(r"（\d+\.\d KB）", reply.text)  # the size, no compression for small data
     data = load_export(reply.file.decode("utf-8"))
     [group] = data.groups
@@ -125,7 +126,7 @@ async def test_console_saves_the_file_and_prints_its_path(tmp_path, clock):
         await adapter.run()
     finally:
         app.db.dispose()
-    saved = tmp_path / "data" / "exports" / "studybot-ml-club-20261116-0900.json"
+    saved = tmp_path / "data" / "exports" / "studybot-ml-club-20261116-1700.json"
     assert f"文件已保存：{saved}" in out.getvalue()
     assert "已导出「ML自学者俱乐部」" in out.getvalue()
     data = load_export(saved.read_bytes().decode("utf-8"))

@@ -154,3 +154,22 @@ async def test_a_bare_arxiv_id_is_accepted_and_both_code_links_kept(chat):
         "https://github.com/harvardnlp/annotated-transformer",
     ]
     assert "已经分享过" in await chat.say("/paper https://arxiv.org/pdf/1706.03762v7", user="u2")
+
+
+async def test_pdf_links_show_the_abstract_page_and_untitled_papers_one_name(chat):
+    """Trial item 19: an arxiv.org PDF link is shown as the abstract page in /papers and the
+    digest's 论文地址 (the stored URL stays as given); a paper without a title is named the
+    same (arXiv:<id>) in /papers and /search."""
+    from storage.search.drain import index_all_pending
+
+    await chat.say("/paper https://arxiv.org/pdf/2005.14165.pdf", user="u1", name="大煌")
+    await chat.say("/paper https://arxiv.org/abs/1810.04805", user="u2", name="奔腾")
+    assert papers(chat)[0].url == "https://arxiv.org/pdf/2005.14165.pdf"  # stored as given
+    listing = await chat.say("/papers", user="u1")
+    assert "https://arxiv.org/abs/2005.14165" in listing and "/pdf/" not in listing
+    assert "arXiv:1810.04805" in listing
+    preview = "\n".join(r.text for r in await chat.send("/digest preview", user="admin"))
+    assert "https://arxiv.org/abs/2005.14165" in preview and "/pdf/" not in preview
+    index_all_pending(chat.app.db.session)
+    found = await chat.say("/search 1810.04805 type:paper", user="u1")
+    assert "《arXiv:1810.04805》" in found and "《https://" not in found
