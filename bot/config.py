@@ -354,6 +354,9 @@ class WebConfig(_Section):
     # per client address: requests a minute and the burst allowed (beyond: 429 Retry-After)
     requests_per_minute: int = Field(default=120, ge=1)
     burst: int = Field(default=60, ge=1)
+    # rendered pages are kept this many seconds while no issue is published or removed (an
+    # edited issue shows within it); 0: render every request
+    page_cache_seconds: float = Field(default=5.0, ge=0)
 
 
 class ChartsConfig(_Section):

@@ -29,8 +29,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from markupsafe import Markup
 
+from bot.page_cache import PageCache
 from bot.routing import RateLimiter
-from bot.web_archive import Archive, groups_html, issue_counts
+from bot.web_archive import Archive, archive_version, groups_html, issue_counts
 from digest.labels import labels
 from digest.render_filters import ENV
 
@@ -128,6 +129,13 @@ def make_web_app(
         for g in config.groups
     }
 
+    pages = PageCache(functools.partial(archive_version, db), config.web.page_cache_seconds)
+
+    async def cached(key: tuple[object, ...], render: Callable[[], Any]) -> Any:
+        """``render()``'s page, kept while valid (:class:`bot.page_cache.PageCache`); the
+        database reads and template rendering run in a worker thread, off the event loop."""
+        return await asyncio.to_thread(pages.get, key, render)
+
     def target(request: web.Request) -> tuple[Archive, str]:
         """The archive a request is for and its index path; 404 for an unknown slug."""
         slug = request.match_info.get("slug")
@@ -183,12 +191,14 @@ def make_web_app(
                 nav.append(
                     (other.group_name, at_root if root == "/" else f"../{slug}/", other is which)
                 )
-        # database reads and template rendering run in a worker thread, off the event loop
-        page = await asyncio.to_thread(which.index_html, stats_url="stats.png", groups=nav)
+        page = await cached(
+            ("index", root),
+            functools.partial(which.index_html, stats_url="stats.png", groups=nav),
+        )
         return _respond(request, page, "text/html")
 
     async def group_list(request: web.Request) -> web.Response:
-        counts = await asyncio.to_thread(issue_counts, db)
+        counts = await cached(("counts",), functools.partial(issue_counts, db))
         rows = [(a.group_name, f"{slug}/", counts.get(slug, 0)) for slug, a in archives.items()]
         return _respond(request, groups_html(rows, config.language), "text/html")
 
@@ -200,10 +210,10 @@ def make_web_app(
         which, root = target(request)
         number = int(request.match_info["number"])
         if request.match_info.get("ext") == ".md":
-            text = await asyncio.to_thread(which.issue_markdown, number)
+            text = await cached(("md", root, number), functools.partial(which.issue_markdown, number))
             kind = "text/markdown"
         else:
-            text = await asyncio.to_thread(which.issue_html, number)
+            text = await cached(("html", root, number), functools.partial(which.issue_html, number))
             kind = "text/html"
         if text is None:
             return not_found(which.text("no_issue", n=number), which, root)
@@ -218,7 +228,7 @@ def make_web_app(
         it into the editor by hand: accounts without API access)."""
         which, root = target(request)
         number = int(request.match_info["number"])
-        found = await asyncio.to_thread(which.issue_mp_article, number)
+        found = await cached(("mp", root, number), functools.partial(which.issue_mp_article, number))
         if found is None:
             return not_found(which.text("no_issue", n=number), which, root)
         title, article, source_url = found
@@ -236,11 +246,13 @@ def make_web_app(
         return response
 
     async def rss(request: web.Request) -> web.Response:
-        feed = await asyncio.to_thread(target(request)[0].rss)
+        which, root = target(request)
+        feed = await cached(("rss", root), which.rss)
         return _respond(request, feed, "application/rss+xml")
 
     async def atom(request: web.Request) -> web.Response:
-        feed = await asyncio.to_thread(target(request)[0].atom)
+        which, root = target(request)
+        feed = await cached(("atom", root), which.atom)
         return _respond(request, feed, "application/atom+xml")
 
     async def healthz(request: web.Request) -> web.Response:

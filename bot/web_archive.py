@@ -481,6 +481,17 @@ def _when(row: IssueRow) -> datetime:
     return row.published_at or row.period_end
 
 
+def archive_version(db: Database) -> tuple[int, int | None, datetime | None]:
+    """What the archive's pages depend on, in one small query: the number of visible issues,
+    the newest one's id and the latest publish time (a publish, import or removal changes it)."""
+    stmt = select(
+        func.count(DigestIssue.id), func.max(DigestIssue.id), func.max(DigestIssue.published_at)
+    ).where(DigestIssue.status.in_(VISIBLE), DigestIssue.html.is_not(None))
+    with db.session() as s:
+        count, newest, published = s.execute(stmt).one()
+    return int(count), newest, published
+
+
 def issue_counts(db: Database) -> dict[str, int]:
     """Visible issues per group slug (one query, for the list of groups)."""
     stmt = (

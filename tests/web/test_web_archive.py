@@ -21,8 +21,9 @@ from bot.web import start_web
 from digest.publish import Publisher
 from storage.identity import ensure_group
 from storage.models import DigestIssue
-from tests.conftest import FakeClock
+from tests.conftest import Chatter, FakeClock
 from tests.support.digest_world import (
+    GROUP_CHAT,
     SLUG,
     TARGETS,
     WEEK_END,
@@ -238,3 +239,39 @@ async def test_a_slow_archive_page_does_not_hold_up_other_requests(
     assert not page.done()  # answered while the page was still being made
     response, body = await page
     assert response.status == 200 and "第1期" in body
+
+
+async def test_a_new_issue_shows_at_once_though_pages_are_kept(
+    published: App, clock: FakeClock
+) -> None:
+    """Rendered pages are kept for a few seconds (web.page_cache_seconds), but a publish
+    changes the archive's version: the new issue is listed and served at once, never a kept
+    index or a 404 from before."""
+    handle = await start_web(published, port=0)
+    try:
+        async with aiohttp.ClientSession(base_url=handle.url) as session:
+            _, body = await get(session, "/")
+            assert "第1期" in body and "第2期" not in body
+            response, _ = await get(session, "/issues/2")
+            assert response.status == 404
+            reply = await Chatter(published, clock).say(
+                "/checkin 第二周：读完了 Attention Is All You Need",
+                user="u9",
+                chat=GROUP_CHAT,
+                message_id="week-2-note",
+            )
+            assert "已记录" in reply
+            issue_id = issue_id_for(published, clock())
+            clock.set(WEEK_END + timedelta(days=7, minutes=5))
+            report = await Publisher(
+                published.db, published.config, published.senders, clock
+            ).publish(SLUG, issue_id)
+            assert report.published
+            _, body = await get(session, "/")
+            assert "第2期" in body
+            response, page = await get(session, "/issues/2")
+            assert response.status == 200 and "第2期" in page
+            _, feed = await get(session, "/feed.xml")
+            assert "第2期" in feed
+    finally:
+        await handle()
