@@ -142,6 +142,11 @@ class ConsoleAdapter:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        left = 0
+        while self._queue is not None and not self._queue.empty():
+            left += self._queue.get_nowait() is not _EOF
+        if left:  # read from the input but not handled: say so rather than lose them quietly
+            log.warning("console: %d input lines read but not handled at shutdown", left)
         await self.sending.stop(self.config.sending.shutdown_seconds)
         self.finished.set()
 

@@ -431,3 +431,17 @@ async def test_every_command_answers_through_the_console(tmp_path, clock, lang):
     assert COMMON.get("internal_error", lang) not in out
     assert ("（机器人没有回复）" if lang == "zh" else "(no reply)") not in out
     assert "处理这条消息时出错了" not in out and "Something went wrong" not in out
+
+
+async def test_lines_read_but_not_handled_at_shutdown_are_logged(app, caplog):
+    import logging
+
+    adapter = ConsoleAdapter(
+        app.dispatcher, app.config, stdin=io.StringIO("/help\n" * 300), stdout=io.StringIO()
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.console"):
+        await adapter.start()
+        await asyncio.sleep(0.05)
+        await adapter.stop()
+    match = re.search(r"console: (\d+) input lines read but not handled", caplog.text)
+    assert match and 0 < int(match.group(1)) < 300
