@@ -188,7 +188,7 @@ def parse_paper(args: str) -> PaperInput:
 
 
 _FIELD_LABEL = re.compile(
-    r"(?:^|(?<=[\s|｜]))(?:(?P<title>标题|题目|论文名称|title)"
+    r"(?:^|(?<=[\s|｜]))(?:(?P<title>标题|题目|title)|(?P<paper_name>论文名称|论文题目|paper title)"
     r"|(?P<summary>摘要|简介|总结|summary|abstract)"
     r"|(?P<one_liner>一句话(?:概括|总结|介绍)?(?:该文献|本文)?|tl;?dr|one[- ]?liner|in one line)"
     r"|(?P<drop>作者(?:们|列表)?|authors?|by|发表(?:于|在)?|会议|期刊|来源|出处|venue|conference"
@@ -215,6 +215,13 @@ def _paper_fields(text: str) -> tuple[str, str, str]:
     line or after the title (``/paper 1706.03762 一句话：只用注意力``) — and the unlabelled parts
     fill the remaining fields in order."""
     labels = list(_FIELD_LABEL.finditer(text))
+    if labels and (
+        _SEPARATORS.sub("", text[: labels[0].start()]).strip()
+        or any(label.lastgroup == "title" for label in labels)
+    ):
+        # 「headline | 论文名称：…」: the paper's name is part of the text under a headline (the
+        # digest reads it from there); it names the title only when there is no headline
+        labels = [label for label in labels if label.lastgroup != "paper_name"]
     if not labels:
         parts = [f.strip() for f in _SEPARATORS.split(text, maxsplit=2)]
         parts += [""] * (3 - len(parts))
@@ -225,6 +232,7 @@ def _paper_fields(text: str) -> tuple[str, str, str]:
         end = labels[at + 1].start() if at + 1 < len(labels) else len(text)
         first, *rest = _SEPARATORS.split(text[label.end() : end])
         name = label.lastgroup or "title"
+        name = "title" if name == "paper_name" else name
         if name != "drop":
             fields[name].append(first.strip())
         unlabelled += [p.strip() for p in rest]
