@@ -66,16 +66,19 @@ def test_newcomer_tour_through_the_console(tmp_path):
     assert "✅ 已记录 小明 对问题 #1 的回答（第 2 个回答）" in out
     assert "已收录论文" in out and "Attention Is All You Need" in out
     assert "已收藏资源" in out and "https://example.com/nlp" in out
-    assert out.count("欢迎加入ML自学者俱乐部！") == 2
+    # 「自学」 in the club's group: one line, not the outsiders' join text (#19); in a DM: the join text
+    assert "你已经在「ML自学者俱乐部」里啦" in out
+    assert out.count("欢迎加入ML自学者俱乐部！") == 1
     assert (tmp_path / "bot.db").exists()
 
 
 def test_english_console(tmp_path):
     config = write_config(tmp_path, "language: en\n")
-    result = studybot("-c", str(config), "run", "--no-web", cwd=tmp_path, stdin="/start\n自学\n")
+    result = studybot("-c", str(config), "run", "--no-web", cwd=tmp_path, stdin="/start\n自学\n:dm\n自学\n")
     assert result.returncode == 0, result.stderr
     assert "studybot console" in result.stdout and "Hi Newcomer!" in result.stdout
-    assert "Welcome to ML自学者俱乐部! Share your weekly notes" in result.stdout  # #18: chat text
+    assert "You're already in “ML自学者俱乐部”" in result.stdout  # the group: one line (#19)
+    assert "Welcome to ML自学者俱乐部! Share your weekly notes" in result.stdout  # the DM: chat text
 
 
 def test_as_admin_can_use_admin_commands(tmp_path):
