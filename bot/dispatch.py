@@ -4,7 +4,8 @@ Order of checks: clean the text -> route (``/command``, ``#hashtag``, keyword, r
 question announcement) -> scope (a group chat that no ``groups[].chats`` lists gets one
 notice, or silence, and nothing is stored: see docs/security.md) -> unknown commands (answered
 only in private chats or when addressed to this bot) -> control characters / bidi overrides
-refused -> length limit -> per-member rate limit -> dedupe by message id ->
+refused -> length limit -> per-member rate limit (commands and keywords only: what a member
+posts — 打卡, questions, answers, papers, resources — is never refused) -> dedupe by message id ->
 admin check -> handler. The handler's writes and the processed-message record commit in one
 unit of work, so a re-delivered message is stored once and a failure stores nothing.
 
@@ -243,6 +244,11 @@ class Dispatcher:
         limit = self.config.limits.max_message_chars
         if len(text) > limit:
             return [Reply(COMMON.get("too_long", lang, length=len(text), limit=limit))]
+        if route is not None and route.spec is not None and route.spec.content:
+            # what a member posts is always stored and answered (a week of notes pasted at
+            # once included): the send stage keeps each platform's limits, and check-in
+            # acknowledgments fold into a reaction or one batched message (bot.acks)
+            return Job(incoming, route, keyword, question_id)
         allowed, warn, wait = self.rate_limiter.check(incoming.sender.qualified_id)
         if not allowed:
             return [Reply(COMMON.get("rate_limited", lang, seconds=wait))] if warn else []

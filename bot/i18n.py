@@ -57,8 +57,9 @@ COMMON = Messages(
             "Sorry, something went wrong; nothing was saved. Please try again later.",
         ),
         "rate_limited": (
-            "你发得太快了，请稍等 {seconds} 秒再试 🙏",
-            "You're sending messages too quickly; please wait {seconds} s 🙏",
+            "你发命令太快了，请稍等 {seconds} 秒再试 🙏（打卡、提问、论文等内容不受限制，照常记录）",
+            "You're sending commands too quickly; please wait {seconds} s 🙏 (notes, questions, "
+            "papers and the like are not limited: they are all recorded)",
         ),
         "usage": ("用法：{usage}", "Usage: {usage}"),
         "anonymous_sender": (

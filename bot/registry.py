@@ -26,6 +26,8 @@ class CommandSpec:
     separator or a day number (``打卡 day3 …``, ``提问 …``): only for words nobody starts a
     chat line with; a word written with a trailing ``：`` (``问题：``) triggers only before a
     colon (see :func:`bot.routing.match_tag`).
+    ``content``: the command stores what a member posts (打卡, a question, an answer, a paper, a
+    resource); the per-member flood limit never refuses it (``bot.dispatch``).
     """
 
     name: str
@@ -39,6 +41,7 @@ class CommandSpec:
     bare_words: tuple[str, ...] = ()
     admin: bool = False
     hidden: bool = False
+    content: bool = False
 
     def help(self, lang: str) -> str:
         return self.help_en if lang == "en" else self.help_zh
@@ -116,6 +119,7 @@ def command(
     bare_words: Sequence[str] = (),
     admin: bool = False,
     hidden: bool = False,
+    content: bool = False,
     registry: Registry | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` as the command ``/name`` (plus aliases and ``#hashtag`` triggers)."""
@@ -134,6 +138,7 @@ def command(
                 bare_words=tuple(bare_words),
                 admin=admin,
                 hidden=hidden,
+                content=content,
             )
         )
         return handler

@@ -139,6 +139,7 @@ def _check_length(ctx: Context, text: str) -> None:
     usage_en="<learning note>",
     help_zh="记录本周学习心得（一周可多条，周报中合并）；不带内容列出本周记录；edit/del <序号> 修改或删除",
     help_en="record a weekly learning note (several a week are merged); no text lists yours; edit/del <number>",
+    content=True,  # a member's post: never refused by the flood limit
 )
 async def checkin(ctx: Context) -> Reply:
     """Record a learning note, or list/edit/delete this week's notes."""

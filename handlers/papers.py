@@ -81,6 +81,7 @@ def authors_line(paper: Paper, lang: str, most: int = 3) -> str:
     usage_en="<url> [title] | summary | one-line takeaway",
     help_zh="分享论文（识别 arXiv 编号与 GitHub 代码链接，重复的会提示）",
     help_en="share a paper (arXiv ids and GitHub code links recognised; duplicates refused)",
+    content=True,  # a member's post: never refused by the flood limit
 )
 async def paper(ctx: Context) -> Reply:
     """Store a paper for the weekly 论文速递, refusing duplicates within the group

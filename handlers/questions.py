@@ -163,6 +163,7 @@ def _similar(ctx: Context, text: str, question_id: int) -> list[Question]:
     usage_en="<question>",
     help_zh="提问（自动编号，并提示相似的历史问题）",
     help_en="ask a question (numbered; similar earlier questions are suggested)",
+    content=True,  # a member's post: never refused by the flood limit
 )
 async def ask(ctx: Context) -> Reply | list[Reply]:
     """Store a numbered question; the reply announces it and suggests similar ones. Asked in
@@ -201,6 +202,7 @@ async def ask(ctx: Context) -> Reply | list[Reply]:
     usage_en="<N> <answer>",
     help_zh="回答问题（也可以直接回复机器人发的问题消息）",
     help_en="answer a question (or reply to the bot's question message)",
+    content=True,  # a member's post: never refused by the flood limit
 )
 async def answer(ctx: Context) -> Reply | list[Reply]:
     """Store an answer to question N (or to the question whose announcement was replied to)."""

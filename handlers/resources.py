@@ -47,6 +47,7 @@ MSG = Messages(
     usage_en="<url> #tag … description",
     help_zh="分享学习资料：链接 + #标签 + 简介",
     help_en="share a learning resource: URL + #tags + description",
+    content=True,  # a member's post: never refused by the flood limit
 )
 async def share(ctx: Context) -> Reply:
     """Store a resource with its tags and description."""
