@@ -65,6 +65,11 @@ MSG = Messages(
             "（回答自己的问题不计分；问题仍等待大家解答）",
             "(answering your own question earns no points; it stays open for others)",
         ),
+        "answer_again": (
+            "（你已回答过问题 #{number}：这条回答已保存，同一问题只计一次分）",
+            "(you had answered question #{number} already: this answer is saved, and a question "
+            "earns points once per member)",
+        ),
         "notify_asker": (
             "📬 你的问题 #{number} 有了新回答（{name}）：{text}\n发送 /q {number} 查看全部回答",
             "📬 Your question #{number} has a new answer from {name}: {text}\n"
@@ -229,6 +234,7 @@ async def answer(ctx: Context) -> Reply | list[Reply]:
         raise ctx.fail(MSG, "echo", text=preview(text), number=question.number)
     _check_length(ctx, text)
     own = question.member_id == ctx.member.id
+    again = not own and questions.has_answered(ctx.session, question.id, ctx.member.id)
     _, position = questions.add_answer(
         ctx.session, question, ctx.member.id, text, ctx.now, ctx.source
     )
@@ -239,6 +245,8 @@ async def answer(ctx: Context) -> Reply | list[Reply]:
         saved = f"{saved}\n{privacy.answer_note(ctx, question.number)}"
     if own:
         return Reply(f"{saved}\n{ctx.text(MSG, 'own_answer')}")
+    if again:
+        saved = f"{saved}\n{ctx.text(MSG, 'answer_again', number=question.number)}"
     return [Reply(saved), _notify_asker(ctx, question, text)]
 
 

@@ -1,7 +1,7 @@
 """Contributions and the leaderboard: counts per member and kind, points, ranks.
 
-Points per contribution (:data:`WEIGHTS`): check-in 3 (one a day), answer 2 (not to one's own
-question), paper 2, resource 1 (not a re-shared link). Counts come from one UNION query per
+Points per contribution (:data:`WEIGHTS`): check-in 3 (one a day), answer 2 (once per member and
+question, not to one's own question), paper 2, resource 1 (not a re-shared link). Counts come from one UNION query per
 call, never one per member; equal scores share a rank.
 """
 
@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Case, Select, case, func, literal, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.models import Answer, CheckIn, Group, Member, Paper, Question, Resource
 
@@ -33,7 +33,8 @@ def contribution_counts(
 
     Contributions that earn no points have kinds of their own (no weight in :data:`WEIGHTS`):
     ``checkin_unscored`` (a day's second and later check-ins), ``answer_own`` (answers to
-    one's own question), ``resource_reshared`` (a link the group had already)."""
+    one's own question), ``answer_again`` (a member's second and later answers to one
+    question), ``resource_reshared`` (a link the group had already)."""
 
     def window(
         stmt: Select[*tuple[Any, ...]], column: Any, member_column: Any
@@ -65,7 +66,21 @@ def contribution_counts(
         )
     ]
     self_answer = Answer.member_id == Question.member_id
-    answer_kind = case((self_answer, literal("answer_own")), else_=literal("answer"))
+    earlier = aliased(Answer)
+    answered_before = (
+        select(earlier.id)
+        .where(
+            earlier.question_id == Answer.question_id,
+            earlier.member_id == Answer.member_id,
+            earlier.id < Answer.id,
+        )
+        .exists()
+    )
+    answer_kind = case(
+        (self_answer, literal("answer_own")),
+        (answered_before, literal("answer_again")),
+        else_=literal("answer"),
+    )
     parts.append(
         window(
             select(Answer.member_id, answer_kind.label("kind"), func.count().label("n"))
@@ -84,6 +99,7 @@ def contribution_counts(
 UNSCORED_KINDS: dict[str, str] = {
     "checkin_unscored": "checkin",
     "answer_own": "answer",
+    "answer_again": "answer",
     "resource_reshared": "resource",
 }
 """Contribution kinds that earn no points, and the kind each one is a case of."""

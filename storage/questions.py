@@ -78,6 +78,12 @@ def answers_of(session: Session, question_id: int) -> list[Answer]:
     return list(session.scalars(stmt))
 
 
+def has_answered(session: Session, question_id: int, member_id: int) -> bool:
+    """Whether the member has an answer to this question already (points: once per question)."""
+    stmt = select(Answer.id).where(Answer.question_id == question_id, Answer.member_id == member_id)
+    return session.scalars(stmt.limit(1)).first() is not None
+
+
 def add_answer(
     session: Session,
     question: Question,

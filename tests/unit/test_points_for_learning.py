@@ -125,3 +125,21 @@ async def test_a_reshared_link_is_kept_without_points(chat):
     assert "之前分享过" in paper_again
     rank = await chat.say("/rank", user="u1", name="甲")
     assert points(rank, "甲") == 1 and points(rank, "乙") == 0 and points(rank, "丁") == 0
+
+
+async def test_answers_score_once_per_member_and_question(chat):
+    """Answering one question three times stores all three, scores once (issue #19 item 14)."""
+    await chat.say("/ask 学习率怎么选？", user="asker", name="问者")
+    await chat.say("/ask batch size 怎么选？", user="asker", name="问者")
+    first = await chat.say("/answer 1 用 lr finder", user="u3", name="热心")
+    assert "只计一次分" not in first
+    for text in ("/answer 1 再补充：从 1e-3 开始", "/answer 1 还有 warmup"):
+        again = await chat.say(text, user="u3", name="热心")
+        assert "已保存" in again and "只计一次分" in again
+    await chat.say("/answer 2 看显存", user="u3", name="热心")  # another question scores
+    with chat.app.db.session() as session:
+        assert len(session.scalars(select(Answer)).all()) == 4
+    rank = await chat.say("/rank", user="u3", name="热心")
+    assert points(rank, "热心") == 4
+    shown = await chat.say("/q 1", user="u2")
+    assert "回答（3 个）" in shown
