@@ -7,8 +7,8 @@ entry needs, and the entry stays as it was). A WeChat member who recalls (撤回
 withdrawn: a check-in is removed; a question (with its answers), an answer, a paper or a
 resource goes to the trash as the member's own delete (``/trash`` lists it, admins can
 ``/restore`` it); a withdrawn question is announced in its chat, since others may be
-answering it. An edit of a message that stored nothing stores nothing (an edit is not a new
-message).
+answering it. An edit of a message that stored nothing (a chat line, or a post that was
+refused, such as an emoji-only 打卡) is handled as that post, once: a second edit updates it.
 """
 
 from __future__ import annotations
@@ -105,15 +105,16 @@ MAX_CHARS = 3000
 _ANSWER_ARGS = re.compile(r"^[#＃]?\d{1,9}(?:\s*[:：,，、。]\s*|\s+)(.*)$", re.S)
 
 
-def apply_edit(dispatcher: AmendHost, incoming: Incoming) -> list[Reply]:
-    """Update the entry ``incoming`` (an edited message, same id) created, if any."""
+def apply_edit(dispatcher: AmendHost, incoming: Incoming) -> list[Reply] | None:
+    """Update the entry ``incoming`` (an edited message, same id) created; None when that
+    message created nothing (the dispatcher then handles the edit as a new post)."""
     lang = dispatcher.language_of(incoming.chat)
     text = clean_text(incoming.text)
     source = sources.source_key(incoming.platform, incoming.chat.chat_id, incoming.message_id)
     with dispatcher.db.session() as session:
         stored = sources.by_source(session, source)
         if stored is None:
-            return []
+            return None
         if (char := forbidden_char(incoming.text)) is not None:
             return [Reply(COMMON.get("control_chars", lang, char=char))]
         route = dispatcher.route(text)

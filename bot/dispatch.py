@@ -521,8 +521,21 @@ class Dispatcher:
 
     # -- edits and recalls ---------------------------------------------------------------
     def edited(self, incoming: Incoming) -> list[Reply]:
-        """A member edited a message (same id): the entry it created follows it."""
-        return amend.apply_edit(self, incoming)
+        """A member edited a message (same id): the entry it created follows it. A message
+        that created nothing and now is a post (打卡, a question, an answer, a paper, a
+        resource) is handled as that post; the entry remembers the message, so a second edit
+        updates it. Anything else (a chat line, a command such as /rank) does nothing."""
+        replies = amend.apply_edit(self, incoming)
+        if replies is not None:
+            return replies
+        job = self.prepare(incoming)
+        if not isinstance(job, Job):
+            return []  # not routed, or refused: an edit answers only what it stores
+        if job.route is None or job.route.spec is None or not job.route.spec.content:
+            return []
+        # after-commit work (a paper's arXiv lookup) is left to the start-up retry of
+        # pending metadata: this runs in the database's thread, off the event loop
+        return list(self.run(job).replies)
 
     def recalled(self, platform: str, chat_id: str, message_id: str) -> list[Reply]:
         """A member recalled (撤回) a message: the entry it created goes (see ``bot.amend``).

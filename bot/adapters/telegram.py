@@ -11,9 +11,9 @@ Choices worth knowing:
   ``telegram.mode: webhook`` (PTB's webhook server inside our event loop, with secret token).
 - Ids: ``Incoming.message_id`` and ``reply_to_message_id`` are Telegram's message ids as text;
   the chat id is part of every key (dedupe, sent questions), so they are unique.
-- Edited messages, channel posts, service messages and messages without text are ignored: a
-  check-in is edited with its own command, and re-running a handler for an edit would store it
-  twice. A re-delivered update is dropped here (recent ids) and by the dispatcher (database).
+- Edited messages update the entry they created, or become the post they now are, once
+  (bot.amend); channel posts, service messages and messages without text are ignored. A
+  re-delivered update is dropped here (recent ids) and by the dispatcher (database).
 - Bursts: PTB hands over up to ``CONCURRENT_UPDATES`` updates at once; each takes its place in
   line on arrival, messages are dispatched in that order (plain commands of a burst in one
   transaction, see ``bot.batching``) and each chat's replies are sent in order by its lane.

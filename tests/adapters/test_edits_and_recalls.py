@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.adapters.wechat import WechatAdapter
 from bot.app import App, build_app
 from bot.model import ChatRef, Incoming, UserRef
-from storage.models import CheckIn
+from storage.models import CheckIn, Question
 from tests.adapters.telegram_fake import GROUP, user
 from tests.adapters.test_telegram_offline import Harness, make_harness, telegram_config
 from tests.adapters.test_wechat_mapping import ROOM, FakeBot, FakeMessage
@@ -61,12 +61,47 @@ async def test_telegram_edit_that_drops_the_tag_keeps_the_note_and_says_how_to_d
     assert notes(tg.app) == ["复习 SVM"]
 
 
-async def test_telegram_edit_of_a_message_that_stored_nothing_stores_nothing(tg: Harness) -> None:
-    await tg.say("大家早上好", DAHUANG, message_id=502)
-    sent = await tg.feed(
-        tg.updates.message("#打卡 偷偷改成打卡", DAHUANG, message_id=502, edited=True)
+async def test_telegram_edit_of_a_chat_line_into_a_checkin_is_that_checkin_once(
+    tg: Harness,
+) -> None:
+    """#19 item 5 (this test said before that such an edit stored nothing)."""
+    await tg.say("今天没学习，随便聊聊", DAHUANG, message_id=502)
+    await tg.feed(  # acknowledged with a reaction (the chat's ack mode)
+        tg.updates.message("#打卡 编辑后变成打卡：学了 PCA", DAHUANG, message_id=502, edited=True)
     )
+    assert notes(tg.app) == ["编辑后变成打卡：学了 PCA"]
+    await tg.feed(tg.updates.message("#打卡 学了 PCA 和 SVD", DAHUANG, message_id=502, edited=True))
+    assert notes(tg.app) == ["学了 PCA 和 SVD"]  # the second edit updates, no second note
+
+
+async def test_telegram_edit_of_a_chat_line_into_a_command_runs_nothing(tg: Harness) -> None:
+    await tg.say("大家早上好", DAHUANG, message_id=503)
+    sent = await tg.feed(tg.updates.message("/rank", DAHUANG, message_id=503, edited=True))
     assert sent == [] and notes(tg.app) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_an_edit_of_a_refused_post_is_handled_as_that_post(tmp_path, clock, lang) -> None:
+    app = build_app(make_config(tmp_path, language=lang), clock=clock)
+    try:
+        member = UserRef("console", "u1", "甲")
+        [refused] = await app.dispatcher.dispatch(
+            Incoming(GROUP_CHAT, member, "#打卡 🎉🎉🔥💪", "e1")
+        )
+        assert notes(app) == [] and refused.text
+        replies = app.dispatcher.edited(
+            Incoming(GROUP_CHAT, member, "#打卡 学了 GAN 的损失函数", "e1")
+        )
+        assert replies and notes(app) == ["学了 GAN 的损失函数"]
+        question = Incoming(GROUP_CHAT, member, "#提问 GAN 为什么难训练？", "e2")
+        app.dispatcher.edited(Incoming(GROUP_CHAT, member, "随便聊聊", "e2"))  # nothing yet
+        [asked] = app.dispatcher.edited(question)
+        assert asked.question_id is not None
+        app.dispatcher.edited(question)  # the same edit again: still one question
+        with app.db.session() as session:
+            assert len(session.scalars(select(Question)).all()) == 1
+    finally:
+        app.db.dispose()
 
 
 async def test_edit_through_the_dispatcher_refuses_emoji_only(bot_app, clock) -> None:

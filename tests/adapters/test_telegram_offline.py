@@ -158,11 +158,14 @@ async def test_checkin_in_group_is_stored_and_answered_in_thread(
     app.db.dispose()
 
 
-async def test_photo_caption_counts_as_text_and_edits_are_ignored(tg: Harness) -> None:
-    await tg.say("#打卡 手推了一遍 backprop", DAHUANG, caption=True)
+async def test_photo_caption_counts_as_text_and_an_edit_updates_it(tg: Harness) -> None:
+    """An edit updates the note, never adds one (#19 item 5: edits were ignored before)."""
+    await tg.say("#打卡 手推了一遍 backprop", DAHUANG, caption=True, message_id=600)
     assert tg.count(CheckIn) == 1
-    assert await tg.say("#打卡 改过的内容", DAHUANG, edited=True) == []
+    await tg.say("#打卡 改过的内容", DAHUANG, caption=True, message_id=600, edited=True)
     assert tg.count(CheckIn) == 1
+    with tg.app.db.session() as session:
+        assert session.scalars(select(CheckIn)).one().text == "改过的内容"
 
 
 async def test_reply_to_the_bots_question_message_is_an_answer(tg: Harness) -> None:
