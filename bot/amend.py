@@ -5,8 +5,8 @@ An entry (check-in, question, answer, paper, resource) remembers the message it 
 entry updated, with a short reply saying so (or why not: the edit no longer says what the
 entry needs, and the entry stays as it was). A WeChat member who recalls (撤回) it gets it
 withdrawn: a check-in is removed; a question (with its answers), an answer, a paper or a
-resource goes to the trash as the member's own delete (``/trash`` lists it, admins can
-``/restore`` it); a withdrawn question is announced in its chat, since others may be
+resource goes to the trash as the member's own withdrawal (``/trash`` and ``/digest status``
+say so; admins cannot ``/restore`` it: the author took it back); a withdrawn question is announced in its chat, since others may be
 answering it. An edit of a message that stored nothing (a chat line, or a post that was
 refused, such as an emoji-only 打卡) is handled as that post, once: a second edit updates it.
 """
@@ -272,7 +272,8 @@ def apply_recall(
         member = session.get(Member, stored.member_id)
         actor = MSG.get("recalled_by", lang, name=member.display_name if member else "?")
         number = stored.number if isinstance(stored, Question) else None
-        moderation.trash(session, group_id, stored, label, actor, dispatcher.clock())
+        item = moderation.trash(session, group_id, stored, label, actor, dispatcher.clock())
+        item.snapshot = {**item.snapshot, moderation.WITHDRAWN: True}  # not restorable
     log.info("%s %s from %s withdrawn: its message was recalled", type(stored).__name__, label, source)
     if number is not None:
         return [Reply(MSG.get("question_recalled", lang, number=number), kind="notice")]

@@ -31,6 +31,10 @@ MAX_PREFACE = 2000
 
 MSG = Messages(
     {
+        "withdrawn_title": (
+            "↩️ 本期成员本人撤回了 {n} 条：",
+            "↩️ Withdrawn by their authors this period ({n}):",
+        ),
         "trash_title": ("🗑️ 本期管理员删除了 {n} 条：", "🗑️ Deleted by admins this period ({n}):"),
         "trash_paper": ("论文", "paper"),
         "trash_resource": ("资源", "resource"),
@@ -356,11 +360,17 @@ def _trash_lines(ctx: Context, issue: DigestIssue) -> list[str]:
     if not items:
         return []
     tz = zone(ctx.group.timezone)
-    lines = [ctx.text(MSG, "trash_title", n=len(items))]
-    for item in items:
-        when = item.deleted_at.astimezone(tz).strftime("%m-%d %H:%M")
-        kind = ctx.text(MSG, f"trash_{item.kind}")
-        lines.append(f"· {kind} {item.label} — {item.deleted_by}，{when}")
+    separator = ", " if ctx.lang == "en" else "，"
+    lines: list[str] = []
+    deleted = [item for item in items if not moderation.withdrawn(item)]
+    withdrawn = [item for item in items if moderation.withdrawn(item)]
+    for title, group in (("trash_title", deleted), ("withdrawn_title", withdrawn)):
+        if group:
+            lines.append(ctx.text(MSG, title, n=len(group)))
+        for item in group:
+            when = item.deleted_at.astimezone(tz).strftime("%m-%d %H:%M")
+            kind = ctx.text(MSG, f"trash_{item.kind}")
+            lines.append(f"· {kind} {item.label} — {item.deleted_by}{separator}{when}")
     return lines
 
 

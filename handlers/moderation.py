@@ -61,6 +61,15 @@ MSG = Messages(
             "无法恢复回答 {label}：它的问题已被删除，请先 /restore question 恢复问题。",
             "Cannot restore answer {label}: its question is deleted; /restore question first.",
         ),
+        "withdrawn": (
+            "{what} {label} 是作者本人撤回的，不能恢复（撤回的内容只有作者能重新发送）。",
+            "{what} {label} was withdrawn by its author and cannot be restored (only the author "
+            "can post it again).",
+        ),
+        "withdrawn_line": (
+            "· {what} {label} — {name}，{when}（作者本人撤回，不可恢复）",
+            "· {what} {label} — {name}, {when} (withdrawn by its author, not restorable)",
+        ),
         "trash_empty": ("回收站是空的。", "The trash is empty."),
         "trash_title": (
             "🗑️ 回收站（最近 {n} 条，/restore 恢复）：",
@@ -162,6 +171,8 @@ async def restore(ctx: Context) -> Reply:
     item = moderation.find_trashed(ctx.session, ctx.group.id, kind, label)
     if item is None:
         raise ctx.fail(MSG, "not_in_trash", what=what, label=label)
+    if moderation.withdrawn(item):
+        raise ctx.fail(MSG, "withdrawn", what=what, label=label)
     try:
         entry = moderation.restore(ctx.session, item)
     except moderation.RestoreRefused as refused:
@@ -198,6 +209,10 @@ async def trash(ctx: Context) -> Reply:
         when = item.deleted_at.astimezone(tz).strftime("%m-%d %H:%M")
         what = ctx.text(MSG, item.kind)
         numbers = item.label.lstrip("#").replace("-", " ")
+        if moderation.withdrawn(item):  # no content shown: the author took it back
+            name = item.deleted_by
+            lines.append(ctx.text(MSG, "withdrawn_line", what=what, label=item.label, name=name, when=when))
+            continue
         lines.append(
             f"· {what} {item.label}「{_gist(item)}」— {item.deleted_by}，{when}"
             f"  /restore {item.kind} {numbers}"

@@ -106,6 +106,16 @@ MODELS: dict[str, type[Paper | Resource | Question | Answer]] = {
 }
 
 
+WITHDRAWN = "withdrawn_by_author"
+"""Snapshot key marking an entry its own author withdrew (WeChat 撤回): not an admin's
+deletion, and admins cannot bring it back (the author took it back; privacy first)."""
+
+
+def withdrawn(item: TrashItem) -> bool:
+    """Whether the entry's author withdrew it (see :data:`WITHDRAWN`)."""
+    return bool(item.snapshot.get(WITHDRAWN))
+
+
 class RestoreRefused(Exception):
     """The entry cannot come back as it was; ``reason`` names why (a key of the handler's
     messages) and ``values`` fill it in."""

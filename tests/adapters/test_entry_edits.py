@@ -89,12 +89,11 @@ async def test_wechat_recalls_withdraw_questions_answers_and_papers(
         adapter._bot, adapter.self_id, adapter.self_name = bot, "bot", "学习助手"
         room = ChatRef("wechat", ROOM, "group")
 
-        async def say(who: str, name: str, text: str, message_id: str) -> None:
+        async def say(who: str, name: str, text: str, message_id: str) -> list[str]:
             sender = UserRef("wechat", who, name)
             admin = who == "admin"
-            await app.dispatcher.dispatch(
-                Incoming(room, sender, text, message_id, platform_admin=admin)
-            )
+            incoming = Incoming(room, sender, text, message_id, platform_admin=admin)
+            return [reply.text for reply in await app.dispatcher.dispatch(incoming)]
 
         async def recall(who: str, message_id: str) -> None:
             contact = bot.contacts[who]
@@ -117,8 +116,20 @@ async def test_wechat_recalls_withdraw_questions_answers_and_papers(
             queued = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
             notices = [row.text for row in queued if "撤回" in row.text]
         assert notices == ["↩️ 问题 #1 已被提问者撤回。"]  # the answer and the paper: quietly
-        await say("admin", "Admin", "/restore question 1", "wx-5")
-        assert rows(app, Question, "text") == ["什么是 dropout？"]
-        assert rows(app, Answer, "text") == ["再答一次"]
+        # a withdrawal is the author's, not an admin's deletion, and stays withdrawn (#19
+        # item 17: /restore brought it back before)
+        refusals = await say("admin", "Admin", "/restore question 1", "wx-5")
+        assert rows(app, Question, "text") == []
+        await say("admin", "Admin", "/trash", "wx-6")
+        await say("admin", "Admin", "/digest status", "wx-7")
+        with app.db.session() as session:
+            queued = [row.text for row in session.scalars(select(OutboxMessage))]
+        [refusal] = refusals
+        assert "作者本人撤回" in refusal and "不能恢复" in refusal
+        [listing] = [text for text in queued if "回收站" in text]
+        assert "作者本人撤回，不可恢复" in listing and "/restore question" not in listing
+        assert "什么是 dropout" not in listing  # the withdrawn text is not shown
+        [status] = [text for text in queued if "本期成员本人撤回了 3 条" in text]
+        assert "管理员删除" not in status and "Bob（撤回）" in status
     finally:
         app.db.dispose()
