@@ -42,6 +42,7 @@ log = logging.getLogger("bot.adapters.telegram")
 
 MSG = Messages(
     {
+        "dm_sent": ("{name}，已私信发送 📬", "{name}, sent to you privately 📬"),
         "dm_blocked": (
             "{name}，我无法私信你：请先打开与我的私聊并发送 /start，再试一次。",
             "{name}, I can't message you privately: open a chat with me, send /start, then retry.",
@@ -158,11 +159,11 @@ class TelegramReplies:
                 chat = ChatRef(PLATFORM, str(message.chat_id), item.chat_kind)
                 self.sent.record_sent(chat, str(message.message_id), item.question_id)
 
+        fallback = item.extra.get("fallback")  # a private reply to a command in a group
         try:
             await self._send(target, reply, reply_to, self.sending.parts(item), record)
         except Forbidden as error:
             log.warning("cannot message %s (%s)", target, error)
-            fallback = item.extra.get("fallback")
             if item.chat_kind == "private" and fallback:
                 name = item.sender.display_name
                 notice = MSG.get("dm_blocked", self.config.language, name=name)
@@ -177,6 +178,18 @@ class TelegramReplies:
             if is_final(error):
                 raise SendFailed(str(error)) from error
             raise SendLater(str(error)) from error
+        if item.chat_kind == "private" and fallback:
+            # the group sees the command was answered (else it looks ignored there)
+            notice = MSG.get("dm_sent", self.config.language, name=item.sender.display_name)
+            notice_to = fallback.get("reply_to")
+            try:
+                await self.outbound.send_parts(
+                    chat_key(fallback["chat_id"]),
+                    [escape(notice)],
+                    reply_to=int(notice_to) if notice_to and notice_to.isdigit() else None,
+                )
+            except TelegramError as error:  # the private reply went: nothing to retry
+                log.warning("no 'sent privately' line in %s (%s)", fallback["chat_id"], error)
 
     async def _send(
         self,

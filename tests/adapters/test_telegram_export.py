@@ -15,8 +15,11 @@ __all__ = ["tg"]  # the fixture
 async def test_export_sends_the_json_privately_as_a_document(tg: Harness) -> None:
     await tg.say("#打卡 读完 CS229 第三章 <3", DAHUANG)
     await tg.say("/ask 为什么要归一化？", XIAOMING)
-    group_messages = await tg.say("/export", ADMIN)
-    assert group_messages == []  # nothing about the file in the group chat
+    [sent_line] = await tg.say("/export", ADMIN)
+    # the group hears it went privately, nothing about the file itself (#19 item 6: it said
+    # nothing before, so the command looked ignored)
+    assert sent_line["chat_id"] == GROUP["id"] and "已私信发送" in sent_line["text"]
+    assert "studybot" not in sent_line["text"]
     [document] = tg.api.sent(ADMIN["id"], endpoint="sendDocument")
     name, data, mime = document["files"]["document"]
     assert name.startswith("studybot-ml-club-") and name.endswith(".json")
