@@ -28,6 +28,11 @@ MSG = Messages(
             " · answers {answer} · papers {paper} · resources {resource}\n"
             "Chart: members active and check-ins per week, last {weeks} weeks",
         ),
+        "drawing": ("⏳ 图表生成中，稍后发送…", "⏳ Drawing the chart; it follows shortly…"),
+        "caption": (
+            "📊 {group}：最近 {weeks} 周每周活跃成员与打卡次数",
+            "📊 {group}: members active and check-ins per week, last {weeks} weeks",
+        ),
     }
 )
 
@@ -39,9 +44,10 @@ MSG = Messages(
     help_zh="群组统计与图表",
     help_en="group statistics and chart",
 )
-async def stats(ctx: Context) -> None:
-    """Summarise the group and attach the activity chart: the figures are read in the
-    message's transaction, the chart is drawn after it commits (off the event loop)."""
+async def stats(ctx: Context) -> Reply:
+    """Summarise the group, then send the activity chart: the figures are read and answered
+    in the message's transaction (at once, queued with the message, so a shutdown cannot
+    lose them), the chart is drawn after it commits (off the event loop) and follows."""
     figures = group_stats(ctx.session, ctx.group, ctx.now, CHART_WEEKS)
     tz = engagement.group_tz(ctx.group)
     totals = figures.totals
@@ -67,8 +73,11 @@ async def stats(ctx: Context) -> None:
     weeks, name, slug, lang = figures.weeks, ctx.group.name, ctx.group.slug, ctx.lang
     separate = ctx.config.charts.separate_process
 
+    caption = ctx.text(MSG, "caption", group=name, weeks=CHART_WEEKS)
+
     async def draw() -> Reply:
         png = await render_chart(weeks, name, slug, lang, separate_process=separate)
-        return Reply(text, image=png, image_name=f"stats-{slug}.png")
+        return Reply(caption, image=png, image_name=f"stats-{slug}.png")
 
     ctx.after_commit(draw)
+    return Reply(f"{text}\n{ctx.text(MSG, 'drawing')}")
