@@ -8,7 +8,7 @@ the 已移除 list shown under the preview.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Config
@@ -21,7 +21,7 @@ from digest.publish_parts import html_to_text, issue_url
 from digest.publish_report import MSG as PUBLISH_MSG
 from digest.publish_report import delivery_status
 from storage import digest_overrides
-from storage.models import CheckIn, DigestDelivery, DigestIssue, Group
+from storage.models import DigestDelivery, DigestIssue, Group
 
 MSG = Messages(
     {
@@ -240,13 +240,8 @@ def status_text(
     """The current issue's period and counts, then recent issues with their deliveries."""
     lang = _group_language(session, issue, config)
     d = digest_of(session, issue, config)
-    checkins = session.scalar(
-        select(func.count(CheckIn.id)).where(
-            CheckIn.group_id == issue.group_id,
-            CheckIn.created_at >= issue.period_start,
-            CheckIn.created_at < issue.period_end,
-        )
-    )
+    # the check-ins the digest will show (private DM notes and dropped ones are not in it)
+    checkins = sum(len(notes.texts) for notes in d.notes)
     custom = bool((issue.preface or "").strip())
     lines = [
         MSG.get(

@@ -42,6 +42,8 @@ async def test_a_dm_check_in_is_private_but_counts_for_the_member(chat: Chatter)
     assert "私人笔记" in await chat.say("/checkin", chat=DM, user="u1")  # the member sees it
     preview = await chat.say("/digest preview", user="admin")
     assert "反向传播" in preview and "私人笔记" not in preview
+    # trial item 18: /digest status counts what the digest shows (the DM note is not in it)
+    assert "心得 2 条（2 人）" in await chat.say("/digest status", user="admin")
     assert "没有找到" in await chat.say("/search 私人笔记", user="u2")
     assert "没有找到" not in await chat.say("/search 反向传播", user="u2")
     public = await published(chat)
