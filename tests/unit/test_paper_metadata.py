@@ -124,11 +124,11 @@ async def settle(chat: Chatter) -> None:
 
 
 async def test_the_member_is_answered_at_once_and_metadata_fills_in_later(apis, make_chat):
-    apis.delay = 0.5
-    chat = make_chat(apis.url)
+    apis.delay = 3.0
+    chat = make_chat(apis.url, timeout_seconds=10)
     started = time.monotonic()
     reply = await chat.say(f"/paper 1706.03762 注意力就是全部 代码 {T2T} | 讲透了", user="u1")
-    assert time.monotonic() - started < 0.4  # the reply did not wait for arXiv
+    assert time.monotonic() - started < 2.0  # the reply did not wait for arXiv (3 s)
     assert "已收录论文" in reply and "注意力就是全部" in reply
     assert "稍后自动从 arXiv 补全" in reply
     [paper] = stored(chat)
