@@ -135,13 +135,22 @@ class ConsoleAdapter:
         self._task = asyncio.create_task(self._consume())
 
     async def stop(self) -> None:
-        """Stop handling input (the reader thread is a daemon and dies with the process)."""
+        """Stop handling input: the lines already read are handled first (within
+        ``sending.shutdown_seconds``), later ones are not read; what is still left after that
+        is counted in a warning (the reader thread is a daemon and dies with the process)."""
         if self._task is not None and not self._task.done():
             if self.interactive:
                 self.output.write("")  # e.g. after Ctrl-C at the prompt
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            assert self._queue is not None
+            self._queue.put_nowait(_EOF)  # after the lines already read: handle them, then end
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(self._task), self.config.sending.shutdown_seconds
+                )
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
         left = 0
         while self._queue is not None and not self._queue.empty():
             left += self._queue.get_nowait() is not _EOF

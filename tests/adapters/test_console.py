@@ -433,9 +433,28 @@ async def test_every_command_answers_through_the_console(tmp_path, clock, lang):
     assert "处理这条消息时出错了" not in out and "Something went wrong" not in out
 
 
-async def test_lines_read_but_not_handled_at_shutdown_are_logged(app, caplog):
+async def test_lines_read_before_shutdown_are_handled(app):
+    """SIGTERM while piped lines wait: those already read are handled (stored once) before
+    the console stops, within sending.shutdown_seconds — not dropped with the reader."""
+    lines = "".join(
+        f":user m{n} 成员{n}\n#打卡 第 {n} 条：读了 d2l 第 {n} 节\n" for n in range(1, 41)
+    )
+    adapter = ConsoleAdapter(
+        app.dispatcher, app.config, stdin=io.StringIO(lines), stdout=io.StringIO()
+    )
+    await adapter.start()
+    await asyncio.sleep(0.05)  # every line read; a few handled, most still queued
+    await adapter.stop()
+    with app.db.session() as session:
+        stored = session.scalars(select(CheckIn.text)).all()
+    assert sorted(stored) == sorted(f"第 {n} 条：读了 d2l 第 {n} 节" for n in range(1, 41))
+
+
+async def test_lines_left_after_the_shutdown_time_are_logged(tmp_path, clock, caplog):
     import logging
 
+    # no time to handle the lines read ahead
+    app = build_app(make_config(tmp_path, sending={"shutdown_seconds": 0}), clock=clock)
     adapter = ConsoleAdapter(
         app.dispatcher, app.config, stdin=io.StringIO("/help\n" * 300), stdout=io.StringIO()
     )
@@ -443,5 +462,6 @@ async def test_lines_read_but_not_handled_at_shutdown_are_logged(app, caplog):
         await adapter.start()
         await asyncio.sleep(0.05)
         await adapter.stop()
+    app.db.dispose()
     match = re.search(r"console: (\d+) input lines read but not handled", caplog.text)
     assert match and 0 < int(match.group(1)) < 300
