@@ -60,7 +60,7 @@ from bot.sent import BotNames
 from bot.tasks import BackgroundTasks
 from storage import announcements, chats, identity, memberships, moderation, processed
 from storage.db import Database
-from storage.models import Group, KeywordReply
+from storage.models import Group, KeywordReply, Member
 
 log = logging.getLogger(__name__)
 MAX_COMMAND_NAME = 40
@@ -229,11 +229,12 @@ class Dispatcher:
             if incoming.quotes_a_question and text:
                 return self._quote_hint(incoming, lang)
             if incoming.chat.is_private and text:
-                return [Reply(COMMON.get("private_hint", lang))]
+                return [Reply(COMMON.get("private_hint", self._private_language(incoming, lang)))]
             return []
         if route is not None and route.spec is None:
             # another bot's command (/warn, /rules) in a shared group is none of our business
             if incoming.chat.is_private or incoming.mentions_bot or route.addressed:
+                lang = self._private_language(incoming, lang)
                 return [Reply(COMMON.get("unknown_command", lang, name=route.name))]
             return []
         if incoming.anonymous and route is not None and route.spec is not None:
@@ -288,6 +289,21 @@ class Dispatcher:
             if found is None:
                 found = announcements.question_of_message(session, *where)
             return found
+
+    def _private_language(self, incoming: Incoming, lang: str) -> str:
+        """In a private chat, the language of the group it acts for (the member's only group,
+        or the one chosen with /group); ``lang`` elsewhere or for someone not yet known."""
+        if not incoming.chat.is_private or len(self.config.groups) < 2:
+            return lang
+        with self.db.session() as session:
+            member = session.scalars(
+                select(Member).where(
+                    Member.platform == incoming.platform,
+                    Member.platform_user_id == incoming.sender.user_id,
+                )
+            ).one_or_none()
+            group = dm_scope(session, self.config, member).group if member else None
+        return (group.language if group is not None else None) or lang
 
     def _quote_hint(self, incoming: Incoming, lang: str) -> list[Reply]:
         """How to answer, once per member, after a quote of a question message the bot cannot

@@ -23,7 +23,7 @@ MSG = Messages(
             "在另一个平台（公众号 / Telegram / 微信）给我发送：/link {code}\n"
             "两边的打卡、提问和连续打卡记录就会合并为同一个成员。",
             "Your link code: {code} (valid for 15 minutes, once)\n"
-            "Send this from your other platform (公众号 / Telegram / WeChat): /link {code}\n"
+            "Send this from your other platform (WeChat Official Account / Telegram / WeChat): /link {code}\n"
             "Your check-ins, questions and streak there and here then belong to one member.",
         ),
         "linked": (
@@ -52,7 +52,7 @@ MSG = Messages(
     aliases=("绑定",),
     usage="[code]",
     help_zh="把公众号和群聊里的身份绑定为同一个成员",
-    help_en="join your 公众号 and chat identities into one member",
+    help_en="join your WeChat Official Account and chat identities into one member",
 )
 async def link(ctx: Context) -> Reply:
     """``/link``: a one-time code; ``/link <code>``: merge this identity into the code's."""

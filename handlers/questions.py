@@ -298,6 +298,7 @@ def _asked_in(ctx: Context, question: Question) -> ChatRef | None:
     "q",
     aliases=("问题详情",),
     usage="<问题编号>",
+    usage_en="<question N>",
     help_zh="查看某个问题和它的全部回答",
     help_en="show a question with all its answers",
 )

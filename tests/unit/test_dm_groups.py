@@ -153,3 +153,26 @@ async def test_in_english(tmp_path: Path, clock: FakeClock) -> None:
         assert "This private chat is for: CV读书会" in await chat.say("/group", chat=DM, user="alice")
     finally:
         app.db.dispose()
+
+
+async def test_a_private_chat_for_an_english_group_answers_everything_in_english(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """After /group picks the English group, the private chat's hints and the unknown-command
+    reply are English too, like /help and the check-in replies there."""
+    groups = [GROUPS[0], {**GROUPS[1], "language": "en"}]
+    app = build_app(make_config(tmp_path, groups=groups), clock=clock)
+    chat = Chatter(app, clock)
+    try:
+        await chat.say("#打卡 ML 群：读完 Attention Is All You Need", chat=ML, user="kai")
+        await chat.say("#checkin CV: read the ViT paper", chat=CV, user="kai")
+        assert "未知命令" in await chat.say("/foo", chat=DM, user="kai")  # not chosen yet
+        await chat.say("/group 2", chat=DM, user="kai")
+        unknown = await chat.say("/foo", chat=DM, user="kai")
+        assert "Unknown command" in unknown and "未知命令" not in unknown
+        hint = await chat.say("hello there", chat=DM, user="kai")
+        assert hint and not any("\u4e00" <= c <= "\u9fff" for c in hint.replace("自学", ""))
+        await chat.say("/group 1", chat=DM, user="kai")
+        assert "未知命令" in await chat.say("/foo", chat=DM, user="kai")
+    finally:
+        app.db.dispose()
