@@ -10,10 +10,40 @@ Placeholders use ``str.format`` names: ``MSG.get("n", lang, n=3)``.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
+
+
+SINGULAR = {
+    "answers": "answer",
+    "check-ins": "check-in",
+    "days": "day",
+    "entries": "entry",
+    "issues": "issue",
+    "links": "link",
+    "members": "member",
+    "messages": "message",
+    "notes": "note",
+    "papers": "paper",
+    "parts": "part",
+    "people": "person",
+    "points": "point",
+    "questions": "question",
+    "replies": "reply",
+    "resources": "resource",
+    "times": "time",
+    "weeks": "week",
+}
+_ONE_OF = re.compile(r"(?<![\d.,])\b1 (" + "|".join(map(re.escape, SINGULAR)) + r")\b")
+
+
+def english_counts(text: str) -> str:
+    """English text with the count 1 read in the singular: 「1 papers」 → 「1 paper」 (the
+    templates say ``{n} papers`` for every count)."""
+    return _ONE_OF.sub(lambda match: f"1 {SINGULAR[match.group(1)]}", text)
 
 
 class Messages:
@@ -24,8 +54,9 @@ class Messages:
 
     def get(self, key: str, lang: str, /, **values: object) -> str:
         zh, en = self._table[key]
-        template = en if lang == "en" else zh
-        return template.format(**values) if values else template
+        if lang == "en":
+            return english_counts(en.format(**values)) if values else en
+        return zh.format(**values) if values else zh
 
     def __contains__(self, key: str) -> bool:
         return key in self._table

@@ -213,10 +213,11 @@ async def trash(ctx: Context) -> Reply:
             name = item.deleted_by
             lines.append(ctx.text(MSG, "withdrawn_line", what=what, label=item.label, name=name, when=when))
             continue
-        lines.append(
-            f"· {what} {item.label}「{_gist(item)}」— {item.deleted_by}，{when}"
-            f"  /restore {item.kind} {numbers}"
-        )
+        if ctx.lang == "en":
+            line = f"· {what} {item.label} “{_gist(item)}” — {item.deleted_by}, {when}"
+        else:
+            line = f"· {what} {item.label}「{_gist(item)}」— {item.deleted_by}，{when}"
+        lines.append(f"{line}  /restore {item.kind} {numbers}")
     return Reply("\n".join(lines))
 
 
@@ -242,5 +243,6 @@ async def audit(ctx: Context) -> Reply:
     for entry in entries:
         when = entry.created_at.astimezone(tz).strftime("%m-%d %H:%M")
         what = f"/{entry.command} {entry.args}".strip()
-        lines.append(f"{when} {entry.actor}：{what}")
+        colon = ": " if ctx.lang == "en" else "："
+        lines.append(f"{when} {entry.actor}{colon}{what}")
     return Reply("\n".join(lines))
